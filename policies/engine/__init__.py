@@ -1,0 +1,1 @@
+"""Pure SLA engine: standard library only, time always passed in."""

@@ -1,0 +1,168 @@
+"""Load a small demo account (idempotent) and print the demo sign-ins and fresh API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from policies import services as policy_services
+from policies.api.serializers import PolicyInputSerializer
+from policies.models import Policy
+from tickets import services
+from tickets.models import (
+    ApiToken,
+    Brand,
+    CustomField,
+    CustomStatus,
+    Group,
+    Organization,
+    SupportAddress,
+    TicketField,
+    TicketFieldOption,
+    TicketForm,
+    User,
+)
+
+DEMO_PASSWORD = "slaweb-demo"
+PEOPLE = [
+    ("Ada Admin", "admin@example.com", "admin"),
+    ("Alan Agent", "agent@example.com", "agent"),
+    ("Grace Agent", "grace@example.com", "agent"),
+    ("Erin End-User", "erin@example.com", "end-user"),
+    ("Sam Silver", "sam@silver.example.com", "end-user"),
+]
+
+
+def demo_policies(brand: Brand, silver: Organization) -> list[dict[str, Any]]:
+    def targets(metric: str, minutes: dict[str, int], business: bool = False) -> list[dict]:
+        return [
+            {"priority": p, "metric": metric, "target": m, "business_hours": business}
+            for p, m in minutes.items()
+        ]
+
+    return [
+        {
+            "title": "Silver Plan",
+            "description": "Organizations: Silver Plan",
+            "filter": {
+                "all": [{"field": "organization_id", "operator": "is", "value": silver.pk}],
+                "any": [],
+            },
+            "policy_metrics": targets("first_reply_time", {"urgent": 30, "high": 60})
+            + targets("total_resolution_time", {"urgent": 480, "high": 960}),
+        },
+        {
+            "title": "Incidents",
+            "description": "For urgent incidents, we will respond to tickets in 10 minutes",
+            "filter": {
+                "all": [
+                    {"field": "type", "operator": "is", "value": "incident"},
+                    {"field": "brand_id", "operator": "is", "value": brand.pk},
+                ],
+                "any": [],
+            },
+            "policy_metrics": targets(
+                "first_reply_time", {"low": 60, "normal": 30, "high": 20, "urgent": 10}
+            )
+            + targets(
+                "requester_wait_time", {"low": 180, "normal": 160, "high": 140, "urgent": 120}
+            ),
+        },
+        {
+            "title": "Everything else",
+            "description": None,
+            "filter": {"all": [], "any": []},
+            "policy_metrics": targets(
+                "first_reply_time", {"low": 480, "normal": 240, "high": 120, "urgent": 60}, True
+            )
+            + targets("next_reply_time", {"low": 480, "normal": 240, "high": 120, "urgent": 60}),
+        },
+    ]
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        brand, _ = Brand.objects.get_or_create(name="Support", defaults={"subdomain": "support"})
+        Brand.objects.get_or_create(name="Enterprise", defaults={"subdomain": "enterprise"})
+        silver, _ = Organization.objects.get_or_create(
+            name="Silver Plan Inc", defaults={"organization_fields": {"plan": "silver"}}
+        )
+        Organization.objects.get_or_create(
+            name="Gold Corp", defaults={"organization_fields": {"plan": "gold"}}
+        )
+        tier1, _ = Group.objects.get_or_create(name="Tier 1")
+        Group.objects.get_or_create(name="Tier 2")
+        TicketForm.objects.get_or_create(name="Default ticket form")
+        TicketForm.objects.get_or_create(name="Billing question", defaults={"position": 1})
+        product, _ = TicketField.objects.get_or_create(title="Product", defaults={"type": "tagger"})
+        for position, name in enumerate(["Web app", "Mobile app", "API"]):
+            TicketFieldOption.objects.get_or_create(
+                field=product,
+                value=name.lower().replace(" ", "_"),
+                defaults={"name": name, "position": position},
+            )
+        CustomField.objects.get_or_create(
+            owner="organization",
+            key="plan",
+            defaults={
+                "title": "Plan",
+                "type": "dropdown",
+                "options": [
+                    {"name": "Silver", "value": "silver"},
+                    {"name": "Gold", "value": "gold"},
+                ],
+            },
+        )
+        CustomField.objects.get_or_create(
+            owner="user", key="vip", defaults={"title": "VIP", "type": "checkbox"}
+        )
+        for category, label in [
+            ("new", "New"),
+            ("open", "Open"),
+            ("pending", "Pending"),
+            ("pending", "Waiting on vendor"),
+            ("hold", "On-hold"),
+            ("solved", "Solved"),
+        ]:
+            CustomStatus.objects.get_or_create(
+                status_category=category, agent_label=label, defaults={"end_user_label": label}
+            )
+        SupportAddress.objects.get_or_create(
+            email="support@example.com", defaults={"name": "Support", "brand": brand}
+        )
+
+        lines = []
+        for name, email, role in PEOPLE:
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                user = services.user_create(
+                    name=name,
+                    email=email,
+                    role=role,
+                    password=DEMO_PASSWORD if role != "end-user" else None,
+                    organization_id=silver.pk if "silver" in email else None,
+                    default_group_id=tier1.pk if role != "end-user" else None,
+                )
+            if role == "end-user":
+                continue
+            ApiToken.objects.filter(user=user, description="demo").delete()
+            token = services.api_token_create(user=user, description="demo")
+            lines.append((role, email, token))
+
+        if not Policy.objects.exists():
+            for data in demo_policies(brand, silver):
+                serializer = PolicyInputSerializer(data=data)
+                serializer.is_valid(raise_exception=True)
+                policy_services.policy_create(**serializer.validated_data)
+
+        self.stdout.write("\nslaweb demo account is ready: http://127.0.0.1:8000/admin/\n")
+        for role, email, token in lines:
+            self.stdout.write(
+                f"  {role:6} sign-in {email} / {DEMO_PASSWORD}   API token: {token}\n"
+                f"         curl -u {email}/token:{token} http://127.0.0.1:8000/api/v2/slas/policies.json\n"
+            )

@@ -1,0 +1,82 @@
+"""SLA policies: an ordered list of (filter, per-priority targets)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import models
+
+from policies.engine.vocabulary import Metric, Priority
+
+
+class Policy(models.Model):
+    title = models.CharField(max_length=255)
+    description = models.TextField(null=True, blank=True)
+    # 1..n without gaps or repeats; kept so by the services under PolicyOrderLock.
+    position = models.PositiveIntegerField(db_index=True)
+    metric_settings = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PolicyCondition(models.Model):
+    GROUP_CHOICES: ClassVar = [("all", "All"), ("any", "Any")]
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="conditions")
+    group = models.CharField(max_length=3, choices=GROUP_CHOICES)
+    index = models.PositiveIntegerField(help_text="Order within its group, as sent")
+    field = models.CharField(max_length=255)
+    operator = models.CharField(max_length=32)
+    # Kept exactly as sent: a string, an integer, an array or null.
+    value = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["policy", "group", "index"]
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.operator} {self.value!r}"
+
+
+class PolicyMetric(models.Model):
+    PRIORITY_CHOICES: ClassVar = [(p.value, p.value) for p in Priority]
+    METRIC_CHOICES: ClassVar = [(m.value, m.value) for m in Metric]
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="metrics")
+    priority = models.CharField(max_length=8, choices=PRIORITY_CHOICES)
+    metric = models.CharField(max_length=32, choices=METRIC_CHOICES)
+    target_seconds = models.PositiveIntegerField()
+    business_hours = models.BooleanField(default=False)
+    index = models.PositiveIntegerField(default=0, help_text="Order as sent")
+
+    class Meta:
+        ordering = ["policy", "index", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "priority", "metric"], name="policy_metric_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.priority} {self.metric} {self.target_seconds}s"
+
+
+class PolicyOrderLock(models.Model):
+    """A single row that every position-changing write locks first.
+
+    Locking existing policy rows is not enough: two creates on an empty list lock nothing and
+    would both take position 1.
+    """
+
+    class Meta:
+        verbose_name = "policy order lock"
+
+    def __str__(self) -> str:
+        return "policy order lock"

@@ -1,0 +1,174 @@
+"""Writes to SLA policies. Every caller (API, admin pages, commands) goes through these.
+
+Positions always form 1..n. Each write takes the PolicyOrderLock row first, so concurrent
+creates, deletes, moves and reorders queue up instead of producing duplicate positions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+
+from policies.models import Policy, PolicyCondition, PolicyMetric, PolicyOrderLock
+
+
+class UnknownPolicies(ValueError):
+    def __init__(self, ids: Sequence[int]) -> None:
+        super().__init__(f"unknown SLA policy ids: {', '.join(str(i) for i in ids)}")
+        self.ids = list(ids)
+
+
+def _lock_order() -> None:
+    PolicyOrderLock.objects.select_for_update().get_or_create(pk=1)
+
+
+def _set_filter(policy: Policy, filter: dict[str, list[dict[str, Any]]]) -> None:
+    policy.conditions.all().delete()
+    PolicyCondition.objects.bulk_create(
+        PolicyCondition(
+            policy=policy,
+            group=group,
+            index=index,
+            field=condition["field"],
+            operator=condition["operator"],
+            value=condition["value"],
+        )
+        for group in ("all", "any")
+        for index, condition in enumerate(filter.get(group, []))
+    )
+
+
+def _set_metrics(policy: Policy, metrics: Sequence[dict[str, Any]]) -> None:
+    policy.metrics.all().delete()
+    PolicyMetric.objects.bulk_create(
+        PolicyMetric(
+            policy=policy,
+            priority=metric["priority"],
+            metric=metric["metric"],
+            target_seconds=metric["target_seconds"],
+            business_hours=metric["business_hours"],
+            index=index,
+        )
+        for index, metric in enumerate(metrics)
+    )
+
+
+def _move(policy: Policy, position: int, count: int) -> None:
+    """Move `policy` (already counted in `count`) to `position`, shifting the ones between."""
+    position = max(1, min(position, count))
+    current = policy.position
+    if position < current:
+        Policy.objects.filter(position__gte=position, position__lt=current).update(
+            position=F("position") + 1
+        )
+    elif position > current:
+        Policy.objects.filter(position__gt=current, position__lte=position).update(
+            position=F("position") - 1
+        )
+    policy.position = position
+
+
+@transaction.atomic
+def policy_create(
+    *,
+    title: str,
+    filter: dict[str, list[dict[str, Any]]],
+    description: str | None = None,
+    position: int | None = None,
+    policy_metrics: Sequence[dict[str, Any]] = (),
+    metric_settings: dict[str, dict[str, bool]] | None = None,
+) -> Policy:
+    """Without a position the policy goes last; with one it is inserted there."""
+    _lock_order()
+    count = Policy.objects.count() + 1
+    policy = Policy.objects.create(
+        title=title,
+        description=description,
+        position=count,
+        metric_settings=metric_settings or {},
+    )
+    if position is not None and position < count:
+        _move(policy, position, count)
+        policy.save(update_fields=["position"])
+    _set_filter(policy, filter)
+    _set_metrics(policy, policy_metrics)
+    return policy
+
+
+@transaction.atomic
+def policy_update(*, policy_id: int, data: dict[str, Any]) -> Policy:
+    """Partial update: only keys present in `data` change. Raises Policy.DoesNotExist."""
+    _lock_order()
+    policy = Policy.objects.select_for_update().get(pk=policy_id)
+    for attribute in ("title", "description", "metric_settings"):
+        if attribute in data:
+            setattr(policy, attribute, data[attribute])
+    if "position" in data:
+        _move(policy, data["position"], Policy.objects.count())
+    policy.save()
+    if "filter" in data:
+        _set_filter(policy, data["filter"])
+    if "policy_metrics" in data:
+        _set_metrics(policy, data["policy_metrics"])
+    return policy
+
+
+@transaction.atomic
+def policy_delete(*, policy_id: int) -> None:
+    """Raises Policy.DoesNotExist."""
+    _lock_order()
+    policy = Policy.objects.select_for_update().get(pk=policy_id)
+    position = policy.position
+    policy.delete()
+    Policy.objects.filter(position__gt=position).update(position=F("position") - 1)
+
+
+@transaction.atomic
+def policy_reorder(*, policy_ids: Sequence[int]) -> None:
+    """Listed ids take positions 1..n in that order; the rest keep their order after them."""
+    _lock_order()
+    policies = {policy.pk: policy for policy in Policy.objects.select_for_update()}
+    unknown = [pk for pk in policy_ids if pk not in policies]
+    if unknown:
+        raise UnknownPolicies(unknown)
+    listed = set(policy_ids)
+    rest = sorted(
+        (p for p in policies.values() if p.pk not in listed), key=lambda p: (p.position, p.pk)
+    )
+    ordered = [policies[pk] for pk in policy_ids] + rest
+    changed = []
+    for position, policy in enumerate(ordered, start=1):
+        if policy.position != position:
+            policy.position = position
+            changed.append(policy)
+    Policy.objects.bulk_update(changed, ["position"])
+
+
+@transaction.atomic
+def policy_clone(*, policy_id: int) -> Policy:
+    """A copy added at the bottom, as Zendesk's clone does."""
+    source = Policy.objects.prefetch_related("conditions", "metrics").get(pk=policy_id)
+    filter: dict[str, list[dict[str, Any]]] = {"all": [], "any": []}
+    for condition in source.conditions.order_by("group", "index"):
+        filter[condition.group].append(
+            {"field": condition.field, "operator": condition.operator, "value": condition.value}
+        )
+    metrics = [
+        {
+            "priority": m.priority,
+            "metric": m.metric,
+            "target_seconds": m.target_seconds,
+            "business_hours": m.business_hours,
+        }
+        for m in source.metrics.order_by("index", "id")
+    ]
+    return policy_create(
+        title=f"{source.title} (copy)"[:255],
+        description=source.description,
+        filter=filter,
+        policy_metrics=metrics,
+        metric_settings=source.metric_settings,
+    )
