@@ -181,8 +181,7 @@ def _positive_int(raw: str, name: str, maximum: int | None = None) -> int:
 def _page_url(request: Request, **params: str | int) -> str:
     query = request.query_params.copy()
     for name in ("page", "per_page", "page[size]", "page[after]", "page[before]"):
-        if name not in params:
-            query.pop(name, None)
+        query.pop(name, None)
     for name, value in params.items():
         query[name] = str(value)
     return request.build_absolute_uri(request.path) + "?" + query.urlencode(safe="[]")

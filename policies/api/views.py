@@ -19,6 +19,7 @@ from policies.api.serializers import (
     policy_to_dict,
 )
 from slaweb.api import invalid, paginate, root_object
+from slaweb.schema import with_errors
 from tickets.permissions import IsAdmin
 
 PAGINATION_PARAMETERS = [
@@ -65,7 +66,7 @@ class PolicyListCreateApi(APIView):
     @extend_schema(
         operation_id="ListSLAPolicies",
         parameters=PAGINATION_PARAMETERS,
-        responses=PolicyListEnvelope,
+        responses=with_errors({200: PolicyListEnvelope}),
     )
     def get(self, request: Request) -> Response:
         root = base_url(request)
@@ -78,7 +79,9 @@ class PolicyListCreateApi(APIView):
         )
 
     @extend_schema(
-        operation_id="CreateSLAPolicy", request=PolicyRequest, responses={201: PolicyEnvelope}
+        operation_id="CreateSLAPolicy",
+        request=PolicyRequest,
+        responses=with_errors({201: PolicyEnvelope}, writes=True),
     )
     def post(self, request: Request) -> Response:
         data = _validated(request, partial=False)
@@ -91,18 +94,28 @@ class PolicyListCreateApi(APIView):
 class PolicyDetailApi(APIView):
     permission_classes = [IsAdmin]
 
-    @extend_schema(operation_id="ShowSLAPolicy", responses=PolicyEnvelope)
+    @extend_schema(
+        operation_id="ShowSLAPolicy", responses=with_errors({200: PolicyEnvelope}, lookup=True)
+    )
     def get(self, request: Request, policy_id: str) -> Response:
         return _one(request, int(policy_id))
 
-    @extend_schema(operation_id="UpdateSLAPolicy", request=PolicyRequest, responses=PolicyEnvelope)
+    @extend_schema(
+        operation_id="UpdateSLAPolicy",
+        request=PolicyRequest,
+        responses=with_errors({200: PolicyEnvelope}, writes=True, lookup=True),
+    )
     def put(self, request: Request, policy_id: str) -> Response:
         selectors.policy_get(policy_id=int(policy_id))  # 404 before validation, as Zendesk does
         data = _validated(request, partial=True)
         services.policy_update(policy_id=int(policy_id), data=data)
         return _one(request, int(policy_id))
 
-    @extend_schema(operation_id="DeleteSLAPolicy", request=None, responses={204: None})
+    @extend_schema(
+        operation_id="DeleteSLAPolicy",
+        request=None,
+        responses=with_errors({204: None}, lookup=True),
+    )
     def delete(self, request: Request, policy_id: str) -> Response:
         services.policy_delete(policy_id=int(policy_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -152,7 +165,7 @@ class PolicyReorderApi(APIView):
             "SlaPolicyReorderRequest",
             {"sla_policy_ids": serializers.ListField(child=serializers.IntegerField())},
         ),
-        responses={200: OpenApiTypes.NONE},
+        responses=with_errors({200: {"type": "null"}}, writes=True),
     )
     def put(self, request: Request) -> HttpResponse:
         ids = _reorder_ids(request)
@@ -169,8 +182,12 @@ class PolicyDefinitionsApi(APIView):
 
     @extend_schema(
         operation_id="RetrieveSLAPolicyFilterDefinitionItems",
-        responses=inline_serializer(
-            "SlaPolicyDefinitionsResponse", {"definitions": serializers.JSONField()}
+        responses=with_errors(
+            {
+                200: inline_serializer(
+                    "SlaPolicyDefinitionsResponse", {"definitions": serializers.JSONField()}
+                )
+            }
         ),
     )
     def get(self, request: Request) -> Response:

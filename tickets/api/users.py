@@ -14,6 +14,7 @@ from policies.api.serializers import StrictBooleanField, StrictCharField, Strict
 from policies.api.views import PAGINATION_PARAMETERS, base_url
 from policies.engine.vocabulary import Role
 from slaweb.api import paginate, root_object
+from slaweb.schema import with_errors
 from slaweb.timezones import rails_name, resolve_time_zone
 from tickets import services
 from tickets.models import Group, Organization, User
@@ -83,6 +84,17 @@ class UserOutputSerializer(serializers.Serializer):
 
 UserEnvelope = inline_serializer("UserResponse", {"user": UserOutputSerializer()})
 UserRequest = inline_serializer("UserRequest", {"user": UserInputSerializer()})
+UserListEnvelope = inline_serializer(
+    "UserListResponse",
+    {
+        "users": UserOutputSerializer(many=True),
+        "next_page": serializers.URLField(allow_null=True, required=False),
+        "previous_page": serializers.URLField(allow_null=True, required=False),
+        "count": serializers.IntegerField(required=False),
+        "meta": serializers.JSONField(required=False),
+        "links": serializers.JSONField(required=False),
+    },
+)
 
 
 def user_to_dict(user: User, root: str) -> dict[str, Any]:
@@ -111,7 +123,11 @@ class UserListCreateApi(APIView):
     def get_permissions(self) -> list[Any]:
         return [IsAgent()] if self.request.method == "GET" else [IsAdmin()]
 
-    @extend_schema(operation_id="ListUsers", parameters=PAGINATION_PARAMETERS)
+    @extend_schema(
+        operation_id="ListUsers",
+        parameters=PAGINATION_PARAMETERS,
+        responses=with_errors({200: UserListEnvelope}),
+    )
     def get(self, request: Request) -> Response:
         root = base_url(request)
         queryset = User.objects.all()
@@ -125,7 +141,11 @@ class UserListCreateApi(APIView):
             serialize=lambda rows: [user_to_dict(u, root) for u in rows],
         )
 
-    @extend_schema(operation_id="CreateUser", request=UserRequest, responses={201: UserEnvelope})
+    @extend_schema(
+        operation_id="CreateUser",
+        request=UserRequest,
+        responses=with_errors({201: UserEnvelope}, writes=True),
+    )
     def post(self, request: Request) -> Response:
         serializer = UserInputSerializer(data=root_object(request, "user"))
         serializer.is_valid(raise_exception=True)
@@ -139,13 +159,17 @@ class UserDetailApi(APIView):
     def get_permissions(self) -> list[Any]:
         return [IsAuthenticatedUser()] if self.request.method == "GET" else [IsAdmin()]
 
-    @extend_schema(operation_id="ShowUser", responses=UserEnvelope)
+    @extend_schema(operation_id="ShowUser", responses=with_errors({200: UserEnvelope}, lookup=True))
     def get(self, request: Request, user_id: str) -> Response:
         if not request.user.is_agent and int(user_id) != request.user.pk:
             self.permission_denied(request)
         return _one(request, User.objects.get(pk=int(user_id)))
 
-    @extend_schema(operation_id="UpdateUser", request=UserRequest, responses=UserEnvelope)
+    @extend_schema(
+        operation_id="UpdateUser",
+        request=UserRequest,
+        responses=with_errors({200: UserEnvelope}, writes=True, lookup=True),
+    )
     def put(self, request: Request, user_id: str) -> Response:
         user = User.objects.get(pk=int(user_id))
         serializer = UserInputSerializer(user, data=root_object(request, "user"), partial=True)
@@ -157,6 +181,6 @@ class UserDetailApi(APIView):
 class UserMeApi(APIView):
     permission_classes = [IsAuthenticatedUser]
 
-    @extend_schema(operation_id="ShowCurrentUser", responses=UserEnvelope)
+    @extend_schema(operation_id="ShowCurrentUser", responses=with_errors({200: UserEnvelope}))
     def get(self, request: Request) -> Response:
         return _one(request, request.user)

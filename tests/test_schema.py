@@ -1,0 +1,104 @@
+"""The OpenAPI schema describes what the API really answers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import jsonschema
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import make_policy
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def schema(anonymous_client: APIClient) -> dict[str, Any]:
+    response = anonymous_client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def operation_for(schema: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    bare = re.sub(r"\.json(?=$|\?)", "", path.split("?")[0])
+    # Literal paths (reorder, definitions, me) win over templated ones, as in the URLconf.
+    for template, operations in sorted(schema["paths"].items(), key=lambda kv: "{" in kv[0]):
+        pattern = "^" + re.sub(r"\{[^}]+\}", r"[^/]+", template) + "$"
+        if re.match(pattern, bare) and method in operations:
+            return operations[method]
+    raise AssertionError(f"{method.upper()} {path} is not in the schema")
+
+
+def assert_matches_schema(schema: dict[str, Any], method: str, path: str, response: Any) -> None:
+    operation = operation_for(schema, method, path)
+    documented = operation["responses"].get(str(response.status_code))
+    assert documented, f"{response.status_code} not documented for {method.upper()} {path}"
+    if response.status_code == 204:
+        assert response.content == b""
+        return
+    body_schema = documented["content"]["application/json"]["schema"]
+    jsonschema.validate(response.json(), {**body_schema, "components": schema["components"]})
+
+
+CALLS = [
+    ("get", "/api/v2/slas/policies.json", None),
+    ("get", "/api/v2/slas/policies.json?page[size]=1", None),
+    ("get", "/api/v2/slas/policies/{id}.json", None),
+    ("get", "/api/v2/slas/policies/999999.json", None),
+    ("post", "/api/v2/slas/policies.json", {"sla_policy": {"title": "n", "filter": {"all": []}}}),
+    ("post", "/api/v2/slas/policies.json", {"sla_policy": {"title": ""}}),
+    ("post", "/api/v2/slas/policies.json", {"nope": {}}),
+    ("put", "/api/v2/slas/policies/{id}.json", {"sla_policy": {"title": "u"}}),
+    ("put", "/api/v2/slas/policies/reorder.json", {"sla_policy_ids": ["{id}"]}),
+    ("put", "/api/v2/slas/policies/reorder.json", {"sla_policy_ids": [999999]}),
+    ("get", "/api/v2/slas/policies/definitions.json", None),
+    ("delete", "/api/v2/slas/policies/{id}.json", None),
+    ("get", "/api/v2/users.json", None),
+    ("get", "/api/v2/users/me.json", None),
+    ("post", "/api/v2/users.json", {"user": {"name": "N", "email": "n@example.com"}}),
+    ("post", "/api/v2/users.json", {"user": {"name": "N"}}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), CALLS)
+def test_real_responses_match_the_schema(
+    schema: dict[str, Any], admin_client: APIClient, method: str, path: str, body: Any
+) -> None:
+    policy = make_policy("p")
+    url = path.replace("{id}", str(policy.pk))
+    if body and "sla_policy_ids" in body:
+        body = {
+            "sla_policy_ids": [
+                int(str(i).replace("{id}", str(policy.pk))) for i in body["sla_policy_ids"]
+            ]
+        }
+    response = getattr(admin_client, method)(url, body, format="json")
+    assert_matches_schema(schema, method, url, response)
+
+
+@pytest.mark.parametrize("role", ["anonymous", "agent"])
+def test_error_responses_match_the_schema(schema: dict[str, Any], client_for, role: str) -> None:
+    response = client_for(role).get("/api/v2/slas/policies.json")
+    assert response.status_code in (401, 403)
+    assert_matches_schema(schema, "get", "/api/v2/slas/policies.json", response)
+
+
+def test_every_route_is_documented(schema: dict[str, Any]) -> None:
+    assert set(schema["paths"]) == {
+        "/api/v2/slas/policies",
+        "/api/v2/slas/policies/{policy_id}",
+        "/api/v2/slas/policies/reorder",
+        "/api/v2/slas/policies/definitions",
+        "/api/v2/users",
+        "/api/v2/users/{user_id}",
+        "/api/v2/users/me",
+    }
+
+
+def test_docs_page_is_served_without_external_assets(anonymous_client: APIClient) -> None:
+    response = anonymous_client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui" in html and "cdn.jsdelivr" not in html
