@@ -70,4 +70,5 @@ def test_permission_matrix(
     assert response.status_code == status, response.content
     if status == 403:
         error = response.json()["error"]
-        assert error["title"] == "Forbidden" and error["message"]
+        assert error["title"] == "Forbidden"
+        assert error["message"]

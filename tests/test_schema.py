@@ -101,4 +101,5 @@ def test_docs_page_is_served_without_external_assets(anonymous_client: APIClient
     response = anonymous_client.get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "swagger-ui" in html and "cdn.jsdelivr" not in html
+    assert "swagger-ui" in html
+    assert "cdn.jsdelivr" not in html

@@ -79,13 +79,16 @@ def test_list_is_in_position_order_with_zendesk_envelope(
     assert response["Content-Type"] == "application/json"
     body = response.json()
     assert list(body) == ["sla_policies", "next_page", "previous_page", "count"]
-    assert body["count"] == 2 and body["next_page"] is None and body["previous_page"] is None
+    assert body["count"] == 2
+    assert body["next_page"] is None
+    assert body["previous_page"] is None
     assert [p["title"] for p in body["sla_policies"]] == ["A", "B"]
     first = body["sla_policies"][0]
     assert first["url"] == f"http://help.example.org/api/v2/slas/policies/{first['id']}.json"
     assert first["position"] == 1
     assert first["description"] is None
-    assert ISO_Z.match(first["created_at"]) and ISO_Z.match(first["updated_at"])
+    assert ISO_Z.match(first["created_at"])
+    assert ISO_Z.match(first["updated_at"])
     assert first["policy_metrics"] == [
         {
             "priority": "normal",
@@ -135,7 +138,8 @@ def test_offset_pagination_builds_absolute_urls_from_the_request(admin_client: A
         == "http://sla.example.net/api/v2/slas/policies.json?page=1&per_page=2"
     )
     last = admin_client.get(body["next_page"]).json()
-    assert [p["title"] for p in last["sla_policies"]] == ["P4"] and last["next_page"] is None
+    assert [p["title"] for p in last["sla_policies"]] == ["P4"]
+    assert last["next_page"] is None
 
 
 @pytest.mark.parametrize(
@@ -153,7 +157,8 @@ def test_cursor_pagination_walks_forward_and_back(admin_client: APIClient) -> No
         make_policy(f"P{index}")
     body = admin_client.get("/api/v2/slas/policies.json?page[size]=2").json()
     assert [p["title"] for p in body["sla_policies"]] == ["P0", "P1"]
-    assert body["meta"]["has_more"] is True and body["links"]["prev"] is None
+    assert body["meta"]["has_more"] is True
+    assert body["links"]["prev"] is None
     seen = [p["title"] for p in body["sla_policies"]]
     while body["links"]["next"]:
         body = admin_client.get(body["links"]["next"]).json()
@@ -269,7 +274,8 @@ def test_update_is_partial_like_zenpy_sends_it(admin_client: APIClient) -> None:
     )
     assert response.status_code == 200
     updated = response.json()["sla_policy"]
-    assert updated["title"] == "New" and updated["description"] == "kept"
+    assert updated["title"] == "New"
+    assert updated["description"] == "kept"
     assert updated["filter"]["all"][0]["value"] == "incident"
     assert updated["policy_metrics"][0]["target"] == 10
 
@@ -327,7 +333,8 @@ def test_delete_is_204_empty_and_closes_the_gap(admin_client: APIClient, suffix:
     assert response.status_code == 204
     assert response.content == b""
     assert positions() == [("a", 1), ("c", 2)]
-    assert a.pk and c.pk
+    assert a.pk
+    assert c.pk
 
 
 def test_delete_accepts_a_json_body(admin_client: APIClient) -> None:

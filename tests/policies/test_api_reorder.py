@@ -82,7 +82,8 @@ def test_bad_ids_are_422_and_change_nothing(
     response = admin_client.put("/api/v2/slas/policies/reorder.json", payload, format="json")
     assert response.status_code == 422
     body = response.json()
-    assert body["error"] == "RecordInvalid" and "sla_policy_ids" in body["details"]
+    assert body["error"] == "RecordInvalid"
+    assert "sla_policy_ids" in body["details"]
     assert order() == ["a", "b", "c", "d"]
 
 

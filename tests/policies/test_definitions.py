@@ -52,7 +52,8 @@ def test_definitions_shape(admin_client: APIClient, suffix: str) -> None:
     item = response.json()["definitions"]["all"][0]
     assert item["group"] == "ticket"
     assert item["target"] is None
-    assert item["title"] == "Brand" and item["value"] == "brand_id"
+    assert item["title"] == "Brand"
+    assert item["value"] == "brand_id"
     assert item["operators"] == [
         {"title": "Is", "value": "is"},
         {"title": "Is not", "value": "is_not"},
@@ -64,7 +65,9 @@ def test_every_inventory_field_with_its_operators(admin_client: APIClient) -> No
     items = items_by_field(admin_client)
     for field, operators in INVENTORY.items():
         assert [op["value"] for op in items[field]["operators"]] == operators, field
-    assert "priority" not in items and "status" not in items and "schedule_id" not in items
+    assert "priority" not in items
+    assert "status" not in items
+    assert "schedule_id" not in items
     assert items["exact_created_at"]["values"]["type"] == "datetime"
     assert items["current_tags"]["values"]["type"] == "text"
 
@@ -89,7 +92,8 @@ def test_values_come_from_live_account_data(admin_client: APIClient) -> None:
 
     assert (brand.pk, "Acme") in listed("brand_id")
     assert (form.pk, "Returns") in listed("ticket_form_id")
-    assert listed("group_id")[0] == (None, "-") and (group.pk, "Billing") in listed("group_id")
+    assert listed("group_id")[0] == (None, "-")
+    assert (group.pk, "Billing") in listed("group_id")
     assert (org.pk, "Globex") in listed("organization_id")
     assert (agent.pk, "Zed Agent") in listed("assignee_id")
     assert (customer.pk, "Carla Customer") not in listed("assignee_id")
@@ -106,13 +110,15 @@ def test_values_come_from_live_account_data(admin_client: APIClient) -> None:
         (3, "Problem"),
         (4, "Task"),
     ]
-    assert (4, "Email") in listed("via_id") and len(listed("via_id")) == 34
+    assert (4, "Email") in listed("via_id")
+    assert len(listed("via_id")) == 34
     product = items[f"ticket_fields_{option.field_id}"]
     assert product["title"] == "Product"
     assert [op["value"] for op in product["operators"]] == ["includes", "not_includes"]
     assert (option.pk, "Mobile app") in listed(f"ticket_fields_{option.field_id}")
     vip = items["requester.custom_fields.vip"]
-    assert vip["group"] == "requester" and [o["value"] for o in vip["operators"]] == ["is"]
+    assert vip["group"] == "requester"
+    assert [o["value"] for o in vip["operators"]] == ["is"]
     seats = items["organization.custom_fields.seats"]
     assert seats["group"] == "organization"
     assert "greater_than" in [o["value"] for o in seats["operators"]]

@@ -148,7 +148,8 @@ def test_create_rejects_with_details_and_writes_nothing(
     assert body["description"] == "Record validation errors"
     assert field in body["details"]
     for problem in body["details"][field]:
-        assert set(problem) == {"description", "error"} and problem["description"]
+        assert set(problem) == {"description", "error"}
+        assert problem["description"]
     assert nothing_written()
 
 

@@ -80,7 +80,8 @@ def test_update_user_partially(admin_client: APIClient) -> None:
     )
     assert response.status_code == 200
     body = response.json()["user"]
-    assert body["name"] == "New" and body["email"] == "old@example.com"
+    assert body["name"] == "New"
+    assert body["email"] == "old@example.com"
     assert body["iana_time_zone"] == "Europe/London"
 
 
@@ -88,7 +89,9 @@ def test_list_users_paginates_and_filters_by_role(agent_client: APIClient) -> No
     for _ in range(3):
         UserFactory(role="end-user")
     body = agent_client.get("/api/v2/users.json?role=end-user&per_page=2").json()
-    assert body["count"] == 3 and len(body["users"]) == 2 and body["next_page"]
+    assert body["count"] == 3
+    assert len(body["users"]) == 2
+    assert body["next_page"]
     assert all(u["role"] == "end-user" for u in body["users"])
 
 

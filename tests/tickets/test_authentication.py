@@ -70,7 +70,8 @@ def test_tokens_are_stored_hashed_several_per_user_and_revocable() -> None:
     first = services.api_token_create(user=user, description="ci")
     second = services.api_token_create(user=user, description="laptop")
     stored = list(ApiToken.objects.filter(user=user).values_list("token_hash", flat=True))
-    assert first not in stored and second not in stored
+    assert first not in stored
+    assert second not in stored
     assert ApiToken.hash(first) in stored
     services.api_token_revoke(token_id=ApiToken.objects.get(description="ci").pk)
     assert call(basic("multi@example.com/token", first)) == 401
@@ -102,7 +103,8 @@ def test_create_api_token_command_creates_the_user_and_prints_only_the_token() -
         "create_api_token", "New.Admin@example.com", "--role", "admin", stdout=out, stderr=err
     )
     token = out.getvalue().strip()
-    assert "\n" not in token and len(token) == 40
+    assert "\n" not in token
+    assert len(token) == 40
     user = User.objects.get(email="new.admin@example.com")
     assert user.role == "admin"
     assert call(basic("new.admin@example.com/token", token)) == 200
