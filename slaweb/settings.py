@@ -113,7 +113,8 @@ else:
             # IMMEDIATE makes concurrent writers queue on the lock instead of failing mid-way.
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
             # A file, not shared-cache memory, so tests see SQLite's real locking.
-            "TEST": {"NAME": str(BASE_DIR / ".test-db.sqlite3")},
+            # One per test run, so parallel runs on one machine do not share it.
+            "TEST": {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")},
         }
     }
 

@@ -89,8 +89,19 @@ class PolicyMetricInputSerializer(serializers.Serializer):
     business_hours = StrictBooleanField(required=False, default=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A partial policy update must still send whole metrics: the list replaces the old one.
+        missing = [name for name in ("priority", "metric") if name not in attrs]
+        if missing:
+            raise serializers.ValidationError(
+                {name: ["This field is required."] for name in missing}
+            )
         if "target_in_seconds" in attrs:
             seconds = attrs["target_in_seconds"]
+            if "target" in attrs and attrs["target"] != math.ceil(seconds / 60):
+                # Usually an edited `target` sent back with the old `target_in_seconds`.
+                raise serializers.ValidationError(
+                    {"target": ["disagrees with target_in_seconds; send one of them"]}
+                )
         elif "target" in attrs:
             seconds = attrs["target"] * 60
         else:

@@ -254,7 +254,7 @@ def test_values_are_echoed_exactly_as_sent(admin_client: APIClient) -> None:
 
 def test_target_in_seconds_wins_and_minutes_round_up(admin_client: APIClient) -> None:
     metrics = [
-        {"priority": "low", "metric": "first_reply_time", "target": 1, "target_in_seconds": 90},
+        {"priority": "low", "metric": "first_reply_time", "target": 2, "target_in_seconds": 90},
         {"priority": "high", "metric": "first_reply_time", "target_in_seconds": 30},
     ]
     body = {"sla_policy": {"title": "t", "filter": {"all": []}, "policy_metrics": metrics}}
@@ -398,3 +398,34 @@ def test_unknown_api_paths_answer_json_404(admin_client: APIClient) -> None:
     assert response.status_code == 404
     assert response.json()["error"] == "InvalidEndpoint"
     assert admin_client.get("/api/v2/slas/policies/99999999999999999999.json").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        [{"target": 45}],
+        [{"priority": "high", "target": 45}],
+        [{"metric": "first_reply_time", "target": 45}],
+        [
+            {
+                "priority": "high",
+                "metric": "first_reply_time",
+                "target": 45,
+                "target_in_seconds": 3600,
+            }
+        ],
+    ],
+)
+def test_partial_update_with_incomplete_or_contradictory_metrics_is_422(
+    admin_client: APIClient, sent: list[dict]
+) -> None:
+    """zenpy sends only the edited keys of a nested metric; that must not pass as a metric."""
+    policy = make_policy("P", metrics=[metric("high", minutes=60)])
+    response = admin_client.put(
+        f"/api/v2/slas/policies/{policy.pk}.json",
+        {"sla_policy": {"id": policy.pk, "policy_metrics": sent}},
+        format="json",
+    )
+    assert response.status_code == 422
+    assert "policy_metrics" in response.json()["details"]
+    assert policy.metrics.get().target_seconds == 3600
