@@ -80,3 +80,54 @@ class PolicyOrderLock(models.Model):
 
     def __str__(self) -> str:
         return "policy order lock"
+
+
+class Schedule(models.Model):
+    """Business hours: weekly intervals in a time zone, minus holidays.
+
+    The first schedule (lowest id) is the account's default, used by business-hour targets.
+    """
+
+    name = models.CharField(max_length=255)
+    time_zone = models.CharField(max_length=64, help_text="IANA name, e.g. America/New_York")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScheduleInterval(models.Model):
+    """Minutes since Sunday 00:00 local time; may cross midnight and wrap the week end."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="intervals")
+    start_time = models.PositiveIntegerField()
+    end_time = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["schedule", "start_time"]
+
+    def __str__(self) -> str:
+        return f"{self.start_time}-{self.end_time}"
+
+
+class Holiday(models.Model):
+    """Whole days (no times) or, as slaweb's extension, a partial day with start and end times."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="holidays")
+    name = models.CharField(max_length=255)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    start_time = models.TimeField(null=True, blank=True)
+    end_time = models.TimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["schedule", "start_date", "id"]
+
+    def __str__(self) -> str:
+        return self.name

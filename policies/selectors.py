@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from policies.engine import clock
 from policies.engine.conditions import (
     CUSTOM_FIELD_OPERATORS,
     CUSTOM_FIELD_VALUE_TYPES,
@@ -23,7 +24,7 @@ from policies.engine.vocabulary import (
     Priority,
     Role,
 )
-from policies.models import Policy, PolicyCondition, PolicyMetric
+from policies.models import Holiday, Policy, PolicyCondition, PolicyMetric, Schedule
 from tickets.models import (
     Brand,
     CustomField,
@@ -225,3 +226,27 @@ def definition_items() -> list[dict[str, Any]]:
 def policy_definitions() -> dict[str, Any]:
     items = definition_items()
     return {"definitions": {"all": items, "any": items}}
+
+
+# Schedules ------------------------------------------------------------------------------------
+
+
+def schedule_queryset() -> QuerySet[Schedule]:
+    return Schedule.objects.prefetch_related("intervals", "holidays")
+
+
+def default_schedule() -> Schedule | None:
+    """The first schedule is the account's default; None means calendar time."""
+    return schedule_queryset().order_by("id").first()
+
+
+def schedule_for_engine(schedule: Schedule) -> clock.Schedule:
+    return clock.Schedule(
+        schedule.time_zone,
+        [clock.WeeklyInterval(i.start_time, i.end_time) for i in schedule.intervals.all()],
+        [holiday_for_engine(h) for h in schedule.holidays.all()],
+    )
+
+
+def holiday_for_engine(holiday: Holiday) -> clock.Holiday:
+    return clock.Holiday(holiday.start_date, holiday.end_date, holiday.start_time, holiday.end_time)

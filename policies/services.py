@@ -12,7 +12,15 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
-from policies.models import Policy, PolicyCondition, PolicyMetric, PolicyOrderLock
+from policies.models import (
+    Holiday,
+    Policy,
+    PolicyCondition,
+    PolicyMetric,
+    PolicyOrderLock,
+    Schedule,
+    ScheduleInterval,
+)
 
 
 class UnknownPolicies(ValueError):
@@ -172,3 +180,74 @@ def policy_clone(*, policy_id: int) -> Policy:
         policy_metrics=metrics,
         metric_settings=source.metric_settings,
     )
+
+
+# Schedules ------------------------------------------------------------------------------------
+
+# Monday to Friday, 09:00-17:00: what a new schedule starts with until its workweek is set.
+DEFAULT_WORKWEEK = [(day * 1440 + 540, day * 1440 + 1020) for day in range(1, 6)]
+
+
+def _set_intervals(schedule: Schedule, intervals: Sequence[tuple[int, int]]) -> None:
+    schedule.intervals.all().delete()
+    ScheduleInterval.objects.bulk_create(
+        ScheduleInterval(schedule=schedule, start_time=start, end_time=end)
+        for start, end in sorted(intervals)
+    )
+
+
+@transaction.atomic
+def schedule_create(
+    *, name: str, time_zone: str, intervals: Sequence[tuple[int, int]] | None = None
+) -> Schedule:
+    schedule = Schedule.objects.create(name=name, time_zone=time_zone)
+    _set_intervals(schedule, DEFAULT_WORKWEEK if intervals is None else intervals)
+    return schedule
+
+
+@transaction.atomic
+def schedule_update(*, schedule_id: int, data: dict[str, Any]) -> Schedule:
+    """Partial update of name and time zone; raises Schedule.DoesNotExist."""
+    schedule = Schedule.objects.select_for_update().get(pk=schedule_id)
+    for attribute in ("name", "time_zone"):
+        if attribute in data:
+            setattr(schedule, attribute, data[attribute])
+    schedule.save()
+    if "intervals" in data:
+        _set_intervals(schedule, data["intervals"])
+    return schedule
+
+
+@transaction.atomic
+def schedule_set_workweek(*, schedule_id: int, intervals: Sequence[tuple[int, int]]) -> Schedule:
+    schedule = Schedule.objects.select_for_update().get(pk=schedule_id)
+    _set_intervals(schedule, intervals)
+    schedule.save(update_fields=["updated_at"])
+    return schedule
+
+
+@transaction.atomic
+def schedule_delete(*, schedule_id: int) -> None:
+    Schedule.objects.get(pk=schedule_id).delete()
+
+
+@transaction.atomic
+def holiday_create(*, schedule_id: int, **fields: Any) -> Holiday:
+    schedule = Schedule.objects.select_for_update().get(pk=schedule_id)
+    holiday = Holiday.objects.create(schedule=schedule, **fields)
+    schedule.save(update_fields=["updated_at"])
+    return holiday
+
+
+@transaction.atomic
+def holiday_update(*, schedule_id: int, holiday_id: int, data: dict[str, Any]) -> Holiday:
+    holiday = Holiday.objects.select_for_update().get(pk=holiday_id, schedule_id=schedule_id)
+    for attribute, value in data.items():
+        setattr(holiday, attribute, value)
+    holiday.save()
+    return holiday
+
+
+@transaction.atomic
+def holiday_delete(*, schedule_id: int, holiday_id: int) -> None:
+    Holiday.objects.get(pk=holiday_id, schedule_id=schedule_id).delete()

@@ -94,6 +94,11 @@ def test_every_route_is_documented(schema: dict[str, Any]) -> None:
         "/api/v2/users",
         "/api/v2/users/{user_id}",
         "/api/v2/users/me",
+        "/api/v2/business_hours/schedules",
+        "/api/v2/business_hours/schedules/{schedule_id}",
+        "/api/v2/business_hours/schedules/{schedule_id}/workweek",
+        "/api/v2/business_hours/schedules/{schedule_id}/holidays",
+        "/api/v2/business_hours/schedules/{schedule_id}/holidays/{holiday_id}",
     }
 
 
@@ -103,3 +108,48 @@ def test_docs_page_is_served_without_external_assets(anonymous_client: APIClient
     html = response.content.decode()
     assert "swagger-ui" in html
     assert "cdn.jsdelivr" not in html
+
+
+SCHEDULE_CALLS = [
+    ("get", "/api/v2/business_hours/schedules.json", None),
+    ("get", "/api/v2/business_hours/schedules/{sid}.json", None),
+    (
+        "post",
+        "/api/v2/business_hours/schedules.json",
+        {"schedule": {"name": "n", "time_zone": "UTC"}},
+    ),
+    ("post", "/api/v2/business_hours/schedules.json", {"schedule": {"name": "n"}}),
+    ("put", "/api/v2/business_hours/schedules/{sid}.json", {"schedule": {"name": "m"}}),
+    (
+        "put",
+        "/api/v2/business_hours/schedules/{sid}/workweek.json",
+        {"workweek": {"intervals": [{"start_time": 1980, "end_time": 2460}]}},
+    ),
+    ("get", "/api/v2/business_hours/schedules/{sid}/holidays.json", None),
+    ("get", "/api/v2/business_hours/schedules/{sid}/holidays/{hid}.json", None),
+    (
+        "put",
+        "/api/v2/business_hours/schedules/{sid}/holidays/{hid}.json",
+        {"holiday": {"name": "x"}},
+    ),
+    ("delete", "/api/v2/business_hours/schedules/{sid}/holidays/{hid}.json", None),
+    ("delete", "/api/v2/business_hours/schedules/{sid}.json", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), SCHEDULE_CALLS)
+def test_schedule_responses_match_the_schema(
+    schema: dict[str, Any], admin_client: APIClient, method: str, path: str, body: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from policies import services
+
+    schedule = services.schedule_create(name="s", time_zone="UTC")
+    day = datetime.now(UTC).date() + timedelta(days=3)
+    holiday = services.holiday_create(
+        schedule_id=schedule.pk, name="h", start_date=day, end_date=day
+    )
+    url = path.replace("{sid}", str(schedule.pk)).replace("{hid}", str(holiday.pk))
+    response = getattr(admin_client, method)(url, body, format="json")
+    assert_matches_schema(schema, method, url, response)

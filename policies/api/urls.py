@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from policies.api import views
+from policies.api import schedules, views
 
 # Every route answers with and without the `.json` suffix that Zendesk clients append.
 urlpatterns = [
@@ -19,5 +19,31 @@ urlpatterns = [
         r"^slas/policies/(?P<policy_id>[0-9]{1,18})(?:\.json)?$",
         views.PolicyDetailApi.as_view(),
         name="policy-detail",
+    ),
+    re_path(
+        r"^business_hours/schedules(?:\.json)?$",
+        schedules.ScheduleListCreateApi.as_view(),
+        name="schedule-list",
+    ),
+    re_path(
+        r"^business_hours/schedules/(?P<schedule_id>[0-9]{1,18})(?:\.json)?$",
+        schedules.ScheduleDetailApi.as_view(),
+        name="schedule-detail",
+    ),
+    re_path(
+        r"^business_hours/schedules/(?P<schedule_id>[0-9]{1,18})/workweek(?:\.json)?$",
+        schedules.ScheduleWorkweekApi.as_view(),
+        name="schedule-workweek",
+    ),
+    re_path(
+        r"^business_hours/schedules/(?P<schedule_id>[0-9]{1,18})/holidays(?:\.json)?$",
+        schedules.HolidayListCreateApi.as_view(),
+        name="holiday-list",
+    ),
+    re_path(
+        r"^business_hours/schedules/(?P<schedule_id>[0-9]{1,18})/holidays/"
+        r"(?P<holiday_id>[0-9]{1,18})(?:\.json)?$",
+        schedules.HolidayDetailApi.as_view(),
+        name="holiday-detail",
     ),
 ]
