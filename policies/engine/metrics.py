@@ -1,0 +1,1032 @@
+"""The seven SLA metrics as state machines, and Zendesk's ticket metric events.
+
+`evaluate` replays one ticket's history (spec §3) and returns every metric instance, the event
+stream (spec §4.4) and an explanation. Metric clocks run from activation whatever the policy
+(spec §2.8); each update re-matches the policy set and re-applies targets to the instances
+still open, measured from their activation (spec §2.4, §2.7). Breaches are never back-dated:
+a deadline that is already past when a target arrives is recorded as breached at that update.
+
+Decisions on points the spec leaves open (each mirrors a spec §12 inference or says why):
+
+* Deadline instant: fulfilment at exactly `breach_at` is achieved; a metric still unfulfilled
+  after every update at `breach_at` is breached at `breach_at` (a metric is breached once it has
+  "surpassed" its target, Z1). Updates at one instant are applied in the order given.
+* Within one update the comment acts first, then the status, then targets (spec §2.1: the SLA
+  system runs after the update). So a metric fulfilled by the same save that first gives the
+  ticket a policy or priority never gets that target ("fulfilled before it was applied", Z1).
+* `breach_at` is the deadline measured from activation, even when it is already past (§10.10);
+  `breached_at` is when the breach was recorded (the update, for late targets, §2.7).
+* A changed target on a breached instance: if the new deadline is past too, another breach
+  event is recorded at the update (H5 "Newly applied SLA executes additional breach event");
+  otherwise (later deadline, target or policy removed) its breach events become `deleted`
+  and the instance is no longer breached (§12.14).
+* A business-hours target on a schedule with no business time can never be reached: it gets
+  `breach_at` None and the explanation says so (`NoBusinessTime` never escapes `evaluate`).
+* No priority means no policy is applied (`TicketSla.policy` None, §2.3); the matched policy
+  still decides the advanced activation settings, which do not depend on priority.
+* Periodic and pausable update time share `periodic_update_time.activate_on_agent_internal_note`
+  (§3.4 says pausable behaves like periodic); an agent's public comment creating the ticket
+  starts them. Reply and update metrics stay closed after a solve; the next end-user comment
+  starts a next reply instance (§12.4). Any end user's public comment starts next reply (§12.5).
+* `update_status` minutes are whole minutes, rounded down; `apply_sla` `target` is minutes
+  rounded up (§12.9). All output times are UTC; calendar time is real elapsed time (DST-safe).
+* One schedule measures the whole history: a schedule edit reaches a ticket through a
+  re-evaluation, and business time is then recomputed with the new schedule throughout (§12.17).
+* Policy filters cannot test the status category or the priority (spec §1.6, §10.6), so a save
+  changing only those (with the same policy set object) reuses the previous match.
+* Reopening into pending or on-hold emits `pause` for the wait metrics that stay stopped.
+
+Event order at one instant (§10.15): the breaches due before the save, then the save in stages -
+`measure` (creation), fulfilments by the comment, activations, status effects (fulfil and
+`update_status`, resume `activate`, `pause`), `apply_sla`, breaches recorded at the save. Inside
+a stage: event metric name, then instance id, then emission order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from functools import cache
+from operator import attrgetter
+from typing import TypedDict
+
+from policies.engine.clock import AddExplanation, NoBusinessTime, Schedule
+from policies.engine.history import Comment, TicketUpdate
+from policies.engine.types import PolicySpec, Target, TicketFacts
+from policies.engine.vocabulary import Metric, Priority, Role, StatusCategory
+
+
+class EventMetric(StrEnum):
+    """Metric names in ticket metric events (spec §4.4): both reply metrics are `reply_time`."""
+
+    AGENT_WORK_TIME = "agent_work_time"
+    PAUSABLE_UPDATE_TIME = "pausable_update_time"
+    PERIODIC_UPDATE_TIME = "periodic_update_time"
+    REPLY_TIME = "reply_time"
+    REQUESTER_WAIT_TIME = "requester_wait_time"
+    RESOLUTION_TIME = "resolution_time"
+
+
+class EventType(StrEnum):
+    MEASURE = "measure"
+    ACTIVATE = "activate"
+    PAUSE = "pause"
+    FULFILL = "fulfill"
+    APPLY_SLA = "apply_sla"
+    BREACH = "breach"
+    UPDATE_STATUS = "update_status"
+
+
+class Stage(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ACHIEVED = "achieved"
+
+
+EVENT_METRIC: Mapping[Metric, EventMetric] = {
+    Metric.AGENT_WORK_TIME: EventMetric.AGENT_WORK_TIME,
+    Metric.FIRST_REPLY_TIME: EventMetric.REPLY_TIME,
+    Metric.NEXT_REPLY_TIME: EventMetric.REPLY_TIME,
+    Metric.PAUSABLE_UPDATE_TIME: EventMetric.PAUSABLE_UPDATE_TIME,
+    Metric.PERIODIC_UPDATE_TIME: EventMetric.PERIODIC_UPDATE_TIME,
+    Metric.REQUESTER_WAIT_TIME: EventMetric.REQUESTER_WAIT_TIME,
+    Metric.TOTAL_RESOLUTION_TIME: EventMetric.RESOLUTION_TIME,
+}
+
+# Same-instant events are ordered by stage of the update, then by this rank (alphabetical
+# event metric), then instance id: a fixed rule that readers of the stream can rely on.
+_RANK: Mapping[EventMetric, int] = {m: i for i, m in enumerate(EventMetric)}
+
+_S = StatusCategory
+_UNSOLVED = frozenset({_S.NEW, _S.OPEN, _S.PENDING, _S.HOLD})
+_DONE = frozenset({_S.SOLVED, _S.CLOSED})
+# Statuses in which each metric's clock runs (spec §3 summary table, §12.2, §12.16).
+_RUNS_IN: Mapping[Metric, frozenset[StatusCategory]] = {
+    Metric.FIRST_REPLY_TIME: _UNSOLVED,
+    Metric.NEXT_REPLY_TIME: _UNSOLVED,
+    Metric.PERIODIC_UPDATE_TIME: _UNSOLVED,
+    Metric.TOTAL_RESOLUTION_TIME: _UNSOLVED,
+    Metric.PAUSABLE_UPDATE_TIME: frozenset({_S.NEW, _S.OPEN, _S.HOLD}),
+    Metric.REQUESTER_WAIT_TIME: frozenset({_S.NEW, _S.OPEN, _S.HOLD}),
+    Metric.AGENT_WORK_TIME: frozenset({_S.NEW, _S.OPEN}),
+}
+
+
+class HistoryError(ValueError):
+    """The history cannot be replayed (empty, naive or out-of-order times, updates after now)."""
+
+
+class PolicyRef(TypedDict):
+    id: int
+    title: str
+    description: str | None
+
+
+class SlaPayload(TypedDict):
+    target: int
+    target_in_seconds: int
+    business_hours: bool
+    policy: PolicyRef
+
+
+class StatusPayload(TypedDict):
+    calendar: int
+    business: int
+
+
+@dataclass(frozen=True, slots=True)
+class MetricEvent:
+    """One Zendesk ticket metric event (without the ids the storage layer assigns)."""
+
+    metric: EventMetric
+    instance_id: int
+    type: EventType
+    time: datetime
+    sla: SlaPayload | None = None
+    status: StatusPayload | None = None
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MetricInstance:
+    """One target instance. FRT is reply_time instance 1, next replies are 2, 3, ..."""
+
+    metric: Metric
+    instance_id: int
+    stage: Stage
+    activated_at: datetime
+    breach_at: datetime | None
+    fulfilled_at: datetime | None
+    breached: bool
+    breached_at: datetime | None
+    target: Target | None
+    policy_id: int | None
+    elapsed_calendar_seconds: int
+    elapsed_business_seconds: int
+    paused_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class TargetChange:
+    """A target applied to (or removed from) an open instance: the `apply_sla` history."""
+
+    at: datetime
+    policy_id: int | None
+    target: Target | None
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceExplanation:
+    metric: Metric
+    instance_id: int
+    activated_at: datetime
+    activated_by: str
+    pauses: tuple[tuple[datetime, datetime | None], ...]
+    target: Target | None
+    policy_id: int | None
+    deadline: datetime | None  # from activation under the current target, even if past
+    target_changes: tuple[TargetChange, ...]
+    schedule_spans: AddExplanation | None  # how a running business-hours deadline was reached
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyStep:
+    """Which policy the ticket had after update `update_index` (recorded when it changed)."""
+
+    update_index: int
+    at: datetime
+    matched_policy_id: int | None
+    applied_policy_id: int | None
+    priority: Priority | None
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    policy_steps: tuple[PolicyStep, ...]
+    instances: tuple[InstanceExplanation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSla:
+    """The SLA state after the last update, as of `now`.
+
+    `policy` is the policy applied after the last update (None without a match or a priority);
+    `next_breach_at` is the soonest deadline among running targets not yet breached.
+    """
+
+    policy: PolicySpec | None
+    instances: tuple[MetricInstance, ...]
+    events: tuple[MetricEvent, ...]
+    next_breach_at: datetime | None
+    _explainer: Callable[[], Explanation] = field(
+        default=lambda: Explanation((), ()), repr=False, compare=False
+    )
+
+    @property
+    def explanation(self) -> Explanation:
+        """Why each instance is where it is, and which policy applied when (built lazily)."""
+        return self._explainer()
+
+
+def evaluate(
+    updates: Sequence[TicketUpdate], *, schedule: Schedule | None, now: datetime
+) -> TicketSla:
+    """Replay `updates` (creation first, chronological) and report the SLA state at `now`.
+
+    `schedule` measures business-hours targets; without one they run on calendar time
+    (spec §5.2). Raises `HistoryError` for histories that cannot be replayed.
+    """
+    if not updates:
+        raise HistoryError("a history starts with the ticket's creation")
+    now_utc = _utc(now, "now")
+    replay = _Replay(schedule)
+    previous = None
+    for index, update in enumerate(updates):
+        if update.at.utcoffset() is None:
+            raise HistoryError(f"updates[{index}].at must be timezone-aware")
+        at = update.at.astimezone(UTC)
+        if previous is not None and at < previous:
+            raise HistoryError(f"updates[{index}] is earlier than the update before it")
+        if at > now_utc:
+            raise HistoryError(f"updates[{index}] is after now")
+        previous = at
+        replay.apply(index, at, update)
+    return replay.finish(now_utc)
+
+
+def remaining_display(breach_at: datetime, now: datetime) -> tuple[str, int]:
+    """The badge value for `breach_at` (spec §4.1, §4.2, H4): unit key and signed count.
+
+    Minutes up to 90 minutes, hours up to 36.5 hours, days beyond; each rounded to the
+    nearest unit with the exact half rounding down (towards zero); negative once past.
+    """
+    delta = breach_at - now
+    seconds = delta.days * 86400 + delta.seconds
+    magnitude = abs(seconds)
+    if magnitude <= 90 * 60:
+        unit, size = "minutes", 60
+    elif magnitude <= 36 * 3600 + 1800:
+        unit, size = "hours", 3600
+    else:
+        unit, size = "days", 86400
+    whole, rest = divmod(magnitude, size)
+    value = whole + (1 if 2 * rest > size else 0)
+    return unit, -value if seconds < 0 else value
+
+
+# --- internals ---------------------------------------------------------------------------
+
+
+def _utc(value: datetime, name: str) -> datetime:
+    if value.utcoffset() is None:
+        raise HistoryError(f"{name} must be timezone-aware")
+    # Calendar arithmetic on zoned datetimes is wall-clock arithmetic; UTC keeps it exact.
+    return value.astimezone(UTC)
+
+
+def _seconds(start: datetime, end: datetime) -> int:
+    delta = end - start
+    return delta.days * 86400 + delta.seconds
+
+
+def _flag(settings: Mapping[str, Mapping[str, bool]], metric: str, name: str) -> bool:
+    group = settings.get(metric)
+    return bool(group and group.get(name))
+
+
+_NO_SETTINGS: Mapping[str, Mapping[str, bool]] = {}
+
+# Policy filters cannot test the status category or the priority (spec §1.6, §10.6: the
+# definitions have neither), so a save changing only those keeps the previous match.
+_FILTERED: Callable[[TicketFacts], tuple[object, ...]] = attrgetter(
+    *(f.name for f in fields(TicketFacts) if f.name not in ("status", "priority"))
+)
+
+
+# A staged event: time, metric rank, instance id, sequence number, then the payload. Sorting
+# these tuples gives the stream order; the unique sequence number keeps emission order on ties
+# and identifies breach events that are deleted later.
+_Staged = tuple[
+    datetime, int, int, int, EventMetric, EventType, SlaPayload | None, StatusPayload | None
+]
+
+
+class _Segment:
+    """A closed stretch of running time, measured in calendar and business seconds."""
+
+    __slots__ = ("start", "end", "calendar", "business")
+
+    def __init__(self, start: datetime, end: datetime, calendar: int, business: int) -> None:
+        self.start = start
+        self.end = end
+        self.calendar = calendar
+        self.business = business
+
+
+class _Pause:
+    __slots__ = ("start", "end")
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self.end: datetime | None = None
+
+
+class _Clock:
+    """One metric instance while the history is replayed."""
+
+    __slots__ = (
+        "metric",
+        "event_metric",
+        "instance_id",
+        "activated_at",
+        "activated_by",
+        "runs_in",
+        "closed",
+        "used_calendar",
+        "used_business",
+        "rank",
+        "run_start",
+        "fulfilled_at",
+        "fulfilled_by",
+        "pauses",
+        "target",
+        "policy",
+        "deadline",
+        "unreachable",
+        "breached_at",
+        "breach_events",
+    )
+
+    def __init__(self, metric: Metric, instance_id: int, at: datetime, why: str) -> None:
+        self.metric = metric
+        self.event_metric = EVENT_METRIC[metric]
+        self.instance_id = instance_id
+        self.activated_at = at
+        self.activated_by = why
+        self.runs_in = _RUNS_IN[metric]
+        self.closed: list[_Segment] = []
+        self.used_calendar = 0  # totals over `closed`
+        self.used_business = 0
+        self.rank = _RANK[self.event_metric]
+        self.run_start: datetime | None = at
+        self.fulfilled_at: datetime | None = None
+        self.fulfilled_by = ""
+        self.pauses: list[_Pause] = []
+        self.target: Target | None = None
+        self.policy: PolicySpec | None = None
+        self.deadline: datetime | None = None
+        self.unreachable = False
+        self.breached_at: datetime | None = None
+        self.breach_events: list[int] = []
+
+
+def _clock_key(clock: _Clock) -> tuple[int, int]:
+    return clock.rank, clock.instance_id
+
+
+class _Replay:
+    """Mutable replay state for one ticket; `apply` once per update, then `finish`."""
+
+    def __init__(self, schedule: Schedule | None) -> None:
+        self.schedule = schedule
+        self.clocks: list[_Clock] = []
+        self.open: list[_Clock] = []
+        self.reply: _Clock | None = None
+        self.periodic: _Clock | None = None
+        self.pausable: _Clock | None = None
+        self.resolution: list[_Clock] = []  # RWT, AWT, TRT: reopen continues them
+        self.next_reply_id = 2
+        self.next_periodic_id = 1
+        self.next_pausable_id = 1
+        self.events: list[_Staged] = []
+        self.stage: list[_Staged] = []
+        self.deleted: set[int] = set()
+        self.fresh: list[_Clock] = []  # opened or reopened since targets were last applied
+        self.targets_for: tuple[PolicySpec | None, Priority | None] | None = None
+        self.steps: list[PolicyStep] = []
+        self.last_policies: Sequence[PolicySpec] | None = None
+        self.last_facts: TicketFacts | None = None
+        self.last_filtered: tuple[object, ...] = ()
+        self.matched: PolicySpec | None = None
+        self.applied: PolicySpec | None = None
+        self.priority: Priority | None = None
+        self.status: StatusCategory | None = None
+        self.step_key: tuple[PolicySpec | None, PolicySpec | None, Priority | None] | None = None
+
+    # -- events --------------------------------------------------------------------------
+
+    def emit(
+        self,
+        clock: _Clock,
+        type_: EventType,
+        at: datetime,
+        sla: SlaPayload | None = None,
+        status: StatusPayload | None = None,
+    ) -> int:
+        seq = len(self.events) + len(self.stage)
+        self.stage.append(
+            (at, clock.rank, clock.instance_id, seq, clock.event_metric, type_, sla, status)
+        )
+        return seq
+
+    def flush(self) -> None:
+        """End a stage of an update: its events go out by time, metric rank, instance id."""
+        if self.stage:
+            self.stage.sort()
+            self.events.extend(self.stage)
+            self.stage = []
+
+    # -- one update ----------------------------------------------------------------------
+
+    def apply(self, index: int, at: datetime, update: TicketUpdate) -> None:
+        self.fire_due(at, inclusive=False)
+        if self.stage:
+            self.flush()
+
+        facts = update.facts
+        if update.policies is not self.last_policies or (
+            facts is not self.last_facts and _FILTERED(facts) != self.last_filtered
+        ):
+            self.matched = next((p for p in update.policies if p.matches(facts)), None)
+            self.last_policies = update.policies
+            self.last_filtered = _FILTERED(facts)
+        self.last_facts = facts
+        matched = self.matched
+        settings = matched.metric_settings if matched is not None else _NO_SETTINGS
+        done = facts.status in _DONE
+
+        comment = update.comment
+        if index == 0:
+            self.create(at, facts, comment, settings, done)
+        elif comment is not None:
+            self.comment_fulfils(at, facts, comment, settings)
+            self.flush()
+            if not done:
+                self.comment_activates(at, facts, comment, settings)
+        if self.stage:
+            self.flush()
+        self.sync_status(at, facts.status)
+        if self.stage:
+            self.flush()
+        self.priority = facts.priority
+        self.applied = matched if facts.priority is not None else None
+        again = self.apply_targets(at)
+        if self.stage:
+            self.flush()
+        self.fire_now(at, again)
+        if self.stage:
+            self.flush()
+        self.record_step(index, at)
+
+    def create(
+        self,
+        at: datetime,
+        facts: TicketFacts,
+        comment: Comment | None,
+        settings: Mapping[str, Mapping[str, bool]],
+        done: bool,
+    ) -> None:
+        for rank, name in enumerate(EventMetric):
+            self.stage.append((at, rank, 0, rank, name, EventType.MEASURE, None, None))
+        self.flush()
+        for metric in (
+            Metric.REQUESTER_WAIT_TIME,
+            Metric.AGENT_WORK_TIME,
+            Metric.TOTAL_RESOLUTION_TIME,
+        ):
+            self.resolution.append(self.start(metric, 1, at, "ticket created"))
+        if comment is None:
+            return
+        why = _first_reply_activation(facts, comment, settings)
+        if why is not None:
+            self.reply = self.start(Metric.FIRST_REPLY_TIME, 1, at, why)
+        if not done:
+            self.start_updates(at, comment, settings)
+
+    def start(self, metric: Metric, instance_id: int, at: datetime, why: str) -> _Clock:
+        clock = _Clock(metric, instance_id, at, why)
+        self.clocks.append(clock)
+        self.open.append(clock)
+        self.fresh.append(clock)
+        self.emit(clock, EventType.ACTIVATE, at)
+        return clock
+
+    def comment_fulfils(
+        self,
+        at: datetime,
+        facts: TicketFacts,
+        comment: Comment,
+        settings: Mapping[str, Mapping[str, bool]],
+    ) -> None:
+        reply = self.reply
+        if reply is not None and _reply_fulfils(reply.metric, facts, comment, settings):
+            how = "public agent reply" if comment.public else "agent internal note"
+            self.fulfil(reply, at, how)
+            self.reply = None
+        why = _update_trigger(comment, settings)
+        if why is not None:
+            for clock in (self.periodic, self.pausable):
+                if clock is not None:
+                    self.fulfil(clock, at, why)
+            self.periodic = self.pausable = None
+
+    def comment_activates(
+        self,
+        at: datetime,
+        facts: TicketFacts,
+        comment: Comment,
+        settings: Mapping[str, Mapping[str, bool]],
+    ) -> None:
+        if self.reply is None:
+            why = _next_reply_activation(facts, comment, settings)
+            if why is not None:
+                self.reply = self.start(Metric.NEXT_REPLY_TIME, self.next_reply_id, at, why)
+                self.next_reply_id += 1
+        self.start_updates(at, comment, settings)
+
+    def start_updates(
+        self, at: datetime, comment: Comment, settings: Mapping[str, Mapping[str, bool]]
+    ) -> None:
+        """Periodic and pausable update time: each agent update opens the next instance."""
+        why = _update_trigger(comment, settings)
+        if why is None:
+            return
+        self.periodic = self.start(Metric.PERIODIC_UPDATE_TIME, self.next_periodic_id, at, why)
+        self.pausable = self.start(Metric.PAUSABLE_UPDATE_TIME, self.next_pausable_id, at, why)
+        self.next_periodic_id += 1
+        self.next_pausable_id += 1
+
+    def sync_status(self, at: datetime, status: StatusCategory) -> None:
+        """Pause, resume, fulfil or reopen instances for the status after this save."""
+        changed = status is not self.status
+        self.status = status
+        if status in _DONE:
+            why = f"ticket {status.value}"
+            for clock in list(self.open):
+                self.fulfil(clock, at, why)
+            self.reply = self.periodic = self.pausable = None
+            return
+        if changed:
+            for clock in self.resolution:
+                if clock.fulfilled_at is not None:
+                    self.reopen(clock, at, status)
+        # Unchanged status: only instances opened by this save can be in the wrong state.
+        for clock in self.open if changed else self.fresh:
+            if clock.fulfilled_at is not None:
+                continue
+            runs = status in clock.runs_in
+            if runs and clock.run_start is None:
+                self.resume(clock, at)
+            elif not runs and clock.run_start is not None:
+                self.pause(clock, at)
+
+    # -- clock transitions ---------------------------------------------------------------
+
+    def pause(self, clock: _Clock, at: datetime) -> None:
+        self.close(clock, at)
+        clock.pauses.append(_Pause(at))
+        self.refresh_deadline(clock)
+        self.emit(clock, EventType.PAUSE, at)
+
+    def resume(self, clock: _Clock, at: datetime) -> None:
+        clock.run_start = at
+        clock.pauses[-1].end = at
+        self.refresh_deadline(clock)
+        self.emit(clock, EventType.ACTIVATE, at)
+
+    def reopen(self, clock: _Clock, at: datetime, status: StatusCategory) -> None:
+        """Requester/agent wait and resolution time continue where they left off (Z1)."""
+        assert clock.fulfilled_at is not None
+        clock.pauses.append(_Pause(clock.fulfilled_at))
+        clock.fulfilled_at = None
+        clock.fulfilled_by = ""
+        self.open.append(clock)
+        self.fresh.append(clock)
+        if status in clock.runs_in:
+            self.resume(clock, at)
+        else:
+            self.refresh_deadline(clock)  # the deadline of the solved stretch no longer holds
+            self.emit(clock, EventType.PAUSE, at)
+
+    def fulfil(self, clock: _Clock, at: datetime, why: str) -> None:
+        if clock.run_start is not None:
+            self.close(clock, at)
+        elif clock.pauses and clock.pauses[-1].end is None:
+            clock.pauses[-1].end = at
+        clock.fulfilled_at = at
+        clock.fulfilled_by = why
+        self.open.remove(clock)
+        calendar, business = clock.used_calendar, clock.used_business
+        self.emit(clock, EventType.FULFILL, at)
+        self.emit(
+            clock,
+            EventType.UPDATE_STATUS,
+            at,
+            status=StatusPayload(calendar=calendar // 60, business=business // 60),
+        )
+
+    # -- targets and breaches ------------------------------------------------------------
+
+    def apply_targets(self, at: datetime) -> list[_Clock]:
+        """Give every open instance the applied policy's target; return re-breached ones."""
+        policy, priority = self.applied, self.priority
+        again: list[_Clock] = []
+        key = self.targets_for
+        if key is not None and key[0] is policy and key[1] is priority:
+            # Same policy object and priority: only instances opened since can change.
+            if not self.fresh:
+                return again
+            todo = [c for c in self.fresh if c.fulfilled_at is None]
+        else:
+            todo = self.open
+            self.targets_for = (policy, priority)
+        self.fresh = []
+        if len(todo) > 1:
+            todo = sorted(todo, key=_clock_key)
+        for clock in todo:
+            target = policy.target(priority, clock.metric) if policy is not None else None
+            owner = policy if target is not None else None
+            if target == clock.target and (
+                (owner.id if owner else None) == (clock.policy.id if clock.policy else None)
+            ):
+                continue
+            clock.target, clock.policy = target, owner
+            self.refresh_deadline(clock)
+            sla = _sla_payload(owner, target) if owner is not None and target is not None else None
+            self.emit(clock, EventType.APPLY_SLA, at, sla=sla)
+            if clock.breached_at is None:
+                continue
+            if clock.deadline is not None and clock.deadline <= at:
+                again.append(clock)
+            else:
+                self.deleted.update(clock.breach_events)
+                clock.breached_at = None
+        return again
+
+    def fire_due(self, limit: datetime, *, inclusive: bool) -> None:
+        """Breaches of running instances whose deadline fell before `limit` (or at it)."""
+        for clock in self.open:
+            deadline = clock.deadline
+            if (
+                deadline is not None
+                and clock.breached_at is None
+                and clock.run_start is not None
+                and (deadline < limit or (inclusive and deadline == limit))
+            ):
+                clock.breached_at = deadline
+                clock.breach_events.append(self.emit(clock, EventType.BREACH, deadline))
+
+    def fire_now(self, at: datetime, again: list[_Clock]) -> None:
+        """Breaches decided by this update: never back-dated (spec §2.7)."""
+        for clock in self.open:
+            deadline = clock.deadline
+            if clock.breached_at is None and deadline is not None and deadline <= at:
+                clock.breached_at = at
+                clock.breach_events.append(self.emit(clock, EventType.BREACH, at))
+        for clock in again:
+            clock.breach_events.append(self.emit(clock, EventType.BREACH, at))
+
+    def refresh_deadline(self, clock: _Clock) -> None:
+        """Deadline measured from activation over the running stretches (pauses excluded).
+
+        Past if the target was already exceeded in a closed stretch; None while paused
+        short of the target, without a target, or when the schedule has no business time.
+        """
+        clock.deadline = None
+        clock.unreachable = False
+        target = clock.target
+        if target is None:
+            return
+        schedule = self.schedule if target.business_hours else None
+        remaining = target.seconds
+        try:
+            for segment in clock.closed:
+                length = segment.calendar if schedule is None else segment.business
+                if length > remaining:
+                    clock.deadline = self.add(schedule, segment.start, remaining)
+                    return
+                remaining -= length
+            if clock.run_start is not None:
+                clock.deadline = self.add(schedule, clock.run_start, remaining)
+        except NoBusinessTime:
+            clock.deadline = None
+            clock.unreachable = True
+
+    @staticmethod
+    def add(schedule: Schedule | None, start: datetime, seconds: int) -> datetime:
+        if schedule is None:
+            return start + timedelta(seconds=seconds)
+        return schedule.add(start, seconds)
+
+    def close(self, clock: _Clock, at: datetime) -> None:
+        """End the running stretch at `at`, adding it to the clock's totals."""
+        start = clock.run_start
+        assert start is not None
+        calendar = _seconds(start, at)
+        schedule = self.schedule
+        business = calendar if schedule is None else schedule.between(start, at)
+        clock.closed.append(_Segment(start, at, calendar, business))
+        clock.used_calendar += calendar
+        clock.used_business += business
+        clock.run_start = None
+
+    def record_step(self, index: int, at: datetime) -> None:
+        key = (self.matched, self.applied, self.priority)
+        last = self.step_key
+        if last is not None and key[0] is last[0] and key[1] is last[1] and key[2] is last[2]:
+            return
+        self.step_key = key
+        matched, applied = self.matched, self.applied
+        if matched is None:
+            note = "no policy matches"
+        elif applied is None:
+            note = f"policy {matched.id} {matched.title!r} matches; no priority, so no targets"
+        else:
+            note = f"policy {applied.id} {applied.title!r} applied at priority {self.priority}"
+        self.steps.append(
+            PolicyStep(
+                index,
+                at,
+                matched.id if matched else None,
+                applied.id if applied else None,
+                self.priority,
+                note,
+            )
+        )
+
+    # -- result --------------------------------------------------------------------------
+
+    def finish(self, now: datetime) -> TicketSla:
+        self.fire_due(now, inclusive=True)
+        self.flush()
+        clocks = sorted(self.clocks, key=_clock_key)
+        instances = tuple(self.instance(c, now) for c in clocks)
+        upcoming = [
+            c.deadline
+            for c in self.open
+            if c.run_start is not None and c.deadline is not None and c.breached_at is None
+        ]
+        events = _freeze_events(self.events, self.deleted)
+
+        @cache
+        def explanation() -> Explanation:
+            # Built on first use: most callers never read it, and explain_add walks schedules.
+            return Explanation(
+                tuple(self.steps),
+                tuple(self.explain(c, i) for c, i in zip(clocks, instances, strict=True)),
+            )
+
+        return TicketSla(
+            policy=self.applied,
+            instances=instances,
+            events=events,
+            next_breach_at=min(upcoming) if upcoming else None,
+            _explainer=explanation,
+        )
+
+    def instance(self, clock: _Clock, now: datetime) -> MetricInstance:
+        calendar, business = clock.used_calendar, clock.used_business
+        if clock.run_start is not None:
+            calendar += _seconds(clock.run_start, now)
+            business += (
+                _seconds(clock.run_start, now)
+                if self.schedule is None
+                else self.schedule.between(clock.run_start, now)
+            )
+        paused = sum(_seconds(p.start, p.end or now) for p in clock.pauses)
+        if clock.fulfilled_at is not None:
+            stage = Stage.ACHIEVED
+        elif clock.run_start is not None:
+            stage = Stage.ACTIVE
+        else:
+            stage = Stage.PAUSED
+        return MetricInstance(
+            metric=clock.metric,
+            instance_id=clock.instance_id,
+            stage=stage,
+            activated_at=clock.activated_at,
+            breach_at=None if stage is Stage.PAUSED else clock.deadline,
+            fulfilled_at=clock.fulfilled_at,
+            breached=clock.breached_at is not None,
+            breached_at=clock.breached_at,
+            target=clock.target,
+            policy_id=clock.policy.id if clock.policy else None,
+            elapsed_calendar_seconds=calendar,
+            elapsed_business_seconds=business,
+            paused_seconds=paused,
+        )
+
+    def target_changes(self, clock: _Clock) -> tuple[TargetChange, ...]:
+        """The instance's `apply_sla` history, read back from its events."""
+        changes = []
+        for time, rank, instance_id, _, _, type_, sla, _ in self.events:
+            if type_ is EventType.APPLY_SLA and (rank, instance_id) == _clock_key(clock):
+                if sla is None:
+                    changes.append(TargetChange(time, None, None))
+                else:
+                    target = Target(sla["target_in_seconds"], sla["business_hours"])
+                    changes.append(TargetChange(time, sla["policy"]["id"], target))
+        return tuple(changes)
+
+    def explain(self, clock: _Clock, instance: MetricInstance) -> InstanceExplanation:
+        spans: AddExplanation | None = None
+        target = clock.target
+        if (
+            target is not None
+            and target.business_hours
+            and self.schedule is not None
+            and clock.run_start is not None
+            and not clock.unreachable
+        ):
+            left = target.seconds - clock.used_business
+            if left > 0:
+                spans = self.schedule.explain_add(clock.run_start, left)
+        return InstanceExplanation(
+            metric=clock.metric,
+            instance_id=clock.instance_id,
+            activated_at=clock.activated_at,
+            activated_by=clock.activated_by,
+            pauses=tuple((p.start, p.end) for p in clock.pauses),
+            target=target,
+            policy_id=instance.policy_id,
+            deadline=clock.deadline,
+            target_changes=self.target_changes(clock),
+            schedule_spans=spans,
+            outcome=_outcome(clock, instance),
+        )
+
+
+def _freeze_events(staged: list[_Staged], deleted: set[int]) -> tuple[MetricEvent, ...]:
+    """The staged events as `MetricEvent`s, built by setting their slots directly.
+
+    Events are most of the output (about six per update) and a frozen dataclass's generated
+    `__init__` costs twice as much as filling the slots; the objects are identical.
+    """
+    new = object.__new__
+    metric_, instance_, type__, time_, sla_, status_, deleted_ = _EVENT_SLOTS
+    out = []
+    for time, _, instance_id, seq, metric, type_, sla, status in staged:
+        event = new(MetricEvent)
+        metric_(event, metric)
+        instance_(event, instance_id)
+        type__(event, type_)
+        time_(event, time)
+        sla_(event, sla)
+        status_(event, status)
+        deleted_(event, seq in deleted)
+        out.append(event)
+    return tuple(out)
+
+
+_EVENT_SLOTS = tuple(MetricEvent.__dict__[f.name].__set__ for f in fields(MetricEvent))
+
+
+def _sla_payload(policy: PolicySpec, target: Target) -> SlaPayload:
+    return SlaPayload(
+        target=-(-target.seconds // 60),
+        target_in_seconds=target.seconds,
+        business_hours=target.business_hours,
+        policy=PolicyRef(id=policy.id, title=policy.title, description=policy.description),
+    )
+
+
+def _first_reply_activation(
+    facts: TicketFacts, comment: Comment, settings: Mapping[str, Mapping[str, bool]]
+) -> str | None:
+    """Why the creating comment starts first reply time, or None (spec §3.1, H3, §1.4)."""
+    for_end_user = facts.requester_role is Role.END_USER
+    if not comment.by_agent:
+        return "end user created the ticket with a public comment" if comment.public else None
+    if comment.light_agent:
+        if (
+            comment.via_email_forward
+            and for_end_user
+            and _flag(
+                settings,
+                "first_reply_time",
+                "activate_on_light_agent_on_email_forward_ticket_from_end_user",
+            )
+        ):
+            return "light agent forwarded an end user's email"
+        return None
+    if comment.via_email_forward and for_end_user:
+        return "agent forwarded an end user's email"
+    if facts.requester_id == comment.author_id:
+        if _flag(settings, "first_reply_time", "activate_on_agent_created_ticket_for_self"):
+            return "agent created a ticket for themselves"
+        return None
+    if not for_end_user:
+        return None
+    if comment.public and _flag(
+        settings, "first_reply_time", "activate_on_ticket_created_for_end_user"
+    ):
+        return "agent created the ticket for an end user with a public comment"
+    if not comment.public and _flag(
+        settings,
+        "first_reply_time",
+        "activate_on_agent_ticket_created_for_end_user_with_internal_note",
+    ):
+        return "agent created the ticket for an end user with an internal note"
+    return None
+
+
+def _next_reply_activation(
+    facts: TicketFacts, comment: Comment, settings: Mapping[str, Mapping[str, bool]]
+) -> str | None:
+    """Why a comment starts next reply time when no reply is owed (spec §3.2, §12.5)."""
+    if not comment.by_agent:
+        if comment.public:
+            return "end user public comment"
+        if _flag(settings, "next_reply_time", "activate_on_end_user_added_internal_note"):
+            return "end user comment added as internal note"
+        return None
+    if comment.author_id != facts.requester_id:
+        return None
+    if (
+        comment.light_agent
+        and not comment.public
+        and _flag(settings, "next_reply_time", "activate_on_light_agent_internal_note")
+    ):
+        return "light agent requester internal note"
+    if _flag(
+        settings,
+        "next_reply_time",
+        "activate_on_agent_requested_ticket_with_public_comment_or_internal_note",
+    ):
+        return "agent requester comment"
+    return None
+
+
+def _update_trigger(comment: Comment, settings: Mapping[str, Mapping[str, bool]]) -> str | None:
+    """Why a comment closes and reopens periodic/pausable update time (spec §3.3, §3.4)."""
+    if not comment.by_agent:
+        return None
+    if comment.public:
+        return "agent public comment"
+    if _flag(settings, "periodic_update_time", "activate_on_agent_internal_note"):
+        return "agent internal note"
+    return None
+
+
+def _reply_fulfils(
+    metric: Metric, facts: TicketFacts, comment: Comment, settings: Mapping[str, Mapping[str, bool]]
+) -> bool:
+    """A reply by an agent other than the requester; internal notes only with a setting."""
+    if not comment.by_agent or comment.author_id == facts.requester_id:
+        return False
+    if comment.public:
+        return True
+    if metric is Metric.FIRST_REPLY_TIME:
+        return _flag(settings, "first_reply_time", "fulfill_on_agent_internal_note")
+    return _flag(
+        settings,
+        "next_reply_time",
+        "fulfill_on_non_requesting_agent_internal_note_after_activation",
+    )
+
+
+def _duration(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{hours}h {minutes:02d}m"
+    return f"{text} {secs:02d}s" if secs else text
+
+
+def _outcome(clock: _Clock, instance: MetricInstance) -> str:
+    """One sentence saying why the instance is where it is."""
+    parts: list[str] = []
+    if instance.fulfilled_at is not None:
+        parts.append(
+            f"fulfilled at {instance.fulfilled_at.isoformat()} by {clock.fulfilled_by} after "
+            f"{_duration(instance.elapsed_calendar_seconds)} of running time"
+        )
+    elif instance.stage is Stage.PAUSED:
+        since = clock.pauses[-1].start if clock.pauses else clock.activated_at
+        parts.append(f"paused since {since.isoformat()}")
+    else:
+        parts.append(f"running, {_duration(instance.elapsed_calendar_seconds)} so far")
+    if clock.target is None:
+        parts.append(
+            "no target (no policy, no priority, or no target for this metric "
+            "while the instance was open)"
+        )
+    elif clock.unreachable:
+        parts.append(
+            "business-hours target can never be reached: the schedule has no business time"
+        )
+    elif clock.breached_at is not None:
+        deadline = clock.deadline.isoformat() if clock.deadline else "none while paused"
+        late = "" if clock.breached_at == clock.deadline else " (not back-dated)"
+        parts.append(
+            f"breached at {clock.breached_at.isoformat()}{late}; deadline from activation "
+            f"{deadline}"
+        )
+    elif instance.fulfilled_at is not None:
+        parts.append("within target")
+    elif clock.deadline is not None:
+        parts.append(f"breaches at {clock.deadline.isoformat()} unless fulfilled or paused")
+    return "; ".join(parts)
