@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -199,7 +200,7 @@ def _decode_cursor(raw: str, width: int) -> list[Any]:
         raise BadRequest("InvalidPaginationParameter", "The cursor is not valid") from None
     if not isinstance(values, list) or len(values) != width:
         raise BadRequest("InvalidPaginationParameter", "The cursor is not valid")
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**62 for v in values):
         raise BadRequest("InvalidPaginationParameter", "The cursor is not valid")
     return values
 
@@ -286,3 +287,32 @@ def paginate(
         "count": count,
     }
     return Response(body)
+
+
+class ZendeskJSONParser(JSONParser):
+    """JSON bodies, refusing what would otherwise fail deep inside: NUL characters (PostgreSQL
+    text cannot hold them) and nesting too deep for the decoder."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("nested too deeply") from None
+        if _has_nul(data):
+            raise exceptions.ParseError("strings may not contain NUL (\\u0000) characters")
+        return data
+
+
+def _has_nul(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False

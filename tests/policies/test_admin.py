@@ -150,3 +150,9 @@ def test_root_redirects_to_the_admin() -> None:
     response = Client().get("/")
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
+
+
+def test_admin_pages_carry_slaweb_branding_and_styles() -> None:
+    html = signed_in("admin").get("/admin/").content.decode()
+    assert "slaweb" in html
+    assert "css/slaweb.css" in html

@@ -429,3 +429,28 @@ def test_partial_update_with_incomplete_or_contradictory_metrics_is_422(
     assert response.status_code == 422
     assert "policy_metrics" in response.json()["details"]
     assert policy.metrics.get().target_seconds == 3600
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"sla_policy": {"title": "nul\\u0000", "filter": {"all": []}}}',
+        b'{"sla_policy": {"title": "t", "filter": {"all": [{"field": "current_tags", '
+        b'"operator": "includes", "value": "a\\u0000b"}]}}}',
+        b'{"sla_policy\\u0000": {}}',
+    ],
+)
+def test_hostile_bodies_are_400_not_500(admin_client: APIClient, raw: bytes) -> None:
+    response = admin_client.post("/api/v2/slas/policies", raw, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"] == "InvalidJSON"
+    assert not Policy.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "cursor", ["WzEwMDAwMDAwMDAwMDAwMDAwMDAwMDAsIDFd", "WzEuNSwgMV0", "W3RydWUsIDFd"]
+)
+def test_out_of_range_cursors_are_400(admin_client: APIClient, cursor: str) -> None:
+    response = admin_client.get(f"/api/v2/slas/policies.json?page[after]={cursor}")
+    assert response.status_code == 400
