@@ -131,3 +131,21 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PolicyRevision(models.Model):
+    """The whole policy list as it stood from `created_at` on, frozen.
+
+    Every ticket save records the revision in force, so re-evaluating a ticket's history later
+    applies each save's own policies: edits reach open tickets from the edit on, never
+    rewriting what happened before it.
+    """
+
+    created_at = models.DateTimeField()
+    policies = models.JSONField(help_text="Policies in position order, as the API shows them")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"revision {self.pk} ({len(self.policies)} policies)"

@@ -3,6 +3,7 @@ queries, and the condition definitions built from the account's live data."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -24,7 +25,14 @@ from policies.engine.vocabulary import (
     Priority,
     Role,
 )
-from policies.models import Holiday, Policy, PolicyCondition, PolicyMetric, Schedule
+from policies.models import (
+    Holiday,
+    Policy,
+    PolicyCondition,
+    PolicyMetric,
+    PolicyRevision,
+    Schedule,
+)
 from tickets.models import (
     Brand,
     CustomField,
@@ -60,32 +68,69 @@ def policy_filter_dict(policy: Policy) -> dict[str, list[dict[str, Any]]]:
     return result
 
 
+def policy_snapshot(policy: Policy) -> dict[str, Any]:
+    """What a revision keeps of a policy: everything the engine needs, nothing more."""
+    return {
+        "id": policy.pk,
+        "title": policy.title,
+        "description": policy.description,
+        "position": policy.position,
+        "filter": policy_filter_dict(policy),
+        "policy_metrics": [
+            {
+                "priority": m.priority,
+                "metric": m.metric,
+                "target_in_seconds": m.target_seconds,
+                "business_hours": m.business_hours,
+            }
+            for m in policy.metrics.all()
+        ],
+        "metric_settings": policy.metric_settings or {},
+    }
+
+
+def specs_from_snapshots(
+    snapshots: list[dict[str, Any]], option_values: dict[str, str]
+) -> tuple[PolicySpec, ...]:
+    return tuple(
+        PolicySpec(
+            id=snap["id"],
+            title=snap["title"],
+            description=snap["description"],
+            position=snap["position"],
+            matches=compile_filter(snap["filter"], option_values),
+            targets={
+                (Priority(m["priority"]), Metric(m["metric"])): Target(
+                    m["target_in_seconds"], m["business_hours"]
+                )
+                for m in snap["policy_metrics"]
+            },
+            metric_settings=snap["metric_settings"],
+        )
+        for snap in snapshots
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def revision_specs(revision_id: int) -> tuple[PolicySpec, ...]:
+    """A revision's policies compiled for the engine; revisions never change, so cache them."""
+    revision = PolicyRevision.objects.get(pk=revision_id)
+    return specs_from_snapshots(revision.policies, dropdown_option_values())
+
+
+def current_revision_id() -> int | None:
+    return PolicyRevision.objects.order_by("-id").values_list("id", flat=True).first()
+
+
 def dropdown_option_values() -> dict[str, str]:
     """Option id (as text) -> the tag value tickets carry, for compiling dropdown conditions."""
     return {str(pk): value for pk, value in TicketFieldOption.objects.values_list("pk", "value")}
 
 
 def policy_specs() -> tuple[PolicySpec, ...]:
-    """Every policy, in position order, compiled for the engine (three queries)."""
-    options = dropdown_option_values()
-    specs = []
-    for policy in policy_queryset():
-        targets = {
-            (Priority(m.priority), Metric(m.metric)): Target(m.target_seconds, m.business_hours)
-            for m in policy.metrics.all()
-        }
-        specs.append(
-            PolicySpec(
-                id=policy.pk,
-                title=policy.title,
-                description=policy.description,
-                position=policy.position,
-                matches=compile_filter(policy_filter_dict(policy), options),
-                targets=targets,
-                metric_settings=policy.metric_settings or {},
-            )
-        )
-    return tuple(specs)
+    """Every policy, in position order, compiled for the engine (four queries)."""
+    snapshots = [policy_snapshot(policy) for policy in policy_queryset()]
+    return specs_from_snapshots(snapshots, dropdown_option_values())
 
 
 # Definitions ----------------------------------------------------------------------------------

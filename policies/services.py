@@ -7,10 +7,12 @@ creates, deletes, moves and reorders queue up instead of producing duplicate pos
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from policies.models import (
     Holiday,
@@ -18,9 +20,11 @@ from policies.models import (
     PolicyCondition,
     PolicyMetric,
     PolicyOrderLock,
+    PolicyRevision,
     Schedule,
     ScheduleInterval,
 )
+from policies.selectors import policy_queryset, policy_snapshot
 
 
 class UnknownPolicies(ValueError):
@@ -31,6 +35,19 @@ class UnknownPolicies(ValueError):
 
 def _lock_order() -> None:
     PolicyOrderLock.objects.select_for_update().get_or_create(pk=1)
+
+
+def policy_revision_record(*, now: datetime) -> PolicyRevision:
+    """Freeze the policy list as it now stands; open tickets follow it from `now` on.
+
+    Called inside each write's transaction, under the order lock, so revisions are in order.
+    """
+    snapshots = [policy_snapshot(policy) for policy in policy_queryset()]
+    revision = PolicyRevision.objects.create(created_at=now, policies=snapshots)
+    from tickets.recompute import policies_changed
+
+    policies_changed(revision_id=revision.pk)
+    return revision
 
 
 def _set_filter(policy: Policy, filter: dict[str, list[dict[str, Any]]]) -> None:
@@ -88,6 +105,7 @@ def policy_create(
     position: int | None = None,
     policy_metrics: Sequence[dict[str, Any]] = (),
     metric_settings: dict[str, dict[str, bool]] | None = None,
+    now: datetime | None = None,
 ) -> Policy:
     """Without a position the policy goes last; with one it is inserted there."""
     _lock_order()
@@ -103,11 +121,12 @@ def policy_create(
         policy.save(update_fields=["position"])
     _set_filter(policy, filter)
     _set_metrics(policy, policy_metrics)
+    policy_revision_record(now=now or timezone.now())
     return policy
 
 
 @transaction.atomic
-def policy_update(*, policy_id: int, data: dict[str, Any]) -> Policy:
+def policy_update(*, policy_id: int, data: dict[str, Any], now: datetime | None = None) -> Policy:
     """Partial update: only keys present in `data` change. Raises Policy.DoesNotExist."""
     _lock_order()
     policy = Policy.objects.select_for_update().get(pk=policy_id)
@@ -121,21 +140,23 @@ def policy_update(*, policy_id: int, data: dict[str, Any]) -> Policy:
         _set_filter(policy, data["filter"])
     if "policy_metrics" in data:
         _set_metrics(policy, data["policy_metrics"])
+    policy_revision_record(now=now or timezone.now())
     return policy
 
 
 @transaction.atomic
-def policy_delete(*, policy_id: int) -> None:
+def policy_delete(*, policy_id: int, now: datetime | None = None) -> None:
     """Raises Policy.DoesNotExist."""
     _lock_order()
     policy = Policy.objects.select_for_update().get(pk=policy_id)
     position = policy.position
     policy.delete()
     Policy.objects.filter(position__gt=position).update(position=F("position") - 1)
+    policy_revision_record(now=now or timezone.now())
 
 
 @transaction.atomic
-def policy_reorder(*, policy_ids: Sequence[int]) -> None:
+def policy_reorder(*, policy_ids: Sequence[int], now: datetime | None = None) -> None:
     """Listed ids take positions 1..n in that order; the rest keep their order after them."""
     _lock_order()
     policies = {policy.pk: policy for policy in Policy.objects.select_for_update()}
@@ -153,10 +174,12 @@ def policy_reorder(*, policy_ids: Sequence[int]) -> None:
             policy.position = position
             changed.append(policy)
     Policy.objects.bulk_update(changed, ["position"])
+    if changed:
+        policy_revision_record(now=now or timezone.now())
 
 
 @transaction.atomic
-def policy_clone(*, policy_id: int) -> Policy:
+def policy_clone(*, policy_id: int, now: datetime | None = None) -> Policy:
     """A copy added at the bottom, as Zendesk's clone does."""
     source = Policy.objects.prefetch_related("conditions", "metrics").get(pk=policy_id)
     filter: dict[str, list[dict[str, Any]]] = {"all": [], "any": []}
@@ -179,6 +202,7 @@ def policy_clone(*, policy_id: int) -> Policy:
         filter=filter,
         policy_metrics=metrics,
         metric_settings=source.metric_settings,
+        now=now,
     )
 
 

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "polymorphic",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "tickets",
     "policies",
 ]
@@ -117,6 +119,11 @@ else:
             "TEST": {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")},
         }
     }
+
+# Background work (recomputes after policy or schedule edits, notifications) goes through
+# Django's tasks framework; the database backend needs no other service. Swap the backend for
+# RQ or Celery by naming it here.
+TASKS = {"default": {"BACKEND": env_str("TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 AUTH_USER_MODEL = "tickets.User"
 AUTH_PASSWORD_VALIDATORS = [

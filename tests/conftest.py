@@ -15,6 +15,8 @@ from tickets.models import User
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Background tasks run as they are enqueued (on commit); one test drives the real worker.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.ALLOWED_HOSTS = [
         "testserver",
         "localhost",

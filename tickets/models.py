@@ -8,8 +8,9 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
+from polymorphic.models import PolymorphicModel
 
-from policies.engine.vocabulary import ROLE_IDS, Role, StatusCategory
+from policies.engine.vocabulary import ROLE_IDS, Priority, Role, StatusCategory, TicketType
 
 
 class UserManager(BaseUserManager["User"]):
@@ -291,3 +292,245 @@ class SupportAddress(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+class Ticket(models.Model):
+    """A support request, with the fields SLA conditions and metrics read."""
+
+    TYPE_CHOICES: ClassVar = [(t.value, t.value) for t in TicketType]
+    PRIORITY_CHOICES: ClassVar = [(p.value, p.value) for p in Priority]
+    STATUS_CHOICES: ClassVar = [(s.value, s.value) for s in StatusCategory]
+
+    subject = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True)
+    type = models.CharField(max_length=16, choices=TYPE_CHOICES, null=True, blank=True)
+    priority = models.CharField(max_length=8, choices=PRIORITY_CHOICES, null=True, blank=True)
+    status = models.CharField(
+        max_length=8, choices=STATUS_CHOICES, default=StatusCategory.NEW.value
+    )
+    custom_status = models.ForeignKey(
+        CustomStatus, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requester = models.ForeignKey(User, on_delete=models.PROTECT, related_name="requested_tickets")
+    submitter = models.ForeignKey(User, on_delete=models.PROTECT, related_name="submitted_tickets")
+    assignee = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+    )
+    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL)
+    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.SET_NULL)
+    brand = models.ForeignKey(Brand, null=True, blank=True, on_delete=models.SET_NULL)
+    ticket_form = models.ForeignKey(TicketForm, null=True, blank=True, on_delete=models.SET_NULL)
+    via_id = models.PositiveIntegerField(default=5)
+    recipient = models.EmailField(blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    # {"<ticket field id>": value}
+    custom_fields = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    solved_at = models.DateTimeField(null=True, blank=True)
+    # Derived by the SLA engine on every save and by the clock; null when nothing is running.
+    sla_policy = models.ForeignKey(
+        "policies.Policy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    next_breach_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # The agent queue: open tickets by their next breach, one index scan.
+            models.Index(
+                fields=["next_breach_at", "id"],
+                name="ticket_next_breach",
+                condition=models.Q(next_breach_at__isnull=False),
+            ),
+            models.Index(fields=["status", "id"], name="ticket_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+
+class TicketComment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    public = models.BooleanField(default=True)
+    via_id = models.PositiveIntegerField(default=5)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on #{self.ticket_id}"
+
+
+class TicketAudit(models.Model):
+    """One save of a ticket, append-only: who, when, what changed, and the ticket after it.
+
+    `snapshot` holds every field SLA conditions and metrics read, as they were after this save,
+    so the engine can replay the history without re-deriving it from the change events.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="audits")
+    author = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    via_id = models.PositiveIntegerField(default=5)
+    revision = models.ForeignKey(
+        "policies.PolicyRevision", on_delete=models.PROTECT, related_name="+"
+    )
+    snapshot = models.JSONField()
+    comment = models.OneToOneField(
+        TicketComment, null=True, blank=True, on_delete=models.CASCADE, related_name="audit"
+    )
+    # The comment author's role at the time, for the reply metrics.
+    comment_author_role = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="audit_ticket_time")]
+
+    def __str__(self) -> str:
+        return f"audit {self.pk} of #{self.ticket_id}"
+
+
+class AuditEvent(PolymorphicModel):
+    audit = models.ForeignKey(TicketAudit, on_delete=models.CASCADE, related_name="events")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
+
+
+class CreateEvent(AuditEvent):
+    field_name = models.CharField(max_length=64)
+    value = models.JSONField(null=True)
+
+
+class ChangeEvent(AuditEvent):
+    field_name = models.CharField(max_length=64)
+    value = models.JSONField(null=True)
+    previous_value = models.JSONField(null=True)
+
+
+class CommentEvent(AuditEvent):
+    comment = models.ForeignKey(TicketComment, on_delete=models.CASCADE, related_name="+")
+
+
+class SlaEvent(AuditEvent):
+    """The SLA policy or targets applied, changed or removed by this save."""
+
+    policy_title = models.CharField(max_length=255, blank=True)
+    description = models.TextField()
+
+
+class TicketSlaTarget(models.Model):
+    """One metric instance of a ticket, as the engine last computed it."""
+
+    STAGE_CHOICES: ClassVar = [("active", "active"), ("paused", "paused"), ("achieved", "achieved")]
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_targets")
+    metric = models.CharField(max_length=32)
+    instance_id = models.PositiveIntegerField()
+    policy = models.ForeignKey(
+        "policies.Policy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target_seconds = models.PositiveIntegerField(null=True, blank=True)
+    business_hours = models.BooleanField(default=False)
+    stage = models.CharField(max_length=8, choices=STAGE_CHOICES)
+    activated_at = models.DateTimeField()
+    breach_at = models.DateTimeField(null=True, blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    breached = models.BooleanField(default=False)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(default=0)
+    elapsed_calendar_seconds = models.PositiveIntegerField(default=0)
+    elapsed_business_seconds = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["ticket", "metric", "instance_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "metric", "instance_id"], name="sla_target_unique"
+            ),
+        ]
+        indexes = [
+            # Targets breaching before T (the clock's work list), one index scan.
+            models.Index(
+                fields=["breach_at"],
+                name="sla_target_due",
+                condition=models.Q(stage="active", breached=False, breach_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.metric}#{self.instance_id}"
+
+
+class TicketMetricEvent(models.Model):
+    """Zendesk's ticket metric events, append-only; kept when a ticket is deleted."""
+
+    ticket_id = models.BigIntegerField(db_index=True)
+    metric = models.CharField(max_length=32)
+    instance_id = models.PositiveIntegerField()
+    type = models.CharField(max_length=16)
+    time = models.DateTimeField()
+    # Several identical events at one instant stay apart by their order of emission.
+    ordinal = models.PositiveIntegerField(default=0)
+    sla = models.JSONField(null=True, blank=True)
+    status = models.JSONField(null=True, blank=True)
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["time", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket_id", "metric", "instance_id", "type", "time", "ordinal"],
+                name="metric_event_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["time", "id"], name="metric_event_time")]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.metric}#{self.instance_id} {self.type}"
+
+
+class SlaRecompute(models.Model):
+    """A background pass over open tickets after policies or the schedule changed.
+
+    It walks tickets in id order and saves its place after every batch, so a run that stops
+    (a crash, a deploy) resumes where it was.
+    """
+
+    STATUS_CHOICES: ClassVar = [
+        ("queued", "queued"),
+        ("running", "running"),
+        ("done", "done"),
+        ("failed", "failed"),
+    ]
+    REASON_CHOICES: ClassVar = [("policies", "policies changed"), ("schedule", "schedule changed")]
+
+    reason = models.CharField(max_length=16, choices=REASON_CHOICES)
+    revision = models.ForeignKey(
+        "policies.PolicyRevision", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    effective_at = models.DateTimeField(help_text="When the change took effect")
+    status = models.CharField(max_length=8, choices=STATUS_CHOICES, default="queued")
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    last_ticket_id = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"recompute {self.pk} ({self.reason}, {self.status})"

@@ -1,12 +1,24 @@
-"""Writes to the account: users and their API tokens."""
+"""Writes to the account: users, their API tokens, and tickets."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 
-from tickets.models import ApiToken, User
+from tickets.models import (
+    ApiToken,
+    ChangeEvent,
+    CommentEvent,
+    CreateEvent,
+    Ticket,
+    TicketAudit,
+    TicketComment,
+    User,
+)
+from tickets.sla import ticket_sla_refresh, ticket_snapshot
 
 
 @transaction.atomic
@@ -72,3 +84,174 @@ def api_token_create(*, user: User, description: str = "") -> str:
 
 def api_token_revoke(*, token_id: int) -> None:
     ApiToken.objects.filter(pk=token_id).delete()
+
+
+# Tickets --------------------------------------------------------------------------------------
+
+TICKET_FIELDS = (
+    "subject",
+    "description",
+    "type",
+    "priority",
+    "status",
+    "custom_status_id",
+    "requester_id",
+    "assignee_id",
+    "group_id",
+    "organization_id",
+    "brand_id",
+    "ticket_form_id",
+    "tags",
+    "custom_fields",
+    "recipient",
+)
+
+
+@dataclass(frozen=True)
+class NewComment:
+    body: str
+    public: bool
+    author_id: int
+    created_at: datetime | None = None
+
+
+def _current_revision(now: datetime) -> int:
+    from policies.models import PolicyRevision
+    from policies.selectors import current_revision_id, policy_queryset, policy_snapshot
+
+    revision_id = current_revision_id()
+    if revision_id is None:
+        snapshots = [policy_snapshot(p) for p in policy_queryset()]
+        revision_id = PolicyRevision.objects.create(created_at=now, policies=snapshots).pk
+    return revision_id
+
+
+def _record_audit(
+    ticket: Ticket,
+    *,
+    author_id: int | None,
+    at: datetime,
+    via_id: int,
+    changes: dict[str, tuple[Any, Any]],
+    comment: NewComment | None,
+    creating: bool,
+    revision_id: int | None = None,
+) -> TicketAudit:
+    saved_comment = None
+    if comment is not None:
+        saved_comment = TicketComment.objects.create(
+            ticket=ticket,
+            author_id=comment.author_id,
+            body=comment.body,
+            public=comment.public,
+            via_id=via_id,
+            created_at=at,
+        )
+    has_public = saved_comment is not None and saved_comment.public
+    if not has_public:
+        has_public = ticket.comments.filter(public=True).exists()
+    audit = TicketAudit.objects.create(
+        ticket=ticket,
+        author_id=author_id,
+        created_at=at,
+        via_id=via_id,
+        revision_id=revision_id or _current_revision(at),
+        snapshot=ticket_snapshot(ticket, has_public_comment=has_public),
+        comment=saved_comment,
+        comment_author_role=(
+            User.objects.values_list("role", flat=True).get(pk=comment.author_id) if comment else ""
+        ),
+    )
+    for field, (before, after) in changes.items():
+        if creating:
+            CreateEvent.objects.create(audit=audit, field_name=field, value=after)
+        else:
+            ChangeEvent.objects.create(
+                audit=audit, field_name=field, value=after, previous_value=before
+            )
+    if saved_comment is not None:
+        CommentEvent.objects.create(audit=audit, comment=saved_comment)
+    return audit
+
+
+def _apply(ticket: Ticket, fields: dict[str, Any], at: datetime) -> dict[str, tuple[Any, Any]]:
+    changes = {}
+    for name in TICKET_FIELDS:
+        if name not in fields:
+            continue
+        before, after = getattr(ticket, name), fields[name]
+        if before != after:
+            setattr(ticket, name, after)
+            changes[name] = (before, after)
+    if "status" in changes:
+        if ticket.status == "solved":
+            ticket.solved_at = at
+        elif ticket.status in ("new", "open", "pending", "hold"):
+            ticket.solved_at = None
+    ticket.updated_at = at
+    return changes
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    fields: dict[str, Any],
+    submitter_id: int,
+    comment: NewComment | None,
+    now: datetime,
+    via_id: int = 5,
+) -> Ticket:
+    """A new ticket; the submitter writes the first comment, as in Zendesk."""
+    requester = User.objects.get(pk=fields["requester_id"])
+    fields = {**fields}
+    fields.setdefault("organization_id", requester.organization_id)
+    fields.setdefault("status", "open" if fields.get("assignee_id") else "new")
+    if comment is not None and not fields.get("description"):
+        fields["description"] = comment.body
+    ticket = Ticket(submitter_id=submitter_id, via_id=via_id, created_at=now, updated_at=now)
+    changes = _apply(ticket, fields, now)
+    ticket.save()
+    _record_audit(
+        ticket,
+        author_id=submitter_id,
+        at=now,
+        via_id=via_id,
+        changes=changes,
+        comment=comment,
+        creating=True,
+    )
+    ticket_sla_refresh(ticket, now=now)
+    return ticket
+
+
+@transaction.atomic
+def ticket_update(
+    *,
+    ticket_id: int,
+    fields: dict[str, Any],
+    author_id: int,
+    comment: NewComment | None,
+    now: datetime,
+    via_id: int = 5,
+) -> Ticket:
+    """Change fields and/or add a comment in one audited save. Raises Ticket.DoesNotExist."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    changes = _apply(ticket, fields, now)
+    ticket.save()
+    _record_audit(
+        ticket,
+        author_id=author_id,
+        at=now,
+        via_id=via_id,
+        changes=changes,
+        comment=comment,
+        creating=False,
+    )
+    ticket_sla_refresh(ticket, now=now)
+    return ticket
+
+
+@transaction.atomic
+def ticket_delete(*, ticket_id: int) -> None:
+    """The ticket and its audits go; its metric events stay for reporting, as in Zendesk."""
+    Ticket.objects.get(pk=ticket_id).delete()

@@ -1,0 +1,187 @@
+"""Policy and schedule edits reach open tickets: recompute them in the background.
+
+Zendesk applies an edited policy only when each ticket is next updated (spec §2); slaweb
+re-evaluates every open ticket right away. A policy edit is recorded as a re-evaluation audit
+at the moment of the edit, so breaches it reveals are recorded then, never back-dated, and
+replaying a ticket later gives the same answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from policies import selectors as policy_selectors
+from policies.engine.clock import Schedule
+from policies.engine.history import TicketUpdate
+from policies.engine.metrics import TicketSla, evaluate
+from policies.engine.types import PolicySpec
+from tickets.models import SlaRecompute, Ticket, TicketAudit
+from tickets.sla import (
+    OPEN_STATUSES,
+    account_schedule,
+    ticket_audits,
+    ticket_history,
+    ticket_sla_store,
+)
+
+BATCH = 500
+
+
+def sla_signature(result: TicketSla) -> tuple[Any, ...]:
+    """What an agent would see change: the policy, each target, its deadline and breach."""
+    return (
+        result.policy.id if result.policy else None,
+        tuple(
+            (str(i.metric), i.instance_id, i.target, i.breach_at, i.breached, str(i.stage))
+            for i in result.instances
+            if i.target is not None
+        ),
+    )
+
+
+def evaluate_with(
+    ticket: Ticket,
+    audits: list[TicketAudit],
+    *,
+    specs: tuple[PolicySpec, ...] | None,
+    at: datetime,
+    schedule: Schedule | None,
+    now: datetime,
+) -> TicketSla:
+    """The ticket's SLA if, at `at`, the policy list became `specs` (None: no policy change)."""
+    history = ticket_history(ticket, audits)
+    if specs is not None:
+        last = history[-1]
+        history.append(TicketUpdate(max(at, last.at), last.facts, None, specs))
+    return evaluate(history, schedule=schedule, now=now)
+
+
+def _open_tickets_after(last_id: int) -> Iterable[Ticket]:
+    return (
+        Ticket.objects.filter(status__in=OPEN_STATUSES, pk__gt=last_id)
+        .select_related("requester", "submitter", "organization")
+        .order_by("pk")[:BATCH]
+    )
+
+
+def recompute_start(
+    *, reason: str, effective_at: datetime, revision_id: int | None = None
+) -> SlaRecompute:
+    run = SlaRecompute.objects.create(
+        reason=reason,
+        revision_id=revision_id,
+        effective_at=effective_at,
+        total=Ticket.objects.filter(status__in=OPEN_STATUSES).count(),
+    )
+    transaction.on_commit(lambda: recompute_task.enqueue(run.pk))
+    return run
+
+
+def policies_changed(*, revision_id: int) -> SlaRecompute:
+    from policies.models import PolicyRevision
+
+    revision = PolicyRevision.objects.get(pk=revision_id)
+    return recompute_start(
+        reason="policies", effective_at=revision.created_at, revision_id=revision_id
+    )
+
+
+def schedule_changed(*, now: datetime) -> SlaRecompute:
+    return recompute_start(reason="schedule", effective_at=now)
+
+
+def recompute_run(*, recompute_id: int, now: datetime) -> SlaRecompute:
+    """Process a run to the end from its saved place; safe to call again after a crash."""
+    run = SlaRecompute.objects.get(pk=recompute_id)
+    if run.status == "done":
+        return run
+    SlaRecompute.objects.filter(pk=run.pk).update(status="running")
+    schedule = account_schedule()
+    specs = policy_selectors.revision_specs(run.revision_id) if run.revision_id else None
+    while True:
+        batch = list(_open_tickets_after(run.last_ticket_id))
+        if not batch:
+            break
+        changed = 0
+        for ticket in batch:
+            changed += _recompute_ticket(ticket, run, specs, schedule, now)
+        run.last_ticket_id = batch[-1].pk
+        run.done += len(batch)
+        run.changed += changed
+        run.save(update_fields=["last_ticket_id", "done", "changed", "updated_at"])
+    run.status = "done"
+    run.finished_at = now
+    run.save(update_fields=["status", "finished_at", "updated_at"])
+    return run
+
+
+@transaction.atomic
+def _recompute_ticket(
+    ticket: Ticket,
+    run: SlaRecompute,
+    specs: tuple[PolicySpec, ...] | None,
+    schedule: Schedule | None,
+    now: datetime,
+) -> int:
+    ticket = (
+        Ticket.objects.select_for_update()
+        .select_related("requester", "submitter", "organization")
+        .get(pk=ticket.pk)
+    )
+    if ticket.status not in OPEN_STATUSES:
+        return 0
+    audits = ticket_audits(ticket)
+    if run.revision_id is not None and audits[-1].revision_id >= run.revision_id:
+        specs = None  # saved since the change: already on the new policies
+    before = evaluate(ticket_history(ticket, audits), schedule=schedule, now=now)
+    after = evaluate_with(
+        ticket, audits, specs=specs, at=run.effective_at, schedule=schedule, now=now
+    )
+    stored_changed = _stored_signature(ticket) != sla_signature(after)
+    if sla_signature(before) == sla_signature(after) and not stored_changed:
+        return 0
+    if specs is not None and sla_signature(before) != sla_signature(after):
+        last = audits[-1]
+        TicketAudit.objects.create(
+            ticket=ticket,
+            author=None,
+            created_at=max(run.effective_at, last.created_at),
+            via_id=8,  # a rule, not a person
+            revision_id=run.revision_id,
+            snapshot=last.snapshot,
+        )
+    ticket_sla_store(ticket, after, now=now)
+    return 1
+
+
+def _stored_signature(ticket: Ticket) -> tuple[Any, ...]:
+    from policies.engine.types import Target
+
+    rows = ticket.sla_targets.order_by("metric", "instance_id")
+    return (
+        ticket.sla_policy_id,
+        tuple(
+            sorted(
+                (
+                    r.metric,
+                    r.instance_id,
+                    Target(r.target_seconds, r.business_hours),
+                    r.breach_at,
+                    r.breached,
+                    r.stage,
+                )
+                for r in rows
+            )
+        ),
+    )
+
+
+@task()
+def recompute_task(recompute_id: int) -> None:
+    recompute_run(recompute_id=recompute_id, now=timezone.now())

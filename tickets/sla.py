@@ -1,0 +1,231 @@
+"""Between stored tickets and the SLA engine: replay a ticket's audits, store what comes out.
+
+Every path that changes a ticket's SLA (a save, an import, the breach clock, a recompute after a
+policy or schedule edit, `sla_check`) goes through `ticket_sla_refresh`, so there is one way
+SLA rows and metric events are written.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from policies import selectors as policy_selectors
+from policies.engine.clock import Schedule
+from policies.engine.history import Comment, TicketUpdate
+from policies.engine.metrics import TicketSla, evaluate
+from policies.engine.types import TicketFacts
+from policies.engine.vocabulary import Priority, Role, StatusCategory
+from policies.models import Policy
+from tickets.models import Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
+
+OPEN_STATUSES = ("new", "open", "pending", "hold")
+
+
+def ticket_snapshot(ticket: Ticket, *, has_public_comment: bool) -> dict[str, Any]:
+    """The fields conditions and metrics read, as JSON, from a saved ticket."""
+    requester = ticket.requester
+    organization = ticket.organization
+    return {
+        "status": ticket.status,
+        "custom_status_id": ticket.custom_status_id,
+        "priority": ticket.priority,
+        "type": ticket.type,
+        "brand_id": ticket.brand_id,
+        "ticket_form_id": ticket.ticket_form_id,
+        "group_id": ticket.group_id,
+        "assignee_id": ticket.assignee_id,
+        "requester_id": ticket.requester_id,
+        "submitter_id": ticket.submitter_id,
+        "organization_id": ticket.organization_id,
+        "requester_role": requester.role,
+        "submitter_role": ticket.submitter.role,
+        "via_id": ticket.via_id,
+        "recipient": ticket.recipient or None,
+        "is_public": has_public_comment,
+        "tags": sorted(ticket.tags),
+        "custom_fields": {str(k): v for k, v in ticket.custom_fields.items()},
+        "requester_fields": dict(requester.user_fields or {}),
+        "organization_fields": dict(organization.organization_fields or {}) if organization else {},
+    }
+
+
+def facts_from_snapshot(
+    ticket_id: int, created_at: datetime, snapshot: dict[str, Any], current_via_id: int
+) -> TicketFacts:
+    return TicketFacts(
+        ticket_id=ticket_id,
+        created_at=created_at,
+        status=StatusCategory(snapshot["status"]),
+        custom_status_id=snapshot["custom_status_id"],
+        priority=Priority(snapshot["priority"]) if snapshot["priority"] else None,
+        type=snapshot["type"],
+        brand_id=snapshot["brand_id"],
+        ticket_form_id=snapshot["ticket_form_id"],
+        group_id=snapshot["group_id"],
+        assignee_id=snapshot["assignee_id"],
+        requester_id=snapshot["requester_id"],
+        submitter_id=snapshot["submitter_id"],
+        organization_id=snapshot["organization_id"],
+        requester_role=Role(snapshot["requester_role"]),
+        submitter_role=Role(snapshot["submitter_role"]),
+        via_id=snapshot["via_id"],
+        current_via_id=current_via_id,
+        recipient=snapshot["recipient"],
+        is_public=snapshot["is_public"],
+        tags=frozenset(snapshot["tags"]),
+        custom_fields={int(k): v for k, v in snapshot["custom_fields"].items()},
+        requester_fields=snapshot["requester_fields"],
+        organization_fields=snapshot["organization_fields"],
+    )
+
+
+def ticket_history(ticket: Ticket, audits: Sequence[TicketAudit]) -> list[TicketUpdate]:
+    """The engine's view of a ticket: one update per audit, each with its own policy revision."""
+    updates = []
+    for audit in audits:
+        comment = None
+        if audit.comment_id is not None:
+            comment = Comment(
+                author_id=audit.comment.author_id,
+                author_role=Role(audit.comment_author_role),
+                public=audit.comment.public,
+            )
+        facts = facts_from_snapshot(ticket.pk, ticket.created_at, audit.snapshot, audit.via_id)
+        specs = policy_selectors.revision_specs(audit.revision_id)
+        updates.append(TicketUpdate(audit.created_at, facts, comment, specs))
+    return updates
+
+
+def ticket_audits(ticket: Ticket) -> list[TicketAudit]:
+    return list(ticket.audits.select_related("comment").order_by("created_at", "id"))
+
+
+def account_schedule() -> Schedule | None:
+    """Business-hour targets count on the default schedule; without one, calendar time."""
+    schedule = policy_selectors.default_schedule()
+    return policy_selectors.schedule_for_engine(schedule) if schedule else None
+
+
+def ticket_sla_evaluate(
+    ticket: Ticket,
+    *,
+    now: datetime,
+    schedule: Schedule | None,
+    audits: Sequence[TicketAudit] | None = None,
+) -> TicketSla:
+    history = ticket_history(ticket, ticket_audits(ticket) if audits is None else audits)
+    return evaluate(history, schedule=schedule, now=now)
+
+
+def _event_keys(result: TicketSla, now: datetime) -> list[tuple[tuple[Any, ...], Any]]:
+    """Each event with a key that is stable between evaluations: identical events at one
+    instant are told apart by their order of emission."""
+    seen: Counter[tuple[Any, ...]] = Counter()
+    keyed = []
+    for event in result.events:
+        if event.time > now:
+            continue
+        base = (str(event.metric), event.instance_id, str(event.type), event.time)
+        keyed.append(((*base, seen[base]), event))
+        seen[base] += 1
+    return keyed
+
+
+@transaction.atomic
+def ticket_sla_store(ticket: Ticket, result: TicketSla, *, now: datetime) -> None:
+    """Replace the ticket's SLA rows with `result` and append its new metric events.
+
+    Events are append-only: ones already stored stay (only their `deleted` flag may change), so
+    storing the same result twice writes nothing, and the unique key makes a concurrent writer
+    fail rather than record an event twice.
+    """
+    live_policy_ids = set(
+        Policy.objects.filter(
+            pk__in={i.policy_id for i in result.instances if i.policy_id is not None}
+            | ({result.policy.id} if result.policy else set())
+        ).values_list("pk", flat=True)
+    )
+    ticket.sla_targets.all().delete()
+    TicketSlaTarget.objects.bulk_create(
+        TicketSlaTarget(
+            ticket=ticket,
+            metric=str(i.metric),
+            instance_id=i.instance_id,
+            policy_id=i.policy_id if i.policy_id in live_policy_ids else None,
+            target_seconds=i.target.seconds if i.target else None,
+            business_hours=i.target.business_hours if i.target else False,
+            stage=str(i.stage),
+            activated_at=i.activated_at,
+            breach_at=i.breach_at,
+            fulfilled_at=i.fulfilled_at,
+            breached=i.breached,
+            breached_at=i.breached_at,
+            paused_seconds=i.paused_seconds,
+            elapsed_calendar_seconds=i.elapsed_calendar_seconds,
+            elapsed_business_seconds=i.elapsed_business_seconds,
+        )
+        for i in result.instances
+        if i.target is not None
+    )
+    policy_id = result.policy.id if result.policy and result.policy.id in live_policy_ids else None
+    Ticket.objects.filter(pk=ticket.pk).update(
+        sla_policy_id=policy_id,
+        next_breach_at=result.next_breach_at if ticket.status in OPEN_STATUSES else None,
+    )
+    ticket.sla_policy_id = policy_id
+
+    stored = {
+        (e.metric, e.instance_id, e.type, e.time, e.ordinal): e
+        for e in TicketMetricEvent.objects.filter(ticket_id=ticket.pk)
+    }
+    new, flipped = [], []
+    for key, event in _event_keys(result, now):
+        existing = stored.get(key)
+        if existing is None:
+            new.append(
+                TicketMetricEvent(
+                    ticket_id=ticket.pk,
+                    metric=key[0],
+                    instance_id=key[1],
+                    type=key[2],
+                    time=key[3],
+                    ordinal=key[4],
+                    sla=dict(event.sla) if event.sla is not None else None,
+                    status=dict(event.status) if event.status is not None else None,
+                    deleted=event.deleted,
+                )
+            )
+        elif existing.deleted != event.deleted:
+            existing.deleted = event.deleted
+            flipped.append(existing)
+    TicketMetricEvent.objects.bulk_create(new)
+    TicketMetricEvent.objects.bulk_update(flipped, ["deleted"])
+
+
+def ticket_sla_refresh(
+    ticket: Ticket,
+    *,
+    now: datetime,
+    schedule: Schedule | None = None,
+    use_account_schedule: bool = True,
+) -> TicketSla:
+    schedule = account_schedule() if schedule is None and use_account_schedule else schedule
+    result = ticket_sla_evaluate(ticket, now=now, schedule=schedule)
+    ticket_sla_store(ticket, result, now=now)
+    return result
+
+
+def remaining(breach_at: datetime, now: datetime) -> tuple[str, int]:
+    from policies.engine.metrics import remaining_display
+
+    return remaining_display(breach_at, now)
+
+
+def target_minutes(seconds: int) -> int:
+    return math.ceil(seconds / 60)
