@@ -202,6 +202,7 @@ def ticket_create(
     via_id: int = 5,
 ) -> Ticket:
     """A new ticket; the submitter writes the first comment, as in Zendesk."""
+    now = now.replace(microsecond=0)  # Zendesk's times, and so the SLA's, are whole seconds
     requester = User.objects.get(pk=fields["requester_id"])
     fields = {**fields}
     fields.setdefault("organization_id", requester.organization_id)
@@ -235,6 +236,7 @@ def ticket_update(
     via_id: int = 5,
 ) -> Ticket:
     """Change fields and/or add a comment in one audited save. Raises Ticket.DoesNotExist."""
+    now = now.replace(microsecond=0)
     ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
     changes = _apply(ticket, fields, now)
     ticket.save()
@@ -255,3 +257,12 @@ def ticket_update(
 def ticket_delete(*, ticket_id: int) -> None:
     """The ticket and its audits go; its metric events stay for reporting, as in Zendesk."""
     Ticket.objects.get(pk=ticket_id).delete()
+
+
+def requester_find_or_create(*, name: str, email: str) -> User:
+    """Zendesk creates an unknown requester on the fly as an end user."""
+    email = email.strip().lower()
+    existing = User.objects.filter(email=email).first()
+    if existing is not None:
+        return existing
+    return user_create(name=name or email.split("@")[0], email=email, role="end-user")

@@ -1,6 +1,8 @@
 from django.urls import re_path
 
-from tickets.api import users
+from tickets.api import metric_events, tickets, users
+
+ID = r"(?P<ticket_id>[0-9]{1,18})"
 
 urlpatterns = [
     re_path(r"^users(?:\.json)?$", users.UserListCreateApi.as_view(), name="user-list"),
@@ -9,5 +11,27 @@ urlpatterns = [
         r"^users/(?P<user_id>[0-9]{1,18})(?:\.json)?$",
         users.UserDetailApi.as_view(),
         name="user-detail",
+    ),
+    re_path(r"^tickets(?:\.json)?$", tickets.TicketListCreateApi.as_view(), name="ticket-list"),
+    re_path(
+        r"^tickets/show_many(?:\.json)?$",
+        tickets.TicketShowManyApi.as_view(),
+        name="ticket-show-many",
+    ),
+    re_path(rf"^tickets/{ID}(?:\.json)?$", tickets.TicketDetailApi.as_view(), name="ticket-detail"),
+    re_path(
+        rf"^tickets/{ID}/comments(?:\.json)?$",
+        tickets.TicketCommentsApi.as_view(),
+        name="ticket-comments",
+    ),
+    re_path(
+        rf"^tickets/{ID}/sla_explanation(?:\.json)?$",
+        tickets.TicketSlaExplanationApi.as_view(),
+        name="ticket-sla-explanation",
+    ),
+    re_path(
+        r"^incremental/ticket_metric_events(?:\.json)?$",
+        metric_events.TicketMetricEventsApi.as_view(),
+        name="ticket-metric-events",
     ),
 ]
