@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import ClassVar
 
 from django.db import models
@@ -143,9 +145,17 @@ class PolicyRevision(models.Model):
 
     created_at = models.DateTimeField()
     policies = models.JSONField(help_text="Policies in position order, as the API shows them")
+    # SHA-256 of the policies: compiled revisions are cached by content, never by an id that a
+    # rolled-back transaction could hand out again.
+    digest = models.CharField(max_length=64, default="", editable=False)
 
     class Meta:
         ordering = ["id"]
+
+    @staticmethod
+    def digest_of(policies: list[dict[str, object]]) -> str:
+        canonical = json.dumps(policies, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
     def __str__(self) -> str:
         return f"revision {self.pk} ({len(self.policies)} policies)"

@@ -111,9 +111,13 @@ def specs_from_snapshots(
     )
 
 
+def revision_specs(revision_id: int, digest: str) -> tuple[PolicySpec, ...]:
+    """A revision's policies compiled for the engine, cached by their content."""
+    return _compiled_revision(digest, revision_id)
+
+
 @functools.lru_cache(maxsize=64)
-def revision_specs(revision_id: int) -> tuple[PolicySpec, ...]:
-    """A revision's policies compiled for the engine; revisions never change, so cache them."""
+def _compiled_revision(digest: str, revision_id: int) -> tuple[PolicySpec, ...]:
     revision = PolicyRevision.objects.get(pk=revision_id)
     return specs_from_snapshots(revision.policies, dropdown_option_values())
 

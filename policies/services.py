@@ -43,7 +43,9 @@ def policy_revision_record(*, now: datetime) -> PolicyRevision:
     Called inside each write's transaction, under the order lock, so revisions are in order.
     """
     snapshots = [policy_snapshot(policy) for policy in policy_queryset()]
-    revision = PolicyRevision.objects.create(created_at=now, policies=snapshots)
+    revision = PolicyRevision.objects.create(
+        created_at=now, policies=snapshots, digest=PolicyRevision.digest_of(snapshots)
+    )
     from tickets.recompute import policies_changed
 
     policies_changed(revision_id=revision.pk)

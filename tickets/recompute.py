@@ -98,12 +98,14 @@ def schedule_changed(*, now: datetime) -> SlaRecompute:
 
 def recompute_run(*, recompute_id: int, now: datetime) -> SlaRecompute:
     """Process a run to the end from its saved place; safe to call again after a crash."""
-    run = SlaRecompute.objects.get(pk=recompute_id)
+    run = SlaRecompute.objects.select_related("revision").get(pk=recompute_id)
     if run.status == "done":
         return run
     SlaRecompute.objects.filter(pk=run.pk).update(status="running")
     schedule = account_schedule()
-    specs = policy_selectors.revision_specs(run.revision_id) if run.revision_id else None
+    specs = None
+    if run.revision is not None:
+        specs = policy_selectors.revision_specs(run.revision.pk, run.revision.digest)
     while True:
         batch = list(_open_tickets_after(run.last_ticket_id))
         if not batch:
@@ -130,7 +132,7 @@ def _recompute_ticket(
     now: datetime,
 ) -> int:
     ticket = (
-        Ticket.objects.select_for_update()
+        Ticket.objects.select_for_update(of=("self",))
         .select_related("requester", "submitter", "organization")
         .get(pk=ticket.pk)
     )

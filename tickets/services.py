@@ -122,7 +122,9 @@ def _current_revision(now: datetime) -> int:
     revision_id = current_revision_id()
     if revision_id is None:
         snapshots = [policy_snapshot(p) for p in policy_queryset()]
-        revision_id = PolicyRevision.objects.create(created_at=now, policies=snapshots).pk
+        revision_id = PolicyRevision.objects.create(
+            created_at=now, policies=snapshots, digest=PolicyRevision.digest_of(snapshots)
+        ).pk
     return revision_id
 
 
@@ -238,6 +240,10 @@ def ticket_update(
     """Change fields and/or add a comment in one audited save. Raises Ticket.DoesNotExist."""
     now = now.replace(microsecond=0)
     ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    if comment is not None and "status" not in fields and ticket.status in ("pending", "solved"):
+        # As in Zendesk: the requester's reply to a pending or solved ticket reopens it.
+        if User.objects.filter(pk=comment.author_id, role="end-user").exists():
+            fields = {**fields, "status": "open"}
     changes = _apply(ticket, fields, now)
     ticket.save()
     _record_audit(

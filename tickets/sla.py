@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 
 from policies import selectors as policy_selectors
 from policies.engine.clock import Schedule
@@ -97,13 +98,17 @@ def ticket_history(ticket: Ticket, audits: Sequence[TicketAudit]) -> list[Ticket
                 public=audit.comment.public,
             )
         facts = facts_from_snapshot(ticket.pk, ticket.created_at, audit.snapshot, audit.via_id)
-        specs = policy_selectors.revision_specs(audit.revision_id)
+        specs = policy_selectors.revision_specs(audit.revision_id, audit.revision_digest)
         updates.append(TicketUpdate(audit.created_at, facts, comment, specs))
     return updates
 
 
 def ticket_audits(ticket: Ticket) -> list[TicketAudit]:
-    return list(ticket.audits.select_related("comment").order_by("created_at", "id"))
+    return list(
+        ticket.audits.select_related("comment")
+        .annotate(revision_digest=F("revision__digest"))
+        .order_by("created_at", "id")
+    )
 
 
 def account_schedule() -> Schedule | None:

@@ -307,6 +307,8 @@ def serialize_tickets(
 INCLUDE_PARAMETER = OpenApiParameter(
     "include", str, description="Comma-separated side-loads: slas, metric_events"
 )
+
+
 class SlaSerializer(serializers.Serializer):
     policy_metrics = serializers.ListField(child=serializers.DictField())
 
