@@ -152,10 +152,10 @@ class PolicyRevision(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"revision {self.pk} ({len(self.policies)} policies)"
+
     @staticmethod
     def digest_of(policies: list[dict[str, object]]) -> str:
         canonical = json.dumps(policies, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
-
-    def __str__(self) -> str:
-        return f"revision {self.pk} ({len(self.policies)} policies)"

@@ -240,10 +240,14 @@ def ticket_update(
     """Change fields and/or add a comment in one audited save. Raises Ticket.DoesNotExist."""
     now = now.replace(microsecond=0)
     ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
-    if comment is not None and "status" not in fields and ticket.status in ("pending", "solved"):
-        # As in Zendesk: the requester's reply to a pending or solved ticket reopens it.
-        if User.objects.filter(pk=comment.author_id, role="end-user").exists():
-            fields = {**fields, "status": "open"}
+    # As in Zendesk: an end user's reply to a pending or solved ticket reopens it.
+    if (
+        comment is not None
+        and "status" not in fields
+        and ticket.status in ("pending", "solved")
+        and User.objects.filter(pk=comment.author_id, role="end-user").exists()
+    ):
+        fields = {**fields, "status": "open"}
     changes = _apply(ticket, fields, now)
     ticket.save()
     _record_audit(
