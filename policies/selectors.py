@@ -89,6 +89,44 @@ def policy_snapshot(policy: Policy) -> dict[str, Any]:
     }
 
 
+def draft_snapshots(data: dict[str, Any], policy_id: int | None) -> list[dict[str, Any]]:
+    """The policy list as it would be with `data` saved (validated input, as for update or
+    create); the draft gets id 0 when it is new."""
+    snapshots = [policy_snapshot(policy) for policy in policy_queryset()]
+    if policy_id is not None:
+        index = next(i for i, snap in enumerate(snapshots) if snap["id"] == policy_id)
+        draft = snapshots.pop(index)
+    else:
+        draft = {
+            "id": 0,
+            "title": "",
+            "description": None,
+            "filter": {"all": [], "any": []},
+            "policy_metrics": [],
+            "metric_settings": {},
+            "position": len(snapshots) + 1,
+        }
+    for key in ("title", "description", "filter", "metric_settings"):
+        if key in data:
+            draft[key] = data[key]
+    if "policy_metrics" in data:
+        draft["policy_metrics"] = [
+            {
+                "priority": m["priority"],
+                "metric": m["metric"],
+                "target_in_seconds": m["target_seconds"],
+                "business_hours": m["business_hours"],
+            }
+            for m in data["policy_metrics"]
+        ]
+    position = data.get("position", draft["position"])
+    index = max(0, min(position - 1, len(snapshots)))
+    snapshots.insert(index, draft)
+    for number, snap in enumerate(snapshots, start=1):
+        snap["position"] = number
+    return snapshots
+
+
 def specs_from_snapshots(
     snapshots: list[dict[str, Any]], option_values: dict[str, str]
 ) -> tuple[PolicySpec, ...]:

@@ -210,6 +210,14 @@ def policy_clone(*, policy_id: int, now: datetime | None = None) -> Policy:
 
 # Schedules ------------------------------------------------------------------------------------
 
+
+def _schedule_changed() -> None:
+    """Business-hour deadlines of open tickets follow the schedule at once."""
+    from tickets.recompute import schedule_changed
+
+    schedule_changed(now=timezone.now())
+
+
 # Monday to Friday, 09:00-17:00: what a new schedule starts with until its workweek is set.
 DEFAULT_WORKWEEK = [(day * 1440 + 540, day * 1440 + 1020) for day in range(1, 6)]
 
@@ -228,6 +236,7 @@ def schedule_create(
 ) -> Schedule:
     schedule = Schedule.objects.create(name=name, time_zone=time_zone)
     _set_intervals(schedule, DEFAULT_WORKWEEK if intervals is None else intervals)
+    _schedule_changed()
     return schedule
 
 
@@ -241,6 +250,7 @@ def schedule_update(*, schedule_id: int, data: dict[str, Any]) -> Schedule:
     schedule.save()
     if "intervals" in data:
         _set_intervals(schedule, data["intervals"])
+    _schedule_changed()
     return schedule
 
 
@@ -249,12 +259,14 @@ def schedule_set_workweek(*, schedule_id: int, intervals: Sequence[tuple[int, in
     schedule = Schedule.objects.select_for_update().get(pk=schedule_id)
     _set_intervals(schedule, intervals)
     schedule.save(update_fields=["updated_at"])
+    _schedule_changed()
     return schedule
 
 
 @transaction.atomic
 def schedule_delete(*, schedule_id: int) -> None:
     Schedule.objects.get(pk=schedule_id).delete()
+    _schedule_changed()
 
 
 @transaction.atomic
@@ -262,6 +274,7 @@ def holiday_create(*, schedule_id: int, **fields: Any) -> Holiday:
     schedule = Schedule.objects.select_for_update().get(pk=schedule_id)
     holiday = Holiday.objects.create(schedule=schedule, **fields)
     schedule.save(update_fields=["updated_at"])
+    _schedule_changed()
     return holiday
 
 
@@ -271,9 +284,11 @@ def holiday_update(*, schedule_id: int, holiday_id: int, data: dict[str, Any]) -
     for attribute, value in data.items():
         setattr(holiday, attribute, value)
     holiday.save()
+    _schedule_changed()
     return holiday
 
 
 @transaction.atomic
 def holiday_delete(*, schedule_id: int, holiday_id: int) -> None:
     Holiday.objects.get(pk=holiday_id, schedule_id=schedule_id).delete()
+    _schedule_changed()

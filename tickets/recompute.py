@@ -187,3 +187,68 @@ def _stored_signature(ticket: Ticket) -> tuple[Any, ...]:
 @task()
 def recompute_task(recompute_id: int) -> None:
     recompute_run(recompute_id=recompute_id, now=timezone.now())
+
+
+def impact_of(*, specs: tuple[PolicySpec, ...], now: datetime, listed: int = 500) -> dict[str, Any]:
+    """What a draft policy list would do to open tickets now, without writing anything."""
+    schedule = account_schedule()
+    counts = {
+        "policy_changes": 0,
+        "target_changes": 0,
+        "newly_breached": 0,
+        "no_longer_breached": 0,
+    }
+    affected: list[dict[str, Any]] = []
+    open_tickets = changed_tickets = 0
+    last_id = 0
+    while True:
+        batch = list(_open_tickets_after(last_id))
+        if not batch:
+            break
+        last_id = batch[-1].pk
+        for ticket in batch:
+            open_tickets += 1
+            audits = ticket_audits(ticket)
+            before = evaluate(ticket_history(ticket, audits), schedule=schedule, now=now)
+            after = evaluate_with(ticket, audits, specs=specs, at=now, schedule=schedule, now=now)
+            changes = _differences(before, after)
+            for change in changes:
+                counts[change] += 1
+            changed_tickets += bool(changes)
+            if changes and len(affected) < listed:
+                affected.append(
+                    {
+                        "id": ticket.pk,
+                        "policy_before": before.policy.id if before.policy else None,
+                        "policy_after": after.policy.id if after.policy else None,
+                        "changes": changes,
+                    }
+                )
+    return {
+        "open_tickets": open_tickets,
+        "changed_tickets": changed_tickets,
+        **counts,
+        "tickets": affected,
+        "truncated": changed_tickets > len(affected),
+    }
+
+
+def _differences(before: TicketSla, after: TicketSla) -> list[str]:
+    changes = []
+    if (before.policy.id if before.policy else None) != (after.policy.id if after.policy else None):
+        changes.append("policy_changes")
+
+    def targets(result: TicketSla) -> set[tuple[Any, ...]]:
+        return {(str(i.metric), i.instance_id, i.target) for i in result.instances if i.target}
+
+    if targets(before) != targets(after):
+        changes.append("target_changes")
+
+    def breached(result: TicketSla) -> set[tuple[str, int]]:
+        return {(str(i.metric), i.instance_id) for i in result.instances if i.target and i.breached}
+
+    if breached(after) - breached(before):
+        changes.append("newly_breached")
+    if breached(before) - breached(after):
+        changes.append("no_longer_breached")
+    return changes

@@ -11,6 +11,11 @@ urlpatterns = [
         name="policy-reorder",
     ),
     re_path(
+        r"^slas/policies/impact(?:\.json)?$",
+        views.PolicyImpactApi.as_view(),
+        name="policy-impact",
+    ),
+    re_path(
         r"^slas/policies/definitions(?:\.json)?$",
         views.PolicyDefinitionsApi.as_view(),
         name="policy-definitions",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -192,3 +193,47 @@ class PolicyDefinitionsApi(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(selectors.policy_definitions())
+
+
+class PolicyImpactApi(APIView):
+    """slaweb's extension: before saving, what a draft would change on open tickets now."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        operation_id="PreviewSLAPolicyImpact",
+        request=inline_serializer(
+            "SlaPolicyImpactRequest",
+            {
+                "sla_policy": PolicyInputSerializer(),
+                "id": serializers.IntegerField(required=False, help_text="The policy being edited"),
+            },
+        ),
+        responses=with_errors(
+            {
+                200: inline_serializer(
+                    "SlaPolicyImpactResponse", {"impact": serializers.DictField()}
+                )
+            },
+            writes=True,
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        from tickets.recompute import impact_of
+
+        draft = root_object(request, "sla_policy")
+        raw_id = request.data.get("id", draft.get("id"))
+        policy_id = None
+        if raw_id is not None:
+            if isinstance(raw_id, bool) or not isinstance(raw_id, int):
+                raise invalid("id", "Id: must be the id of an SLA policy")
+            policy_id = selectors.policy_get(policy_id=raw_id).pk
+        serializer = PolicyInputSerializer(data=draft, partial=policy_id is not None)
+        serializer.is_valid(raise_exception=True)
+        snapshots = selectors.draft_snapshots(dict(serializer.validated_data), policy_id)
+        specs = selectors.specs_from_snapshots(snapshots, selectors.dropdown_option_values())
+        impact = impact_of(specs=specs, now=timezone.now())
+        root = base_url(request)
+        for ticket in impact["tickets"]:
+            ticket["url"] = f"{root}/api/v2/tickets/{ticket['id']}.json"
+        return Response({"impact": impact})

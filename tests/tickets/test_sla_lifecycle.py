@@ -315,3 +315,101 @@ def test_the_database_worker_runs_the_recompute(settings) -> None:
     run.refresh_from_db()
     assert run.status == "done"
     assert Ticket.objects.get(pk=ticket).sla_policy_id is not None
+
+
+def test_impact_preview_counts_and_lists_without_writing(
+    admin_client: APIClient, end_user: User
+) -> None:
+    vip_policy = make_policy("VIP", filter=VIP, metrics=[metric("normal", minutes=60)])
+    make_policy("Rest", filter=EVERYTHING, metrics=[metric("normal", minutes=240)])
+    now = datetime.now(UTC).replace(microsecond=0)
+    vip = create(
+        admin_client, end_user, when=now - timedelta(minutes=45), priority="normal", tags=["vip"]
+    )
+    plain = create(admin_client, end_user, when=now - timedelta(minutes=45), priority="normal")
+    audits = TicketAudit.objects.count()
+    # Tightening VIP to 30 minutes: the VIP ticket's target changes and it is already breached.
+    response = admin_client.post(
+        "/api/v2/slas/policies/impact.json",
+        {
+            "sla_policy": {
+                "policy_metrics": [
+                    {"priority": "normal", "metric": "first_reply_time", "target": 30}
+                ]
+            },
+            "id": vip_policy.pk,
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    impact = response.json()["impact"]
+    assert impact["open_tickets"] == 2
+    assert impact["changed_tickets"] == 1
+    assert (impact["target_changes"], impact["newly_breached"], impact["policy_changes"]) == (
+        1,
+        1,
+        0,
+    )
+    assert [t["id"] for t in impact["tickets"]] == [vip]
+    assert impact["tickets"][0]["url"].endswith(f"/api/v2/tickets/{vip}.json")
+    # A new catch-all policy at the top would take both tickets.
+    new = admin_client.post(
+        "/api/v2/slas/policies/impact",
+        {"sla_policy": {"title": "Top", "position": 1, "filter": EVERYTHING, "policy_metrics": []}},
+        format="json",
+    ).json()["impact"]
+    assert new["policy_changes"] == 2
+    assert {t["id"] for t in new["tickets"]} == {vip, plain}
+    assert TicketAudit.objects.count() == audits
+    bad = admin_client.post(
+        "/api/v2/slas/policies/impact", {"sla_policy": {"title": ""}}, format="json"
+    )
+    assert bad.status_code == 422
+    missing = admin_client.post(
+        "/api/v2/slas/policies/impact", {"sla_policy": {}, "id": 999999}, format="json"
+    )
+    assert missing.status_code == 404
+
+
+def test_recompute_progress_is_visible_in_the_api(
+    admin_client: APIClient,
+    agent_client: APIClient,
+    end_user: User,
+    django_capture_on_commit_callbacks,
+) -> None:
+    create(admin_client, end_user, when=MON, priority="normal")
+    with django_capture_on_commit_callbacks(execute=True):
+        make_policy("P", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
+    listed = agent_client.get("/api/v2/slas/recomputes.json").json()
+    run = listed["recomputes"][-1]
+    assert (run["reason"], run["status"], run["progress"], run["total"]) == (
+        "policies",
+        "done",
+        1.0,
+        1,
+    )
+    shown = agent_client.get(f"/api/v2/slas/recomputes/{run['id']}").json()["recompute"]
+    assert shown == run
+    assert agent_client.get("/api/v2/slas/recomputes/999999").status_code == 404
+
+
+def test_a_schedule_edit_moves_business_hour_deadlines_of_open_tickets(
+    admin_client: APIClient, end_user: User, django_capture_on_commit_callbacks
+) -> None:
+    make_policy(
+        "P", filter=EVERYTHING, metrics=[metric("normal", minutes=120, business_hours=True)]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        schedule = policy_services.schedule_create(name="NY", time_zone="America/New_York")
+    now = datetime.now(UTC).replace(microsecond=0)
+    ticket = create(admin_client, end_user, when=now - timedelta(minutes=1), priority="normal")
+    before = Ticket.objects.get(pk=ticket).next_breach_at
+    with django_capture_on_commit_callbacks(execute=True):
+        policy_services.schedule_set_workweek(
+            schedule_id=schedule.pk,
+            intervals=[(0, 10080)],  # around the clock
+        )
+    after = Ticket.objects.get(pk=ticket).next_breach_at
+    assert after == now - timedelta(minutes=1) + timedelta(hours=2)
+    assert before != after
+    assert SlaRecompute.objects.filter(reason="schedule", status="done").exists()

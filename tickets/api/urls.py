@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from tickets.api import metric_events, tickets, users
+from tickets.api import metric_events, recomputes, tickets, users
 
 ID = r"(?P<ticket_id>[0-9]{1,18})"
 
@@ -28,6 +28,16 @@ urlpatterns = [
         rf"^tickets/{ID}/sla_explanation(?:\.json)?$",
         tickets.TicketSlaExplanationApi.as_view(),
         name="ticket-sla-explanation",
+    ),
+    re_path(
+        r"^slas/recomputes(?:\.json)?$",
+        recomputes.RecomputeListApi.as_view(),
+        name="recompute-list",
+    ),
+    re_path(
+        r"^slas/recomputes/(?P<recompute_id>[0-9]{1,18})(?:\.json)?$",
+        recomputes.RecomputeDetailApi.as_view(),
+        name="recompute-detail",
     ),
     re_path(
         r"^incremental/ticket_metric_events(?:\.json)?$",
