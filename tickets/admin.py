@@ -14,10 +14,15 @@ from tickets.models import (
     CustomStatus,
     Group,
     Organization,
+    SlaRecompute,
     SupportAddress,
+    Ticket,
+    TicketAudit,
     TicketField,
     TicketFieldOption,
     TicketForm,
+    TicketMetricEvent,
+    TicketSlaTarget,
     User,
 )
 
@@ -145,3 +150,87 @@ class CustomStatusAdmin(admin.ModelAdmin):
 class SupportAddressAdmin(admin.ModelAdmin):
     list_display = ["email", "name", "brand"]
     list_select_related = ["brand"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by slaweb itself: visible here, changed only through services."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SlaTargetInline(admin.TabularInline):
+    model = TicketSlaTarget
+    fields = [
+        "metric",
+        "instance_id",
+        "stage",
+        "target_seconds",
+        "business_hours",
+        "activated_at",
+        "breach_at",
+        "breached",
+        "fulfilled_at",
+        "paused_seconds",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AuditInline(admin.TabularInline):
+    model = TicketAudit
+    fields = ["created_at", "author", "via_id", "comment", "revision"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["created_at", "id"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "subject",
+        "status",
+        "priority",
+        "requester",
+        "assignee",
+        "group",
+        "sla_policy",
+        "next_breach_at",
+    ]
+    list_filter = ["status", "priority", "group", "sla_policy"]
+    list_select_related = ["requester", "assignee", "group", "sla_policy"]
+    search_fields = ["subject", "requester__email"]
+    ordering = ["next_breach_at", "id"]
+    inlines = [SlaTargetInline, AuditInline]
+
+
+@admin.register(SlaRecompute)
+class SlaRecomputeAdmin(ReadOnlyAdmin):
+    list_display = ["id", "reason", "status", "progress", "changed", "effective_at", "finished_at"]
+    list_filter = ["reason", "status"]
+
+    @admin.display(description="progress")
+    def progress(self, run: SlaRecompute) -> str:
+        return f"{run.done} / {run.total}"
+
+
+@admin.register(TicketMetricEvent)
+class TicketMetricEventAdmin(ReadOnlyAdmin):
+    list_display = ["id", "ticket_id", "metric", "instance_id", "type", "time", "deleted"]
+    list_filter = ["type", "metric", "deleted"]
+    search_fields = ["ticket_id"]

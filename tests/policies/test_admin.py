@@ -128,6 +128,9 @@ def test_end_users_cannot_enter_the_admin() -> None:
         "/admin/tickets/supportaddress/",
         "/admin/policies/policy/",
         "/admin/policies/policy/add/",
+        "/admin/tickets/ticket/",
+        "/admin/tickets/slarecompute/",
+        "/admin/tickets/ticketmetricevent/",
     ],
 )
 def test_admin_pages_render(page: str) -> None:
@@ -156,3 +159,35 @@ def test_admin_pages_carry_slaweb_branding_and_styles() -> None:
     html = signed_in("admin").get("/admin/").content.decode()
     assert "slaweb" in html
     assert "css/slaweb.css" in html
+
+
+def test_ticket_admin_shows_sla_targets_and_audits() -> None:
+    from datetime import UTC, datetime
+
+    from tickets import services
+
+    make_policy(
+        "all",
+        filter={"all": [], "any": []},
+        metrics=[
+            metric := {
+                "priority": "normal",
+                "metric": "first_reply_time",
+                "target_seconds": 3600,
+                "business_hours": False,
+            }
+        ],
+    )
+    customer = UserFactory(role="end-user", email="ticket-admin@example.com")
+    ticket = services.ticket_create(
+        fields={"subject": "Slow", "priority": "normal", "requester_id": customer.pk},
+        submitter_id=customer.pk,
+        comment=services.NewComment(body="help", public=True, author_id=customer.pk),
+        now=datetime(2024, 3, 4, 9, tzinfo=UTC),
+    )
+    page = signed_in("admin").get(f"/admin/tickets/ticket/{ticket.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "first_reply_time" in html
+    assert metric["target_seconds"] == 3600
+    assert signed_in("agent").get("/admin/tickets/ticket/add/").status_code == 403
