@@ -9,7 +9,7 @@ replaying a ticket later gives the same answer.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -20,7 +20,7 @@ from policies import selectors as policy_selectors
 from policies.engine.clock import Schedule
 from policies.engine.history import TicketUpdate
 from policies.engine.metrics import TicketSla, evaluate
-from policies.engine.types import PolicySpec
+from policies.engine.types import PolicySpec, Target
 from tickets.models import SlaRecompute, Ticket, TicketAudit
 from tickets.sla import (
     OPEN_STATUSES,
@@ -163,8 +163,6 @@ def _recompute_ticket(
 
 
 def _stored_signature(ticket: Ticket) -> tuple[Any, ...]:
-    from policies.engine.types import Target
-
     rows = ticket.sla_targets.order_by("metric", "instance_id")
     return (
         ticket.sla_policy_id,
@@ -252,3 +250,44 @@ def _differences(before: TicketSla, after: TicketSla) -> list[str]:
     if breached(before) - breached(after):
         changes.append("no_longer_breached")
     return changes
+
+
+def ticket_sla_drift(
+    ticket: Ticket, *, now: datetime, schedule: Schedule | None, grace_seconds: int = 5
+) -> list[str]:
+    """Differences between a ticket's stored SLA and a fresh replay of its history; empty when
+    they agree. Breaches due in the last `grace_seconds` are the clock's to record, not drift."""
+    from tickets.models import TicketMetricEvent
+    from tickets.sla import _event_keys
+
+    result = evaluate(ticket_history(ticket, ticket_audits(ticket)), schedule=schedule, now=now)
+    problems = []
+    fresh_rows = {
+        (str(i.metric), i.instance_id): (i.target, i.breach_at, str(i.stage))
+        for i in result.instances
+        if i.target is not None
+    }
+    stored_rows = {
+        (r.metric, r.instance_id): (
+            Target(r.target_seconds, r.business_hours) if r.target_seconds else None,
+            r.breach_at,
+            r.stage,
+        )
+        for r in ticket.sla_targets.all()
+    }
+    for key in sorted(set(fresh_rows) | set(stored_rows)):
+        if fresh_rows.get(key) != stored_rows.get(key):
+            stored, fresh = stored_rows.get(key), fresh_rows.get(key)
+            problems.append(f"target {key[0]}#{key[1]}: stored {stored}, fresh {fresh}")
+    cutoff = now - timedelta(seconds=grace_seconds)
+    fresh_events = {key for key, _ in _event_keys(result, now) if key[3] <= cutoff}
+    stored_events = set(
+        TicketMetricEvent.objects.filter(ticket_id=ticket.pk, time__lte=cutoff).values_list(
+            "metric", "instance_id", "type", "time", "ordinal"
+        )
+    )
+    for key in sorted(fresh_events - stored_events, key=str):
+        problems.append(f"missing event {key[0]}#{key[1]} {key[2]} at {key[3].isoformat()}")
+    for key in sorted(stored_events - fresh_events, key=str):
+        problems.append(f"unexpected event {key[0]}#{key[1]} {key[2]} at {key[3].isoformat()}")
+    return problems
