@@ -43,9 +43,9 @@ def _cases(rng: random.Random, count: int) -> list[tuple[datetime, int]]:
 
 def run(write: Callable[[str], None], cases: int = 100_000, seed: int = 1) -> dict[str, float]:
     """Time both libraries on `cases` random adds; report speeds, ratio and mismatches."""
-    import businesstimedelta  # dev-only dependencies
+    import businesstimedelta  # type: ignore[import-untyped]  # dev-only dependencies
     import holidays
-    import pytz
+    import pytz  # type: ignore[import-untyped]
 
     dates = sorted(holidays.country_holidays("US", years=HOLIDAY_YEARS))
     workweek = [WeeklyInterval(1980 + 1440 * day, 2460 + 1440 * day) for day in range(5)]

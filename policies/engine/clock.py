@@ -354,6 +354,17 @@ class Schedule:
             f"{len(self.holidays)} holidays)"
         )
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickle without the week cache (it holds a bound method), e.g. for Django's cache."""
+        state = self.__dict__.copy()
+        del state["_bucket"]
+        state["_raw"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._bucket = functools.lru_cache(maxsize=CACHE_WEEKS)(self._build_bucket)
+
     @property
     def weekly_seconds(self) -> int:
         """Nominal business seconds in a week without holidays.

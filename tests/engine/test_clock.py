@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,16 +22,18 @@ NY = "America/New_York"
 HOUR = 3600
 
 
-def local(zone: str, *fields: int) -> datetime:
-    return datetime(*fields, tzinfo=ZoneInfo(zone))  # type: ignore[misc]
+def local(
+    zone: str, y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0, us: int = 0
+) -> datetime:
+    return datetime(y, mo, d, h, mi, s, us, tzinfo=ZoneInfo(zone))
 
 
-def ny(*fields: int) -> datetime:
-    return local(NY, *fields)
+def ny(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0, us: int = 0) -> datetime:
+    return local(NY, y, mo, d, h, mi, s, us)
 
 
-def utc(*fields: int) -> datetime:
-    return datetime(*fields, tzinfo=UTC)  # type: ignore[misc]
+def utc(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0, us: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, s, us, tzinfo=UTC)
 
 
 def minute(day: int, hour: int, minute: int = 0) -> int:
@@ -744,10 +747,10 @@ def test_bad_schedules_raise_value_error(zone: object, intervals: object, holida
         lambda: Holiday(date(2024, 6, 10), date(2024, 6, 10), time(12), time(12)),
         lambda: Holiday(date(2024, 6, 10), date(2024, 6, 10), time(14), time(12)),
         lambda: Holiday(datetime(2024, 6, 10), date(2024, 6, 10)),
-        lambda: Holiday("2024-06-10", date(2024, 6, 10)),
+        lambda: Holiday("2024-06-10", date(2024, 6, 10)),  # type: ignore[arg-type]
         lambda: Holiday(date(2024, 6, 10), date(2024, 6, 10), time(12, tzinfo=UTC)),
         lambda: Holiday(date(2024, 6, 10), date(2024, 6, 10), time(12, 0, 0, 5)),
-        lambda: Holiday(date(2024, 6, 10), date(2024, 6, 10), "12:00"),
+        lambda: Holiday(date(2024, 6, 10), date(2024, 6, 10), "12:00"),  # type: ignore[arg-type]
     ],
 )
 def test_bad_holidays_raise_value_error(make: object) -> None:
@@ -817,9 +820,9 @@ VALIDATION = [
     ),
     (
         "float",
-        [WeeklyInterval(1.5, 3)],
+        [WeeklyInterval(1.5, 3)],  # type: ignore[arg-type]
         ["intervals[0]: start_minute and end_minute must be integers"],
-    ),  # type: ignore[arg-type]
+    ),
     (
         "bool",
         [WeeklyInterval(True, 3)],
@@ -938,3 +941,12 @@ def test_explain_add_zero() -> None:
     assert explanation.result == ny(2024, 6, 8)
     assert explanation.spans == ()
     assert explanation.span_count == 0
+
+
+def test_schedule_pickles_without_its_cache() -> None:
+    schedule = Schedule(NY, MON_FRI, [hol(JUNE_10)])
+    check(schedule.add(ny(2024, 6, 7, 16), 2 * HOUR), ny(2024, 6, 11, 10))
+    copy = pickle.loads(pickle.dumps(schedule))
+    assert copy._bucket.cache_info().currsize == 0
+    check(copy.add(ny(2024, 6, 7, 16), 2 * HOUR), ny(2024, 6, 11, 10))
+    assert copy.weekly_seconds == schedule.weekly_seconds

@@ -59,17 +59,18 @@ class Spec:
 
 
 @st.composite
-def interval_sets(draw: st.DrawFn, hot: int) -> tuple[WeeklyInterval, ...]:
+def interval_sets(draw: st.DrawFn, hot: int, focus: bool) -> tuple[WeeklyInterval, ...]:
     """1-6 non-overlapping intervals at random minutes; some cross midnight or the week end.
 
-    Half the time boundaries cluster around `hot`, where the zone changes its offset.
+    Half the time (always with `focus`) boundaries cluster around `hot`, where the zone changes
+    its offset.
     """
-    if draw(st.integers(0, 9)) == 0:
+    if not focus and draw(st.integers(0, 9)) == 0:
         start = draw(st.integers(0, 1440))
         return (WeeklyInterval(start, start + 10080),)  # 24/7 from a random minute
     count = draw(st.integers(1, 6))
     room = 10080 // (2 * count)
-    clustered = draw(st.booleans())
+    clustered = focus or draw(st.booleans())
     step = st.integers(0, 45) if clustered else st.integers(0, room)
     cursor = draw(st.integers(max(0, hot - 150), hot + 30) if clustered else st.integers(0, 10079))
     intervals = []
@@ -104,13 +105,16 @@ def holiday_sets(draw: st.DrawFn, first_day: date) -> tuple[Holiday, ...]:
 
 
 @st.composite
-def cases(draw: st.DrawFn) -> tuple[Spec, int]:
-    """A schedule and the UTC start (whole minutes, epoch seconds) of its brute-force window."""
-    zone = draw(st.sampled_from(sorted(ZONES)))
+def cases(draw: st.DrawFn, focus: bool = False) -> tuple[Spec, int]:
+    """A schedule and the UTC start (whole minutes, epoch seconds) of its brute-force window.
+
+    With `focus`, the window always holds an offset change and boundaries cluster around it.
+    """
+    zone = draw(st.sampled_from([z for z in sorted(ZONES) if ZONES[z][0] or not focus]))
     changes, hot = ZONES[zone]
-    anchor = draw(st.sampled_from(changes + ORDINARY))
+    anchor = draw(st.sampled_from(changes if focus else changes + ORDINARY))
     anchor += timedelta(minutes=draw(st.integers(0, 3 * 1440)))
-    spec = Spec(zone, draw(interval_sets(hot)), draw(holiday_sets(anchor.date())))
+    spec = Spec(zone, draw(interval_sets(hot, focus)), draw(holiday_sets(anchor.date())))
     return spec, int(anchor.timestamp())
 
 
@@ -171,9 +175,21 @@ def reference_between(flags: list[bool], window: int, start: int, end: int) -> i
     return total
 
 
-@settings(SETTINGS, max_examples=100)
+@settings(SETTINGS, max_examples=80)
 @given(case=cases(), data=st.data())
 def test_matches_brute_force(case: tuple[Spec, int], data: st.DataObject) -> None:
+    check_against_brute_force(case, data)
+
+
+@settings(SETTINGS, max_examples=60)
+@given(case=cases(focus=True), data=st.data())
+def test_matches_brute_force_around_offset_changes(
+    case: tuple[Spec, int], data: st.DataObject
+) -> None:
+    check_against_brute_force(case, data)
+
+
+def check_against_brute_force(case: tuple[Spec, int], data: st.DataObject) -> None:
     spec, window = case
     schedule = spec.schedule()
     flags = brute_force(spec, window)
@@ -192,6 +208,14 @@ def test_matches_brute_force(case: tuple[Spec, int], data: st.DataObject) -> Non
         else:
             expected = at if business else window + nxt * 60
             assert schedule.next_business_instant(as_datetime(at)) == as_datetime(expected)
+
+    # Every edge of every business run, and the window total: catches any misplaced boundary.
+    assert schedule.between(as_datetime(window), as_datetime(window_end)) == 60 * sum(flags)
+    for index in range(1, len(flags)):
+        if flags[index] != flags[index - 1]:
+            edge = window + 60 * index
+            assert schedule.is_business_time(as_datetime(edge)) is flags[index], edge
+            assert schedule.is_business_time(as_datetime(edge - 1)) is flags[index - 1], edge
 
     minutes_in_window = st.integers(0, WINDOW_MINUTES - 1).map(lambda i: window + 60 * i)
     starts = st.one_of(seconds_in_window, minutes_in_window)
@@ -280,3 +304,43 @@ def test_between_is_additive(case: tuple[Spec, int], points: list[int]) -> None:
     schedule = case[0].schedule()
     a, b, c = (as_datetime(p) for p in sorted(points))
     assert schedule.between(a, b) + schedule.between(b, c) == schedule.between(a, c)
+
+
+EDGES = st.one_of(
+    st.datetimes(),
+    st.datetimes(datetime(1899, 12, 1), datetime(1900, 2, 1)),
+    st.datetimes(datetime(8999, 11, 1), datetime(9000, 2, 1)),
+)
+AWARE = st.builds(
+    lambda moment, zone: moment.replace(tzinfo=ZoneInfo(zone)),
+    EDGES,
+    st.sampled_from(sorted(ZONES)),
+)
+
+
+@settings(SETTINGS, max_examples=200)
+@given(
+    case=cases(),
+    at=AWARE,
+    other=AWARE,
+    seconds=st.one_of(st.integers(-10, 10**6), st.integers(-(10**20), 10**20)),
+)
+def test_only_value_errors(
+    case: tuple[Spec, int], at: datetime, other: datetime, seconds: int
+) -> None:
+    schedule = case[0].schedule()
+    calls = [
+        lambda: schedule.add(at, seconds),
+        lambda: schedule.between(at, other),
+        lambda: schedule.next_business_instant(at),
+        lambda: schedule.is_business_time(at),
+        lambda: schedule.explain_add(at, seconds % 10**6),
+        lambda: schedule.add(at.replace(tzinfo=None), 1),
+    ]
+    for call in calls:
+        try:
+            result = call()
+        except ValueError:
+            continue
+        if isinstance(result, datetime):
+            assert result.tzinfo is UTC
