@@ -42,6 +42,7 @@ def policy_revision_record(*, now: datetime) -> PolicyRevision:
 
     Called inside each write's transaction, under the order lock, so revisions are in order.
     """
+    now = now.replace(microsecond=0)  # audit times are whole seconds
     snapshots = [policy_snapshot(policy) for policy in policy_queryset()]
     revision = PolicyRevision.objects.create(
         created_at=now, policies=snapshots, digest=PolicyRevision.digest_of(snapshots)

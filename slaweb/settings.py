@@ -107,6 +107,8 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 0), conn_health_checks=True
         )
     }
+    # One test database per test run, so runs on one server do not collide.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_slaweb_{os.getpid()}"}
 else:
     DATABASES = {
         "default": {

@@ -8,11 +8,13 @@ replaying a ticket later gives the same answer.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
 
@@ -21,13 +23,13 @@ from policies.engine.clock import Schedule
 from policies.engine.history import TicketUpdate
 from policies.engine.metrics import TicketSla, evaluate
 from policies.engine.types import PolicySpec, Target
-from tickets.models import SlaRecompute, Ticket, TicketAudit
+from tickets.models import SlaRecompute, Ticket, TicketAudit, TicketSlaTarget
 from tickets.sla import (
     OPEN_STATUSES,
     account_schedule,
+    sla_store_many,
     ticket_audits,
     ticket_history,
-    ticket_sla_store,
 )
 
 BATCH = 500
@@ -38,9 +40,11 @@ def sla_signature(result: TicketSla) -> tuple[Any, ...]:
     return (
         result.policy.id if result.policy else None,
         tuple(
-            (str(i.metric), i.instance_id, i.target, i.breach_at, i.breached, str(i.stage))
-            for i in result.instances
-            if i.target is not None
+            sorted(
+                (str(i.metric), i.instance_id, i.target, i.breach_at, i.breached, str(i.stage))
+                for i in result.instances
+                if i.target is not None
+            )
         ),
     )
 
@@ -76,7 +80,7 @@ def recompute_start(
     run = SlaRecompute.objects.create(
         reason=reason,
         revision_id=revision_id,
-        effective_at=effective_at,
+        effective_at=effective_at.replace(microsecond=0),
         total=Ticket.objects.filter(status__in=OPEN_STATUSES).count(),
     )
     transaction.on_commit(lambda: recompute_task.enqueue(run.pk))
@@ -107,13 +111,15 @@ def recompute_run(*, recompute_id: int, now: datetime) -> SlaRecompute:
     if run.revision is not None:
         specs = policy_selectors.revision_specs(run.revision.pk, run.revision.digest)
     while True:
-        batch = list(_open_tickets_after(run.last_ticket_id))
+        batch = list(
+            Ticket.objects.filter(status__in=OPEN_STATUSES, pk__gt=run.last_ticket_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:BATCH]
+        )
         if not batch:
             break
-        changed = 0
-        for ticket in batch:
-            changed += _recompute_ticket(ticket, run, specs, schedule, now)
-        run.last_ticket_id = batch[-1].pk
+        changed = _recompute_batch(batch, run, specs, schedule, now)
+        run.last_ticket_id = batch[-1]
         run.done += len(batch)
         run.changed += changed
         run.save(update_fields=["last_ticket_id", "done", "changed", "updated_at"])
@@ -123,47 +129,66 @@ def recompute_run(*, recompute_id: int, now: datetime) -> SlaRecompute:
     return run
 
 
+def _grouped(rows: Iterable[Any]) -> dict[int, list[Any]]:
+    groups: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        groups[row.ticket_id].append(row)
+    return groups
+
+
 @transaction.atomic
-def _recompute_ticket(
-    ticket: Ticket,
+def _recompute_batch(
+    ticket_ids: list[int],
     run: SlaRecompute,
     specs: tuple[PolicySpec, ...] | None,
     schedule: Schedule | None,
     now: datetime,
 ) -> int:
-    ticket = (
+    """Re-evaluate a batch of open tickets and store the ones whose SLA changed, in a fixed
+    number of queries. Tickets saved since the change already follow it."""
+    tickets = list(
         Ticket.objects.select_for_update(of=("self",))
         .select_related("requester", "submitter", "organization")
-        .get(pk=ticket.pk)
+        .filter(pk__in=ticket_ids, status__in=OPEN_STATUSES)
+        .order_by("pk")
     )
-    if ticket.status not in OPEN_STATUSES:
-        return 0
-    audits = ticket_audits(ticket)
-    if run.revision_id is not None and audits[-1].revision_id >= run.revision_id:
-        specs = None  # saved since the change: already on the new policies
-    before = evaluate(ticket_history(ticket, audits), schedule=schedule, now=now)
-    after = evaluate_with(
-        ticket, audits, specs=specs, at=run.effective_at, schedule=schedule, now=now
+    audits = _grouped(
+        TicketAudit.objects.filter(ticket_id__in=ticket_ids)
+        .select_related("comment")
+        .annotate(revision_digest=F("revision__digest"))
+        .order_by("ticket_id", "created_at", "id")
     )
-    stored_changed = _stored_signature(ticket) != sla_signature(after)
-    if sla_signature(before) == sla_signature(after) and not stored_changed:
-        return 0
-    if specs is not None and sla_signature(before) != sla_signature(after):
-        last = audits[-1]
-        TicketAudit.objects.create(
-            ticket=ticket,
-            author=None,
-            created_at=max(run.effective_at, last.created_at),
-            via_id=8,  # a rule, not a person
-            revision_id=run.revision_id,
-            snapshot=last.snapshot,
+    stored = _grouped(TicketSlaTarget.objects.filter(ticket_id__in=ticket_ids))
+    results, new_audits = [], []
+    for ticket in tickets:
+        history = audits[ticket.pk]
+        ticket_specs = specs
+        if run.revision_id is not None and history[-1].revision_id >= run.revision_id:
+            ticket_specs = None
+        after = evaluate_with(
+            ticket, history, specs=ticket_specs, at=run.effective_at, schedule=schedule, now=now
         )
-    ticket_sla_store(ticket, after, now=now)
-    return 1
+        if stored_signature(ticket, stored[ticket.pk]) == sla_signature(after):
+            continue
+        if ticket_specs is not None:
+            last = history[-1]
+            new_audits.append(
+                TicketAudit(
+                    ticket=ticket,
+                    author=None,
+                    created_at=max(run.effective_at, last.created_at),
+                    via_id=8,  # a rule, not a person
+                    revision_id=run.revision_id,
+                    snapshot=last.snapshot,
+                )
+            )
+        results.append((ticket, after))
+    TicketAudit.objects.bulk_create(new_audits)
+    sla_store_many(results, now=now)
+    return len(results)
 
 
-def _stored_signature(ticket: Ticket) -> tuple[Any, ...]:
-    rows = ticket.sla_targets.order_by("metric", "instance_id")
+def stored_signature(ticket: Ticket, rows: list[TicketSlaTarget]) -> tuple[Any, ...]:
     return (
         ticket.sla_policy_id,
         tuple(

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 
 from tickets.models import (
     ApiToken,
@@ -238,8 +239,10 @@ def ticket_update(
     via_id: int = 5,
 ) -> Ticket:
     """Change fields and/or add a comment in one audited save. Raises Ticket.DoesNotExist."""
-    now = now.replace(microsecond=0)
     ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    # Whole seconds, and never before the last save (a recompute may have just written one).
+    last = ticket.audits.aggregate(last=Max("created_at"))["last"]
+    now = max(now.replace(microsecond=0), last) if last else now.replace(microsecond=0)
     # As in Zendesk: an end user's reply to a pending or solved ticket reopens it.
     if (
         comment is not None

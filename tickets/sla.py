@@ -7,13 +7,12 @@ SLA rows and metric events are written.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from policies import selectors as policy_selectors
@@ -142,24 +141,31 @@ def _event_keys(result: TicketSla, now: datetime) -> list[tuple[tuple[Any, ...],
     return keyed
 
 
-@transaction.atomic
-def ticket_sla_store(ticket: Ticket, result: TicketSla, *, now: datetime) -> None:
-    """Replace the ticket's SLA rows with `result` and append its new metric events.
+def sla_store_many(results: Sequence[tuple[Ticket, TicketSla]], *, now: datetime) -> None:
+    """Replace each ticket's SLA rows with its result and append its new metric events, in a
+    fixed number of queries for the whole batch.
 
     Events are append-only: ones already stored stay (only their `deleted` flag may change), so
     storing the same result twice writes nothing, and the unique key makes a concurrent writer
-    fail rather than record an event twice.
+    fail rather than record an event twice. Call inside a transaction.
     """
+    if not results:
+        return
+    ticket_ids = [ticket.pk for ticket, _ in results]
+    wanted_policies = {
+        policy_id
+        for _, result in results
+        for policy_id in [result.policy.id if result.policy else None]
+        + [i.policy_id for i in result.instances]
+        if policy_id is not None
+    }
     live_policy_ids = set(
-        Policy.objects.filter(
-            pk__in={i.policy_id for i in result.instances if i.policy_id is not None}
-            | ({result.policy.id} if result.policy else set())
-        ).values_list("pk", flat=True)
+        Policy.objects.filter(pk__in=wanted_policies).values_list("pk", flat=True)
     )
-    ticket.sla_targets.all().delete()
+    TicketSlaTarget.objects.filter(ticket_id__in=ticket_ids).delete()
     TicketSlaTarget.objects.bulk_create(
         TicketSlaTarget(
-            ticket=ticket,
+            ticket_id=ticket.pk,
             metric=str(i.metric),
             instance_id=i.instance_id,
             policy_id=i.policy_id if i.policy_id in live_policy_ids else None,
@@ -175,42 +181,54 @@ def ticket_sla_store(ticket: Ticket, result: TicketSla, *, now: datetime) -> Non
             elapsed_calendar_seconds=i.elapsed_calendar_seconds,
             elapsed_business_seconds=i.elapsed_business_seconds,
         )
+        for ticket, result in results
         for i in result.instances
         if i.target is not None
     )
-    policy_id = result.policy.id if result.policy and result.policy.id in live_policy_ids else None
-    Ticket.objects.filter(pk=ticket.pk).update(
-        sla_policy_id=policy_id,
-        next_breach_at=result.next_breach_at if ticket.status in OPEN_STATUSES else None,
-    )
-    ticket.sla_policy_id = policy_id
+    for ticket, result in results:
+        policy_id = result.policy.id if result.policy else None
+        ticket.sla_policy_id = policy_id if policy_id in live_policy_ids else None
+        ticket.next_breach_at = result.next_breach_at if ticket.status in OPEN_STATUSES else None
+    # One prepared statement run per ticket; bulk_update's CASE expression grows with the batch.
+    table = connection.ops.quote_name(Ticket._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET sla_policy_id = %s, next_breach_at = %s WHERE id = %s",
+            [(t.sla_policy_id, t.next_breach_at, t.pk) for t, _ in results],
+        )
 
     stored = {
-        (e.metric, e.instance_id, e.type, e.time, e.ordinal): e
-        for e in TicketMetricEvent.objects.filter(ticket_id=ticket.pk)
+        (e.ticket_id, e.metric, e.instance_id, e.type, e.time, e.ordinal): e
+        for e in TicketMetricEvent.objects.filter(ticket_id__in=ticket_ids)
     }
     new, flipped = [], []
-    for key, event in _event_keys(result, now):
-        existing = stored.get(key)
-        if existing is None:
-            new.append(
-                TicketMetricEvent(
-                    ticket_id=ticket.pk,
-                    metric=key[0],
-                    instance_id=key[1],
-                    type=key[2],
-                    time=key[3],
-                    ordinal=key[4],
-                    sla=dict(event.sla) if event.sla is not None else None,
-                    status=dict(event.status) if event.status is not None else None,
-                    deleted=event.deleted,
+    for ticket, result in results:
+        for key, event in _event_keys(result, now):
+            existing = stored.get((ticket.pk, *key))
+            if existing is None:
+                new.append(
+                    TicketMetricEvent(
+                        ticket_id=ticket.pk,
+                        metric=key[0],
+                        instance_id=key[1],
+                        type=key[2],
+                        time=key[3],
+                        ordinal=key[4],
+                        sla=dict(event.sla) if event.sla is not None else None,
+                        status=dict(event.status) if event.status is not None else None,
+                        deleted=event.deleted,
+                    )
                 )
-            )
-        elif existing.deleted != event.deleted:
-            existing.deleted = event.deleted
-            flipped.append(existing)
+            elif existing.deleted != event.deleted:
+                existing.deleted = event.deleted
+                flipped.append(existing)
     TicketMetricEvent.objects.bulk_create(new)
     TicketMetricEvent.objects.bulk_update(flipped, ["deleted"])
+
+
+@transaction.atomic
+def ticket_sla_store(ticket: Ticket, result: TicketSla, *, now: datetime) -> None:
+    sla_store_many([(ticket, result)], now=now)
 
 
 def ticket_sla_refresh(
@@ -224,13 +242,3 @@ def ticket_sla_refresh(
     result = ticket_sla_evaluate(ticket, now=now, schedule=schedule)
     ticket_sla_store(ticket, result, now=now)
     return result
-
-
-def remaining(breach_at: datetime, now: datetime) -> tuple[str, int]:
-    from policies.engine.metrics import remaining_display
-
-    return remaining_display(breach_at, now)
-
-
-def target_minutes(seconds: int) -> int:
-    return math.ceil(seconds / 60)

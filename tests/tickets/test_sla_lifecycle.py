@@ -413,3 +413,25 @@ def test_a_schedule_edit_moves_business_hour_deadlines_of_open_tickets(
     assert after == now - timedelta(minutes=1) + timedelta(hours=2)
     assert before != after
     assert SlaRecompute.objects.filter(reason="schedule", status="done").exists()
+
+
+def test_a_save_right_after_a_policy_edit_stays_in_order(
+    admin_client: APIClient, end_user: User, django_capture_on_commit_callbacks
+) -> None:
+    policy = make_policy("P", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
+    ticket = create(admin_client, end_user, when=MON, priority="normal")
+    edit = MON + timedelta(minutes=10, microseconds=700_000)
+    with time_machine.travel(edit, tick=False), django_capture_on_commit_callbacks(execute=True):
+        policy_services.policy_update(
+            policy_id=policy.pk, data={"policy_metrics": [metric("normal", minutes=30)]}, now=edit
+        )
+    reply = update(
+        admin_client,
+        ticket,
+        when=MON + timedelta(minutes=10, microseconds=900_000),
+        comment={"body": "on it"},
+    )
+    assert reply["slas"]["policy_metrics"][0]["stage"] == "achieved"
+    times = list(TicketAudit.objects.filter(ticket_id=ticket).values_list("created_at", flat=True))
+    assert times == sorted(times)
+    assert all(t.microsecond == 0 for t in times)

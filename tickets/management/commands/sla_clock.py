@@ -1,0 +1,93 @@
+"""Record SLA breaches as their deadlines pass: a long-running loop (or one round with --once).
+
+Each round refreshes the tickets whose targets are due, then sleeps until the next deadline,
+never longer than --interval (so tickets saved meanwhile are picked up) and never busy-loops.
+SIGTERM/SIGINT finish the ticket in hand and exit 0. Several clocks may run at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import close_old_connections, connections
+from django.utils import timezone
+
+from tickets.clock import next_due, record_due_breaches
+
+logger = logging.getLogger("tickets.clock")
+
+# Wake this much after a deadline, so the round's `now` is past it despite clock jitter.
+WAKE_MARGIN = 0.005
+
+
+def close_stale_connections() -> None:
+    """Drop connections past their age or broken, so the next round reconnects cleanly."""
+    if any(conn.in_atomic_block for conn in connections.all(initialized_only=True)):
+        return  # run inside a caller's transaction (call_command in a test): not ours to close
+    close_old_connections()
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="run one round, then exit")
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=1.0,
+            help="longest sleep between rounds, in seconds (default 1.0)",
+        )
+        parser.add_argument(
+            "--batch", type=int, default=200, help="most tickets refreshed per round"
+        )
+
+    def handle(self, *args: Any, once: bool, interval: float, batch: int, **options: Any) -> None:
+        if interval <= 0:
+            raise CommandError("--interval must be more than 0")
+        if batch <= 0:
+            raise CommandError("--batch must be more than 0")
+        stop = threading.Event()
+
+        def request_stop(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        signums = (signal.SIGTERM, signal.SIGINT)
+        previous = {signum: signal.signal(signum, request_stop) for signum in signums}
+        try:
+            self.loop(stop, once=once, interval=interval, batch=batch)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            close_stale_connections()
+
+    def loop(self, stop: threading.Event, *, once: bool, interval: float, batch: int) -> None:
+        while not stop.is_set():
+            close_stale_connections()
+            started = timezone.now()
+            refreshed = 0
+            upcoming = None
+            try:
+                refreshed = record_due_breaches(now=started, limit=batch, should_stop=stop.is_set)
+                upcoming = next_due(now=started)
+            except Exception:
+                # The database went away, say: keep going, the next round retries.
+                logger.exception("SLA clock: round at %s failed", started)
+            if refreshed:
+                self.stdout.write(f"{started.isoformat()} refreshed {refreshed} ticket(s)")
+                self.stdout.flush()
+            if once:
+                return
+            close_stale_connections()
+            if refreshed >= batch:
+                continue  # a backlog: next batch at once
+            wait = interval
+            if upcoming is not None:
+                until = (upcoming - timezone.now()).total_seconds() + WAKE_MARGIN
+                wait = min(interval, max(until, 0.0))
+            stop.wait(wait)
