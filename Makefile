@@ -29,7 +29,11 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py seed_demo
 
+# The web server, the task worker (recomputes) and the breach clock, stopped together.
 run: demo
+	@trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
+	$(BIN)/python manage.py db_worker --interval 1 & \
+	$(BIN)/python manage.py sla_clock & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-dev
