@@ -1,15 +1,23 @@
-"""Load a small demo account (idempotent) and print the demo sign-ins and fresh API tokens."""
+"""Load a demo account (idempotent) and print the demo sign-ins and fresh API tokens.
+
+The account has brands, groups, people, a business-hours schedule with holidays, several SLA
+policies and a few hundred tickets with histories over the last two weeks, made through the
+same services as the API, so countdowns, breaches and reports have something to show.
+"""
 
 from __future__ import annotations
 
+import random
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from policies import services as policy_services
 from policies.api.serializers import PolicyInputSerializer
-from policies.models import Policy
+from policies.models import Policy, Schedule
 from tickets import services
 from tickets.models import (
     ApiToken,
@@ -19,6 +27,7 @@ from tickets.models import (
     Group,
     Organization,
     SupportAddress,
+    Ticket,
     TicketField,
     TicketFieldOption,
     TicketForm,
@@ -26,6 +35,10 @@ from tickets.models import (
 )
 
 DEMO_PASSWORD = "slaweb-demo"
+CURL_PATHS = {
+    "admin": "/api/v2/slas/policies.json",
+    "agent": "/api/v2/tickets.json?include=slas",
+}
 PEOPLE = [
     ("Ada Admin", "admin@example.com", "admin"),
     ("Alan Agent", "agent@example.com", "agent"),
@@ -160,9 +173,105 @@ class Command(BaseCommand):
                 serializer.is_valid(raise_exception=True)
                 policy_services.policy_create(**serializer.validated_data)
 
+        if not Schedule.objects.exists():
+            schedule = policy_services.schedule_create(
+                name="Support hours", time_zone="America/New_York"
+            )
+            today = timezone.now().date()
+            for name, day in demo_holidays(today):
+                policy_services.holiday_create(
+                    schedule_id=schedule.pk, name=name, start_date=day, end_date=day
+                )
+        if not Ticket.objects.exists():
+            demo_tickets(now=timezone.now())
+
         self.stdout.write("\nslaweb demo account is ready: http://127.0.0.1:8000/admin/\n")
         for role, email, token in lines:
             self.stdout.write(
                 f"  {role:6} sign-in {email} / {DEMO_PASSWORD}   API token: {token}\n"
-                f"         curl -u {email}/token:{token} http://127.0.0.1:8000/api/v2/slas/policies.json\n"
+                f"         curl -u {email}/token:{token} http://127.0.0.1:8000{CURL_PATHS[role]}\n"
             )
+
+
+def demo_holidays(today: date) -> list[tuple[str, date]]:
+    """A few days off around today, so business-hour deadlines visibly skip them."""
+    return [
+        ("Company offsite", today - timedelta(days=9)),
+        ("Founders day", today + timedelta(days=6)),
+        ("New Year's Day", date(today.year + 1, 1, 1)),
+    ]
+
+
+SUBJECTS = [
+    "Cannot sign in",
+    "Invoice shows the wrong amount",
+    "Export to CSV fails",
+    "Mobile app crashes on start",
+    "How do I add a teammate?",
+    "API returns 429",
+    "Password reset email never arrives",
+    "Dashboard is slow",
+    "Feature request: dark mode",
+    "Data missing after import",
+]
+
+
+def demo_tickets(*, now: datetime, count: int = 240, seed: int = 7) -> None:
+    """Tickets with plausible histories: a customer writes, agents reply, some wait on the
+    customer, most get solved, some are still open and some have breached."""
+    rng = random.Random(seed)
+    customers = list(User.objects.filter(role="end-user"))
+    agents = list(User.objects.filter(role__in=["agent", "admin"]))
+    brands = list(Brand.objects.all())
+    groups = list(Group.objects.all())
+    for number in range(count):
+        customer = rng.choice(customers)
+        created = now - timedelta(minutes=rng.randint(10, 14 * 24 * 60))
+        fields = {
+            "subject": rng.choice(SUBJECTS),
+            "priority": rng.choice(["low", "normal", "normal", "high", "urgent"]),
+            "type": rng.choice(["question", "incident", "incident", "problem", "task"]),
+            "requester_id": customer.pk,
+            "brand_id": rng.choice(brands).pk,
+            "group_id": rng.choice(groups).pk,
+            "tags": rng.sample(
+                ["vip", "billing", "mobile", "api", "onboarding"], k=rng.randint(0, 2)
+            ),
+        }
+        first = services.NewComment(
+            body=f"Ticket {number}: please help.", public=True, author_id=customer.pk
+        )
+        ticket = services.ticket_create(
+            fields=fields, submitter_id=customer.pk, comment=first, now=created
+        )
+        moment = created
+        agent = rng.choice(agents)
+        for step in range(rng.randint(0, 4)):
+            moment += timedelta(minutes=rng.randint(5, 20 * 60))
+            if moment >= now:
+                break
+            if step % 2 == 0:
+                status = rng.choice(["open", "pending", "pending", "solved"])
+                reply = services.NewComment(
+                    body="Thanks, we are on it.", public=True, author_id=agent.pk
+                )
+                services.ticket_update(
+                    ticket_id=ticket.pk,
+                    fields={"status": status, "assignee_id": agent.pk},
+                    author_id=agent.pk,
+                    comment=reply,
+                    now=moment,
+                )
+                if status == "solved":
+                    break
+            else:
+                answer = services.NewComment(
+                    body="Still happening.", public=True, author_id=customer.pk
+                )
+                services.ticket_update(
+                    ticket_id=ticket.pk,
+                    fields={},
+                    author_id=customer.pk,
+                    comment=answer,
+                    now=moment,
+                )
