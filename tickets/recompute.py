@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
 
@@ -27,6 +26,7 @@ from tickets.models import SlaRecompute, Ticket, TicketAudit, TicketSlaTarget
 from tickets.sla import (
     OPEN_STATUSES,
     account_schedule,
+    audits_for_replay,
     sla_store_many,
     ticket_audits,
     ticket_history,
@@ -147,18 +147,24 @@ def _recompute_batch(
     """Re-evaluate a batch of open tickets and store the ones whose SLA changed, in a fixed
     number of queries. Tickets saved since the change already follow it."""
     tickets = list(
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related("requester", "submitter", "organization")
+        Ticket.objects.select_for_update()
+        .only("id", "created_at", "status", "sla_policy_id")
         .filter(pk__in=ticket_ids, status__in=OPEN_STATUSES)
         .order_by("pk")
     )
-    audits = _grouped(
-        TicketAudit.objects.filter(ticket_id__in=ticket_ids)
-        .select_related("comment")
-        .annotate(revision_digest=F("revision__digest"))
-        .order_by("ticket_id", "created_at", "id")
-    )
-    stored = _grouped(TicketSlaTarget.objects.filter(ticket_id__in=ticket_ids))
+    audits = _grouped(audits_for_replay(ticket_ids))
+    stored: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for ticket_id, *row in TicketSlaTarget.objects.filter(ticket_id__in=ticket_ids).values_list(
+        "ticket_id",
+        "metric",
+        "instance_id",
+        "target_seconds",
+        "business_hours",
+        "breach_at",
+        "breached",
+        "stage",
+    ):
+        stored[ticket_id].append(row)
     results, new_audits = [], []
     for ticket in tickets:
         history = audits[ticket.pk]
@@ -188,20 +194,15 @@ def _recompute_batch(
     return len(results)
 
 
-def stored_signature(ticket: Ticket, rows: list[TicketSlaTarget]) -> tuple[Any, ...]:
+def stored_signature(ticket: Ticket, rows: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The signature of stored target rows (metric, instance, seconds, business, breach_at,
+    breached, stage), comparable with `sla_signature` of a fresh result."""
     return (
         ticket.sla_policy_id,
         tuple(
             sorted(
-                (
-                    r.metric,
-                    r.instance_id,
-                    Target(r.target_seconds, r.business_hours),
-                    r.breach_at,
-                    r.breached,
-                    r.stage,
-                )
-                for r in rows
+                (metric, instance, Target(seconds, business), breach_at, breached, stage)
+                for metric, instance, seconds, business, breach_at, breached, stage in rows
             )
         ),
     )

@@ -102,12 +102,33 @@ def ticket_history(ticket: Ticket, audits: Sequence[TicketAudit]) -> list[Ticket
     return updates
 
 
-def ticket_audits(ticket: Ticket) -> list[TicketAudit]:
-    return list(
-        ticket.audits.select_related("comment")
+# What replaying needs of an audit; loading less keeps recomputes fast.
+AUDIT_FIELDS = (
+    "id",
+    "ticket_id",
+    "created_at",
+    "via_id",
+    "revision_id",
+    "snapshot",
+    "comment_author_role",
+    "comment__author_id",
+    "comment__public",
+)
+
+
+def audits_for_replay(tickets: Any) -> Any:
+    """Audits of `tickets` (ids or a queryset) in replay order, with their revision digests."""
+    return (
+        TicketAudit.objects.filter(ticket__in=tickets)
+        .select_related("comment")
+        .only(*AUDIT_FIELDS)
         .annotate(revision_digest=F("revision__digest"))
-        .order_by("created_at", "id")
+        .order_by("ticket_id", "created_at", "id")
     )
+
+
+def ticket_audits(ticket: Ticket) -> list[TicketAudit]:
+    return list(audits_for_replay([ticket.pk]))
 
 
 def account_schedule() -> Schedule | None:
@@ -197,11 +218,18 @@ def sla_store_many(results: Sequence[tuple[Ticket, TicketSla]], *, now: datetime
             [(t.sla_policy_id, t.next_breach_at, t.pk) for t, _ in results],
         )
 
+    # Only keys and flags of stored events: loading them as model instances costs more than
+    # everything else in a recompute.
     stored = {
-        (e.ticket_id, e.metric, e.instance_id, e.type, e.time, e.ordinal): e
-        for e in TicketMetricEvent.objects.filter(ticket_id__in=ticket_ids)
+        (ticket_id, metric, instance_id, kind, moment, ordinal): (pk, deleted)
+        for pk, ticket_id, metric, instance_id, kind, moment, ordinal, deleted in (
+            TicketMetricEvent.objects.filter(ticket_id__in=ticket_ids).values_list(
+                "pk", "ticket_id", "metric", "instance_id", "type", "time", "ordinal", "deleted"
+            )
+        )
     }
-    new, flipped = [], []
+    new: list[TicketMetricEvent] = []
+    flips: dict[bool, list[int]] = {True: [], False: []}
     for ticket, result in results:
         for key, event in _event_keys(result, now):
             existing = stored.get((ticket.pk, *key))
@@ -219,11 +247,12 @@ def sla_store_many(results: Sequence[tuple[Ticket, TicketSla]], *, now: datetime
                         deleted=event.deleted,
                     )
                 )
-            elif existing.deleted != event.deleted:
-                existing.deleted = event.deleted
-                flipped.append(existing)
+            elif existing[1] != event.deleted:
+                flips[event.deleted].append(existing[0])
     TicketMetricEvent.objects.bulk_create(new)
-    TicketMetricEvent.objects.bulk_update(flipped, ["deleted"])
+    for deleted, ids in flips.items():
+        if ids:
+            TicketMetricEvent.objects.filter(pk__in=ids).update(deleted=deleted)
 
 
 @transaction.atomic

@@ -31,3 +31,7 @@ class Command(BaseCommand):
         clock.run(write, cases=100_000 // scale)
         write("\n== engine replay")
         replay.run(write, tickets=100_000 // scale, events=1_000_000 // scale)
+        write("\n== tickets on the database")
+        from tickets import bench as ticket_bench
+
+        ticket_bench.run(write, tickets=100_000 // scale)
