@@ -99,6 +99,17 @@ def test_every_route_is_documented(schema: dict[str, Any]) -> None:
         "/api/v2/business_hours/schedules/{schedule_id}/workweek",
         "/api/v2/business_hours/schedules/{schedule_id}/holidays",
         "/api/v2/business_hours/schedules/{schedule_id}/holidays/{holiday_id}",
+        "/api/v2/slas/policies/impact",
+        "/api/v2/slas/recomputes",
+        "/api/v2/slas/recomputes/{recompute_id}",
+        "/api/v2/tickets",
+        "/api/v2/tickets/{ticket_id}",
+        "/api/v2/tickets/show_many",
+        "/api/v2/tickets/{ticket_id}/comments",
+        "/api/v2/tickets/{ticket_id}/sla_explanation",
+        "/api/v2/incremental/ticket_metric_events",
+        "/api/v2/imports/tickets",
+        "/api/v2/imports/tickets/create_many",
     }
 
 
@@ -151,5 +162,51 @@ def test_schedule_responses_match_the_schema(
         schedule_id=schedule.pk, name="h", start_date=day, end_date=day
     )
     url = path.replace("{sid}", str(schedule.pk)).replace("{hid}", str(holiday.pk))
+    response = getattr(admin_client, method)(url, body, format="json")
+    assert_matches_schema(schema, method, url, response)
+
+
+TICKET_CALLS = [
+    ("get", "/api/v2/tickets.json?include=slas,metric_events", None),
+    ("get", "/api/v2/tickets/{tid}.json?include=slas,metric_events", None),
+    ("get", "/api/v2/tickets/show_many.json?ids={tid}&include=slas", None),
+    ("get", "/api/v2/tickets/{tid}/comments.json", None),
+    ("get", "/api/v2/tickets/{tid}/sla_explanation.json", None),
+    (
+        "put",
+        "/api/v2/tickets/{tid}.json",
+        {"ticket": {"priority": "high", "comment": {"body": "x"}}},
+    ),
+    ("put", "/api/v2/tickets/{tid}.json", {"ticket": {"priority": "critical"}}),
+    ("get", "/api/v2/incremental/ticket_metric_events.json?start_time=0", None),
+    ("get", "/api/v2/incremental/ticket_metric_events.json?start_time=0&page[size]=2", None),
+    ("get", "/api/v2/slas/recomputes.json", None),
+    ("delete", "/api/v2/tickets/{tid}.json", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), TICKET_CALLS)
+def test_ticket_responses_match_the_schema(
+    schema: dict[str, Any], admin_client: APIClient, method: str, path: str, body: Any
+) -> None:
+    from tests.factories import UserFactory, metric
+
+    make_policy("all", filter={"all": [], "any": []}, metrics=[metric("normal")])
+    customer = UserFactory(role="end-user", email="schema-customer@example.com")
+    created = admin_client.post(
+        "/api/v2/tickets.json",
+        {
+            "ticket": {
+                "subject": "s",
+                "priority": "normal",
+                "comment": {"body": "b"},
+                "requester_id": customer.pk,
+                "submitter_id": customer.pk,
+            }
+        },
+        format="json",
+    )
+    assert_matches_schema(schema, "post", "/api/v2/tickets.json", created)
+    url = path.replace("{tid}", str(created.json()["ticket"]["id"]))
     response = getattr(admin_client, method)(url, body, format="json")
     assert_matches_schema(schema, method, url, response)

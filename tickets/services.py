@@ -187,7 +187,7 @@ def _apply(ticket: Ticket, fields: dict[str, Any], at: datetime) -> dict[str, tu
             setattr(ticket, name, after)
             changes[name] = (before, after)
     if "status" in changes:
-        if ticket.status == "solved":
+        if ticket.status == "solved" or (ticket.status == "closed" and not ticket.solved_at):
             ticket.solved_at = at
         elif ticket.status in ("new", "open", "pending", "hold"):
             ticket.solved_at = None
@@ -251,6 +251,9 @@ def ticket_update(
         and User.objects.filter(pk=comment.author_id, role="end-user").exists()
     ):
         fields = {**fields, "status": "open"}
+    if "custom_fields" in fields:
+        # As in Zendesk, an update touches only the custom fields it names.
+        fields = {**fields, "custom_fields": {**ticket.custom_fields, **fields["custom_fields"]}}
     changes = _apply(ticket, fields, now)
     ticket.save()
     _record_audit(

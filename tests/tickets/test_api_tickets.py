@@ -324,3 +324,34 @@ def test_worked_example_end_to_end(
     times = [e["time"] for e in export["ticket_metric_events"]]
     assert times == sorted(times)
     assert export["count"] == sum(len(stream) for stream in events.values())
+
+
+def test_updates_touch_only_the_custom_fields_they_name(
+    admin_client: APIClient, end_user: User
+) -> None:
+    first, second = TicketFieldOptionFactory(value="web"), TicketFieldOptionFactory(value="eu")
+    ticket = new_ticket(
+        admin_client,
+        end_user,
+        custom_fields=[
+            {"id": first.field_id, "value": "web"},
+            {"id": second.field_id, "value": "eu"},
+        ],
+    )
+    updated = admin_client.put(
+        f"/api/v2/tickets/{ticket['id']}.json",
+        {"ticket": {"custom_fields": [{"id": first.field_id, "value": None}]}},
+        format="json",
+    ).json()["ticket"]
+    assert {f["id"]: f["value"] for f in updated["custom_fields"]} == {
+        first.field_id: None,
+        second.field_id: "eu",
+    }
+
+
+def test_closing_directly_sets_solved_at(admin_client: APIClient, end_user: User) -> None:
+    ticket = new_ticket(admin_client, end_user)
+    closed = admin_client.put(
+        f"/api/v2/tickets/{ticket['id']}.json", {"ticket": {"status": "closed"}}, format="json"
+    ).json()["ticket"]
+    assert closed["solved_at"] is not None

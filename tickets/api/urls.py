@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from tickets.api import metric_events, recomputes, tickets, users
+from tickets.api import imports, metric_events, recomputes, tickets, users
 
 ID = r"(?P<ticket_id>[0-9]{1,18})"
 
@@ -43,5 +43,13 @@ urlpatterns = [
         r"^incremental/ticket_metric_events(?:\.json)?$",
         metric_events.TicketMetricEventsApi.as_view(),
         name="ticket-metric-events",
+    ),
+    re_path(
+        r"^imports/tickets(?:\.json)?$", imports.TicketImportApi.as_view(), name="ticket-import"
+    ),
+    re_path(
+        r"^imports/tickets/create_many(?:\.json)?$",
+        imports.TicketBulkImportApi.as_view(),
+        name="ticket-import-many",
     ),
 ]

@@ -1,0 +1,174 @@
+"""Zendesk's Ticket Import API, with slaweb's audit-history extension (see tickets/imports.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from policies.api.views import base_url
+from slaweb.api import BadRequest, root_object
+from slaweb.schema import with_errors
+from tickets.api.tickets import (
+    INCLUDE_PARAMETER,
+    TicketEnvelope,
+    TicketInputSerializer,
+    TicketOutputSerializer,
+    _one,
+    includes,
+    serialize_tickets,
+    with_sla_prefetch,
+)
+from tickets.imports import ticket_import, ticket_import_many
+from tickets.models import Ticket
+from tickets.permissions import IsAdmin
+
+# Request shapes, for the schema; tickets/imports.py validates.
+
+
+class ImportCommentSerializer(serializers.Serializer):
+    author_id = serializers.IntegerField(required=False, help_text="Defaults to the requester")
+    value = serializers.CharField(required=False, help_text="The text; `body` or `html_body` too")
+    body = serializers.CharField(required=False)
+    html_body = serializers.CharField(required=False)
+    public = serializers.BooleanField(required=False, default=True)
+    created_at = serializers.DateTimeField(
+        required=False, help_text="Defaults to the previous comment's time (or created_at)"
+    )
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": "^(Create|Change|Comment)$",
+        "description": "Create (first audit only), Change or Comment",
+    }
+)
+class AuditEventTypeField(serializers.CharField):
+    """Not an enum in the schema: a second enum named `type` would rename the ticket's."""
+
+
+class ImportAuditEventSerializer(serializers.Serializer):
+    type = AuditEventTypeField()
+    field_name = serializers.CharField(
+        required=False,
+        help_text="Create/Change: a ticket field (status, priority, group_id, assignee_id, type, "
+        "tags, ...) or a custom field's id",
+    )
+    value = serializers.JSONField(required=False, help_text="Create/Change: the new value")
+    previous_value = serializers.JSONField(
+        required=False, help_text="Accepted and not checked: slaweb records the real one"
+    )
+    body = serializers.CharField(required=False, help_text="Comment: the text")
+    public = serializers.BooleanField(required=False, default=True)
+    author_id = serializers.IntegerField(
+        required=False, help_text="Comment: defaults to the audit's author"
+    )
+
+
+class ImportAuditSerializer(serializers.Serializer):
+    created_at = serializers.DateTimeField(
+        required=False, help_text="Required after the first audit, which is at created_at"
+    )
+    author_id = serializers.IntegerField(required=False, allow_null=True)
+    via_id = serializers.IntegerField(required=False)
+    events = ImportAuditEventSerializer(many=True)
+
+
+class TicketImportSerializer(TicketInputSerializer):
+    comment = None  # type: ignore[assignment]
+    created_at = serializers.DateTimeField(required=False)
+    updated_at = serializers.DateTimeField(required=False)
+    solved_at = serializers.DateTimeField(required=False)
+    via_id = serializers.IntegerField(required=False, help_text="The channel; 5 (API) if not given")
+    comments = ImportCommentSerializer(many=True, required=False)
+    audits = ImportAuditSerializer(
+        many=True,
+        required=False,
+        help_text="slaweb's extension: the ticket's history, in Zendesk's ticket-audit shape; "
+        "not together with comments",
+    )
+
+
+TicketImportRequest = inline_serializer("TicketImportRequest", {"ticket": TicketImportSerializer()})
+TicketBulkImportRequest = inline_serializer(
+    "TicketBulkImportRequest", {"tickets": TicketImportSerializer(many=True)}
+)
+TicketBulkImportResponse = inline_serializer(
+    "TicketBulkImportResponse", {"tickets": TicketOutputSerializer(many=True)}
+)
+
+
+def _ticket_list(request: Request) -> list[Any]:
+    data = request.data
+    if not isinstance(data, dict) or "tickets" not in data:
+        raise BadRequest(
+            "InvalidRequest", "The request body must be a JSON object with a 'tickets' key"
+        )
+    if not isinstance(data["tickets"], list):
+        raise BadRequest("InvalidRequest", "'tickets' must be a JSON array")
+    return data["tickets"]
+
+
+class TicketImportApi(APIView):
+    """Import one historical ticket (admins)."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        operation_id="TicketImport",
+        description=(
+            "Zendesk's ticket import: the Tickets API's fields plus created_at, updated_at, "
+            "solved_at and comments. slaweb's extension `audits` gives the whole history. The "
+            "SLA is computed over the history, with metric events at their historical times."
+        ),
+        parameters=[INCLUDE_PARAMETER],
+        request=TicketImportRequest,
+        responses=with_errors({201: TicketEnvelope}, writes=True),
+    )
+    def post(self, request: Request) -> Response:
+        ticket = ticket_import(data=root_object(request, "ticket"), now=timezone.now())
+        response = _one(request, ticket.pk, status.HTTP_201_CREATED)
+        response["Location"] = f"{base_url(request)}/api/v2/tickets/{ticket.pk}.json"
+        return response
+
+
+class TicketBulkImportApi(APIView):
+    """Import up to 100 historical tickets (admins), all or nothing.
+
+    Zendesk answers create_many with a job status and imports in the background. slaweb imports
+    synchronously and answers 201 `{"tickets": [...]}` in request order; if any ticket is
+    invalid it answers 422 with `details` keyed `tickets[<index>].<field>` and writes nothing.
+    """
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        operation_id="TicketBulkImport",
+        description=(
+            "Up to 100 tickets in the import shape. Unlike Zendesk (a job status), slaweb imports "
+            "synchronously and answers 201 with the tickets in request order; any invalid ticket "
+            "makes a 422 (details keyed tickets[<index>].<field>) and nothing is written."
+        ),
+        parameters=[INCLUDE_PARAMETER],
+        request=TicketBulkImportRequest,
+        responses=with_errors({201: TicketBulkImportResponse}, writes=True),
+    )
+    def post(self, request: Request) -> Response:
+        now = timezone.now()
+        tickets = ticket_import_many(items=_ticket_list(request), now=now)
+        wanted = includes(request)
+        by_id = {
+            t.pk: t
+            for t in with_sla_prefetch(Ticket.objects.all(), wanted).filter(
+                pk__in=[t.pk for t in tickets]
+            )
+        }
+        ordered = [by_id[t.pk] for t in tickets]
+        body = serialize_tickets(ordered, request, wanted, timezone.now())
+        return Response({"tickets": body}, status=status.HTTP_201_CREATED)
