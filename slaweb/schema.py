@@ -69,3 +69,18 @@ def with_errors(responses: dict[int, Any], *, writes: bool = False, lookup: bool
     if lookup:
         errors[404] = OpenApiResponse(SIMPLE_ERROR, description="No such record")
     return {**responses, **errors}
+
+
+def paginated(name: str, key: str, item: serializers.Serializer) -> Any:
+    """A list response in either of Zendesk's pagination shapes (offset or cursor)."""
+    return inline_serializer(
+        name,
+        {
+            key: item,
+            "next_page": serializers.URLField(allow_null=True, required=False),
+            "previous_page": serializers.URLField(allow_null=True, required=False),
+            "count": serializers.IntegerField(required=False),
+            "meta": serializers.JSONField(required=False),
+            "links": serializers.JSONField(required=False),
+        },
+    )

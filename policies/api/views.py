@@ -20,7 +20,7 @@ from policies.api.serializers import (
     policy_to_dict,
 )
 from slaweb.api import invalid, paginate, root_object
-from slaweb.schema import with_errors
+from slaweb.schema import paginated, with_errors
 from tickets.permissions import IsAdmin
 
 PAGINATION_PARAMETERS = [
@@ -33,16 +33,8 @@ PAGINATION_PARAMETERS = [
 
 PolicyEnvelope = inline_serializer("SlaPolicyResponse", {"sla_policy": PolicyOutputSerializer()})
 PolicyRequest = inline_serializer("SlaPolicyRequest", {"sla_policy": PolicyInputSerializer()})
-PolicyListEnvelope = inline_serializer(
-    "SlaPolicyListResponse",
-    {
-        "sla_policies": PolicyOutputSerializer(many=True),
-        "next_page": serializers.URLField(allow_null=True, required=False),
-        "previous_page": serializers.URLField(allow_null=True, required=False),
-        "count": serializers.IntegerField(required=False),
-        "meta": serializers.JSONField(required=False),
-        "links": serializers.JSONField(required=False),
-    },
+PolicyListEnvelope = paginated(
+    "SlaPolicyListResponse", "sla_policies", PolicyOutputSerializer(many=True)
 )
 
 

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from policies.api.serializers import iso
 from policies.api.views import PAGINATION_PARAMETERS
 from slaweb.api import paginate
-from slaweb.schema import with_errors
+from slaweb.schema import paginated, with_errors
 from tickets.models import SlaRecompute
 from tickets.permissions import IsAgent
 
@@ -59,16 +59,8 @@ class RecomputeListApi(APIView):
         parameters=PAGINATION_PARAMETERS,
         responses=with_errors(
             {
-                200: inline_serializer(
-                    "SlaRecomputeListResponse",
-                    {
-                        "recomputes": RecomputeOutputSerializer(many=True),
-                        "next_page": serializers.URLField(allow_null=True, required=False),
-                        "previous_page": serializers.URLField(allow_null=True, required=False),
-                        "count": serializers.IntegerField(required=False),
-                        "meta": serializers.JSONField(required=False),
-                        "links": serializers.JSONField(required=False),
-                    },
+                200: paginated(
+                    "SlaRecomputeListResponse", "recomputes", RecomputeOutputSerializer(many=True)
                 )
             }
         ),

@@ -24,7 +24,7 @@ from policies.engine.conditions import explain_match
 from policies.engine.metrics import remaining_display
 from policies.engine.vocabulary import Priority, StatusCategory, TicketType
 from slaweb.api import BadRequest, RecordInvalid, paginate, root_object
-from slaweb.schema import with_errors
+from slaweb.schema import paginated, with_errors
 from tickets import services
 from tickets.models import (
     Brand,
@@ -344,17 +344,7 @@ class TicketOutputSerializer(serializers.Serializer):
 
 TicketEnvelope = inline_serializer("TicketResponse", {"ticket": TicketOutputSerializer()})
 TicketRequest = inline_serializer("TicketRequest", {"ticket": TicketInputSerializer()})
-TicketListEnvelope = inline_serializer(
-    "TicketListResponse",
-    {
-        "tickets": TicketOutputSerializer(many=True),
-        "next_page": serializers.URLField(allow_null=True, required=False),
-        "previous_page": serializers.URLField(allow_null=True, required=False),
-        "count": serializers.IntegerField(required=False),
-        "meta": serializers.JSONField(required=False),
-        "links": serializers.JSONField(required=False),
-    },
-)
+TicketListEnvelope = paginated("TicketListResponse", "tickets", TicketOutputSerializer(many=True))
 
 
 def visible_tickets(request: Request) -> QuerySet[Ticket]:

@@ -14,7 +14,7 @@ from policies.api.serializers import StrictBooleanField, StrictCharField, Strict
 from policies.api.views import PAGINATION_PARAMETERS, base_url
 from policies.engine.vocabulary import Role
 from slaweb.api import paginate, root_object
-from slaweb.schema import with_errors
+from slaweb.schema import paginated, with_errors
 from slaweb.timezones import rails_name, resolve_time_zone
 from tickets import services
 from tickets.models import Group, Organization, User
@@ -84,17 +84,7 @@ class UserOutputSerializer(serializers.Serializer):
 
 UserEnvelope = inline_serializer("UserResponse", {"user": UserOutputSerializer()})
 UserRequest = inline_serializer("UserRequest", {"user": UserInputSerializer()})
-UserListEnvelope = inline_serializer(
-    "UserListResponse",
-    {
-        "users": UserOutputSerializer(many=True),
-        "next_page": serializers.URLField(allow_null=True, required=False),
-        "previous_page": serializers.URLField(allow_null=True, required=False),
-        "count": serializers.IntegerField(required=False),
-        "meta": serializers.JSONField(required=False),
-        "links": serializers.JSONField(required=False),
-    },
-)
+UserListEnvelope = paginated("UserListResponse", "users", UserOutputSerializer(many=True))
 
 
 def user_to_dict(user: User, root: str) -> dict[str, Any]:
