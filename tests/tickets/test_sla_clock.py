@@ -319,10 +319,12 @@ def assert_clean(stderr: str) -> None:
     assert "failed" not in stderr
 
 
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="row locks with SKIP LOCKED need PostgreSQL; SQLite serializes writers",
+)
 @pytest.mark.django_db(transaction=True)
 def test_two_clocks_at_once_record_each_breach_once(frt_policy: Policy, spawn: Spawn) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks with SKIP LOCKED need PostgreSQL; SQLite serializes writers")
     requester = UserFactory(role="end-user", email="race@example.com")
     tickets = due_tickets(requester, 30, "race")
 
