@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
@@ -100,12 +101,27 @@ def schedule_changed(*, now: datetime) -> SlaRecompute:
     return recompute_start(reason="schedule", effective_at=now)
 
 
+# A running recompute saves its place after every batch (well under a minute); one that has
+# not for this long lost its worker.
+STALE_AFTER = timedelta(minutes=2)
+
+
 def recompute_run(*, recompute_id: int, now: datetime) -> SlaRecompute:
-    """Process a run to the end from its saved place; safe to call again after a crash."""
+    """Process a run to the end from its saved place; safe to call again after a crash.
+
+    The run is claimed first, so two workers never work one run at the same time: only a
+    queued run, or a running one whose worker has gone quiet, can be taken over.
+    """
     run = SlaRecompute.objects.select_related("revision").get(pk=recompute_id)
-    if run.status == "done":
+    claimed = (
+        SlaRecompute.objects.filter(pk=run.pk)
+        .filter(
+            Q(status="queued") | Q(status="running", updated_at__lt=timezone.now() - STALE_AFTER)
+        )
+        .update(status="running", updated_at=timezone.now())
+    )
+    if not claimed:
         return run
-    SlaRecompute.objects.filter(pk=run.pk).update(status="running")
     schedule = account_schedule()
     specs = None
     if run.revision is not None:
@@ -317,3 +333,15 @@ def ticket_sla_drift(
     for key in sorted(stored_events - fresh_events, key=str):
         problems.append(f"unexpected event {key[0]}#{key[1]} {key[2]} at {key[3].isoformat()}")
     return problems
+
+
+def resume_stale_recomputes() -> list[int]:
+    """Enqueue again the runs whose worker died (a killed worker leaves its task running)."""
+    stale = list(
+        SlaRecompute.objects.filter(
+            status__in=["queued", "running"], updated_at__lt=timezone.now() - STALE_AFTER
+        ).values_list("pk", flat=True)
+    )
+    for run_id in stale:
+        recompute_task.enqueue(run_id)
+    return stale

@@ -287,12 +287,13 @@ def test_a_recompute_resumes_where_it_stopped(admin_client: APIClient, end_user:
         done=1,
         last_ticket_id=tickets[0],  # as if it crashed after the first ticket
     )
+    SlaRecompute.objects.filter(pk=run.pk).update(updated_at=MON)  # and went quiet
     recompute_run(recompute_id=run.pk, now=MON + timedelta(minutes=6))
     run.refresh_from_db()
     assert (run.status, run.done, run.changed) == ("done", 3, 2)
     assert Ticket.objects.get(pk=tickets[0]).sla_policy_id is None
     assert Ticket.objects.get(pk=tickets[2]).sla_policy_id == policy.pk
-    assert recompute_run(recompute_id=run.pk, now=MON + timedelta(minutes=7)).changed == 2
+    assert recompute_run(recompute_id=run.pk, now=MON + timedelta(minutes=7)).status == "done"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -435,3 +436,28 @@ def test_a_save_right_after_a_policy_edit_stays_in_order(
     times = list(TicketAudit.objects.filter(ticket_id=ticket).values_list("created_at", flat=True))
     assert times == sorted(times)
     assert all(t.microsecond == 0 for t in times)
+
+
+def test_a_recompute_whose_worker_died_is_taken_over_and_finished(
+    admin_client: APIClient, end_user: User
+) -> None:
+    from tickets.recompute import recompute_run, resume_stale_recomputes
+
+    ticket = create(admin_client, end_user, when=MON, priority="normal")
+    make_policy("Late", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
+    run = SlaRecompute.objects.create(
+        reason="policies",
+        revision_id=policy_services.PolicyRevision.objects.latest("id").pk,
+        effective_at=MON + timedelta(minutes=5),
+        status="running",
+        total=1,
+    )
+    # A live worker holds it: nobody else may take it.
+    assert resume_stale_recomputes() == []
+    assert recompute_run(recompute_id=run.pk, now=MON + timedelta(minutes=6)).done == 0
+    # Its worker went quiet: the clock enqueues it again and the run is finished.
+    SlaRecompute.objects.filter(pk=run.pk).update(updated_at=MON)
+    assert resume_stale_recomputes() == [run.pk]
+    run.refresh_from_db()
+    assert run.status == "done"
+    assert Ticket.objects.get(pk=ticket).sla_policy_id is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
@@ -18,11 +19,14 @@ from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from tickets.clock import next_due, record_due_breaches
+from tickets.recompute import resume_stale_recomputes
 
 logger = logging.getLogger("tickets.clock")
 
 # Wake this much after a deadline, so the round's `now` is past it despite clock jitter.
 WAKE_MARGIN = 0.005
+# The clock also restarts background recomputes whose worker died.
+RESUME_EVERY = timedelta(seconds=30)
 
 
 def close_stale_connections() -> None:
@@ -67,6 +71,7 @@ class Command(BaseCommand):
             close_stale_connections()
 
     def loop(self, stop: threading.Event, *, once: bool, interval: float, batch: int) -> None:
+        resume_check_at = timezone.now()
         while not stop.is_set():
             close_stale_connections()
             started = timezone.now()
@@ -75,6 +80,10 @@ class Command(BaseCommand):
             try:
                 refreshed = record_due_breaches(now=started, limit=batch, should_stop=stop.is_set)
                 upcoming = next_due(now=started)
+                if started >= resume_check_at:
+                    resume_check_at = started + RESUME_EVERY
+                    for run_id in resume_stale_recomputes():
+                        self.stdout.write(f"{started.isoformat()} resumed recompute {run_id}")
             except Exception:
                 # The database went away, say: keep going, the next round retries.
                 logger.exception("SLA clock: round at %s failed", started)
