@@ -33,6 +33,7 @@ def user_create(
     default_group_id: int | None = None,
     time_zone: str = "UTC",
     user_fields: dict[str, Any] | None = None,
+    active: bool = True,
 ) -> User:
     user = User.objects.create_user(
         email,
@@ -43,6 +44,7 @@ def user_create(
         default_group_id=default_group_id,
         time_zone=time_zone,
         user_fields=user_fields or {},
+        active=active,
     )
     if default_group_id is not None and user.is_agent:
         user.agent_groups.add(default_group_id)
@@ -275,7 +277,7 @@ def ticket_delete(*, ticket_id: int) -> None:
     Ticket.objects.get(pk=ticket_id).delete()
 
 
-def requester_find_or_create(*, name: str, email: str) -> User:
+def requester_find_or_create(*, email: str, name: str = "") -> User:
     """Zendesk creates an unknown requester on the fly as an end user."""
     email = email.strip().lower()
     existing = User.objects.filter(email=email).first()

@@ -355,3 +355,14 @@ def test_closing_directly_sets_solved_at(admin_client: APIClient, end_user: User
         f"/api/v2/tickets/{ticket['id']}.json", {"ticket": {"status": "closed"}}, format="json"
     ).json()["ticket"]
     assert closed["solved_at"] is not None
+
+
+def test_requester_by_email_alone_gets_a_name_from_the_address(admin_client: APIClient) -> None:
+    """Found by fuzzing: a requester without a name used to fail inside the service."""
+    response = admin_client.post(
+        "/api/v2/tickets.json",
+        {"ticket": {"comment": {"body": "hi"}, "requester": {"email": "solo@example.com"}}},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert User.objects.get(email="solo@example.com").name == "solo"

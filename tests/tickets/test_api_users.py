@@ -99,3 +99,11 @@ def test_unknown_user_is_404(admin_client: APIClient) -> None:
     response = admin_client.get("/api/v2/users/999999.json")
     assert response.status_code == 404
     assert response.json() == {"error": "RecordNotFound", "description": "Not found"}
+
+
+def test_create_an_inactive_user(admin_client: APIClient) -> None:
+    """Found by fuzzing: `active` on create used to fail inside the service."""
+    body = {"user": {"name": "Gone", "email": "gone@example.com", "active": False}}
+    response = admin_client.post("/api/v2/users.json", body, format="json")
+    assert response.status_code == 201
+    assert response.json()["user"]["active"] is False
