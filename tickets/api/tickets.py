@@ -273,7 +273,11 @@ def with_sla_prefetch(queryset: QuerySet[Ticket], wanted: set[str]) -> QuerySet[
     if "slas" in wanted:
         queryset = queryset.prefetch_related(
             Prefetch(
-                "sla_targets", queryset=TicketSlaTarget.objects.order_by("metric", "instance_id")
+                "sla_targets",
+                # Only what the side-load shows: lists of 100 tickets load 300+ of these.
+                queryset=TicketSlaTarget.objects.only(
+                    "id", "ticket_id", "metric", "instance_id", "policy_id", "breach_at", "stage"
+                ).order_by("metric", "instance_id"),
             )
         )
     return queryset
