@@ -333,8 +333,6 @@ class Ticket(models.Model):
         "policies.Policy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     next_breach_at = models.DateTimeField(null=True, blank=True)
-    # The `now` of the last SLA evaluation stored: every metric event before it is stored.
-    sla_evaluated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]

@@ -164,7 +164,7 @@ def _recompute_batch(
     number of queries. Tickets saved since the change already follow it."""
     tickets = list(
         Ticket.objects.select_for_update()
-        .only("id", "created_at", "status", "sla_policy_id", "sla_evaluated_at")
+        .only("id", "created_at", "status", "sla_policy_id")
         .filter(pk__in=ticket_ids, status__in=OPEN_STATUSES)
         .order_by("pk")
     )
@@ -206,7 +206,7 @@ def _recompute_batch(
             )
         results.append((ticket, after))
     TicketAudit.objects.bulk_create(new_audits)
-    sla_store_many(results, now=now, history_changed_at=run.effective_at)
+    sla_store_many(results, now=now)
     return len(results)
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 
 from policies import selectors as policy_selectors
 from policies.engine.clock import Schedule
@@ -162,23 +162,13 @@ def _event_keys(result: TicketSla, now: datetime) -> list[tuple[tuple[Any, ...],
     return keyed
 
 
-def sla_store_many(
-    results: Sequence[tuple[Ticket, TicketSla]],
-    *,
-    now: datetime,
-    history_changed_at: datetime | None = None,
-) -> None:
+def sla_store_many(results: Sequence[tuple[Ticket, TicketSla]], *, now: datetime) -> None:
     """Replace each ticket's SLA rows with its result and append its new metric events, in a
     fixed number of queries for the whole batch.
 
     Events are append-only: ones already stored stay (only their `deleted` flag may change), so
     storing the same result twice writes nothing, and the unique key makes a concurrent writer
     fail rather than record an event twice. Call inside a transaction.
-
-    Replaying a history gives the same events up to the last evaluation, so only events from
-    then on (or from `history_changed_at`, when a save was added before it) are compared with
-    what is stored; breach events are always compared, since a later target change can
-    withdraw them.
     """
     if not results:
         return
@@ -220,31 +210,20 @@ def sla_store_many(
         policy_id = result.policy.id if result.policy else None
         ticket.sla_policy_id = policy_id if policy_id in live_policy_ids else None
         ticket.next_breach_at = result.next_breach_at if ticket.status in OPEN_STATUSES else None
-        ticket.sla_evaluated_at = now
     # One prepared statement run per ticket; bulk_update's CASE expression grows with the batch.
     table = connection.ops.quote_name(Ticket._meta.db_table)
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {table} SET sla_policy_id = %s, next_breach_at = %s, sla_evaluated_at = %s"
-            " WHERE id = %s",
-            [(t.sla_policy_id, t.next_breach_at, now, t.pk) for t, _ in results],
+            f"UPDATE {table} SET sla_policy_id = %s, next_breach_at = %s WHERE id = %s",
+            [(t.sla_policy_id, t.next_breach_at, t.pk) for t, _ in results],
         )
 
-    since: dict[int, datetime | None] = {}
-    for ticket, _ in results:
-        moment = ticket.sla_evaluated_at
-        if moment is not None and history_changed_at is not None:
-            moment = min(moment, history_changed_at)
-        since[ticket.pk] = moment
-    # Only keys and flags of stored events, and only those that can differ.
-    stored_events = TicketMetricEvent.objects.filter(ticket_id__in=ticket_ids)
-    if all(moment is not None for moment in since.values()):
-        earliest = min(m for m in since.values() if m is not None)
-        stored_events = stored_events.filter(Q(time__gte=earliest) | Q(type="breach"))
+    # Only keys and flags of stored events: loading them as model instances costs more than
+    # everything else in a recompute.
     stored = {
         (ticket_id, metric, instance_id, kind, moment, ordinal): (pk, deleted)
         for pk, ticket_id, metric, instance_id, kind, moment, ordinal, deleted in (
-            stored_events.values_list(
+            TicketMetricEvent.objects.filter(ticket_id__in=ticket_ids).values_list(
                 "pk", "ticket_id", "metric", "instance_id", "type", "time", "ordinal", "deleted"
             )
         )
@@ -252,10 +231,7 @@ def sla_store_many(
     new: list[TicketMetricEvent] = []
     flips: dict[bool, list[int]] = {True: [], False: []}
     for ticket, result in results:
-        start = since[ticket.pk]
         for key, event in _event_keys(result, now):
-            if start is not None and key[3] < start and key[2] != "breach":
-                continue
             existing = stored.get((ticket.pk, *key))
             if existing is None:
                 new.append(
