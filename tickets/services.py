@@ -215,19 +215,7 @@ def ticket_create(
     if comment is not None and not fields.get("description"):
         fields["description"] = comment.body
     ticket = Ticket(submitter_id=submitter_id, via_id=via_id, created_at=now, updated_at=now)
-    changes = _apply(ticket, fields, now)
-    ticket.save()
-    _record_audit(
-        ticket,
-        author_id=submitter_id,
-        at=now,
-        via_id=via_id,
-        changes=changes,
-        comment=comment,
-        creating=True,
-    )
-    ticket_sla_refresh(ticket, now=now)
-    return ticket
+    return _save(ticket, fields, author_id=submitter_id, comment=comment, now=now, creating=True)
 
 
 @transaction.atomic
@@ -256,16 +244,32 @@ def ticket_update(
     if "custom_fields" in fields:
         # As in Zendesk, an update touches only the custom fields it names.
         fields = {**fields, "custom_fields": {**ticket.custom_fields, **fields["custom_fields"]}}
+    return _save(
+        ticket, fields, author_id=author_id, comment=comment, now=now, via_id=via_id, creating=False
+    )
+
+
+def _save(
+    ticket: Ticket,
+    fields: dict[str, Any],
+    *,
+    author_id: int,
+    comment: NewComment | None,
+    now: datetime,
+    creating: bool,
+    via_id: int | None = None,
+) -> Ticket:
+    """One audited save: apply the fields, write the audit, re-evaluate the SLA."""
     changes = _apply(ticket, fields, now)
     ticket.save()
     _record_audit(
         ticket,
         author_id=author_id,
         at=now,
-        via_id=via_id,
+        via_id=ticket.via_id if via_id is None else via_id,
         changes=changes,
         comment=comment,
-        creating=False,
+        creating=creating,
     )
     ticket_sla_refresh(ticket, now=now)
     return ticket
