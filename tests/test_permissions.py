@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import make_policy
+from policies import services as policy_services
+from tests.factories import UserFactory, make_policy
+from tickets import services
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ["admin", "agent", "end-user", "anonymous", "bad-token"]
-FORBIDDEN = {"error": {"title": "Forbidden", "message": pytest.approx(str)}}
 
 # (method, path, body, status for admin, agent, end user)
 ENDPOINTS = [
@@ -39,7 +41,78 @@ ENDPOINTS = [
     ("get", "/api/v2/users/{other}.json", None, (200, 200, 403)),
     ("put", "/api/v2/users/{other}.json", {"user": {"name": "Renamed"}}, (200, 403, 403)),
     ("get", "/api/v2/users/me.json", None, (200, 200, 200)),
+    ("get", "/api/v2/tickets.json", None, (200, 200, 200)),
+    (
+        "post",
+        "/api/v2/tickets.json",
+        {"ticket": {"subject": "s", "comment": {"body": "b"}}},
+        (201, 201, 201),
+    ),
+    ("get", "/api/v2/tickets/{mine}.json?include=slas,metric_events", None, (200, 200, 200)),
+    ("get", "/api/v2/tickets/{theirs}.json", None, (200, 200, 404)),
+    ("put", "/api/v2/tickets/{mine}.json", {"ticket": {"comment": {"body": "x"}}}, (200, 200, 200)),
+    ("put", "/api/v2/tickets/{mine}.json", {"ticket": {"priority": "high"}}, (200, 200, 403)),
+    (
+        "put",
+        "/api/v2/tickets/{theirs}.json",
+        {"ticket": {"comment": {"body": "x"}}},
+        (200, 200, 404),
+    ),
+    ("delete", "/api/v2/tickets/{theirs}.json", None, (204, 204, 403)),
+    ("get", "/api/v2/tickets/show_many.json?ids={mine},{theirs}", None, (200, 200, 200)),
+    ("get", "/api/v2/tickets/{mine}/comments.json", None, (200, 200, 200)),
+    ("get", "/api/v2/tickets/{mine}/sla_explanation.json", None, (200, 200, 403)),
+    ("get", "/api/v2/incremental/ticket_metric_events.json?start_time=0", None, (200, 403, 403)),
+    ("get", "/api/v2/slas/recomputes.json", None, (200, 200, 403)),
+    (
+        "post",
+        "/api/v2/slas/policies/impact.json",
+        {"sla_policy": {"title": "t", "filter": {"all": []}}},
+        (200, 403, 403),
+    ),
+    ("get", "/api/v2/business_hours/schedules.json", None, (200, 200, 403)),
+    (
+        "post",
+        "/api/v2/business_hours/schedules.json",
+        {"schedule": {"name": "n", "time_zone": "UTC"}},
+        (201, 403, 403),
+    ),
+    ("get", "/api/v2/business_hours/schedules/{schedule}.json", None, (200, 200, 403)),
+    ("get", "/api/v2/business_hours/schedules/{schedule}/holidays.json", None, (200, 200, 403)),
+    (
+        "put",
+        "/api/v2/business_hours/schedules/{schedule}/workweek.json",
+        {"workweek": {"intervals": [{"start_time": 1980, "end_time": 2460}]}},
+        (200, 403, 403),
+    ),
+    ("delete", "/api/v2/business_hours/schedules/{schedule}.json", None, (204, 403, 403)),
+    (
+        "post",
+        "/api/v2/imports/tickets.json",
+        {
+            "ticket": {
+                "subject": "old",
+                "requester_id": "{customer}",
+                "created_at": "2024-01-02T09:00:00Z",
+                "comments": [
+                    {"author_id": "{customer}", "value": "hi", "created_at": "2024-01-02T09:00:00Z"}
+                ],
+            }
+        },
+        (201, 403, 403),
+    ),
 ]
+
+
+def fill(value: object, names: dict[str, int]) -> object:
+    """Put ids into a body's "{name}" placeholders, as integers."""
+    if isinstance(value, dict):
+        return {key: fill(item, names) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fill(item, names) for item in value]
+    if isinstance(value, str) and value.startswith("{") and value.strip("{}") in names:
+        return names[value.strip("{}")]
+    return value
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -59,8 +132,32 @@ def test_permission_matrix(
     client = client_for(role)
     me = {"admin": admin_user, "agent": agent_user, "end-user": end_user}.get(role, end_user)
     other = admin_user if role == "end-user" else end_user
-    url = path.format(policy=policy.pk, me=me.pk, other=other.pk)
-    response = getattr(client, method)(url, body, format="json")
+    now = datetime.now(UTC)
+    mine = services.ticket_create(
+        fields={"subject": "mine", "requester_id": end_user.pk},
+        submitter_id=end_user.pk,
+        comment=services.NewComment(body="help", public=True, author_id=end_user.pk),
+        now=now,
+    )
+    stranger = UserFactory(role="end-user", email="stranger@example.com")
+    theirs = services.ticket_create(
+        fields={"subject": "theirs", "requester_id": stranger.pk},
+        submitter_id=stranger.pk,
+        comment=services.NewComment(body="help", public=True, author_id=stranger.pk),
+        now=now,
+    )
+    schedule = policy_services.schedule_create(name="Hours", time_zone="UTC")
+    names = {
+        "policy": policy.pk,
+        "me": me.pk,
+        "other": other.pk,
+        "mine": mine.pk,
+        "theirs": theirs.pk,
+        "schedule": schedule.pk,
+        "customer": end_user.pk,
+    }
+    url = path.format(**names)
+    response = getattr(client, method)(url, fill(body, names), format="json")
     if role in ("anonymous", "bad-token"):
         assert response.status_code == 401
         assert response.json() == {"error": "Couldn't authenticate you"}
