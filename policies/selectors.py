@@ -169,12 +169,6 @@ def dropdown_option_values() -> dict[str, str]:
     return {str(pk): value for pk, value in TicketFieldOption.objects.values_list("pk", "value")}
 
 
-def policy_specs() -> tuple[PolicySpec, ...]:
-    """Every policy, in position order, compiled for the engine (four queries)."""
-    snapshots = [policy_snapshot(policy) for policy in policy_queryset()]
-    return specs_from_snapshots(snapshots, dropdown_option_values())
-
-
 # Definitions ----------------------------------------------------------------------------------
 
 

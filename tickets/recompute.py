@@ -68,9 +68,10 @@ def evaluate_with(
 
 
 def _open_tickets_after(last_id: int) -> Iterable[Ticket]:
+    """The next batch of open tickets, with what replaying needs of them."""
     return (
         Ticket.objects.filter(status__in=OPEN_STATUSES, pk__gt=last_id)
-        .select_related("requester", "submitter", "organization")
+        .only("id", "created_at", "status", "sla_policy_id")
         .order_by("pk")[:BATCH]
     )
 
@@ -246,9 +247,10 @@ def impact_of(*, specs: tuple[PolicySpec, ...], now: datetime, listed: int = 500
         if not batch:
             break
         last_id = batch[-1].pk
+        audits_by_ticket = _grouped(audits_for_replay([ticket.pk for ticket in batch]))
         for ticket in batch:
             open_tickets += 1
-            audits = ticket_audits(ticket)
+            audits = audits_by_ticket[ticket.pk]
             before = evaluate(ticket_history(ticket, audits), schedule=schedule, now=now)
             after = evaluate_with(ticket, audits, specs=specs, at=now, schedule=schedule, now=now)
             changes = _differences(before, after)

@@ -1,8 +1,9 @@
 """Between stored tickets and the SLA engine: replay a ticket's audits, store what comes out.
 
 Every path that changes a ticket's SLA (a save, an import, the breach clock, a recompute after a
-policy or schedule edit, `sla_check`) goes through `ticket_sla_refresh`, so there is one way
-SLA rows and metric events are written.
+policy or schedule edit) writes through `sla_store_many`, one ticket at a time through
+`ticket_sla_refresh` or a batch at a time, so there is one way SLA rows and metric events are
+written.
 """
 
 from __future__ import annotations
@@ -255,11 +256,6 @@ def sla_store_many(results: Sequence[tuple[Ticket, TicketSla]], *, now: datetime
             TicketMetricEvent.objects.filter(pk__in=ids).update(deleted=deleted)
 
 
-@transaction.atomic
-def ticket_sla_store(ticket: Ticket, result: TicketSla, *, now: datetime) -> None:
-    sla_store_many([(ticket, result)], now=now)
-
-
 def ticket_sla_refresh(
     ticket: Ticket,
     *,
@@ -269,5 +265,6 @@ def ticket_sla_refresh(
 ) -> TicketSla:
     schedule = account_schedule() if schedule is None and use_account_schedule else schedule
     result = ticket_sla_evaluate(ticket, now=now, schedule=schedule)
-    ticket_sla_store(ticket, result, now=now)
+    with transaction.atomic():
+        sla_store_many([(ticket, result)], now=now)
     return result

@@ -461,3 +461,24 @@ def test_a_recompute_whose_worker_died_is_taken_over_and_finished(
     run.refresh_from_db()
     assert run.status == "done"
     assert Ticket.objects.get(pk=ticket).sla_policy_id is not None
+
+
+def test_impact_preview_query_count_does_not_grow_with_tickets(
+    admin_client: APIClient, end_user: User, django_assert_num_queries
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_policy("P", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
+    create(admin_client, end_user, when=MON, priority="normal")
+    draft = {"sla_policy": {"title": "New", "filter": EVERYTHING, "policy_metrics": []}}
+    url = "/api/v2/slas/policies/impact"
+    admin_client.post(url, draft, format="json")
+    with CaptureQueriesContext(connection) as one:
+        admin_client.post(url, draft, format="json")
+    queries_for_one = len(one)
+    for _ in range(11):
+        create(admin_client, end_user, when=MON, priority="normal")
+    with django_assert_num_queries(queries_for_one):
+        response = admin_client.post(url, draft, format="json")
+    assert response.json()["impact"]["open_tickets"] == 12
