@@ -65,6 +65,12 @@ class User(AbstractBaseUser):
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
 
+    def get_short_name(self) -> str:
+        return self.name or self.email
+
+    def get_full_name(self) -> str:
+        return self.name
+
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
