@@ -24,9 +24,7 @@ def test_end_user_cannot_enter(page: Any, make_user: Any, sign_in: Any) -> None:
     expect(page.locator("#user-tools")).to_have_count(0)
 
 
-def test_agent_reads_policies_but_cannot_add_them(
-    page: Any, make_user: Any, sign_in: Any
-) -> None:
+def test_agent_reads_policies_but_cannot_add_them(page: Any, make_user: Any, sign_in: Any) -> None:
     sign_in(make_user("agent"))
     page.goto("/admin/policies/policy/")
     expect(page.get_by_role("heading", name="Select SLA policy to view")).to_be_visible()
