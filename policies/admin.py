@@ -119,3 +119,7 @@ class PolicyAdmin(admin.ModelAdmin):
         for pk in list(queryset.order_by("position").values_list("pk", flat=True)):
             services.policy_clone(policy_id=pk)
         messages.success(request, "Cloned; the copies are at the bottom of the list.")
+
+
+# Schedules have their own module; importing it registers their pages.
+from policies import admin_schedules  # noqa: E402, F401

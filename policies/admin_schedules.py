@@ -1,0 +1,1 @@
+"""Admin pages for business-hours schedules and holidays."""
