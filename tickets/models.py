@@ -339,6 +339,11 @@ class Ticket(models.Model):
         "policies.Policy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     next_breach_at = models.DateTimeField(null=True, blank=True)
+    # The ticket's stored metric events are the first `sla_events_stored` of the engine's
+    # output when their digest is `sla_events_digest` (empty: unknown). Lets a store append
+    # new events without reading the stored ones back.
+    sla_events_stored = models.PositiveIntegerField(default=0, editable=False)
+    sla_events_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["id"]

@@ -28,12 +28,30 @@ from tickets.sla import (
     OPEN_STATUSES,
     account_schedule,
     audits_for_replay,
+    insert_rows,
     sla_store_many,
     ticket_audits,
     ticket_history,
 )
 
 BATCH = 500
+# What replaying and storing need of a ticket.
+STORE_FIELDS = (
+    "id",
+    "created_at",
+    "status",
+    "sla_policy_id",
+    "sla_events_stored",
+    "sla_events_digest",
+)
+REEVALUATION_AUDIT_COLUMNS = (
+    "ticket_id",
+    "created_at",
+    "via_id",
+    "revision_id",
+    "snapshot",
+    "comment_author_role",
+)
 
 
 def sla_signature(result: TicketSla) -> tuple[Any, ...]:
@@ -165,7 +183,7 @@ def _recompute_batch(
     number of queries. Tickets saved since the change already follow it."""
     tickets = list(
         Ticket.objects.select_for_update()
-        .only("id", "created_at", "status", "sla_policy_id")
+        .only(*STORE_FIELDS)
         .filter(pk__in=ticket_ids, status__in=OPEN_STATUSES)
         .order_by("pk")
     )
@@ -195,18 +213,11 @@ def _recompute_batch(
             continue
         if ticket_specs is not None:
             last = history[-1]
-            new_audits.append(
-                TicketAudit(
-                    ticket=ticket,
-                    author=None,
-                    created_at=max(run.effective_at, last.created_at),
-                    via_id=8,  # a rule, not a person
-                    revision_id=run.revision_id,
-                    snapshot=last.snapshot,
-                )
-            )
+            # A rule (via 8), not a person, re-evaluated the ticket.
+            at = max(run.effective_at, last.created_at)
+            new_audits.append((ticket.pk, at, 8, run.revision_id, last.snapshot, ""))
         results.append((ticket, after))
-    TicketAudit.objects.bulk_create(new_audits)
+    insert_rows(TicketAudit, REEVALUATION_AUDIT_COLUMNS, new_audits)
     sla_store_many(results, now=now)
     return len(results)
 
