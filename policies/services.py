@@ -293,3 +293,52 @@ def holiday_update(*, schedule_id: int, holiday_id: int, data: dict[str, Any]) -
 def holiday_delete(*, schedule_id: int, holiday_id: int) -> None:
     Holiday.objects.get(pk=holiday_id, schedule_id=schedule_id).delete()
     _schedule_changed()
+
+
+def _add_holidays(schedule: Schedule, holidays: Sequence[dict[str, Any]]) -> list[Holiday]:
+    return [Holiday.objects.create(schedule=schedule, **fields) for fields in holidays]
+
+
+@transaction.atomic
+def holidays_add(*, schedule_id: int, holidays: Sequence[dict[str, Any]]) -> list[Holiday]:
+    """Several holidays at once (an iCal import), with one recompute instead of one each."""
+    schedule = Schedule.objects.select_for_update().get(pk=schedule_id)
+    added = _add_holidays(schedule, holidays)
+    schedule.save(update_fields=["updated_at"])
+    _schedule_changed()
+    return added
+
+
+@transaction.atomic
+def schedule_save(
+    *,
+    schedule_id: int | None,
+    name: str,
+    time_zone: str,
+    intervals: Sequence[tuple[int, int]],
+    holidays_added: Sequence[dict[str, Any]] = (),
+    holidays_changed: Sequence[tuple[int, dict[str, Any]]] = (),
+    holidays_deleted: Sequence[int] = (),
+) -> Schedule:
+    """A whole schedule as its editor page submits it, with one recompute for all of it.
+
+    Creates the schedule when `schedule_id` is None. Holidays are changed and deleted only
+    within this schedule; one that is not there raises Holiday.DoesNotExist and writes nothing.
+    """
+    if schedule_id is None:
+        schedule = Schedule.objects.create(name=name, time_zone=time_zone)
+    else:
+        schedule = Schedule.objects.select_for_update().get(pk=schedule_id)
+        schedule.name, schedule.time_zone = name, time_zone
+        schedule.save()
+    _set_intervals(schedule, intervals)
+    for holiday_id, data in holidays_changed:
+        holiday = Holiday.objects.get(pk=holiday_id, schedule=schedule)
+        for attribute, value in data.items():
+            setattr(holiday, attribute, value)
+        holiday.save()
+    for holiday_id in holidays_deleted:
+        Holiday.objects.get(pk=holiday_id, schedule=schedule).delete()
+    _add_holidays(schedule, holidays_added)
+    _schedule_changed()
+    return schedule
