@@ -1,12 +1,27 @@
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpRequest
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
 from tickets import services
+from tickets.admin_views import (
+    attach_last_breaches,
+    js_time,
+    sla_poll_view,
+    ticket_badge,
+    ticket_page_view,
+    with_badge_targets,
+)
 from tickets.models import (
     ApiToken,
     Brand,
@@ -17,7 +32,6 @@ from tickets.models import (
     SlaRecompute,
     SupportAddress,
     Ticket,
-    TicketAudit,
     TicketField,
     TicketFieldOption,
     TicketForm,
@@ -25,6 +39,7 @@ from tickets.models import (
     TicketSlaTarget,
     User,
 )
+from tickets.sla import OPEN_STATUSES
 
 
 class UserAdminForm(forms.ModelForm):
@@ -165,58 +180,185 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class SlaTargetInline(admin.TabularInline):
-    model = TicketSlaTarget
-    fields = [
-        "metric",
-        "instance_id",
-        "stage",
-        "target_seconds",
-        "business_hours",
-        "activated_at",
-        "breach_at",
-        "breached",
-        "fulfilled_at",
-        "paused_seconds",
-    ]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
+class OpenStatusFilter(admin.SimpleListFilter):
+    """The queue shows open tickets (new, open, pending, on-hold) unless asked otherwise."""
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("all", "All"), *[(s, s.capitalize()) for s in ("solved", "closed")]]
+
+    def choices(self, changelist: Any) -> Any:
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Open (new, open, pending, on-hold)",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        value = self.value()
+        if value is None:
+            # A list of ids (the policy impact preview links here) shows them whatever status.
+            if "id__in" in request.GET:
+                return queryset
+            return queryset.filter(status__in=OPEN_STATUSES)
+        if value == "all":
+            return queryset
+        return queryset.filter(status=value)
 
 
-class AuditInline(admin.TabularInline):
-    model = TicketAudit
-    fields = ["created_at", "author", "via_id", "comment", "revision"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    ordering = ["created_at", "id"]
+def breached_targets() -> QuerySet[TicketSlaTarget]:
+    """Targets of the ticket's applied policy that are open and past their breach time."""
+    return TicketSlaTarget.objects.filter(
+        Q(breached=True) | Q(breach_at__lte=timezone.now()),
+        ticket_id=OuterRef("pk"),
+        policy_id=OuterRef("sla_policy_id"),
+        stage__in=["active", "paused"],
+        fulfilled_at__isnull=True,
+    )
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+
+class BreachedFilter(admin.SimpleListFilter):
+    title = "breached"
+    parameter_name = "breached"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Breached"), ("no", "Not breached")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        if self.value() == "yes":
+            return queryset.filter(Exists(breached_targets()))
+        if self.value() == "no":
+            return queryset.exclude(Exists(breached_targets()))
+        return queryset
+
+
+class PolicyFilter(admin.RelatedOnlyFieldListFilter):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = "SLA policy"
+
+
+class QueueChangeList(ChangeList):
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        self.result_list = list(self.result_list)
+        attach_last_breaches(self.result_list)
+
+    def get_ordering_field_columns(self) -> dict[int, str]:
+        # The default order is an expression the admin cannot map to a column: mark the badges.
+        if ORDER_VAR not in self.params:
+            return {self.list_display.index("sla"): "asc"}
+        return super().get_ordering_field_columns()
+
+
+# The queue's order: the soonest deadline of a running target, already breached ones included
+# (spec §4.3: most breached first); tickets with nothing running last.
+NEXT_SLA = F("next_sla").asc(nulls_last=True)
 
 
 @admin.register(Ticket)
-class TicketAdmin(ReadOnlyAdmin):
+class TicketAdmin(admin.ModelAdmin):
+    """The agent queue (the change list) and the ticket page (the change view).
+
+    Tickets are written only through tickets.services, the API's code path: the ticket page's
+    form calls ticket_update; there is no add or delete here.
+    """
+
     list_display = [
         "id",
-        "subject",
+        "subject_link",
+        "sla",
         "status",
         "priority",
         "requester",
         "assignee",
         "group",
         "sla_policy",
-        "next_breach_at",
     ]
-    list_filter = ["status", "priority", "group", "sla_policy"]
+    list_display_links = None
+    list_filter = [
+        OpenStatusFilter,
+        "group",
+        ("assignee", admin.RelatedOnlyFieldListFilter),
+        "priority",
+        ("sla_policy", PolicyFilter),
+        BreachedFilter,
+    ]
     list_select_related = ["requester", "assignee", "group", "sla_policy"]
     search_fields = ["subject", "requester__email"]
-    ordering = ["next_breach_at", "id"]
-    inlines = [SlaTargetInline, AuditInline]
+    ordering = ["id"]
+    list_per_page = 50
+    change_list_template = "admin/tickets/ticket/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
+        next_sla = (
+            TicketSlaTarget.objects.filter(
+                ticket_id=OuterRef("pk"),
+                policy_id=OuterRef("sla_policy_id"),
+                stage="active",
+                breach_at__isnull=False,
+            )
+            .order_by("breach_at")
+            .values("breach_at")[:1]
+        )
+        queryset = super().get_queryset(request).annotate(next_sla=Subquery(next_sla))
+        return with_badge_targets(queryset)
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return QueueChangeList
+
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        # Here rather than in `ordering`, whose system check knows only model fields.
+        return [NEXT_SLA, "id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[Any]:
+        poll = self.admin_site.admin_view(partial(sla_poll_view, self))
+        return [path("sla/", poll, name="tickets_ticket_sla"), *super().get_urls()]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        return ticket_page_view(self, request, object_id, extra_context)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = {
+            "poll_url": reverse("admin:tickets_ticket_sla"),
+            "now_iso": js_time(timezone.now()),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, context)
+
+    @admin.display(description="subject", ordering="subject")
+    def subject_link(self, ticket: Ticket) -> str:
+        url = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+        return format_html('<a href="{}">{}</a>', url, ticket.subject or f"Ticket #{ticket.pk}")
+
+    @admin.display(description="next SLA breach", ordering=NEXT_SLA)
+    def sla(self, ticket: Ticket) -> str:
+        badge = ticket_badge(ticket, timezone.now())
+        return render_to_string(
+            "admin/tickets/ticket/_sla_badge.html", {"badge": badge, "ticket_id": ticket.pk}
+        )
 
 
 @admin.register(SlaRecompute)

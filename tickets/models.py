@@ -102,9 +102,9 @@ class User(AbstractBaseUser):
             return False
         if self.is_admin:
             return True
-        # Agents read every page; they change only tickets and their own profile's data.
-        action = perm.split(".", 1)[-1].split("_", 1)[0]
-        return action == "view"
+        # Agents read every page and change tickets (reply, status, priority); nothing else.
+        codename = perm.split(".", 1)[-1]
+        return codename.split("_", 1)[0] == "view" or perm == "tickets.change_ticket"
 
     def has_perms(self, perm_list: Any, obj: object = None) -> bool:
         return all(self.has_perm(perm, obj) for perm in perm_list)

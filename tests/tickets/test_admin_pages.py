@@ -1,0 +1,416 @@
+"""The agents' pages in the admin site: the queue, the ticket page and the JSON they poll."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import GroupFactory, UserFactory, make_policy, metric
+from tickets import services
+from tickets.models import Ticket, TicketAudit, TicketComment, TicketSlaTarget, User
+
+pytestmark = pytest.mark.django_db
+EVERYTHING = {"all": [], "any": []}
+POLL = "/admin/tickets/ticket/sla/"
+QUEUE = "/admin/tickets/ticket/"
+
+
+def page_url(ticket: Ticket) -> str:
+    return f"/admin/tickets/ticket/{ticket.pk}/change/"
+
+
+@pytest.fixture
+def agent() -> User:
+    return UserFactory(role="agent", email="agent@example.com", name="Agent Smith")
+
+
+@pytest.fixture
+def customer() -> User:
+    return UserFactory(role="end-user", email="customer@example.com", name="Carla Customer")
+
+
+@pytest.fixture
+def policy() -> None:
+    make_policy(
+        "Everyone",
+        filter=EVERYTHING,
+        metrics=[
+            metric("normal", "first_reply_time", 60),
+            metric("normal", "requester_wait_time", 240),
+            metric("urgent", "first_reply_time", 10),
+        ],
+    )
+
+
+def signed_in(user: User, **options: bool) -> Client:
+    client = Client(**options)
+    client.force_login(user)
+    return client
+
+
+def open_ticket(
+    customer: User, *, when: datetime | None = None, subject: str = "Help", **fields: object
+) -> Ticket:
+    fields = {"subject": subject, "requester_id": customer.pk, "priority": "normal", **fields}
+    return services.ticket_create(
+        fields=fields,
+        submitter_id=customer.pk,
+        comment=services.NewComment(body="It broke", public=True, author_id=customer.pk),
+        now=when or datetime.now(UTC),
+    )
+
+
+def frt(ticket: Ticket) -> TicketSlaTarget:
+    return TicketSlaTarget.objects.get(ticket=ticket, metric="first_reply_time")
+
+
+# The JSON poll endpoint -----------------------------------------------------------------------
+
+
+def test_poll_answers_badges_in_the_include_slas_shape(
+    agent: User, customer: User, policy: None
+) -> None:
+    ticket = open_ticket(customer, when=datetime.now(UTC) - timedelta(minutes=20))
+    body = signed_in(agent).get(POLL, {"ids": str(ticket.pk)}).json()
+
+    assert set(body) == {"now", "tickets"}
+    datetime.fromisoformat(body["now"].replace("Z", "+00:00"))
+    (row,) = body["tickets"]
+    assert set(row) == {
+        "id",
+        "status",
+        "priority",
+        "updated_at",
+        "next_breach_at",
+        "badge",
+        "policy_metrics",
+    }
+    assert (row["id"], row["status"], row["priority"]) == (ticket.pk, "new", "normal")
+    by_metric = {item["metric"]: item for item in row["policy_metrics"]}
+    assert set(by_metric) == {"first_reply_time", "requester_wait_time"}
+    first = by_metric["first_reply_time"]
+    # Zendesk's element (stage, breach_at, the signed rounded unit) plus the badge's flags.
+    assert first["stage"] == "active"
+    assert first["minutes"] == 40
+    assert first["breach_at"] == frt(ticket).breach_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert (first["instance_id"], first["breached"], first["now"]) == (1, False, False)
+    assert first["label"] == "First reply"
+    assert by_metric["requester_wait_time"]["hours"] == 4
+    # The soonest running target is the queue's badge.
+    assert row["badge"] == first
+
+
+def test_poll_query_count_does_not_grow_with_the_tickets(
+    agent: User, customer: User, policy: None
+) -> None:
+    client = signed_in(agent)
+    tickets = [open_ticket(customer)]
+    client.get(POLL, {"ids": str(tickets[0].pk)})  # warm the session and caches
+
+    def count(ids: list[int]) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(POLL, {"ids": ",".join(map(str, ids))})
+        assert response.status_code == 200
+        assert len(response.json()["tickets"]) == len(ids)
+        return len(queries)
+
+    one = count([tickets[0].pk])
+    tickets += [open_ticket(customer, subject=f"t{n}") for n in range(49)]
+    assert count([t.pk for t in tickets]) == one
+
+
+def test_poll_refuses_end_users_and_anonymous_callers(customer: User, policy: None) -> None:
+    ticket = open_ticket(customer)
+    for client in (Client(), signed_in(customer)):
+        response = client.get(POLL, {"ids": str(ticket.pk)})
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.parametrize("ids", ["1,x", "0", ",".join(str(n) for n in range(1, 202))])
+def test_poll_rejects_bad_ids(agent: User, ids: str) -> None:
+    response = signed_in(agent).get(POLL, {"ids": ids})
+    assert response.status_code == 400
+    assert "error" in response.json()
+
+
+def test_a_target_applied_after_its_deadline_shows_now(
+    agent: User, customer: User, policy: None
+) -> None:
+    # No priority, so no targets; two hours later a priority brings a 60-minute target that
+    # is already past: the breach is recorded at that save, and the badge says "Now".
+    ticket = open_ticket(customer, when=datetime.now(UTC) - timedelta(hours=2), priority=None)
+    services.ticket_update(
+        ticket_id=ticket.pk,
+        fields={"priority": "normal"},
+        author_id=agent.pk,
+        comment=None,
+        now=datetime.now(UTC),
+    )
+    body = signed_in(agent).get(POLL, {"ids": str(ticket.pk)}).json()
+    badge = body["tickets"][0]["badge"]
+    assert (badge["metric"], badge["breached"], badge["now"]) == ("first_reply_time", True, True)
+    assert badge["minutes"] == -60
+
+    html = signed_in(agent).get(QUEUE).content.decode()
+    assert 'data-now="true"' in html
+    assert '<span class="sla-badge__text">Now</span>' in html
+
+
+def test_a_breached_target_changed_to_a_later_but_past_deadline_shows_now(
+    agent: User, customer: User, policy: None
+) -> None:
+    # Breached at ten minutes (urgent); then normal priority moves the deadline to sixty
+    # minutes, also past: the breach is recorded again at that save, so "Now".
+    ticket = open_ticket(customer, when=datetime.now(UTC) - timedelta(hours=3), priority="urgent")
+    services.ticket_update(
+        ticket_id=ticket.pk,
+        fields={"priority": "normal"},
+        author_id=agent.pk,
+        comment=None,
+        now=datetime.now(UTC),
+    )
+    badge = signed_in(agent).get(POLL, {"ids": str(ticket.pk)}).json()["tickets"][0]["badge"]
+    assert (badge["metric"], badge["breached"], badge["now"]) == ("first_reply_time", True, True)
+
+
+def test_a_breach_without_a_later_change_counts_negative_time(
+    agent: User, customer: User, policy: None
+) -> None:
+    ticket = open_ticket(customer, when=datetime.now(UTC) - timedelta(hours=2))
+    services.ticket_update(
+        ticket_id=ticket.pk,
+        fields={},
+        author_id=agent.pk,
+        comment=services.NewComment(body="Looking", public=False, author_id=agent.pk),
+        now=datetime.now(UTC),
+    )
+    assert frt(ticket).breached
+    client = signed_in(agent)
+    badge = client.get(POLL, {"ids": str(ticket.pk)}).json()["tickets"][0]["badge"]
+    assert (badge["breached"], badge["now"], badge["minutes"]) == (True, False, -60)
+    html = client.get(page_url(ticket)).content.decode()
+    assert '<span class="sla-badge__text">-60m</span>' in html
+    assert "sla-badge--red" in html
+
+
+def test_the_admin_passes_the_system_checks() -> None:
+    call_command("check", fail_level="WARNING")
+
+
+# Permissions ----------------------------------------------------------------------------------
+
+
+def test_agents_change_tickets_and_nothing_else(agent: User, customer: User) -> None:
+    assert agent.has_perm("tickets.change_ticket")
+    assert agent.has_perm("policies.view_policy")
+    assert not agent.has_perm("policies.change_policy")
+    assert not agent.has_perm("tickets.change_user")
+    assert not agent.has_perm("tickets.add_ticket")
+    assert not agent.has_perm("tickets.delete_ticket")
+    assert not customer.has_perm("tickets.change_ticket")
+    assert not customer.has_perm("tickets.view_ticket")
+
+
+def test_agent_opens_the_queue_and_the_ticket_page(
+    agent: User, customer: User, policy: None
+) -> None:
+    ticket = open_ticket(customer)
+    client = signed_in(agent)
+    queue = client.get(QUEUE)
+    assert queue.status_code == 200
+    assert f'data-ticket="{ticket.pk}"' in queue.content.decode()
+    response = client.get(page_url(ticket))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in ("SLA targets", "Reply and update", "Why this SLA", "Metric events", "It broke"):
+        assert text in html
+    assert 'data-role="target"' in html
+
+
+def test_end_users_and_anonymous_cannot_open_the_pages(customer: User, policy: None) -> None:
+    ticket = open_ticket(customer)
+    for client in (Client(), signed_in(customer)):
+        for url in (QUEUE, page_url(ticket)):
+            response = client.get(url)
+            assert response.status_code == 302
+            assert response["Location"].startswith("/admin/login/")
+        response = client.post(page_url(ticket), {"body": "hi", "visibility": "public"})
+        assert response.status_code == 302
+    assert TicketComment.objects.filter(ticket=ticket).count() == 1
+
+
+def test_admin_has_no_add_or_delete_for_tickets(customer: User, policy: None) -> None:
+    admin = UserFactory(role="admin", email="boss@example.com")
+    ticket = open_ticket(customer)
+    client = signed_in(admin)
+    assert client.get("/admin/tickets/ticket/add/").status_code == 403
+    assert client.get(f"/admin/tickets/ticket/{ticket.pk}/delete/").status_code == 403
+    assert client.get(page_url(ticket)).status_code == 200
+
+
+# The ticket page's form -----------------------------------------------------------------------
+
+
+def post(client: Client, ticket: Ticket, **data: str) -> object:
+    form = {"body": "", "visibility": "public", "status": ticket.status, "priority": "normal"}
+    return client.post(page_url(ticket), {**form, **data})
+
+
+def test_public_reply_fulfils_first_reply(agent: User, customer: User, policy: None) -> None:
+    ticket = open_ticket(customer)
+    response = post(signed_in(agent), ticket, body="On it", status="open")
+    assert response.status_code == 302
+    assert response["Location"] == page_url(ticket)
+    target = frt(ticket)
+    assert target.stage == "achieved"
+    assert target.fulfilled_at is not None
+    comment = TicketComment.objects.filter(ticket=ticket).last()
+    assert (comment.body, comment.public, comment.author_id) == ("On it", True, agent.pk)
+    assert Ticket.objects.get(pk=ticket.pk).status == "open"
+    audit = TicketAudit.objects.filter(ticket=ticket).last()
+    assert (audit.author_id, audit.via_id) == (agent.pk, 0)
+
+
+def test_private_note_leaves_first_reply_running(agent: User, customer: User, policy: None) -> None:
+    ticket = open_ticket(customer)
+    assert post(signed_in(agent), ticket, body="Internal", visibility="private").status_code == 302
+    target = frt(ticket)
+    assert (target.stage, target.fulfilled_at) == ("active", None)
+    assert TicketComment.objects.filter(ticket=ticket).last().public is False
+
+
+def test_priority_change_recomputes_the_sla(agent: User, customer: User, policy: None) -> None:
+    ticket = open_ticket(customer)
+    before = frt(ticket).breach_at
+    assert post(signed_in(agent), ticket, priority="urgent").status_code == 302
+    assert frt(ticket).breach_at == before - timedelta(minutes=50)
+    assert Ticket.objects.get(pk=ticket.pk).priority == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"status": "bogus"}, "Select a valid choice"),
+        ({"status": "closed"}, "Select a valid choice"),
+        ({"priority": "whenever"}, "Select a valid choice"),
+        ({"visibility": "shouting", "body": "x"}, "Select a valid choice"),
+        ({}, "Nothing to save"),
+        ({"body": "   "}, "Nothing to save"),
+        ({"body": "x" * 65_537}, "at most 65536 characters"),
+    ],
+)
+def test_bad_input_shows_form_errors_and_writes_nothing(
+    agent: User, customer: User, policy: None, data: dict[str, str], error: str
+) -> None:
+    ticket = open_ticket(customer)
+    audits = TicketAudit.objects.count()
+    response = post(signed_in(agent), ticket, **data)
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert TicketAudit.objects.count() == audits
+    assert TicketComment.objects.filter(ticket=ticket).count() == 1
+    fresh = Ticket.objects.get(pk=ticket.pk)
+    assert (fresh.status, fresh.priority) == ("new", "normal")
+
+
+def test_closed_tickets_cannot_be_updated(agent: User, customer: User, policy: None) -> None:
+    ticket = open_ticket(customer, status="closed")
+    response = post(signed_in(agent), ticket, body="Too late", status="closed")
+    assert response.status_code == 200
+    assert "A closed ticket cannot be updated." in response.content.decode()
+    assert TicketComment.objects.filter(ticket=ticket).count() == 1
+
+
+def test_the_form_needs_the_csrf_token(agent: User, customer: User, policy: None) -> None:
+    ticket = open_ticket(customer)
+    client = signed_in(agent, enforce_csrf_checks=True)
+    response = post(client, ticket, body="No token")
+    assert response.status_code == 403
+    assert TicketComment.objects.filter(ticket=ticket).count() == 1
+
+    page = client.get(page_url(ticket))
+    token = page.context["csrf_token"]
+    response = post(client, ticket, body="With token", csrfmiddlewaretoken=str(token))
+    assert response.status_code == 302
+    assert TicketComment.objects.filter(ticket=ticket).count() == 2
+
+
+# The queue ------------------------------------------------------------------------------------
+
+
+def queue_ids(client: Client, **params: str) -> list[int]:
+    response = client.get(QUEUE, params)
+    assert response.status_code == 200
+    return [row.pk for row in response.context["cl"].result_list]
+
+
+def test_queue_orders_by_next_breach_with_breached_first(
+    agent: User, customer: User, policy: None
+) -> None:
+    now = datetime.now(UTC)
+    later = open_ticket(customer, when=now - timedelta(minutes=5), subject="later")
+    breached = open_ticket(customer, when=now - timedelta(hours=3), subject="breached")
+    sooner = open_ticket(customer, when=now - timedelta(minutes=30), subject="sooner")
+    no_sla = open_ticket(customer, subject="no priority", priority=None)
+    solved = open_ticket(customer, subject="solved", status="solved")
+    client = signed_in(agent)
+    assert queue_ids(client) == [breached.pk, sooner.pk, later.pk, no_sla.pk]
+    assert solved.pk in queue_ids(client, status="all")
+    assert queue_ids(client, status="solved") == [solved.pk]
+    # The policy impact preview links to a list of ids.
+    assert queue_ids(client, id__in=f"{later.pk},{solved.pk}") == [later.pk, solved.pk]
+
+
+def test_queue_filters(agent: User, customer: User, policy: None) -> None:
+    now = datetime.now(UTC)
+    other_agent = UserFactory(role="agent", email="other@example.com")
+    group = GroupFactory(name="Billing")
+    mine = open_ticket(customer, subject="mine", assignee_id=agent.pk, group_id=group.pk)
+    theirs = open_ticket(customer, subject="theirs", assignee_id=other_agent.pk)
+    urgent = open_ticket(customer, subject="urgent", priority="urgent")
+    late = open_ticket(customer, when=now - timedelta(hours=2), subject="late")
+    vip_policy = make_policy(
+        "VIP",
+        filter={"all": [{"field": "current_tags", "operator": "includes", "value": "vip"}]},
+        metrics=[metric("low", "first_reply_time", 600)],
+        position=1,
+    )
+    vip = open_ticket(customer, subject="vip", priority="low", tags=["vip"])
+    client = signed_in(agent)
+    assert queue_ids(client, group__id__exact=str(group.pk)) == [mine.pk]
+    assert queue_ids(client, assignee__id__exact=str(other_agent.pk)) == [theirs.pk]
+    assert queue_ids(client, priority__exact="urgent") == [urgent.pk]
+    assert queue_ids(client, breached="yes") == [late.pk]
+    assert set(queue_ids(client, breached="no")) == {mine.pk, theirs.pk, urgent.pk, vip.pk}
+    assert queue_ids(client, sla_policy__id__exact=str(vip_policy.pk)) == [vip.pk]
+    everyone = Ticket.objects.get(pk=mine.pk).sla_policy_id
+    assert set(queue_ids(client, sla_policy__id__exact=str(everyone))) == {
+        mine.pk,
+        theirs.pk,
+        urgent.pk,
+        late.pk,
+    }
+
+
+def test_queue_query_count_does_not_grow_with_the_tickets(
+    agent: User, customer: User, policy: None
+) -> None:
+    client = signed_in(agent)
+    open_ticket(customer)
+    client.get(QUEUE)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(QUEUE).status_code == 200
+        return len(queries)
+
+    one = count()
+    for n in range(20):
+        open_ticket(customer, subject=f"t{n}", assignee_id=agent.pk)
+    assert count() == one
