@@ -33,6 +33,15 @@ class UnknownPolicies(ValueError):
         self.ids = list(ids)
 
 
+class OrderChanged(RuntimeError):
+    """The order is no longer the one the caller saw: someone else reordered, added or removed
+    policies in the meantime."""
+
+    def __init__(self, current_ids: Sequence[int]) -> None:
+        super().__init__("the SLA policy order has changed since it was read")
+        self.current_ids = list(current_ids)
+
+
 def _lock_order() -> None:
     PolicyOrderLock.objects.select_for_update().get_or_create(pk=1)
 
@@ -159,10 +168,24 @@ def policy_delete(*, policy_id: int, now: datetime | None = None) -> None:
 
 
 @transaction.atomic
-def policy_reorder(*, policy_ids: Sequence[int], now: datetime | None = None) -> None:
-    """Listed ids take positions 1..n in that order; the rest keep their order after them."""
+def policy_reorder(
+    *,
+    policy_ids: Sequence[int],
+    now: datetime | None = None,
+    expected_ids: Sequence[int] | None = None,
+) -> None:
+    """Listed ids take positions 1..n in that order; the rest keep their order after them.
+
+    With `expected_ids` (every id in the order the caller last saw) the reorder happens only if
+    that is still the order; otherwise OrderChanged is raised and nothing changes.
+    """
     _lock_order()
     policies = {policy.pk: policy for policy in Policy.objects.select_for_update()}
+    if expected_ids is not None:
+        # Read under the lock, so no other write can slip in between this check and the update.
+        current = [p.pk for p in sorted(policies.values(), key=lambda p: (p.position, p.pk))]
+        if list(expected_ids) != current:
+            raise OrderChanged(current)
     unknown = [pk for pk in policy_ids if pk not in policies]
     if unknown:
         raise UnknownPolicies(unknown)
