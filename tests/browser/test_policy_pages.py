@@ -423,9 +423,6 @@ def test_the_editor_fits_the_screen_and_does_not_jump_while_loading(
     page.set_viewport_size({"width": width, "height": 844})
     sign_in(make_user("admin"))
     page.add_init_script(
-        # The admin's own navigation sidebar opens after the first frame on every admin page
-        # (nav_sidebar.js); kept closed, only these pages' shifts are measured.
-        "localStorage.setItem('django.admin.navSidebarIsOpen', 'false');"
         "window.__shift = 0; window.__sources = [];"
         "new PerformanceObserver((list) => { for (const e of list.getEntries()) {"
         " if (e.hadRecentInput) continue; window.__shift += e.value;"

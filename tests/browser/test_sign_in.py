@@ -31,3 +31,20 @@ def test_agent_reads_policies_but_cannot_add_them(page: Any, make_user: Any, sig
     expect(page.get_by_role("link", name="Add SLA policy")).to_have_count(0)
     page.goto("/admin/policies/policy/add/")
     expect(page.get_by_role("heading", name="403 Forbidden")).to_be_visible()
+
+
+SHIFT_OBSERVER = (
+    "window.__shift = 0; new PerformanceObserver((list) => { for (const e of list.getEntries())"
+    " { if (!e.hadRecentInput) window.__shift += e.value; } })"
+    ".observe({type: 'layout-shift', buffered: true});"
+)
+
+
+def test_admin_pages_do_not_jump_while_loading(page: Any, make_user: Any, sign_in: Any) -> None:
+    sign_in(make_user("admin"))
+    page.add_init_script(SHIFT_OBSERVER)
+    for url in ("/admin/tickets/ticket/", "/admin/policies/schedule/", "/admin/policies/policy/"):
+        page.goto(url)
+        expect(page.locator("#nav-sidebar")).to_be_visible()  # open by default
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.__shift") < 0.01, url
