@@ -33,6 +33,7 @@ demo: migrate
 run: demo
 	@trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
 	$(BIN)/python manage.py db_worker --interval 1 & \
+	$(BIN)/python manage.py db_worker --interval 1 & \
 	$(BIN)/python manage.py sla_clock & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

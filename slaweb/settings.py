@@ -126,6 +126,9 @@ else:
 # Django's tasks framework; the database backend needs no other service. Swap the backend for
 # RQ or Celery by naming it here.
 TASKS = {"default": {"BACKEND": env_str("TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# A recompute over many open tickets is split into up to this many parts, which as many
+# workers (`manage.py db_worker` processes) work side by side.
+SLA_RECOMPUTE_PARTS = env_int("SLA_RECOMPUTE_PARTS", 2)
 
 AUTH_USER_MODEL = "tickets.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -261,7 +261,7 @@ class QueueChangeList(ChangeList):
 
 # The queue's order: the soonest deadline of a running target, already breached ones included
 # (spec §4.3: most breached first); tickets with nothing running last.
-NEXT_SLA = F("next_sla").asc(nulls_last=True)
+NEXT_SLA = F("sla_due_at").asc(nulls_last=True)
 
 
 @admin.register(Ticket)
@@ -299,17 +299,7 @@ class TicketAdmin(admin.ModelAdmin):
     change_list_template = "admin/tickets/ticket/change_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
-        next_sla = (
-            TicketSlaTarget.objects.filter(
-                ticket_id=OuterRef("pk"),
-                policy_id=OuterRef("sla_policy_id"),
-                stage="active",
-                breach_at__isnull=False,
-            )
-            .order_by("breach_at")
-            .values("breach_at")[:1]
-        )
-        queryset = super().get_queryset(request).annotate(next_sla=Subquery(next_sla))
+        queryset = super().get_queryset(request)
         return with_badge_targets(queryset)
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
@@ -361,10 +351,28 @@ class TicketAdmin(admin.ModelAdmin):
         )
 
 
+class SlaRecomputePartInline(admin.TabularInline):
+    model = SlaRecompute
+    fk_name = "parent"
+    verbose_name = "part"
+    fields = ["status", "last_ticket_id", "until_ticket_id", "done", "total", "changed", "error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(SlaRecompute)
 class SlaRecomputeAdmin(ReadOnlyAdmin):
     list_display = ["id", "reason", "status", "progress", "changed", "effective_at", "finished_at"]
     list_filter = ["reason", "status"]
+    inlines = [SlaRecomputePartInline]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # Parts show on their run's page.
+        return super().get_queryset(request).filter(parent__isnull=True)
 
     @admin.display(description="progress")
     def progress(self, run: SlaRecompute) -> str:

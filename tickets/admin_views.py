@@ -27,14 +27,12 @@ from django.utils import timezone
 
 from policies import selectors as policy_selectors
 from policies.api.serializers import iso
-from policies.engine.conditions import explain_match
 from policies.engine.metrics import remaining_display
 from policies.engine.vocabulary import Priority, StatusCategory
 from policies.models import Policy
 from tickets import services
-from tickets.api.tickets import slas_for, to_json
+from tickets.api.tickets import explain, slas_for
 from tickets.models import Ticket, TicketMetricEvent, TicketSlaTarget
-from tickets.sla import account_schedule, ticket_audits, ticket_history, ticket_sla_evaluate
 
 if TYPE_CHECKING:
     from tickets.admin import TicketAdmin
@@ -326,26 +324,19 @@ class TargetRow:
 
 def explanation_for(ticket: Ticket, now: datetime) -> dict[str, Any]:
     """What `GET /api/v2/tickets/{id}/sla_explanation` answers, with policy titles resolved."""
-    audits = ticket_audits(ticket)
-    history = ticket_history(ticket, audits)
-    result = ticket_sla_evaluate(ticket, now=now, schedule=account_schedule(), audits=audits)
-    explanation = result.explanation
+    explained = explain(ticket, now)
     titles = dict(Policy.objects.values_list("id", "title"))
-    steps = to_json(explanation.policy_steps)
-    for step in steps:
+    for step in explained["policy_steps"]:
         step["matched_title"] = titles.get(step["matched_policy_id"])
         step["applied_title"] = titles.get(step["applied_policy_id"])
-    instances = to_json(explanation.instances)
-    for instance in instances:
+    for instance in explained["targets"]:
         instance["label"] = METRIC_LABELS.get(instance["metric"], instance["metric"])
         for change in instance["target_changes"]:
             change["policy_title"] = titles.get(change["policy_id"])
     return {
-        "policies_tried": to_json(explain_match(history[-1].policies, history[-1].facts))
-        if history
-        else [],
-        "policy_steps": steps,
-        "instances": instances,
+        "policies_tried": explained["policies_tried"],
+        "policy_steps": explained["policy_steps"],
+        "instances": explained["targets"],
     }
 
 

@@ -339,6 +339,9 @@ class Ticket(models.Model):
         "policies.Policy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     next_breach_at = models.DateTimeField(null=True, blank=True)
+    # The queue's order: the soonest deadline of a running target of the applied policy,
+    # breached ones included, so the most breached come first (spec §4.3). Open tickets only.
+    sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The ticket's stored metric events are the first `sla_events_stored` of the engine's
     # output when their digest is `sla_events_digest` (empty: unknown). Lets a store append
     # new events without reading the stored ones back.
@@ -355,6 +358,8 @@ class Ticket(models.Model):
                 condition=models.Q(next_breach_at__isnull=False),
             ),
             models.Index(fields=["status", "id"], name="ticket_status"),
+            # The agent queue: open tickets by SLA deadline, one index scan.
+            models.Index(fields=["sla_due_at", "id"], name="ticket_sla_due"),
         ]
 
     def __str__(self) -> str:
@@ -392,7 +397,9 @@ class TicketAudit(models.Model):
     revision = models.ForeignKey(
         "policies.PolicyRevision", on_delete=models.PROTECT, related_name="+"
     )
-    snapshot = models.JSONField()
+    # The fields conditions and metrics read, after this change; None: unchanged (a
+    # re-evaluation after a policy edit).
+    snapshot = models.JSONField(null=True)
     comment = models.OneToOneField(
         TicketComment, null=True, blank=True, on_delete=models.CASCADE, related_name="audit"
     )
@@ -535,6 +542,13 @@ class SlaRecompute(models.Model):
     done = models.PositiveIntegerField(default=0)
     changed = models.PositiveIntegerField(default=0)
     last_ticket_id = models.BigIntegerField(default=0)
+    # A large run is split into parts that workers process side by side: each part covers
+    # the open tickets with last_ticket_id < id <= until_ticket_id (no upper bound if null),
+    # and the run itself adds up their progress.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="parts"
+    )
+    until_ticket_id = models.BigIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import task
 
@@ -26,6 +27,7 @@ from policies.engine.types import PolicySpec, Target
 from tickets.models import SlaRecompute, Ticket, TicketAudit, TicketSlaTarget
 from tickets.sla import (
     OPEN_STATUSES,
+    ReplayAudit,
     account_schedule,
     audits_for_replay,
     insert_rows,
@@ -70,7 +72,7 @@ def sla_signature(result: TicketSla) -> tuple[Any, ...]:
 
 def evaluate_with(
     ticket: Ticket,
-    audits: list[TicketAudit],
+    audits: list[ReplayAudit],
     *,
     specs: tuple[PolicySpec, ...] | None,
     at: datetime,
@@ -94,16 +96,45 @@ def _open_tickets_after(last_id: int) -> Iterable[Ticket]:
     )
 
 
+# Runs smaller than this stay in one piece: splitting them gains less than it costs.
+MIN_PART = 5_000
+
+
 def recompute_start(
     *, reason: str, effective_at: datetime, revision_id: int | None = None
 ) -> SlaRecompute:
+    """Record a run over every open ticket and enqueue its work, split into parts that
+    several workers can take side by side when there are many tickets."""
+    open_tickets = Ticket.objects.filter(status__in=OPEN_STATUSES)
+    total = open_tickets.count()
     run = SlaRecompute.objects.create(
         reason=reason,
         revision_id=revision_id,
         effective_at=effective_at.replace(microsecond=0),
-        total=Ticket.objects.filter(status__in=OPEN_STATUSES).count(),
+        total=total,
     )
-    transaction.on_commit(lambda: recompute_task.enqueue(run.pk))
+    count = max(1, min(settings.SLA_RECOMPUTE_PARTS, total // MIN_PART))
+    work = [run]
+    if count > 1:
+        # Each part ends at the id of its last ticket; the last part has no end, so tickets
+        # opened meanwhile are covered too (their own saves evaluate them anyway).
+        ids = open_tickets.order_by("pk").values_list("pk", flat=True)
+        ends = [ids[total * n // count - 1] for n in range(1, count)]
+        starts = [0, *ends]
+        work = SlaRecompute.objects.bulk_create(
+            SlaRecompute(
+                parent=run,
+                reason=reason,
+                revision_id=revision_id,
+                effective_at=run.effective_at,
+                last_ticket_id=start,
+                until_ticket_id=end,
+                total=total * (n + 1) // count - total * n // count,
+            )
+            for n, (start, end) in enumerate(zip(starts, [*ends, None], strict=True))
+        )
+    ids_to_run = [part.pk for part in work]
+    transaction.on_commit(lambda: [recompute_task.enqueue(pk) for pk in ids_to_run])
     return run
 
 
@@ -126,12 +157,16 @@ STALE_AFTER = timedelta(minutes=2)
 
 
 def recompute_run(*, recompute_id: int, now: datetime) -> SlaRecompute:
-    """Process a run to the end from its saved place; safe to call again after a crash.
+    """Process a run (or one part of it) to the end from its saved place; safe to call again
+    after a crash.
 
     The run is claimed first, so two workers never work one run at the same time: only a
-    queued run, or a running one whose worker has gone quiet, can be taken over.
+    queued run, or a running one whose worker has gone quiet, can be taken over. A run split
+    into parts has no work of its own; its parts add their progress to it.
     """
     run = SlaRecompute.objects.select_related("revision").get(pk=recompute_id)
+    if run.parts.exists():
+        return run
     claimed = (
         SlaRecompute.objects.filter(pk=run.pk)
         .filter(
@@ -141,26 +176,46 @@ def recompute_run(*, recompute_id: int, now: datetime) -> SlaRecompute:
     )
     if not claimed:
         return run
+    if run.parent_id is not None:
+        SlaRecompute.objects.filter(pk=run.parent_id, status="queued").update(status="running")
     schedule = account_schedule()
     specs = None
     if run.revision is not None:
         specs = policy_selectors.revision_specs(run.revision.pk, run.revision.digest)
+    tickets = Ticket.objects.filter(status__in=OPEN_STATUSES)
+    if run.until_ticket_id is not None:
+        tickets = tickets.filter(pk__lte=run.until_ticket_id)
     while True:
         batch = list(
-            Ticket.objects.filter(status__in=OPEN_STATUSES, pk__gt=run.last_ticket_id)
+            tickets.filter(pk__gt=run.last_ticket_id)
             .order_by("pk")
             .values_list("pk", flat=True)[:BATCH]
         )
         if not batch:
             break
-        changed = _recompute_batch(batch, run, specs, schedule, now)
-        run.last_ticket_id = batch[-1]
-        run.done += len(batch)
-        run.changed += changed
-        run.save(update_fields=["last_ticket_id", "done", "changed", "updated_at"])
-    run.status = "done"
-    run.finished_at = now
-    run.save(update_fields=["status", "finished_at", "updated_at"])
+        with transaction.atomic():
+            changed = _recompute_batch(batch, run, specs, schedule, now)
+            run.last_ticket_id = batch[-1]
+            run.done += len(batch)
+            run.changed += changed
+            run.save(update_fields=["last_ticket_id", "done", "changed", "updated_at"])
+            if run.parent_id is not None:
+                SlaRecompute.objects.filter(pk=run.parent_id).update(
+                    done=F("done") + len(batch),
+                    changed=F("changed") + changed,
+                    updated_at=timezone.now(),
+                )
+    with transaction.atomic():
+        run.status = "done"
+        run.finished_at = now
+        run.save(update_fields=["status", "finished_at", "updated_at"])
+        if run.parent_id is not None:
+            # The last part to finish finishes the run; the lock orders parts finishing at once.
+            parent = SlaRecompute.objects.select_for_update().get(pk=run.parent_id)
+            if not parent.parts.exclude(status="done").exists():
+                parent.status = "done"
+                parent.finished_at = now
+                parent.save(update_fields=["status", "finished_at", "updated_at"])
     return run
 
 
@@ -171,7 +226,6 @@ def _grouped(rows: Iterable[Any]) -> dict[int, list[Any]]:
     return groups
 
 
-@transaction.atomic
 def _recompute_batch(
     ticket_ids: list[int],
     run: SlaRecompute,
@@ -215,7 +269,7 @@ def _recompute_batch(
             last = history[-1]
             # A rule (via 8), not a person, re-evaluated the ticket.
             at = max(run.effective_at, last.created_at)
-            new_audits.append((ticket.pk, at, 8, run.revision_id, last.snapshot, ""))
+            new_audits.append((ticket.pk, at, 8, run.revision_id, None, ""))
         results.append((ticket, after))
     insert_rows(TicketAudit, REEVALUATION_AUDIT_COLUMNS, new_audits)
     sla_store_many(results, now=now)
@@ -349,10 +403,13 @@ def ticket_sla_drift(
 
 
 def resume_stale_recomputes() -> list[int]:
-    """Enqueue again the runs whose worker died (a killed worker leaves its task running)."""
+    """Enqueue again the runs (or parts) whose worker died (a killed worker leaves its task
+    running)."""
     stale = list(
         SlaRecompute.objects.filter(
-            status__in=["queued", "running"], updated_at__lt=timezone.now() - STALE_AFTER
+            status__in=["queued", "running"],
+            updated_at__lt=timezone.now() - STALE_AFTER,
+            parts__isnull=True,
         ).values_list("pk", flat=True)
     )
     for run_id in stale:

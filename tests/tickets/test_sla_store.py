@@ -55,7 +55,8 @@ def assert_consistent(ticket_id: int, now: datetime) -> None:
 
 def test_a_later_store_appends_without_reading_stored_events() -> None:
     ticket, _ = open_ticket(minutes_ago=30, target_minutes=60)
-    assert ticket.sla_events_digest and ticket.sla_events_stored == len(stored_events(ticket.pk))
+    assert ticket.sla_events_digest
+    assert ticket.sla_events_stored == len(stored_events(ticket.pk))
     with CaptureQueriesContext(connection) as queries:
         ticket_sla_refresh(Ticket.objects.get(pk=ticket.pk), now=NOW + timedelta(minutes=45))
     reads = [

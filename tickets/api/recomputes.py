@@ -68,7 +68,7 @@ class RecomputeListApi(APIView):
     def get(self, request: Request) -> Response:
         return paginate(
             request,
-            SlaRecompute.objects.all(),
+            SlaRecompute.objects.filter(parent__isnull=True),
             key="recomputes",
             serialize=lambda rows: [recompute_to_dict(r) for r in rows],
         )

@@ -568,6 +568,24 @@ class TicketCommentsApi(APIView):
         )
 
 
+def explain(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """The engine's explanation of a ticket's SLA now, as JSON: which policies were tried and
+    why, how the applied policy changed over the history, and each target's reckoning."""
+    audits = ticket_audits(ticket)
+    history = ticket_history(ticket, audits)
+    result = ticket_sla_evaluate(ticket, now=now, schedule=account_schedule(), audits=audits)
+    explanation = result.explanation
+    last = history[-1]
+    schedule = policy_selectors.default_schedule()
+    return {
+        "policy": {"id": result.policy.id, "title": result.policy.title} if result.policy else None,
+        "policies_tried": to_json(explain_match(last.policies, last.facts)),
+        "policy_steps": to_json(explanation.policy_steps),
+        "targets": to_json(explanation.instances),
+        "schedule": schedule.name if schedule else None,
+    }
+
+
 def to_json(value: Any) -> Any:
     """Engine dataclasses to JSON: datetimes as ISO 8601 UTC, enums as their values."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -612,23 +630,6 @@ class TicketSlaExplanationApi(APIView):
             pk=int(ticket_id)
         )
         now = timezone.now()
-        audits = ticket_audits(ticket)
-        history = ticket_history(ticket, audits)
-        result = ticket_sla_evaluate(ticket, now=now, schedule=account_schedule(), audits=audits)
-        last = history[-1]
-        explanation = result.explanation
         return Response(
-            {
-                "sla_explanation": {
-                    "ticket_id": ticket.pk,
-                    "as_of": iso(now),
-                    "policy": {"id": result.policy.id, "title": result.policy.title}
-                    if result.policy
-                    else None,
-                    "policies_tried": to_json(explain_match(last.policies, last.facts)),
-                    "policy_steps": to_json(explanation.policy_steps),
-                    "targets": to_json(explanation.instances),
-                    "schedule": (s.name if (s := policy_selectors.default_schedule()) else None),
-                }
-            }
+            {"sla_explanation": {"ticket_id": ticket.pk, "as_of": iso(now), **explain(ticket, now)}}
         )

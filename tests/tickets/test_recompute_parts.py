@@ -1,0 +1,93 @@
+"""A recompute over many open tickets is split into parts that workers take side by side; the
+run adds up their progress and is done when the last part is."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from rest_framework.test import APIClient
+
+from policies import services as policy_services
+from tests.factories import make_policy, metric
+from tests.tickets.test_sla_lifecycle import EVERYTHING, create
+from tickets import recompute
+from tickets.models import SlaRecompute, Ticket, User
+
+pytestmark = pytest.mark.django_db
+MON = datetime(2024, 3, 4, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def small_parts(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings.SLA_RECOMPUTE_PARTS = 3
+    monkeypatch.setattr(recompute, "MIN_PART", 2)
+
+
+def edit_policy(policy_id: int, minutes: int, capture: Any) -> SlaRecompute:
+    edit = MON + timedelta(minutes=10)
+    with time_machine.travel(edit, tick=False), capture(execute=True):
+        policy_services.policy_update(
+            policy_id=policy_id, data={"policy_metrics": [metric("normal", minutes=minutes)]}
+        )
+    return SlaRecompute.objects.get(parent__isnull=True, reason="policies", revision__isnull=False)
+
+
+def test_a_large_run_is_split_and_every_ticket_recomputed(
+    admin_client: APIClient,
+    end_user: User,
+    small_parts: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    policy = make_policy("P", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
+    tickets = [create(admin_client, end_user, when=MON, priority="normal") for _ in range(7)]
+    create(admin_client, end_user, when=MON, priority="normal", status="solved")
+    SlaRecompute.objects.all().delete()
+
+    run = edit_policy(policy.pk, 30, django_capture_on_commit_callbacks)
+
+    parts = list(run.parts.order_by("id"))
+    assert [part.total for part in parts] == [2, 2, 3]
+    assert [part.until_ticket_id for part in parts] == [tickets[1], tickets[3], None]
+    assert all(part.status == "done" for part in parts)
+    assert (run.status, run.total, run.done, run.changed) == ("done", 7, 7, 7)
+    assert run.finished_at is not None
+    due = MON + timedelta(minutes=30)
+    assert set(Ticket.objects.filter(pk__in=tickets).values_list("next_breach_at", flat=True)) == {
+        due
+    }
+    # Parts are the run's business: the API lists runs only.
+    listed = admin_client.get("/api/v2/slas/recomputes.json").json()["recomputes"]
+    assert [r["id"] for r in listed] == [run.pk]
+
+
+def test_a_part_whose_worker_died_is_resumed_and_finishes_the_run(
+    admin_client: APIClient, end_user: User, small_parts: None
+) -> None:
+    make_policy("P", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
+    tickets = [create(admin_client, end_user, when=MON, priority="normal") for _ in range(4)]
+    revision = policy_services.PolicyRevision.objects.latest("id").pk
+    with time_machine.travel(MON + timedelta(minutes=5), tick=False):
+        # Not committed in this test's transaction, so the parts are not run yet.
+        run = recompute.recompute_start(
+            reason="policies", effective_at=MON + timedelta(minutes=5), revision_id=revision
+        )
+    first, second = run.parts.order_by("id")
+    assert recompute.recompute_run(recompute_id=run.pk, now=MON).status == "queued"
+    recompute.recompute_run(recompute_id=first.pk, now=MON + timedelta(minutes=6))
+    run.refresh_from_db()
+    assert (run.status, run.done) == ("running", 2)
+
+    # The second part's worker took it and went quiet: only that part is enqueued again.
+    SlaRecompute.objects.filter(pk=second.pk).update(
+        status="running", updated_at=MON, last_ticket_id=tickets[2]
+    )
+    SlaRecompute.objects.filter(pk=run.pk).update(updated_at=MON)
+    assert recompute.resume_stale_recomputes() == [second.pk]
+    run.refresh_from_db()
+    second.refresh_from_db()
+    assert (second.status, second.done) == ("done", 1)
+    assert (run.status, run.done) == ("done", 3)
+    assert Ticket.objects.get(pk=tickets[3]).sla_policy_id is not None
