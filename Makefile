@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-dev run serve migrate demo test test-clients check format bench clean
+.PHONY: install install-dev run serve migrate demo test test-clients check format bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,8 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py seed_demo
 
-# The web server, the task worker (recomputes) and the breach clock, stopped together.
+# The web server, two task workers (a recompute's parts run side by side) and the breach
+# clock, stopped together.
 run: demo
 	@trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
 	$(BIN)/python manage.py db_worker --interval 1 & \
@@ -51,6 +52,12 @@ format: install-dev
 
 bench: install-dev
 	$(BIN)/python manage.py bench
+
+# Schemathesis against the API's own schema, every operation as an admin and as an agent, with
+# many more generated requests per operation than `make test` runs.
+FUZZ_EXAMPLES ?= 150
+fuzz: install-dev
+	SLAWEB_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/test_fuzz.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

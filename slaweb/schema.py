@@ -62,6 +62,11 @@ def with_errors(responses: dict[int, Any], *, writes: bool = False, lookup: bool
         403: OpenApiResponse(FORBIDDEN, description="Not allowed for this role"),
         405: OpenApiResponse(SIMPLE_ERROR, description="Method not allowed"),
         400: OpenApiResponse(SIMPLE_ERROR, description="Malformed request"),
+        429: OpenApiResponse(
+            SIMPLE_ERROR,
+            description="Over the rate limit, or too many failed sign-ins: retry after the "
+            "`Retry-After` seconds",
+        ),
     }
     if writes:
         errors[415] = OpenApiResponse(SIMPLE_ERROR, description="Body is not JSON")

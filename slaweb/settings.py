@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so a locked sign-in is refused only after the CSRF check has passed.
+    "slaweb.ratelimit.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "slaweb.urls"
@@ -136,6 +138,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# The lock comes first: while an account or address is locked, no password is tried.
+AUTHENTICATION_BACKENDS = [
+    "slaweb.ratelimit.SignInLockBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Rate limits (slaweb/ratelimit.py). API requests per user and minute, as Zendesk's plans
+# (Enterprise: 700); 0 turns the limit off. Failed sign-ins (admin form, API passwords and
+# tokens) per account and per client address within a window, after which the answer is 429
+# until the window ends. Behind N reverse proxies, the client address is the N-th from the
+# right in X-Forwarded-For.
+SLAWEB_RATE_LIMIT_PER_MINUTE = env_int("SLAWEB_RATE_LIMIT_PER_MINUTE", 700)
+SLAWEB_SIGN_IN_MAX_FAILURES = env_int("SLAWEB_SIGN_IN_MAX_FAILURES", 10)
+SLAWEB_SIGN_IN_MAX_FAILURES_PER_IP = env_int("SLAWEB_SIGN_IN_MAX_FAILURES_PER_IP", 50)
+SLAWEB_SIGN_IN_WINDOW_SECONDS = env_int("SLAWEB_SIGN_IN_WINDOW_SECONDS", 900)
+SLAWEB_NUM_PROXIES = env_int("SLAWEB_NUM_PROXIES", 0)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

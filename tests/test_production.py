@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -65,9 +68,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_gunicorn_serves_the_api_and_static_files(tmp_path: Path) -> None:
-    # No TLS here: the test talks to gunicorn directly, as a proxy in front of it would.
-    env = production_env(tmp_path, SECURE_SSL_REDIRECT="0")
+@contextmanager
+def gunicorn(env: dict[str, str]) -> Iterator[str]:
+    """A migrated slaweb under gunicorn with two workers; yields its base URL."""
     for command in (("migrate", "--no-input"), ("collectstatic", "--no-input")):
         result = manage(env, *command)
         assert result.returncode == 0, result.stderr
@@ -82,16 +85,25 @@ def test_gunicorn_serves_the_api_and_static_files(tmp_path: Path) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
-                requests.get(base + "/admin/login/", timeout=2)
+                requests.get(base + "/admin/login/", timeout=10)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 if time.monotonic() > deadline or server.poll() is not None:
                     pytest.fail("gunicorn did not start")
                 time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
+
+def test_gunicorn_serves_the_api_and_static_files(tmp_path: Path) -> None:
+    # No TLS here: the test talks to gunicorn directly, as a proxy in front of it would.
+    env = production_env(tmp_path, SECURE_SSL_REDIRECT="0", SLAWEB_RATE_LIMIT_PER_MINUTE="5")
+    with gunicorn(env) as base:
         login = requests.get(base + "/admin/login/", timeout=5)
         assert login.status_code == 200
         assert "slaweb" in login.text
@@ -120,6 +132,57 @@ def test_gunicorn_serves_the_api_and_static_files(tmp_path: Path) -> None:
         assert proxied.headers["Strict-Transport-Security"] == (
             "max-age=31536000; includeSubDomains; preload"
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+
+        # Both workers share one count (new connections spread over them).
+        auth = ("admin@example.com/token", api_token(env))
+        remaining = []
+        for _ in range(5):
+            response = requests.get(base + "/api/v2/users/me.json", auth=auth, timeout=5)
+            assert response.status_code == 200
+            assert response.headers["X-Rate-Limit"] == "5"
+            remaining.append(response.headers["X-Rate-Limit-Remaining"])
+        assert remaining == ["4", "3", "2", "1", "0"]
+        refused = requests.get(base + "/api/v2/users/me.json", auth=auth, timeout=5)
+        assert refused.status_code == 429
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert refused.json()["error"] == "TooManyRequests"
+
+
+def api_token(env: dict[str, str]) -> str:
+    result = manage(env, "create_api_token", "admin@example.com", "--role", "admin")
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+LEAKS = ("Traceback", 'File "', "SELECT", "INSERT", "sqlite", "no such table", "ratelimit")
+
+
+def test_errors_show_no_stack_trace_or_sql_with_debug_off(tmp_path: Path) -> None:
+    # Plain HTTP to gunicorn, so the sign-in form's cookies may not be HTTPS-only here.
+    env = production_env(
+        tmp_path, SECURE_SSL_REDIRECT="0", CSRF_COOKIE_SECURE="0", SESSION_COOKIE_SECURE="0"
+    )
+    with gunicorn(env) as base:
+        auth = ("admin@example.com/token", api_token(env))
+        session = requests.Session()
+        page = session.get(base + "/admin/login/", timeout=5)
+        csrf = page.text.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+        # A database error inside every sign-in: a table gone, as after a botched restore.
+        with sqlite3.connect(env["SQLITE_PATH"]) as database:
+            database.execute("DROP TABLE tickets_ratelimitcounter")
+
+        api = requests.get(base + "/api/v2/users/me.json", auth=auth, timeout=5)
+        assert api.status_code == 500
+        assert api.json() == {"error": "InternalError", "description": "Something went wrong"}
+
+        form = session.post(
+            base + "/admin/login/",
+            data={"username": "admin@example.com", "password": "x", "csrfmiddlewaretoken": csrf},
+            headers={"Referer": base + "/admin/login/"},
+            timeout=5,
+        )
+        assert form.status_code == 500
+        assert "Server Error (500)" in form.text
+        for body in (api.text, form.text):
+            for leak in LEAKS:
+                assert leak not in body

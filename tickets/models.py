@@ -559,3 +559,16 @@ class SlaRecompute(models.Model):
 
     def __str__(self) -> str:
         return f"recompute {self.pk} ({self.reason}, {self.status})"
+
+
+class RateLimitCounter(models.Model):
+    """Hits under one key (API requests of a user, failed sign-ins of an account or address)
+    until `expires_at`; then the count starts again. Written only by `slaweb.ratelimit`, with
+    one atomic upsert, so every web process shares the count."""
+
+    key = models.CharField(max_length=255, primary_key=True)
+    hits = models.PositiveIntegerField()
+    expires_at = models.FloatField(help_text="Unix time at which the count starts again")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.hits}"

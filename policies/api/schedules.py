@@ -36,6 +36,9 @@ class IntervalsField(serializers.ListField):
 
     def to_internal_value(self, data: Any) -> list[tuple[int, int]]:
         rows = super().to_internal_value(data)
+        # A partial update (PUT) lets nested fields go missing; an interval is always whole.
+        if any("start_time" not in row or "end_time" not in row for row in rows):
+            raise serializers.ValidationError("every interval needs start_time and end_time")
         intervals = [(row["start_time"], row["end_time"]) for row in rows]
         if not intervals:
             raise serializers.ValidationError("a workweek needs at least one interval")

@@ -208,6 +208,7 @@ class PolicyImpactApi(APIView):
                 )
             },
             writes=True,
+            lookup=True,  # `id` names a policy that does not exist
         ),
     )
     def post(self, request: Request) -> Response:

@@ -67,7 +67,22 @@ def _exists(model: Any, pk: int | None, label: str) -> int | None:
     return pk
 
 
-class CommentInputSerializer(serializers.Serializer):
+class WholeSerializer(serializers.Serializer):
+    """A part of a ticket that is whole even in an update: DRF lets a partial update's nested
+    serializers skip their required fields, which then fail further in."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        missing = {
+            name: ["This field is required."]
+            for name, field in self.fields.items()
+            if field.required and field.source not in attrs
+        }
+        if missing:
+            raise serializers.ValidationError(missing, "required")
+        return attrs
+
+
+class CommentInputSerializer(WholeSerializer):
     body = StrictCharField(max_length=65_536)
     public = StrictBooleanField(required=False, default=True)
     author_id = StrictIntegerField(required=False)
@@ -76,12 +91,12 @@ class CommentInputSerializer(serializers.Serializer):
         return _exists(User, value, "user")  # type: ignore[return-value]
 
 
-class RequesterInputSerializer(serializers.Serializer):
+class RequesterInputSerializer(WholeSerializer):
     name = StrictCharField(max_length=255, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=254)
 
 
-class CustomFieldValueSerializer(serializers.Serializer):
+class CustomFieldValueSerializer(WholeSerializer):
     id = StrictIntegerField()
     value = serializers.JSONField(allow_null=True)
 
