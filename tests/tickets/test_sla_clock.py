@@ -8,7 +8,6 @@ clock: their tickets are created an hour or two in the past so their targets are
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -17,17 +16,16 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
 from policies.models import Policy
 from tests.factories import UserFactory, make_policy, metric
+from tests.processes import database_env
 from tickets import clock
 from tickets.clock import next_due, record_due_breaches
 from tickets.models import Ticket, TicketMetricEvent, TicketSlaTarget, User
@@ -235,24 +233,6 @@ def test_command_once_runs_one_round_and_reports_it(frt_policy: Policy, end_user
 # Real processes ------------------------------------------------------------------------------
 
 
-def clock_env() -> dict[str, str]:
-    """The environment that points `manage.py` at this test run's database."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING"}
-    db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        user = quote(db["USER"] or "", safe="")
-        password = quote(db["PASSWORD"] or "", safe="")
-        credentials = f"{user}:{password}@" if password else f"{user}@" if user else ""
-        host = db["HOST"] or "127.0.0.1"
-        port = f":{db['PORT']}" if db["PORT"] else ""
-        env["DATABASE_URL"] = f"postgres://{credentials}{host}{port}/{quote(db['NAME'])}"
-    else:
-        assert connection.vendor == "sqlite"
-        env.pop("DATABASE_URL", None)
-        env["SQLITE_PATH"] = str(db["NAME"])
-    return env
-
-
 Spawn = Callable[..., subprocess.Popen[str]]
 
 
@@ -265,7 +245,7 @@ def spawn() -> Iterator[Spawn]:
         process = subprocess.Popen(
             [sys.executable, str(MANAGE), "sla_clock", *args],
             cwd=MANAGE.parent,
-            env=clock_env(),
+            env=database_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
