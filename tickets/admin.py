@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.contrib.auth.models import Group as PermissionGroup
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -40,6 +41,10 @@ from tickets.models import (
     User,
 )
 from tickets.sla import OPEN_STATUSES
+
+# Roles, not Django's permission groups, decide what people may do; `Group` here is the
+# support team a ticket is assigned to.
+admin.site.unregister(PermissionGroup)
 
 
 class UserAdminForm(forms.ModelForm):

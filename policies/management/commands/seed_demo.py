@@ -226,7 +226,11 @@ def demo_tickets(*, now: datetime, count: int = 240, seed: int = 7) -> None:
     groups = list(Group.objects.all())
     for number in range(count):
         customer = rng.choice(customers)
-        created = now - timedelta(minutes=rng.randint(10, 14 * 24 * 60))
+        # Nearly half arrived in the last working day, so countdowns are running; the rest
+        # go back two weeks and are mostly solved.
+        recent = rng.random() < 0.45
+        minutes = rng.randint(2, 8 * 60) if recent else rng.randint(8 * 60, 14 * 24 * 60)
+        created = now - timedelta(minutes=minutes)
         fields = {
             "subject": rng.choice(SUBJECTS),
             "priority": rng.choice(["low", "normal", "normal", "high", "urgent"]),
@@ -246,8 +250,8 @@ def demo_tickets(*, now: datetime, count: int = 240, seed: int = 7) -> None:
         )
         moment = created
         agent = rng.choice(agents)
-        for step in range(rng.randint(0, 4)):
-            moment += timedelta(minutes=rng.randint(5, 20 * 60))
+        for step in range(rng.randint(0, 2) if recent else rng.randint(2, 5)):
+            moment += timedelta(minutes=rng.randint(5, 60 if recent else 20 * 60))
             if moment >= now:
                 break
             if step % 2 == 0:
