@@ -109,15 +109,7 @@ class PolicyAdminForm(forms.ModelForm):
             # reorder made while it was open.
             self.initial["position"] = None
             self.initial["filter"] = selectors.policy_filter_dict(policy)
-            self.initial["policy_metrics"] = [
-                {
-                    "priority": m.priority,
-                    "metric": m.metric,
-                    "target_in_seconds": m.target_seconds,
-                    "business_hours": m.business_hours,
-                }
-                for m in policy.metrics.all()
-            ]
+            self.initial["policy_metrics"] = selectors.policy_metrics_list(policy)
             self.initial["metric_settings"] = full_metric_settings(policy.metric_settings)
 
     def clean(self) -> dict[str, Any]:
@@ -464,15 +456,7 @@ class PolicyAdmin(admin.ModelAdmin):
             # View-only pages have no JSON fields to read; the builder shows the stored policy.
             config["initial"] = {
                 "filter": selectors.policy_filter_dict(policy),
-                "policy_metrics": [
-                    {
-                        "priority": m.priority,
-                        "metric": m.metric,
-                        "target_in_seconds": m.target_seconds,
-                        "business_hours": m.business_hours,
-                    }
-                    for m in policy.metrics.all()
-                ],
+                "policy_metrics": selectors.policy_metrics_list(policy),
             }
         shadow = None
         if policy is not None:

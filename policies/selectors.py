@@ -68,6 +68,19 @@ def policy_filter_dict(policy: Policy) -> dict[str, list[dict[str, Any]]]:
     return result
 
 
+def policy_metrics_list(policy: Policy) -> list[dict[str, Any]]:
+    """The policy's targets in the API's input shape (exact seconds)."""
+    return [
+        {
+            "priority": m.priority,
+            "metric": m.metric,
+            "target_in_seconds": m.target_seconds,
+            "business_hours": m.business_hours,
+        }
+        for m in policy.metrics.all()
+    ]
+
+
 def policy_snapshot(policy: Policy) -> dict[str, Any]:
     """What a revision keeps of a policy: everything the engine needs, nothing more."""
     return {
@@ -76,15 +89,7 @@ def policy_snapshot(policy: Policy) -> dict[str, Any]:
         "description": policy.description,
         "position": policy.position,
         "filter": policy_filter_dict(policy),
-        "policy_metrics": [
-            {
-                "priority": m.priority,
-                "metric": m.metric,
-                "target_in_seconds": m.target_seconds,
-                "business_hours": m.business_hours,
-            }
-            for m in policy.metrics.all()
-        ],
+        "policy_metrics": policy_metrics_list(policy),
         "metric_settings": policy.metric_settings or {},
     }
 

@@ -16,8 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -32,8 +31,7 @@ from django.utils import timezone
 from policies import services as policy_services
 from policies.models import Policy
 from tests.factories import UserFactory
-from tests.processes import database_env
-from tests.test_production import free_port
+from tests.processes import database_env, gunicorn
 from tickets import bench, services
 from tickets.models import SlaRecompute, Ticket, TicketAudit, TicketComment
 from tickets.recompute import STALE_AFTER, recompute_run, resume_stale_recomputes
@@ -46,38 +44,6 @@ TARGETS = [{"priority": "normal", "metric": "first_reply_time", "target": 60}]
 
 def process_env() -> dict[str, str]:
     return {**database_env(), "SLAWEB_RATE_LIMIT_PER_MINUTE": "0"}
-
-
-@contextmanager
-def gunicorn() -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """gunicorn with two workers in its own process group, so all of it can be killed."""
-    port = free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "slaweb.wsgi"]
-        + ["--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        cwd=ROOT,
-        env=process_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(base + "/api/v2/slas/policies.json", timeout=5)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail(f"gunicorn did not start: {server.communicate()[1]}")
-                time.sleep(0.1)
-        yield base, server
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-        server.communicate(timeout=30)
 
 
 def kill_group(process: subprocess.Popen[str]) -> None:
@@ -146,7 +112,7 @@ def test_killing_the_web_server_mid_write_loses_no_accepted_write() -> None:
             if response.status_code != 201:
                 unexpected.append(f"{response.status_code} {response.text[:300]}")
 
-    with gunicorn() as (base, server):
+    with gunicorn(process_env()) as (base, server):
         threads = [threading.Thread(target=writer, args=(base, n)) for n in range(6)]
         for thread in threads:
             thread.start()
@@ -175,7 +141,7 @@ def test_killing_the_web_server_mid_write_loses_no_accepted_write() -> None:
     assert "0 with differences" in sla_check_is_clean()
 
     # And the restarted server takes writes again.
-    with gunicorn() as (base, _):
+    with gunicorn(process_env()) as (base, _):
         response = requests.put(
             f"{base}/api/v2/slas/policies/reorder.json",
             json={"sla_policy_ids": sorted(Policy.objects.values_list("pk", flat=True))},

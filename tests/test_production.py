@@ -4,17 +4,16 @@ serves the API and the static files (through WhiteNoise) with DEBUG off."""
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 import requests
+
+from tests import processes
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -62,42 +61,14 @@ def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path: Path
     assert "SECRET_KEY must be set" in result.stderr
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def gunicorn(env: dict[str, str]) -> Iterator[str]:
-    """A migrated slaweb under gunicorn with two workers; yields its base URL."""
+    """A migrated slaweb with collected static files under gunicorn; yields its base URL."""
     for command in (("migrate", "--no-input"), ("collectstatic", "--no-input")):
         result = manage(env, *command)
         assert result.returncode == 0, result.stderr
-    port = free_port()
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "slaweb.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(base + "/admin/login/", timeout=10)
-                break
-            except (requests.ConnectionError, requests.Timeout):
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("gunicorn did not start")
-                time.sleep(0.2)
+    with processes.gunicorn(env) as (base, _):
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_gunicorn_serves_the_api_and_static_files(tmp_path: Path) -> None:
