@@ -22,7 +22,7 @@ from django_tasks import task
 from policies import selectors as policy_selectors
 from policies.engine.clock import Schedule
 from policies.engine.history import TicketUpdate
-from policies.engine.metrics import TicketSla, evaluate
+from policies.engine.metrics import TicketSla
 from policies.engine.types import PolicySpec, Target
 from tickets.models import SlaRecompute, Ticket, TicketAudit, TicketSlaTarget
 from tickets.sla import (
@@ -31,6 +31,7 @@ from tickets.sla import (
     account_schedule,
     audits_for_replay,
     insert_rows,
+    replay,
     sla_store_many,
     ticket_audits,
     ticket_history,
@@ -84,7 +85,7 @@ def evaluate_with(
     if specs is not None:
         last = history[-1]
         history.append(TicketUpdate(max(at, last.at), last.facts, None, specs))
-    return evaluate(history, schedule=schedule, now=now)
+    return replay(history, schedule=schedule, now=now)
 
 
 def _open_tickets_after(last_id: int) -> Iterable[Ticket]:
@@ -156,9 +157,10 @@ def schedule_changed(*, now: datetime) -> SlaRecompute:
 STALE_AFTER = timedelta(minutes=2)
 
 
-def recompute_run(*, recompute_id: int, now: datetime) -> SlaRecompute:
+def recompute_run(*, recompute_id: int, now: datetime | None = None) -> SlaRecompute:
     """Process a run (or one part of it) to the end from its saved place; safe to call again
-    after a crash.
+    after a crash. Each batch is evaluated as of `now`, or, without one, as of the moment the
+    batch starts, so a long run records breaches when it finds them.
 
     The run is claimed first, so two workers never work one run at the same time: only a
     queued run, or a running one whose worker has gone quiet, can be taken over. A run split
@@ -194,7 +196,7 @@ def recompute_run(*, recompute_id: int, now: datetime) -> SlaRecompute:
         if not batch:
             break
         with transaction.atomic():
-            changed = _recompute_batch(batch, run, specs, schedule, now)
+            changed = _recompute_batch(batch, run, specs, schedule, now or timezone.now())
             run.last_ticket_id = batch[-1]
             run.done += len(batch)
             run.changed += changed
@@ -207,14 +209,14 @@ def recompute_run(*, recompute_id: int, now: datetime) -> SlaRecompute:
                 )
     with transaction.atomic():
         run.status = "done"
-        run.finished_at = now
+        run.finished_at = now or timezone.now()
         run.save(update_fields=["status", "finished_at", "updated_at"])
         if run.parent_id is not None:
             # The last part to finish finishes the run; the lock orders parts finishing at once.
             parent = SlaRecompute.objects.select_for_update().get(pk=run.parent_id)
             if not parent.parts.exclude(status="done").exists():
                 parent.status = "done"
-                parent.finished_at = now
+                parent.finished_at = run.finished_at
                 parent.save(update_fields=["status", "finished_at", "updated_at"])
     return run
 
@@ -292,7 +294,7 @@ def stored_signature(ticket: Ticket, rows: list[tuple[Any, ...]]) -> tuple[Any, 
 
 @task()
 def recompute_task(recompute_id: int) -> None:
-    recompute_run(recompute_id=recompute_id, now=timezone.now())
+    recompute_run(recompute_id=recompute_id)
 
 
 def impact_of(*, specs: tuple[PolicySpec, ...], now: datetime, listed: int = 500) -> dict[str, Any]:
@@ -316,7 +318,7 @@ def impact_of(*, specs: tuple[PolicySpec, ...], now: datetime, listed: int = 500
         for ticket in batch:
             open_tickets += 1
             audits = audits_by_ticket[ticket.pk]
-            before = evaluate(ticket_history(ticket, audits), schedule=schedule, now=now)
+            before = replay(ticket_history(ticket, audits), schedule=schedule, now=now)
             after = evaluate_with(ticket, audits, specs=specs, at=now, schedule=schedule, now=now)
             changes = _differences(before, after)
             for change in changes:
@@ -369,7 +371,7 @@ def ticket_sla_drift(
     from tickets.models import TicketMetricEvent
     from tickets.sla import _event_keys
 
-    result = evaluate(ticket_history(ticket, ticket_audits(ticket)), schedule=schedule, now=now)
+    result = replay(ticket_history(ticket, ticket_audits(ticket)), schedule=schedule, now=now)
     problems = []
     fresh_rows = {
         (str(i.metric), i.instance_id): (i.target, i.breach_at, str(i.stage))

@@ -166,6 +166,14 @@ def ticket_sla_evaluate(
     audits: Sequence[ReplayAudit] | None = None,
 ) -> TicketSla:
     history = ticket_history(ticket, ticket_audits(ticket) if audits is None else audits)
+    return replay(history, schedule=schedule, now=now)
+
+
+def replay(history: list[TicketUpdate], *, schedule: Schedule | None, now: datetime) -> TicketSla:
+    """The engine's evaluation of a history as of `now`, or as of its last save when that is
+    later: a save committed after the caller read the clock belongs to the history too."""
+    if history and history[-1].at > now:
+        now = history[-1].at
     return evaluate(history, schedule=schedule, now=now)
 
 

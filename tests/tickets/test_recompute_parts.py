@@ -91,3 +91,35 @@ def test_a_part_whose_worker_died_is_resumed_and_finishes_the_run(
     assert (second.status, second.done) == ("done", 1)
     assert (run.status, run.done) == ("done", 3)
     assert Ticket.objects.get(pk=tickets[3]).sla_policy_id is not None
+
+
+def test_a_save_after_the_runs_clock_reading_does_not_fail_the_run(
+    admin_client: APIClient, end_user: User
+) -> None:
+    make_policy("P", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
+    ticket = create(admin_client, end_user, when=MON, priority="normal")
+    revision = policy_services.PolicyRevision.objects.latest("id").pk
+    with time_machine.travel(MON + timedelta(minutes=1), tick=False):
+        run = recompute.recompute_start(
+            reason="policies", effective_at=MON + timedelta(minutes=1), revision_id=revision
+        )
+    # A save lands after the moment the worker read the clock, before it locked the ticket.
+    with time_machine.travel(MON + timedelta(minutes=3), tick=False):
+        admin_client.put(
+            f"/api/v2/tickets/{ticket}.json", {"ticket": {"priority": "high"}}, format="json"
+        )
+    recompute.recompute_run(recompute_id=run.pk, now=MON + timedelta(minutes=2))
+    run.refresh_from_db()
+    assert (run.status, run.done) == ("done", 1)
+    assert "0 with differences" in sla_check_output(MON + timedelta(minutes=2))
+
+
+def sla_check_output(now: datetime) -> str:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    with time_machine.travel(now, tick=False):
+        call_command("sla_check", stdout=out)
+    return out.getvalue()
