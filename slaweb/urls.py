@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from slaweb.api import json_not_found
+from tickets.admin_reports import reports_view
 
 api_v2 = [
     path("", include("policies.api.urls")),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Anything else under /api/ answers in JSON, never with an HTML page.
     re_path(r"^api/", json_not_found),
+    path("admin/reports/", admin.site.admin_view(reports_view), name="sla-reports"),
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

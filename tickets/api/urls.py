@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from tickets.api import imports, metric_events, recomputes, tickets, users
+from tickets.api import imports, metric_events, recomputes, reports, tickets, users
 
 ID = r"(?P<ticket_id>[0-9]{1,18})"
 
@@ -39,6 +39,8 @@ urlpatterns = [
         recomputes.RecomputeDetailApi.as_view(),
         name="recompute-detail",
     ),
+    re_path(r"^slas/reports(?:\.json)?$", reports.SlaReportApi.as_view(), name="sla-report"),
+    re_path(r"^slas/reports\.csv$", reports.SlaReportCsvApi.as_view(), name="sla-report-csv"),
     re_path(
         r"^incremental/ticket_metric_events(?:\.json)?$",
         metric_events.TicketMetricEventsApi.as_view(),

@@ -35,3 +35,7 @@ class Command(BaseCommand):
         from tickets import bench as ticket_bench
 
         ticket_bench.run(write, tickets=100_000 // scale)
+        write("\n== SLA reports on the database")
+        from tickets import bench_reports
+
+        bench_reports.run(write, rows=1_000_000 // scale)
