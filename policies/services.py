@@ -25,6 +25,7 @@ from policies.models import (
     ScheduleInterval,
 )
 from policies.selectors import policy_queryset, policy_snapshot
+from slaweb.db import retry_on_conflict
 
 
 class UnknownPolicies(ValueError):
@@ -108,6 +109,7 @@ def _move(policy: Policy, position: int, count: int) -> None:
     policy.position = position
 
 
+@retry_on_conflict
 @transaction.atomic
 def policy_create(
     *,
@@ -137,6 +139,7 @@ def policy_create(
     return policy
 
 
+@retry_on_conflict
 @transaction.atomic
 def policy_update(*, policy_id: int, data: dict[str, Any], now: datetime | None = None) -> Policy:
     """Partial update: only keys present in `data` change. Raises Policy.DoesNotExist."""
@@ -156,6 +159,7 @@ def policy_update(*, policy_id: int, data: dict[str, Any], now: datetime | None 
     return policy
 
 
+@retry_on_conflict
 @transaction.atomic
 def policy_delete(*, policy_id: int, now: datetime | None = None) -> None:
     """Raises Policy.DoesNotExist."""
@@ -167,6 +171,7 @@ def policy_delete(*, policy_id: int, now: datetime | None = None) -> None:
     policy_revision_record(now=now or timezone.now())
 
 
+@retry_on_conflict
 @transaction.atomic
 def policy_reorder(
     *,
@@ -204,6 +209,7 @@ def policy_reorder(
         policy_revision_record(now=now or timezone.now())
 
 
+@retry_on_conflict
 @transaction.atomic
 def policy_clone(*, policy_id: int, now: datetime | None = None) -> Policy:
     """A copy added at the bottom, as Zendesk's clone does."""

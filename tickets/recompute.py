@@ -24,6 +24,7 @@ from policies.engine.clock import Schedule
 from policies.engine.history import TicketUpdate
 from policies.engine.metrics import TicketSla
 from policies.engine.types import PolicySpec, Target
+from slaweb.db import retry_on_conflict
 from tickets.models import SlaRecompute, Ticket, TicketAudit, TicketSlaTarget
 from tickets.sla import (
     OPEN_STATUSES,
@@ -195,18 +196,8 @@ def recompute_run(*, recompute_id: int, now: datetime | None = None) -> SlaRecom
         )
         if not batch:
             break
-        with transaction.atomic():
-            changed = _recompute_batch(batch, run, specs, schedule, now or timezone.now())
-            run.last_ticket_id = batch[-1]
-            run.done += len(batch)
-            run.changed += changed
-            run.save(update_fields=["last_ticket_id", "done", "changed", "updated_at"])
-            if run.parent_id is not None:
-                SlaRecompute.objects.filter(pk=run.parent_id).update(
-                    done=F("done") + len(batch),
-                    changed=F("changed") + changed,
-                    updated_at=timezone.now(),
-                )
+        _recompute_and_record(batch, run, specs, schedule, now or timezone.now())
+        run.refresh_from_db(fields=["last_ticket_id", "done", "changed", "updated_at"])
     with transaction.atomic():
         run.status = "done"
         run.finished_at = now or timezone.now()
@@ -226,6 +217,25 @@ def _grouped(rows: Iterable[Any]) -> dict[int, list[Any]]:
     for row in rows:
         groups[row.ticket_id].append(row)
     return groups
+
+
+@retry_on_conflict
+@transaction.atomic
+def _recompute_and_record(
+    batch: list[int],
+    run: SlaRecompute,
+    specs: tuple[PolicySpec, ...] | None,
+    schedule: Schedule | None,
+    now: datetime,
+) -> None:
+    """One batch and the run's progress, committed together: a crash repeats nothing."""
+    changed = _recompute_batch(batch, run, specs, schedule, now)
+    progress = {"done": F("done") + len(batch), "changed": F("changed") + changed}
+    SlaRecompute.objects.filter(pk=run.pk).update(
+        last_ticket_id=batch[-1], updated_at=timezone.now(), **progress
+    )
+    if run.parent_id is not None:
+        SlaRecompute.objects.filter(pk=run.parent_id).update(updated_at=timezone.now(), **progress)
 
 
 def _recompute_batch(

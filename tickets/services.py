@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from slaweb.db import retry_on_conflict
 from tickets.models import (
     ApiToken,
     ChangeEvent,
@@ -197,6 +198,7 @@ def _apply(ticket: Ticket, fields: dict[str, Any], at: datetime) -> dict[str, tu
     return changes
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_create(
     *,
@@ -218,6 +220,7 @@ def ticket_create(
     return _save(ticket, fields, author_id=submitter_id, comment=comment, now=now, creating=True)
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_update(
     *,
