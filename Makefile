@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-dev run serve migrate demo test test-clients check format bench fuzz clean
+.PHONY: install install-dev run serve migrate demo test test-clients check format bench fuzz load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,15 @@ bench: install-dev
 FUZZ_EXAMPLES ?= 150
 fuzz: install-dev
 	SLAWEB_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/test_fuzz.py $(PYTEST_ARGS)
+
+# Locust's headless clients against gunicorn, a task worker and the breach clock on a throwaway
+# PostgreSQL database: 50 clients for 60 s (LOAD_ARGS="--users 5 --run-time 10" for less).
+load: install-dev
+	@test -n "$(DATABASE_URL)" || { echo "make load needs PostgreSQL: run it as"; \
+	  echo "  DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/DBNAME make load"; \
+	  echo "(the role needs CREATEDB; a throwaway database is made next to DBNAME and dropped)"; \
+	  exit 2; }
+	$(BIN)/python manage.py load_test $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
