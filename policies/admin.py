@@ -506,5 +506,6 @@ class PolicyAdmin(admin.ModelAdmin):
         messages.success(request, "Cloned; the copies are at the bottom of the list.")
 
 
-# Schedules have their own module; importing it registers their pages.
-from policies import admin_schedules  # noqa: E402, F401
+# Schedules and notification rules have their own modules; importing them registers their
+# pages.
+from policies import admin_notifications, admin_schedules  # noqa: E402, F401

@@ -159,3 +159,61 @@ class PolicyRevision(models.Model):
     def digest_of(policies: list[dict[str, object]]) -> str:
         canonical = json.dumps(policies, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class NotificationRule(models.Model):
+    """When to tell someone about an SLA target (a warning before breach, or the breach) and
+    whom: a signed webhook or an email. Scheduled per target by `tickets.notifications`."""
+
+    TRIGGER_CHOICES: ClassVar = [
+        ("warning_before", "Warning a lead time before breach"),
+        ("warning_percent", "Warning at a percentage of the target"),
+        ("breach", "At breach"),
+    ]
+    CHANNEL_CHOICES: ClassVar = [("webhook", "Webhook"), ("email", "Email")]
+    PRIORITY_CHOICES: ClassVar = [(p.value, p.value) for p in Priority]
+    METRIC_CHOICES: ClassVar = [(m.value, m.value) for m in Metric]
+
+    title = models.CharField(max_length=255)
+    active = models.BooleanField(default=True)
+    trigger = models.CharField(max_length=16, choices=TRIGGER_CHOICES)
+    lead_seconds = models.PositiveIntegerField(null=True, blank=True)
+    percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Scope: null or blank means any.
+    policy = models.ForeignKey(
+        Policy, null=True, blank=True, on_delete=models.CASCADE, related_name="notification_rules"
+    )
+    metric = models.CharField(max_length=32, choices=METRIC_CHOICES, blank=True)
+    priority = models.CharField(max_length=8, choices=PRIORITY_CHOICES, blank=True)
+    channel = models.CharField(max_length=8, choices=CHANNEL_CHOICES)
+    webhook_url = models.URLField(max_length=2048, blank=True)
+    webhook_secret = models.CharField(max_length=255, blank=True)
+    email_assignee = models.BooleanField(default=False)
+    email_group = models.BooleanField(default=False)
+    email_addresses = models.JSONField(default=list, blank=True)
+    # Email rules: wait for the account schedule's business hours; send the warnings that
+    # come due together as one email per recipient.
+    hold_for_business_hours = models.BooleanField(default=False)
+    combine_warnings = models.BooleanField(default=False)
+    # Escalation on breach (breach rules only), applied as an audited ticket update.
+    set_priority = models.CharField(max_length=8, choices=PRIORITY_CHOICES, blank=True)
+    set_group = models.ForeignKey(
+        "tickets.Group", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    add_tag = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def escalates(self) -> bool:
+        return bool(self.set_priority or self.set_group_id or self.add_tag)
+
+    @property
+    def kind(self) -> str:
+        return "breach" if self.trigger == "breach" else "warning"

@@ -155,6 +155,29 @@ SLAWEB_SIGN_IN_MAX_FAILURES_PER_IP = env_int("SLAWEB_SIGN_IN_MAX_FAILURES_PER_IP
 SLAWEB_SIGN_IN_WINDOW_SECONDS = env_int("SLAWEB_SIGN_IN_WINDOW_SECONDS", 900)
 SLAWEB_NUM_PROXIES = env_int("SLAWEB_NUM_PROXIES", 0)
 
+# SLA notifications (tickets/notifications.py). Webhooks go only to http(s) URLs whose host
+# resolves to public addresses, unless private ones (loopback, RFC 1918, link-local) are
+# allowed. A failed delivery is retried after base * 2^(attempts - 1) seconds, at most cap,
+# spread by +/- the jitter percentage, and given up after max attempts. A notification queued
+# longer than the requeue time (its worker died) is queued again.
+SLAWEB_WEBHOOK_ALLOW_PRIVATE = env_bool("SLAWEB_WEBHOOK_ALLOW_PRIVATE", False)
+SLAWEB_WEBHOOK_TIMEOUT_SECONDS = env_int("SLAWEB_WEBHOOK_TIMEOUT_SECONDS", 10)
+SLAWEB_NOTIFICATION_RETRY_BASE_SECONDS = env_int("SLAWEB_NOTIFICATION_RETRY_BASE_SECONDS", 30)
+SLAWEB_NOTIFICATION_RETRY_CAP_SECONDS = env_int("SLAWEB_NOTIFICATION_RETRY_CAP_SECONDS", 1800)
+SLAWEB_NOTIFICATION_RETRY_JITTER_PERCENT = env_int("SLAWEB_NOTIFICATION_RETRY_JITTER_PERCENT", 10)
+SLAWEB_NOTIFICATION_MAX_ATTEMPTS = env_int("SLAWEB_NOTIFICATION_MAX_ATTEMPTS", 12)
+SLAWEB_NOTIFICATION_REQUEUE_SECONDS = env_int("SLAWEB_NOTIFICATION_REQUEUE_SECONDS", 600)
+SLAWEB_NOTIFICATION_FROM_EMAIL = env_str("SLAWEB_NOTIFICATION_FROM_EMAIL", "slaweb@localhost")
+# Notification emails go through Django's email backend (SMTP unless another is named).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Links in notifications point here (e.g. https://sla.example.com).
+SLAWEB_BASE_URL = env_str("SLAWEB_BASE_URL", "http://127.0.0.1:8000")
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

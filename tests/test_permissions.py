@@ -9,6 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from policies import services as policy_services
+from policies.api.notification_rules import NotificationRuleInputSerializer
 from tests.factories import UserFactory, make_policy
 from tickets import services
 
@@ -70,6 +71,28 @@ ENDPOINTS = [
         {"sla_policy": {"title": "t", "filter": {"all": []}}},
         (200, 403, 403),
     ),
+    ("get", "/api/v2/slas/notification_rules.json", None, (200, 200, 403)),
+    (
+        "post",
+        "/api/v2/slas/notification_rules.json",
+        {
+            "notification_rule": {
+                "title": "t",
+                "trigger": "breach",
+                "channel": "email",
+                "email_addresses": ["lead@example.com"],
+            }
+        },
+        (201, 403, 403),
+    ),
+    ("get", "/api/v2/slas/notification_rules/{rule}.json", None, (200, 200, 403)),
+    (
+        "put",
+        "/api/v2/slas/notification_rules/{rule}.json",
+        {"notification_rule": {"title": "u"}},
+        (200, 403, 403),
+    ),
+    ("delete", "/api/v2/slas/notification_rules/{rule}.json", None, (204, 403, 403)),
     ("get", "/api/v2/business_hours/schedules.json", None, (200, 200, 403)),
     (
         "post",
@@ -147,6 +170,11 @@ def test_permission_matrix(
         now=now,
     )
     schedule = policy_services.schedule_create(name="Hours", time_zone="UTC")
+    rule_input = NotificationRuleInputSerializer(
+        data={"title": "r", "trigger": "breach", "channel": "email", "recipients": ["assignee"]}
+    )
+    assert rule_input.is_valid(), rule_input.errors
+    rule = policy_services.notification_rule_create(data=rule_input.validated_data, now=now)
     names = {
         "policy": policy.pk,
         "me": me.pk,
@@ -155,6 +183,7 @@ def test_permission_matrix(
         "theirs": theirs.pk,
         "schedule": schedule.pk,
         "customer": end_user.pk,
+        "rule": rule.pk,
     }
     url = path.format(**names)
     response = getattr(client, method)(url, fill(body, names), format="json")

@@ -103,6 +103,8 @@ def test_every_route_is_documented(schema: dict[str, Any]) -> None:
         "/api/v2/slas/recomputes",
         "/api/v2/slas/recomputes/{recompute_id}",
         "/api/v2/slas/reports",
+        "/api/v2/slas/notification_rules",
+        "/api/v2/slas/notification_rules/{rule_id}",
         "/api/v2/tickets",
         "/api/v2/tickets/{ticket_id}",
         "/api/v2/tickets/show_many",

@@ -30,6 +30,7 @@ from tickets.models import (
     CustomStatus,
     Group,
     Organization,
+    SlaNotification,
     SlaRecompute,
     SupportAddress,
     Ticket,
@@ -389,3 +390,51 @@ class TicketMetricEventAdmin(ReadOnlyAdmin):
     list_display = ["id", "ticket_id", "metric", "instance_id", "type", "time", "deleted"]
     list_filter = ["type", "metric", "deleted"]
     search_fields = ["ticket_id"]
+
+
+@admin.register(SlaNotification)
+class SlaNotificationAdmin(ReadOnlyAdmin):
+    """The delivery log: every scheduled, sent, retried, failed or cancelled notification."""
+
+    list_display = [
+        "id",
+        "ticket_id",
+        "metric",
+        "instance_id",
+        "kind",
+        "rule",
+        "status",
+        "attempts",
+        "fire_at",
+        "next_attempt_at",
+        "delivered_at",
+        "short_error",
+    ]
+    list_filter = ["status", "kind", ("rule", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["rule"]
+    search_fields = ["ticket__id"]
+    date_hierarchy = "fire_at"
+    fields = [
+        "ticket",
+        "metric",
+        "instance_id",
+        "kind",
+        "rule",
+        "policy",
+        "status",
+        "attempts",
+        "breach_at",
+        "fire_at",
+        "next_attempt_at",
+        "queued_at",
+        "delivered_at",
+        "last_error",
+        "payload",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="last error")
+    def short_error(self, row: SlaNotification) -> str:
+        return row.last_error if len(row.last_error) <= 80 else row.last_error[:79] + "…"

@@ -114,3 +114,15 @@ def record_due_breaches(
         except Exception:
             logger.exception("SLA clock: refreshing ticket %s at %s failed", ticket_id, now)
     return refreshed
+
+
+def fire_due_notifications(*, now: datetime, limit: int = 200) -> int:
+    """The clock's second duty: queue the SLA notifications due at `now` for delivery (after
+    this round's breaches are recorded, so a breach and its notification agree)."""
+    from tickets.notifications import notifications_fire_due
+
+    try:
+        return notifications_fire_due(now=now, limit=limit)
+    except Exception:
+        logger.exception("SLA clock: firing notifications at %s failed", now)
+        return 0

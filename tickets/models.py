@@ -572,3 +572,78 @@ class RateLimitCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.hits}"
+
+
+class SlaNotification(models.Model):
+    """One notification of one metric instance by one rule: scheduled by the SLA store, fired
+    by the clock at `fire_at`, delivered by a background task with retries.
+
+    The unique key is the idempotency key: a notification is created, fired and delivered at
+    most once however often its ticket is re-evaluated. Delivered rows are never changed.
+    """
+
+    STATUS_CHOICES: ClassVar = [
+        ("scheduled", "scheduled"),
+        ("queued", "queued"),
+        ("delivered", "delivered"),
+        ("failed", "failed"),
+        ("cancelled", "cancelled"),
+    ]
+    KIND_CHOICES: ClassVar = [("warning", "warning"), ("breach", "breach")]
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_notifications")
+    metric = models.CharField(max_length=32)
+    instance_id = models.PositiveIntegerField()
+    # Kept when the rule is deleted, for the delivery log; a rule-less row is never sent.
+    rule = models.ForeignKey(
+        "policies.NotificationRule", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=8, choices=KIND_CHOICES)
+    policy = models.ForeignKey(
+        "policies.Policy", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    breach_at = models.DateTimeField()
+    fire_at = models.DateTimeField()
+    # When the clock should take it next: fire_at, then each retry's time.
+    next_attempt_at = models.DateTimeField()
+    status = models.CharField(max_length=9, choices=STATUS_CHOICES, default="scheduled")
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    # When the rule's escalation was applied to the ticket (once, at the first attempt).
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    # Frozen when fired, so every attempt sends the same body.
+    payload = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "metric", "instance_id", "rule", "kind"],
+                name="sla_notification_once",
+            ),
+        ]
+        indexes = [
+            # The clock's due list, one index scan.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="sla_notification_due",
+                condition=models.Q(status="scheduled"),
+            ),
+            # Queued notifications whose worker died, to queue again.
+            models.Index(
+                fields=["queued_at"],
+                name="sla_notification_queued",
+                condition=models.Q(status="queued"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.metric}#{self.instance_id} {self.kind} ({self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.ticket_id}:{self.metric}:{self.instance_id}:{self.rule_id}:{self.kind}"

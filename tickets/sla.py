@@ -27,6 +27,7 @@ from policies.engine.types import TicketFacts
 from policies.engine.vocabulary import Priority, Role, StatusCategory
 from policies.models import Policy
 from tickets.models import Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
+from tickets.notifications import TargetRow, notifications_schedule
 
 OPEN_STATUSES = ("new", "open", "pending", "hold")
 
@@ -386,6 +387,25 @@ def sla_store_many(results: Sequence[tuple[Ticket, TicketSla]], *, now: datetime
                 default=None,
             )
     _tickets_update_sla([ticket for ticket, _ in results])
+    notifications_schedule(
+        (
+            TargetRow(
+                ticket.pk,
+                str(i.metric),
+                i.instance_id,
+                i.policy_id if i.policy_id in live_policy_ids else None,
+                i.target.seconds,
+                i.target.business_hours,
+                str(i.stage),
+                i.breach_at,
+            )
+            for ticket, result in results
+            for i in result.instances
+            if i.target is not None
+        ),
+        ticket_ids=ticket_ids,
+        now=now,
+    )
 
 
 KEYS_DIGEST = 32  # hex characters of the keys' digest; the flags' digest follows

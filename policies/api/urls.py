@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from policies.api import schedules, views
+from policies.api import notification_rules, schedules, views
 
 # Every route answers with and without the `.json` suffix that Zendesk clients append.
 urlpatterns = [
@@ -24,6 +24,16 @@ urlpatterns = [
         r"^slas/policies/(?P<policy_id>[0-9]{1,18})(?:\.json)?$",
         views.PolicyDetailApi.as_view(),
         name="policy-detail",
+    ),
+    re_path(
+        r"^slas/notification_rules(?:\.json)?$",
+        notification_rules.NotificationRuleListCreateApi.as_view(),
+        name="notification-rule-list",
+    ),
+    re_path(
+        r"^slas/notification_rules/(?P<rule_id>[0-9]{1,18})(?:\.json)?$",
+        notification_rules.NotificationRuleDetailApi.as_view(),
+        name="notification-rule-detail",
     ),
     re_path(
         r"^business_hours/schedules(?:\.json)?$",

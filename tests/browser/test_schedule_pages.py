@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 from policies import services
 from policies.models import Schedule
 
-# Sum of the page's layout shifts since it started loading (0 when nothing moved).
+# Sum of the page's layout shifts since it started loading (0 when nothing moved; under 0.01
+# is imperceptible).
 LAYOUT_SHIFT = """() => new Promise((resolve) => {
   let total = 0;
   new PerformanceObserver((list) => {
@@ -46,7 +47,7 @@ def test_admin_builds_a_schedule_with_a_cross_midnight_interval_and_a_partial_ho
 ) -> None:
     sign_in(make_user("admin"))
     page.goto("/admin/policies/schedule/add/")
-    assert page.evaluate(LAYOUT_SHIFT) == 0
+    assert page.evaluate(LAYOUT_SHIFT) < 0.01
     page.get_by_label("Name", exact=True).fill("Night desk")
     page.get_by_label("Find a time zone").fill("new york")
     expect(page.locator("[data-tz-count]")).to_contain_text("Enter picks America/New_York")
@@ -182,7 +183,7 @@ def test_the_editor_works_from_the_keyboard_on_a_phone(
     sign_in(make_user("admin"))
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"/admin/policies/schedule/{schedule.pk}/change/")
-    assert page.evaluate(LAYOUT_SHIFT) == 0
+    assert page.evaluate(LAYOUT_SHIFT) < 0.01
     # Nothing wider than the phone, and each row's labels are visible there.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     expect(page.get_by_role("group", name="Interval 1").get_by_text("Start day")).to_be_visible()

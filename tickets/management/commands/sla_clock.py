@@ -1,7 +1,8 @@
 """Record SLA breaches as their deadlines pass: a long-running loop (or one round with --once).
 
-Each round refreshes the tickets whose targets are due, then sleeps until the next deadline,
-never longer than --interval (so tickets saved meanwhile are picked up) and never busy-loops.
+Each round refreshes the tickets whose targets are due and queues the SLA notifications that
+are due (tickets/notifications.py), then sleeps until the next deadline or notification, never
+longer than --interval (so tickets saved meanwhile are picked up) and never busy-loops.
 SIGTERM/SIGINT finish the ticket in hand and exit 0. Several clocks may run at once.
 """
 
@@ -18,7 +19,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
-from tickets.clock import next_due, record_due_breaches
+from tickets.clock import fire_due_notifications, next_due, record_due_breaches
+from tickets.notifications import next_notification_due
 from tickets.recompute import resume_stale_recomputes
 
 logger = logging.getLogger("tickets.clock")
@@ -75,11 +77,15 @@ class Command(BaseCommand):
         while not stop.is_set():
             close_stale_connections()
             started = timezone.now()
-            refreshed = 0
+            refreshed = fired = 0
             upcoming = None
             try:
                 refreshed = record_due_breaches(now=started, limit=batch, should_stop=stop.is_set)
-                upcoming = next_due(now=started)
+                fired = fire_due_notifications(now=started, limit=batch)
+                upcoming = min(
+                    (t for t in (next_due(now=started), next_notification_due(now=started)) if t),
+                    default=None,
+                )
                 if started >= resume_check_at:
                     resume_check_at = started + RESUME_EVERY
                     for run_id in resume_stale_recomputes():
@@ -90,10 +96,13 @@ class Command(BaseCommand):
             if refreshed:
                 self.stdout.write(f"{started.isoformat()} refreshed {refreshed} ticket(s)")
                 self.stdout.flush()
+            if fired:
+                self.stdout.write(f"{started.isoformat()} queued {fired} notification(s)")
+                self.stdout.flush()
             if once:
                 return
             close_stale_connections()
-            if refreshed >= batch:
+            if refreshed >= batch or fired >= batch:
                 continue  # a backlog: next batch at once
             wait = interval
             if upcoming is not None:
