@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-dev run serve migrate demo test test-clients check format bench fuzz load clean
+.PHONY: install install-dev run serve migrate demo test test-clients check format bench fuzz load faults security clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,18 @@ load: install-dev
 	  echo "(the role needs CREATEDB; a throwaway database is made next to DBNAME and dropped)"; \
 	  exit 2; }
 	$(BIN)/python manage.py load_test $(LOAD_ARGS)
+
+# SIGKILL gunicorn mid-write, a task worker mid-recompute and the breach clock at a breach;
+# then check nothing accepted was lost or repeated (uses DATABASE_URL like `make test`).
+faults: install-dev
+	$(BIN)/python -m pytest -q tests/test_faults.py \
+	  "tests/tickets/test_sla_clock.py::test_clock_survives_kill_and_restart" $(PYTEST_ARGS)
+
+# The permission matrix, rate limits, sign-in lock-out, CSRF, error bodies with DEBUG off and
+# the deployment checks.
+security: install-dev
+	$(BIN)/python -m pytest -q tests/test_permissions.py tests/test_security.py \
+	  tests/test_production.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
