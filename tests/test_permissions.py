@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from rest_framework.test import APIClient
@@ -12,6 +13,7 @@ from policies import services as policy_services
 from policies.api.notification_rules import NotificationRuleInputSerializer
 from tests.factories import UserFactory, make_policy
 from tickets import services
+from tickets.objectives import objective_create
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +73,7 @@ ENDPOINTS = [
         {"sla_policy": {"title": "t", "filter": {"all": []}}},
         (200, 403, 403),
     ),
+    ("post", "/api/v2/slas/backtest.json", {"sla_policies": [], "days": 7}, (200, 403, 403)),
     ("get", "/api/v2/slas/notification_rules.json", None, (200, 200, 403)),
     (
         "post",
@@ -93,6 +96,28 @@ ENDPOINTS = [
         (200, 403, 403),
     ),
     ("delete", "/api/v2/slas/notification_rules/{rule}.json", None, (204, 403, 403)),
+    ("get", "/api/v2/slas/objectives.json", None, (200, 200, 403)),
+    (
+        "post",
+        "/api/v2/slas/objectives.json",
+        {
+            "objective": {
+                "title": "t",
+                "policy_id": "{policy}",
+                "target_rate": 95,
+                "window_days": 30,
+            }
+        },
+        (201, 403, 403),
+    ),
+    ("get", "/api/v2/slas/objectives/{objective}.json", None, (200, 200, 403)),
+    (
+        "put",
+        "/api/v2/slas/objectives/{objective}.json",
+        {"objective": {"target_rate": "99.5"}},
+        (200, 403, 403),
+    ),
+    ("delete", "/api/v2/slas/objectives/{objective}.json", None, (204, 403, 403)),
     ("get", "/api/v2/business_hours/schedules.json", None, (200, 200, 403)),
     (
         "post",
@@ -175,6 +200,17 @@ def test_permission_matrix(
     )
     assert rule_input.is_valid(), rule_input.errors
     rule = policy_services.notification_rule_create(data=rule_input.validated_data, now=now)
+    objective = objective_create(
+        data={
+            "title": "o",
+            "policy_id": policy.pk,
+            "metric": "",
+            "priority": "",
+            "target_rate": Decimal("95"),
+            "window_days": 30,
+        },
+        now=now,
+    )
     names = {
         "policy": policy.pk,
         "me": me.pk,
@@ -184,6 +220,7 @@ def test_permission_matrix(
         "schedule": schedule.pk,
         "customer": end_user.pk,
         "rule": rule.pk,
+        "objective": objective.pk,
     }
     url = path.format(**names)
     response = getattr(client, method)(url, fill(body, names), format="json")

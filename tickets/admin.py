@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority
 from tickets import services
 from tickets.admin_views import (
     attach_last_breaches,
@@ -30,6 +31,7 @@ from tickets.models import (
     CustomStatus,
     Group,
     Organization,
+    ServiceLevelObjective,
     SlaNotification,
     SlaRecompute,
     SupportAddress,
@@ -41,6 +43,7 @@ from tickets.models import (
     TicketSlaTarget,
     User,
 )
+from tickets.objectives import objective_create, objective_delete, objective_update
 from tickets.sla import OPEN_STATUSES
 
 # Roles, not Django's permission groups, decide what people may do; `Group` here is the
@@ -438,3 +441,79 @@ class SlaNotificationAdmin(ReadOnlyAdmin):
     @admin.display(description="last error")
     def short_error(self, row: SlaNotification) -> str:
         return row.last_error if len(row.last_error) <= 80 else row.last_error[:79] + "…"
+
+
+class ServiceLevelObjectiveForm(forms.ModelForm):
+    """Validated by the API's input serializer, so both refuse exactly the same objectives."""
+
+    metric = forms.ChoiceField(
+        choices=[("", "All metrics")] + [(m.value, METRIC_TITLES[m]) for m in Metric],
+        required=False,
+    )
+    priority = forms.ChoiceField(
+        choices=[("", "All priorities")] + [(p.value, p.value.capitalize()) for p in Priority],
+        required=False,
+    )
+
+    class Meta:
+        model = ServiceLevelObjective
+        fields = ["title", "policy", "metric", "priority", "target_rate", "window_days"]
+        help_texts = {
+            "target_rate": "Percent of settled targets achieved, above 0 and below 100",
+            "window_days": "The rolling window, 1 to 365 days",
+        }
+
+    def clean(self) -> dict[str, Any]:
+        from tickets.api.objectives import ObjectiveInputSerializer
+
+        data = super().clean()
+        if self.errors:
+            return data
+        serializer = ObjectiveInputSerializer(
+            data={
+                "title": data.get("title") or "",
+                "policy_id": data["policy"].pk if data.get("policy") else None,
+                "metric": data.get("metric") or None,
+                "priority": data.get("priority") or None,
+                "target_rate": data.get("target_rate"),
+                "window_days": data.get("window_days"),
+            }
+        )
+        if not serializer.is_valid():
+            names = {"policy_id": "policy"}
+            for name, problems in serializer.errors.items():
+                field = names.get(name, name)
+                self.add_error(field if field in self.fields else None, list(problems))
+            return data
+        self.validated = dict(serializer.validated_data)
+        return data
+
+
+@admin.register(ServiceLevelObjective)
+class ServiceLevelObjectiveAdmin(admin.ModelAdmin):
+    """Writes go through tickets.objectives; the rate and budget are on the SLA dashboard."""
+
+    form = ServiceLevelObjectiveForm
+    list_display = ["title", "policy", "metric", "priority", "target_rate", "window_days"]
+    list_select_related = ["policy"]
+    list_filter = ["policy"]
+    search_fields = ["title"]
+
+    def save_model(
+        self, request: HttpRequest, obj: ServiceLevelObjective, form: Any, change: bool
+    ) -> None:
+        now = timezone.now()
+        if change:
+            saved = objective_update(objective_id=obj.pk, data=form.validated, now=now)
+        else:
+            saved = objective_create(data=form.validated, now=now)
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: ServiceLevelObjective) -> None:
+        objective_delete(objective_id=obj.pk)
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[ServiceLevelObjective]
+    ) -> None:
+        for pk in queryset.values_list("pk", flat=True):
+            objective_delete(objective_id=pk)

@@ -4,6 +4,9 @@ charts, with a link to the same report as CSV.
 The page turns its form (local dates, inclusive) into the API's query parameters and runs the
 report through the API's own `report_from_params`, so the page, the JSON and the CSV link are
 one code path with one set of parameters.
+
+Below the report, every service level objective with its status now (`tickets.objectives`):
+rate against target, error budget left, burn rate, and the trend as a table and sparklines.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from policies.models import Policy
 from slaweb.api import BadRequest
 from slaweb.timezones import resolve_time_zone
 from tickets.api.reports import MAX_DAYS, report_from_params
-from tickets.models import Group
+from tickets.models import Group, ServiceLevelObjective
+from tickets.objectives import ObjectiveStatus, objective_list, objective_statuses
 from tickets.reports import DURATIONS, FRACTIONS, Report, ReportRow
 
 GROUP_BY_CHOICES = [
@@ -178,6 +182,64 @@ def api_params(data: dict[str, Any], zone: ZoneInfo, zone_name: str) -> dict[str
     return params
 
 
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}%"
+
+
+def _signed(value: float | None, unit: str) -> str:
+    return "—" if value is None else f"{value:+g}{unit}"
+
+
+def objective_row(objective: ServiceLevelObjective, state: ObjectiveStatus) -> dict[str, Any]:
+    """One line of the objectives table, with each figure's value and text."""
+    scope = [objective.policy.title]
+    if objective.metric:
+        try:
+            scope.append(METRIC_TITLES[Metric(objective.metric)])
+        except ValueError:
+            scope.append(objective.metric)
+    if objective.priority:
+        scope.append(objective.priority.capitalize())
+    target = float(objective.target_rate)
+    remaining = state.error_budget_remaining
+    return {
+        "id": objective.pk,
+        "title": objective.title,
+        "scope": " · ".join(scope),
+        "window_days": objective.window_days,
+        "target": Cell(target, f"{target:g}%"),
+        "rate": Cell(state.rate, _percent(state.rate)),
+        "met": state.met,
+        "in_progress": state.in_progress,
+        "settled": state.achieved + state.breached,
+        "budget": Cell(remaining, f"{remaining} of {state.allowed_breaches}"),
+        "consumed": Cell(state.budget_consumed_percent, _percent(state.budget_consumed_percent)),
+        "burn_rate": Cell(
+            state.burn_rate, "—" if state.burn_rate is None else f"{state.burn_rate:g}×"
+        ),
+        "previous_rate": Cell(state.previous_rate, _percent(state.previous_rate)),
+        "rate_change": Cell(state.rate_change, _signed(state.rate_change, " pts")),
+        "change_url": reverse("admin:tickets_servicelevelobjective_change", args=[objective.pk]),
+    }
+
+
+def objectives_context(now: datetime) -> dict[str, Any]:
+    """The objectives' rows and what their sparklines draw (the daily rates and the target)."""
+    objectives = objective_list()
+    states = objective_statuses(objectives, now=now)
+    rows = [objective_row(objective, states[objective.pk]) for objective in objectives]
+    sparklines = [
+        {
+            "id": objective.pk,
+            "target": float(objective.target_rate),
+            "days": [day.day for day in states[objective.pk].daily],
+            "rates": [day.rate for day in states[objective.pk].daily],
+        }
+        for objective in objectives
+    ]
+    return {"objectives": rows, "objective_sparklines": sparklines}
+
+
 def reports_view(request: HttpRequest) -> HttpResponse:
     """Agents and admins (the admin site's own sign-in and staff check wrap it)."""
     now = timezone.now()
@@ -208,6 +270,9 @@ def reports_view(request: HttpRequest) -> HttpResponse:
         "time_zone": zone_name,
         "duration_columns": duration_columns(),
         "duration_groups": [DURATION_TITLES[name] for name, _, _ in DURATIONS],
+        **objectives_context(now),
+        "objectives_url": reverse("admin:tickets_servicelevelobjective_changelist"),
+        "can_add_objectives": request.user.has_perm("tickets.add_servicelevelobjective"),
     }
     if report is not None:
         groups = [{**table_row(row), "label": _label(report, row)} for row in report.groups]

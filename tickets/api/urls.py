@@ -1,6 +1,15 @@
 from django.urls import re_path
 
-from tickets.api import imports, metric_events, recomputes, reports, tickets, users
+from tickets.api import (
+    backtest,
+    imports,
+    metric_events,
+    objectives,
+    recomputes,
+    reports,
+    tickets,
+    users,
+)
 
 ID = r"(?P<ticket_id>[0-9]{1,18})"
 
@@ -40,7 +49,18 @@ urlpatterns = [
         name="recompute-detail",
     ),
     re_path(r"^slas/reports(?:\.json)?$", reports.SlaReportApi.as_view(), name="sla-report"),
+    re_path(r"^slas/backtest(?:\.json)?$", backtest.SlaBacktestApi.as_view(), name="sla-backtest"),
     re_path(r"^slas/reports\.csv$", reports.SlaReportCsvApi.as_view(), name="sla-report-csv"),
+    re_path(
+        r"^slas/objectives(?:\.json)?$",
+        objectives.ObjectiveListCreateApi.as_view(),
+        name="objective-list",
+    ),
+    re_path(
+        r"^slas/objectives/(?P<objective_id>[0-9]{1,18})(?:\.json)?$",
+        objectives.ObjectiveDetailApi.as_view(),
+        name="objective-detail",
+    ),
     re_path(
         r"^incremental/ticket_metric_events(?:\.json)?$",
         metric_events.TicketMetricEventsApi.as_view(),

@@ -1,14 +1,17 @@
 // The SLA reports dashboard: draws two charts (Chart.js) from the numbers the server put in
-// #sla-chart-data, the same numbers as the tables under them. Colours are read from the
-// admin's CSS variables, and the charts are redrawn when the theme changes.
+// #sla-chart-data, the same numbers as the tables under them, and one sparkline per service
+// level objective from #sla-objectives-data (its daily rate against its target). Colours are
+// read from the admin's CSS variables, and the charts are redrawn when the theme changes.
 "use strict";
 
 (() => {
-    const source = document.getElementById("sla-chart-data");
-    if (!source || typeof window.Chart === "undefined") {
+    if (typeof window.Chart === "undefined") {
         return;
     }
-    const data = JSON.parse(source.textContent);
+    const source = document.getElementById("sla-chart-data");
+    const data = source ? JSON.parse(source.textContent) : null;
+    const objectivesSource = document.getElementById("sla-objectives-data");
+    const objectives = objectivesSource ? JSON.parse(objectivesSource.textContent) : [];
     const charts = [];
 
     function colours() {
@@ -112,6 +115,41 @@
         });
     }
 
+    // No axes, legend or tooltips: the table row beside it has the numbers.
+    function sparkline(canvas, objective, c) {
+        return new window.Chart(canvas, {
+            type: "line",
+            data: {
+                labels: objective.days,
+                datasets: [
+                    {
+                        label: "Daily rate",
+                        data: objective.rates,
+                        borderColor: c.rate,
+                        borderWidth: 1.5,
+                        pointRadius: 1.5,
+                        spanGaps: true,
+                    },
+                    {
+                        label: "Target",
+                        data: objective.days.map(() => objective.target),
+                        borderColor: c.breached,
+                        borderWidth: 1,
+                        borderDash: [3, 3],
+                        pointRadius: 0,
+                    },
+                ],
+            },
+            options: {
+                responsive: false,
+                animation: false,
+                events: [],
+                plugins: { legend: { display: false }, tooltip: { enabled: false } },
+                scales: { x: { display: false }, y: { display: false, min: 0, max: 100 } },
+            },
+        });
+    }
+
     function draw() {
         while (charts.length) {
             charts.pop().destroy();
@@ -119,11 +157,17 @@
         const c = colours();
         const groups = document.getElementById("sla-chart-groups");
         const series = document.getElementById("sla-chart-series");
-        if (groups) {
+        if (data && groups) {
             charts.push(groupsChart(groups, c));
         }
-        if (series) {
+        if (data && series) {
             charts.push(seriesChart(series, c));
+        }
+        for (const objective of objectives) {
+            const canvas = document.getElementById(`sla-objective-spark-${objective.id}`);
+            if (canvas) {
+                charts.push(sparkline(canvas, objective, c));
+            }
         }
     }
 
