@@ -63,6 +63,8 @@ class NotificationRuleAdminForm(forms.ModelForm):
             "set_priority",
             "set_group",
             "add_tag",
+            "objective",
+            "burn_rate",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -80,6 +82,7 @@ class NotificationRuleAdminForm(forms.ModelForm):
         cleaned = super().clean()
         policy = cleaned.get("policy")
         group = cleaned.get("set_group")
+        objective = cleaned.get("objective")
         raw_addresses = cleaned.get("email_addresses_text") or ""
         data: dict[str, Any] = {
             "title": cleaned.get("title") or "",
@@ -103,6 +106,8 @@ class NotificationRuleAdminForm(forms.ModelForm):
             "set_priority": cleaned.get("set_priority") or None,
             "set_group_id": group.pk if group is not None else None,
             "add_tag": cleaned.get("add_tag") or "",
+            "objective_id": objective.pk if objective is not None else None,
+            "burn_rate": cleaned.get("burn_rate"),
         }
         if cleaned.get("new_webhook_secret"):
             data["webhook_secret"] = cleaned["new_webhook_secret"]
@@ -114,6 +119,7 @@ class NotificationRuleAdminForm(forms.ModelForm):
                     "policy_id": "policy",
                     "email_addresses": "email_addresses_text",
                     "set_group_id": "set_group",
+                    "objective_id": "objective",
                 }.get(name, name)
                 if field == "webhook_secret":
                     field = "new_webhook_secret"
@@ -139,7 +145,7 @@ class NotificationRuleAdmin(admin.ModelAdmin):
     form = NotificationRuleAdminForm
     list_display = ["title", "active", "trigger", "when", "scope", "channel", "updated_at"]
     list_filter = ["active", "trigger", "channel"]
-    list_select_related = ["policy"]
+    list_select_related = ["policy", "objective"]
     search_fields = ["title"]
     fieldsets = [
         (None, {"fields": ["title", "active"]}),
@@ -149,6 +155,14 @@ class NotificationRuleAdmin(admin.ModelAdmin):
             {
                 "fields": ["policy", "metric", "priority"],
                 "description": "Blank means any policy, metric or priority.",
+            },
+        ),
+        (
+            "Which objectives",
+            {
+                "fields": ["objective", "burn_rate"],
+                "description": "Objective rules (below target, budget burn) only: blank means "
+                "every objective; the burn rate defaults to 1. They email fixed addresses only.",
             },
         ),
         (
@@ -181,10 +195,16 @@ class NotificationRuleAdmin(admin.ModelAdmin):
             return f"{rule.lead_seconds} s before breach"
         if rule.trigger == "warning_percent":
             return f"at {rule.percent} % of the target"
+        if rule.trigger == "objective_below":
+            return "objective below target"
+        if rule.trigger == "budget_burn":
+            return f"burn rate {rule.burn_rate} or more"
         return "at breach"
 
     @admin.display(description="Scope")
     def scope(self, rule: NotificationRule) -> str:
+        if rule.watches_objectives:
+            return rule.objective.title if rule.objective else "every objective"
         parts = [
             rule.policy.title if rule.policy else "any policy",
             rule.metric or "any metric",

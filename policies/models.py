@@ -169,7 +169,11 @@ class NotificationRule(models.Model):
         ("warning_before", "Warning a lead time before breach"),
         ("warning_percent", "Warning at a percentage of the target"),
         ("breach", "At breach"),
+        ("objective_below", "An objective falls below its target rate"),
+        ("budget_burn", "An objective's error budget burns too fast"),
     ]
+    # Triggers that watch service level objectives rather than tickets' targets.
+    OBJECTIVE_TRIGGERS: ClassVar = ("objective_below", "budget_burn")
     CHANNEL_CHOICES: ClassVar = [("webhook", "Webhook"), ("email", "Email")]
     PRIORITY_CHOICES: ClassVar = [(p.value, p.value) for p in Priority]
     METRIC_CHOICES: ClassVar = [(m.value, m.value) for m in Metric]
@@ -201,6 +205,16 @@ class NotificationRule(models.Model):
         "tickets.Group", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     add_tag = models.CharField(max_length=80, blank=True)
+    # Objective triggers: which objective (null: every one) and, for budget_burn, the burn
+    # rate from which to alert (1: the budget runs out before the window ends).
+    objective = models.ForeignKey(
+        "tickets.ServiceLevelObjective",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notification_rules",
+    )
+    burn_rate = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -211,9 +225,15 @@ class NotificationRule(models.Model):
         return self.title
 
     @property
+    def watches_objectives(self) -> bool:
+        return self.trigger in self.OBJECTIVE_TRIGGERS
+
+    @property
     def escalates(self) -> bool:
         return bool(self.set_priority or self.set_group_id or self.add_tag)
 
     @property
     def kind(self) -> str:
+        if self.watches_objectives:
+            return "objective"
         return "breach" if self.trigger == "breach" else "warning"

@@ -396,6 +396,8 @@ NOTIFICATION_RULE_FIELDS = (
     "set_priority",
     "set_group_id",
     "add_tag",
+    "objective_id",
+    "burn_rate",
 )
 
 

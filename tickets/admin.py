@@ -402,6 +402,7 @@ class SlaNotificationAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "ticket_id",
+        "objective_id",
         "metric",
         "instance_id",
         "kind",
@@ -419,6 +420,8 @@ class SlaNotificationAdmin(ReadOnlyAdmin):
     date_hierarchy = "fire_at"
     fields = [
         "ticket",
+        "objective",
+        "episode_ended_at",
         "metric",
         "instance_id",
         "kind",

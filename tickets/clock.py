@@ -126,3 +126,22 @@ def fire_due_notifications(*, now: datetime, limit: int = 200) -> int:
     except Exception:
         logger.exception("SLA clock: firing notifications at %s failed", now)
         return 0
+
+
+def check_objective_alerts(*, now: datetime, last_checked_at: datetime | None) -> datetime | None:
+    """The clock's third duty: when `SLAWEB_OBJECTIVE_CHECK_SECONDS` have passed since
+    `last_checked_at`, open and close the objective alerts' episodes at `now` (before the
+    round's notifications are fired, so a new alert goes out in the same round). Returns the
+    time of the last check: `now` if this one ran, else `last_checked_at`."""
+    from tickets.objective_alerts import objective_alerts_check, objective_check_due
+
+    if not objective_check_due(now=now, last_checked_at=last_checked_at):
+        return last_checked_at
+    try:
+        opened = objective_alerts_check(now=now)
+        if opened:
+            logger.info("SLA clock: %s objective alert(s) at %s", opened, now)
+    except Exception:
+        # Checked again at the next interval; a failing check must not stop breaches.
+        logger.exception("SLA clock: checking objectives at %s failed", now)
+    return now

@@ -589,20 +589,38 @@ class SlaNotification(models.Model):
         ("failed", "failed"),
         ("cancelled", "cancelled"),
     ]
-    KIND_CHOICES: ClassVar = [("warning", "warning"), ("breach", "breach")]
+    KIND_CHOICES: ClassVar = [
+        ("warning", "warning"),
+        ("breach", "breach"),
+        ("objective", "objective"),
+    ]
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_notifications")
-    metric = models.CharField(max_length=32)
-    instance_id = models.PositiveIntegerField()
+    # Null for objective alerts, which concern an objective rather than a ticket's target.
+    ticket = models.ForeignKey(
+        Ticket, null=True, on_delete=models.CASCADE, related_name="sla_notifications"
+    )
+    metric = models.CharField(max_length=32, blank=True)
+    instance_id = models.PositiveIntegerField(null=True)
     # Kept when the rule is deleted, for the delivery log; a rule-less row is never sent.
     rule = models.ForeignKey(
         "policies.NotificationRule", null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    kind = models.CharField(max_length=8, choices=KIND_CHOICES)
+    kind = models.CharField(max_length=9, choices=KIND_CHOICES)
     policy = models.ForeignKey(
         "policies.Policy", null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    breach_at = models.DateTimeField()
+    breach_at = models.DateTimeField(null=True)
+    # Objective alerts: one row per (rule, objective, episode). The episode starts at
+    # `fire_at`, when the rule's condition began to hold, and ends at `episode_ended_at`,
+    # when it stopped; while it is open the rule stays quiet about that objective.
+    objective = models.ForeignKey(
+        "tickets.ServiceLevelObjective",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    episode_ended_at = models.DateTimeField(null=True, blank=True)
     fire_at = models.DateTimeField()
     # When the clock should take it next: fire_at, then each retry's time.
     next_attempt_at = models.DateTimeField()
@@ -625,6 +643,18 @@ class SlaNotification(models.Model):
                 fields=["ticket", "metric", "instance_id", "rule", "kind"],
                 name="sla_notification_once",
             ),
+            models.UniqueConstraint(
+                fields=["rule", "objective", "fire_at"],
+                name="objective_alert_once",
+                condition=models.Q(objective__isnull=False),
+            ),
+            # At most one open episode per rule and objective: two clocks racing to open one
+            # insert the same key, and the second insert is dropped.
+            models.UniqueConstraint(
+                fields=["rule", "objective"],
+                name="objective_alert_open",
+                condition=models.Q(objective__isnull=False, episode_ended_at__isnull=True),
+            ),
         ]
         indexes = [
             # The clock's due list, one index scan.
@@ -642,10 +672,15 @@ class SlaNotification(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.ticket_id is None:
+            return f"objective {self.objective_id} {self.kind} ({self.status})"
         return f"#{self.ticket_id} {self.metric}#{self.instance_id} {self.kind} ({self.status})"
 
     @property
     def idempotency_key(self) -> str:
+        if self.ticket_id is None:
+            started = int(self.fire_at.timestamp())
+            return f"objective:{self.objective_id}:{self.rule_id}:{started}"
         return f"{self.ticket_id}:{self.metric}:{self.instance_id}:{self.rule_id}:{self.kind}"
 
 

@@ -25,6 +25,9 @@ Zendesk cannot notify anyone about SLA breaches (spec §4.3); slaweb can, at the
   come due together into one email per recipient (one task for the group).
 * **Escalation.** A breach rule may set the priority, assign a group or add a tag: applied once,
   at the first attempt, through `ticket_update`, so it is an audited save like any other.
+* **Objective alerts.** Rows with an objective and no ticket are opened by
+  `tickets.objective_alerts` with their payload frozen; from then on they are fired and
+  delivered like the others, to a webhook or to the rule's fixed addresses.
 """
 
 from __future__ import annotations
@@ -136,7 +139,12 @@ def _matches(rule: NotificationRule, target: TargetRow, priority: str | None) ->
 
 
 def active_rules() -> list[NotificationRule]:
-    return list(NotificationRule.objects.filter(active=True).order_by("id"))
+    """The active rules about tickets' targets (objective rules are `objective_alerts`')."""
+    return list(
+        NotificationRule.objects.filter(active=True)
+        .exclude(trigger__in=NotificationRule.OBJECTIVE_TRIGGERS)
+        .order_by("id")
+    )
 
 
 def notifications_schedule(
@@ -258,6 +266,8 @@ def notifications_schedule_rule(*, rule: NotificationRule, now: datetime) -> Non
     if not rule.active:
         notifications_cancel_rule(rule_id=rule.pk, now=now)
         return
+    if rule.watches_objectives:
+        return  # the clock's objective check opens its notifications
     last_id = 0
     while True:
         ticket_ids = list(
@@ -408,7 +418,10 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def notification_payload(row: SlaNotification) -> dict[str, Any]:
-    """The JSON a receiver gets: which ticket, policy, metric and target, and when."""
+    """The JSON a receiver gets: which ticket, policy, metric and target, and when. Objective
+    alerts have theirs frozen when their episode opens."""
+    if row.ticket_id is None:
+        return row.payload or {}
     ticket, rule, policy = row.ticket, row.rule, row.policy
     base = settings.SLAWEB_BASE_URL.rstrip("/")
     target = TicketSlaTarget.objects.filter(
@@ -733,15 +746,18 @@ def send_webhook(rule: NotificationRule, row: SlaNotification, *, now: datetime)
         raise DeliveryError(f"HTTP {response.status} {response.reason}: {text}".rstrip(": "))
 
 
-def email_recipients(rule: NotificationRule, ticket: Ticket) -> list[str]:
+def email_recipients(rule: NotificationRule, ticket: Ticket | None) -> list[str]:
     """The rule's recipients for this ticket now: its assignee, its group's agents, and the
-    fixed addresses, each once, in that order."""
+    fixed addresses, each once, in that order. Objective alerts (no ticket) go to the fixed
+    addresses only."""
     found: list[str] = []
-    if rule.email_assignee and ticket.assignee_id is not None:
+    if ticket is None:
+        pass
+    elif rule.email_assignee and ticket.assignee_id is not None:
         found += User.objects.filter(pk=ticket.assignee_id, active=True).values_list(
             "email", flat=True
         )
-    if rule.email_group and ticket.group_id is not None:
+    if ticket is not None and rule.email_group and ticket.group_id is not None:
         found += (
             User.objects.filter(agent_groups=ticket.group_id, active=True)
             .order_by("id")
@@ -754,6 +770,8 @@ def email_recipients(rule: NotificationRule, ticket: Ticket) -> list[str]:
 def email_message(row: SlaNotification) -> tuple[str, str]:
     """Subject and plain-text body of a notification email."""
     data = (row.payload or {})["notification"]
+    if "objective" in data:
+        return objective_email(data)
     ticket = data["ticket"]
     metric = data["metric"].replace("_", " ")
     if data["kind"] == "breach":
@@ -771,6 +789,33 @@ def email_message(row: SlaNotification) -> tuple[str, str]:
         f"Breach at: {data['breach_at']} (UTC)",
         "",
         ticket["url"],
+    ]
+    return subject, "\n".join(lines) + "\n"
+
+
+def objective_email(data: dict[str, Any]) -> tuple[str, str]:
+    """Subject and plain-text body of an objective alert."""
+    objective, rule = data["objective"], data["rule"]
+    if rule["trigger"] == "objective_below":
+        subject = f"Objective below target: {objective['title']}"
+    else:
+        subject = f"Error budget burning: {objective['title']}"
+
+    def shown(value: object, unit: str = "") -> str:
+        return "-" if value is None else f"{value}{unit}"
+
+    lines = [
+        f"Objective: {objective['title']} ({data['policy']['title']})",
+        f"Metric: {(data['metric'] or 'any').replace('_', ' ')}, "
+        f"priority: {data['priority'] or 'any'}",
+        f"Window: {data['window']['days']} days, {data['window']['start']} to "
+        f"{data['window']['end']} (UTC)",
+        f"Rate: {shown(data['rate'], ' %')} (target {data['target_rate']} %), "
+        f"{data['achieved']} achieved, {data['breached']} breached",
+        f"Error budget left: {data['error_budget_remaining']} breach(es), "
+        f"burn rate {shown(data['burn_rate'])}",
+        "",
+        objective["url"],
     ]
     return subject, "\n".join(lines) + "\n"
 

@@ -8,6 +8,7 @@ is set, never what it is.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -30,13 +31,27 @@ from policies.engine.vocabulary import Metric, Priority
 from policies.models import NotificationRule, Policy
 from slaweb.api import paginate, root_object
 from slaweb.schema import paginated, with_errors
-from tickets.models import Group
+from tickets.models import Group, ServiceLevelObjective
 from tickets.notifications import check_webhook_url
 from tickets.permissions import AgentReadsAdminWrites
 
 TRIGGERS = [choice for choice, _ in NotificationRule.TRIGGER_CHOICES]
 CHANNELS = [choice for choice, _ in NotificationRule.CHANNEL_CHOICES]
 RECIPIENTS = ["assignee", "group"]
+OBJECTIVE_TRIGGERS = list(NotificationRule.OBJECTIVE_TRIGGERS)
+# What a rule about tickets' targets may say and an objective rule may not.
+TICKET_ONLY = (
+    "lead_seconds",
+    "percent",
+    "policy_id",
+    "metric",
+    "priority",
+    "hold_for_business_hours",
+    "combine_warnings",
+    "set_priority",
+    "set_group_id",
+    "add_tag",
+)
 MAX_ADDRESSES = 50
 TAG_RE = re.compile(r"^[\w\-:/]+$")
 
@@ -117,6 +132,25 @@ class NotificationRuleInputSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Escalation on breach: add this tag",
     )
+    objective_id = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        help_text="objective_below and budget_burn: only this objective (null: every one)",
+    )
+    burn_rate = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        allow_null=True,
+        help_text="budget_burn: alert from this burn rate on (default 1: the error budget "
+        "runs out before the window ends)",
+    )
+
+    def validate_objective_id(self, value: int | None) -> int | None:
+        if value is not None and not ServiceLevelObjective.objects.filter(pk=value).exists():
+            raise serializers.ValidationError(f"there is no objective {value}")
+        return value
 
     def validate_set_group_id(self, value: int | None) -> int | None:
         if value is not None and not Group.objects.filter(pk=value).exists():
@@ -153,6 +187,17 @@ class NotificationRuleInputSerializer(serializers.Serializer):
         rule["priority"] = rule.get("priority") or ""
         errors: dict[str, list[str]] = {}
         trigger = rule["trigger"]
+        watches_objectives = trigger in OBJECTIVE_TRIGGERS
+        if watches_objectives:
+            self._objective_rule(attrs, rule, errors)
+        else:
+            for name, used_by in (
+                ("objective_id", "objective_below and budget_burn"),
+                ("burn_rate", "budget_burn"),
+            ):
+                if attrs.get(name) is not None:
+                    errors[name] = [f"applies only to {used_by} rules"]
+                rule[name] = None
         for name, used_by in (("lead_seconds", "warning_before"), ("percent", "warning_percent")):
             if trigger == used_by:
                 if rule.get(name) is None:
@@ -183,7 +228,10 @@ class NotificationRuleInputSerializer(serializers.Serializer):
             rule["webhook_url"] = rule["webhook_secret"] = ""
             addresses = list(dict.fromkeys(a.lower() for a in rule.get("email_addresses", [])))
             rule["email_addresses"] = addresses
-            if not (rule.get("email_assignee") or rule.get("email_group") or addresses):
+            if watches_objectives:
+                if not addresses:
+                    errors["email_addresses"] = ["an objective email rule needs email_addresses"]
+            elif not (rule.get("email_assignee") or rule.get("email_group") or addresses):
                 errors["recipients"] = [
                     "an email rule needs recipients: assignee, group or email_addresses"
                 ]
@@ -202,6 +250,36 @@ class NotificationRuleInputSerializer(serializers.Serializer):
         rule.setdefault("email_addresses", [])
         rule.setdefault("policy_id", None)
         return {name: rule[name] for name in services.NOTIFICATION_RULE_FIELDS}
+
+    @staticmethod
+    def _objective_rule(
+        attrs: dict[str, Any], rule: dict[str, Any], errors: dict[str, list[str]]
+    ) -> None:
+        """An objective rule: no ticket fields, fixed addresses only, a burn rate for
+        budget_burn (1 by default) and none otherwise."""
+        for name in TICKET_ONLY:
+            if attrs.get(name):
+                scoped = name in ("policy_id", "metric", "priority")
+                errors[name] = [
+                    "applies only to rules about tickets' targets"
+                    + ("; objective rules are scoped by objective_id" if scoped else "")
+                ]
+            rule[name] = None if name in ("lead_seconds", "percent", "policy_id") else ""
+        rule["hold_for_business_hours"] = rule["combine_warnings"] = False
+        rule["set_group_id"] = None
+        if attrs.get("recipients"):
+            errors["recipients"] = [
+                "objective alerts concern no ticket: they go to email_addresses only"
+            ]
+        rule["email_assignee"] = rule["email_group"] = False
+        rule.setdefault("objective_id", None)
+        if rule["trigger"] == "budget_burn":
+            if rule.get("burn_rate") is None:
+                rule["burn_rate"] = Decimal(1)
+        else:
+            if attrs.get("burn_rate") is not None:
+                errors["burn_rate"] = ["applies only to budget_burn rules"]
+            rule["burn_rate"] = None
 
 
 def rule_fields(rule: NotificationRule) -> dict[str, Any]:
@@ -230,6 +308,8 @@ class NotificationRuleOutputSerializer(serializers.Serializer):
     set_priority = serializers.CharField(allow_null=True)
     set_group_id = serializers.IntegerField(allow_null=True)
     add_tag = serializers.CharField(allow_null=True)
+    objective_id = serializers.IntegerField(allow_null=True)
+    burn_rate = serializers.FloatField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -261,6 +341,8 @@ def rule_to_dict(rule: NotificationRule, root: str) -> dict[str, Any]:
         "set_priority": rule.set_priority or None,
         "set_group_id": rule.set_group_id,
         "add_tag": rule.add_tag or None,
+        "objective_id": rule.objective_id,
+        "burn_rate": float(rule.burn_rate) if rule.burn_rate is not None else None,
         "created_at": iso(rule.created_at),
         "updated_at": iso(rule.updated_at),
     }

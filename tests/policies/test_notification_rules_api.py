@@ -71,6 +71,8 @@ def test_create_show_list_update_delete(admin_client: APIClient, agent_client: A
         "set_priority": None,
         "set_group_id": None,
         "add_tag": None,
+        "objective_id": None,
+        "burn_rate": None,
         "created_at": rule["created_at"],
         "updated_at": rule["updated_at"],
     }

@@ -185,6 +185,7 @@
     interval,
     poll: () => schedule(0),
     polling: () => inFlight,
+    sinceLastPoll: () => Date.now() - lastPoll,
   };
 
   if (!live) return;

@@ -1,7 +1,9 @@
 """Record SLA breaches as their deadlines pass: a long-running loop (or one round with --once).
 
-Each round refreshes the tickets whose targets are due and queues the SLA notifications that
-are due (tickets/notifications.py), then sleeps until the next deadline or notification, never
+Each round refreshes the tickets whose targets are due, opens the objective alerts whose
+condition has started to hold (tickets/objective_alerts.py, at most every
+SLAWEB_OBJECTIVE_CHECK_SECONDS) and queues the SLA notifications that are due
+(tickets/notifications.py), then sleeps until the next deadline or notification, never
 longer than --interval (so tickets saved meanwhile are picked up) and never busy-loops.
 SIGTERM/SIGINT finish the ticket in hand and exit 0. Several clocks may run at once.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import FrameType
 from typing import Any
 
@@ -19,7 +21,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
-from tickets.clock import fire_due_notifications, next_due, record_due_breaches
+from tickets.clock import (
+    check_objective_alerts,
+    fire_due_notifications,
+    next_due,
+    record_due_breaches,
+)
 from tickets.notifications import next_notification_due
 from tickets.recompute import resume_stale_recomputes
 
@@ -74,6 +81,7 @@ class Command(BaseCommand):
 
     def loop(self, stop: threading.Event, *, once: bool, interval: float, batch: int) -> None:
         resume_check_at = timezone.now()
+        objectives_checked_at: datetime | None = None
         while not stop.is_set():
             close_stale_connections()
             started = timezone.now()
@@ -81,6 +89,9 @@ class Command(BaseCommand):
             upcoming = None
             try:
                 refreshed = record_due_breaches(now=started, limit=batch, should_stop=stop.is_set)
+                objectives_checked_at = check_objective_alerts(
+                    now=started, last_checked_at=objectives_checked_at
+                )
                 fired = fire_due_notifications(now=started, limit=batch)
                 upcoming = min(
                     (t for t in (next_due(now=started), next_notification_due(now=started)) if t),
