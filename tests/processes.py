@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from urllib.parse import quote
 import pytest
 import requests
 from django.db import connection
+
+from tickets.management.commands.load_test import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,12 +38,6 @@ def database_env() -> dict[str, str]:
         env.pop("DATABASE_URL", None)
         env["SQLITE_PATH"] = str(db["NAME"])
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

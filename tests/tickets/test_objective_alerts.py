@@ -353,10 +353,11 @@ def test_the_api_creates_and_shows_an_objective_rule(admin_client: APIClient, da
     assert not SlaNotification.objects.exists()
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks and concurrent inserts: PostgreSQL"
+)
 @pytest.mark.django_db(transaction=True)
 def test_two_clocks_racing_send_one_alert(hook: Receiver) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and concurrent inserts: PostgreSQL")
     data = Data()
     webhook_objective_rule(hook, trigger="objective_below")
     data.achieved(NOW - DAY, 3)
