@@ -134,6 +134,9 @@
   let lastPoll = Date.now();
   let timer = null;
   let inFlight = false;
+  // A poll asked for while one is on its way runs right after it: that answer may predate
+  // the change the caller knows about.
+  let again = false;
 
   function interval() {
     if (document.hidden) return hiddenMs;
@@ -147,7 +150,11 @@
 
   async function poll() {
     const ids = ticketIds();
-    if (!ids.length || inFlight) return schedule(interval());
+    if (inFlight) {
+      again = true;
+      return;
+    }
+    if (!ids.length) return schedule(interval());
     inFlight = true;
     const url = new URL(live.dataset.pollUrl, window.location.href);
     url.searchParams.set("ids", ids.join(","));
@@ -169,7 +176,8 @@
     } finally {
       inFlight = false;
       lastPoll = Date.now();
-      schedule(interval());
+      schedule(again ? 0 : interval());
+      again = false;
     }
   }
 
