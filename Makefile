@@ -51,7 +51,7 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 
 bench: install-dev
-	$(BIN)/python manage.py bench
+	$(BIN)/python -m tests.bench
 
 # Schemathesis against the API's own schema, every operation as an admin and as an agent, with
 # many more generated requests per operation than `make test` runs.
@@ -66,7 +66,7 @@ load: install-dev
 	  echo "  DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/DBNAME make load"; \
 	  echo "(the role needs CREATEDB; a throwaway database is made next to DBNAME and dropped)"; \
 	  exit 2; }
-	$(BIN)/python manage.py load_test $(LOAD_ARGS)
+	$(BIN)/python -m tests.load.run $(LOAD_ARGS)
 
 # SIGKILL gunicorn mid-write, a task worker mid-recompute and the breach clock at a breach;
 # then check nothing accepted was lost or repeated (uses DATABASE_URL like `make test`).

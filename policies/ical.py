@@ -3,8 +3,14 @@
 Each VEVENT becomes one holiday per occurrence, in the schedule's time zone: all-day events are
 whole days (DTEND is exclusive, so a two-day event ends on its second day), and timed events are
 partial days from their local start to their local end. Floating times (no TZID, no Z) are read
-as the schedule's own wall time. Recurring events (RRULE) are expanded over the given window,
-leaving out their EXDATEs.
+as the schedule's own wall time, whatever X-WR-TIMEZONE the file names.
+
+Recurring events are expanded over the given window by `recurring_ical_events`: their RRULEs
+and RDATEs (a PERIOD gives that occurrence its own length), less their EXDATEs, with the
+occurrences that another VEVENT of the same UID overrides (RECURRENCE-ID) moved, renamed or
+resized as it says. Of two events with the same UID and no RECURRENCE-ID the one with the
+higher SEQUENCE is the current version; at equal SEQUENCE both are kept. An event that does not
+recur is kept even outside the window, so that the import can say why it cannot be added.
 
 Problems with the file as a whole raise `IcalError`; an event that cannot become a holiday is
 reported in `IcalResult.skipped` with the reason and the rest still import.
@@ -12,16 +18,24 @@ reported in `IcalResult.skipped` with the reason and the rest still import.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
-from dateutil.rrule import rrulestr
+import recurring_ical_events
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_OCCURRENCES = 1000  # per recurring event, inside the window
+
+# The window is expanded a slice at a time, so that a rule repeating every minute stops at
+# MAX_OCCURRENCES instead of listing the whole window first. Slices grow while they hold few
+# occurrences and shrink while they hold many.
+_FIRST_SLICE = timedelta(hours=1)
+_SMALLEST_SLICE = timedelta(seconds=1)
+_OCCURRENCES_PER_SLICE = 100
 
 
 class IcalError(ValueError):
@@ -70,13 +84,29 @@ def parse_holidays(content: bytes, *, time_zone: str, window: tuple[date, date])
         raise IcalError("The calendar has no events (VEVENT).")
     zone = ZoneInfo(time_zone)
     result = IcalResult()
+    usable = []
     for event in events:
-        name = str(event.get("SUMMARY") or "").strip()[:255] or "Holiday"
         try:
-            result.holidays.extend(_holidays(event, name, zone, window))
+            _check(event)
         except (ValueError, KeyError, TypeError, OverflowError) as error:
-            result.skipped.append((name, _reason(error)))
+            result.skipped.append((_name(event), _reason(error)))
+        else:
+            usable.append(event)
+    for series in _series(usable):
+        try:
+            holidays = [
+                _holiday(_name(event), event.start, event.end, zone)
+                for event in _occurrences(series, window)
+            ]
+        except (ValueError, KeyError, TypeError, OverflowError) as error:
+            result.skipped.append((_name(series[0]), _reason(error)))
+        else:
+            result.holidays.extend(holidays)
     return result
+
+
+def _name(event: icalendar.Event) -> str:
+    return str(event.get("SUMMARY") or "").strip()[:255] or "Holiday"
 
 
 def _reason(error: Exception) -> str:
@@ -85,9 +115,8 @@ def _reason(error: Exception) -> str:
     return str(error) or type(error).__name__
 
 
-def _holidays(
-    event: icalendar.Event, name: str, zone: ZoneInfo, window: tuple[date, date]
-) -> list[IcalHoliday]:
+def _check(event: icalendar.Event) -> None:
+    """Raise if this VEVENT, taken alone, cannot become a holiday."""
     start = event.start
     end = event.end
     if isinstance(start, datetime) != isinstance(end, datetime):
@@ -96,19 +125,100 @@ def _holidays(
         raise ValueError("it ends before it starts")
     if end == start and isinstance(start, datetime):
         raise ValueError("it has no length (no DTEND or DURATION)")
-    length = end - start
-    starts = [start]
-    if event.get("RRULE") is not None:
-        starts = _occurrences(event, start, window)
-    holidays = []
-    for first in starts:
-        if isinstance(first, datetime):
-            holidays.append(_timed(name, first, first + length, zone))
-        else:
-            # All-day DTEND is exclusive; an event without one lasts its start day.
-            last = first + max(length - timedelta(days=1), timedelta(0))
-            holidays.append(IcalHoliday(name, first, last))
-    return holidays
+
+
+def _series(events: list[icalendar.Event]) -> list[list[icalendar.Event]]:
+    """The events grouped as recurrence sets: a main event first, then its overrides.
+
+    Overrides with no main event in the file stand alone, as one-off events.
+    """
+    by_uid: dict[object, list[icalendar.Event]] = {}
+    for event in events:
+        by_uid.setdefault(str(event.get("UID") or "") or id(event), []).append(event)
+    found = []
+    for group in by_uid.values():
+        mains = [event for event in group if "RECURRENCE-ID" not in event]
+        overrides = [event for event in group if "RECURRENCE-ID" in event]
+        if not mains:
+            found.extend([override] for override in overrides)
+            continue
+        # A higher SEQUENCE is a newer version of the same event. Equal ones are most likely
+        # different events that a generator gave one UID, so each is kept.
+        newest = max(_sequence(event) for event in mains)
+        mains = [event for event in mains if _sequence(event) == newest]
+        found.append([mains[0], *overrides])
+        found.extend([event] for event in mains[1:])
+    return found
+
+
+def _sequence(event: icalendar.Event) -> int:
+    try:
+        return int(event.get("SEQUENCE", 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _recurs(series: list[icalendar.Event]) -> bool:
+    main = series[0]
+    return len(series) > 1 or "RRULE" in main or "RDATE" in main
+
+
+def _occurrences(series: list[icalendar.Event], window: tuple[date, date]) -> list[icalendar.Event]:
+    """Each occurrence of `series` as an event with its own DTSTART and DTEND."""
+    if not _recurs(series):
+        return series
+    calendar = icalendar.Calendar()
+    for event in series:
+        calendar.add_component(event)
+    # CalendarQuery rather than recurring_ical_events.of(): of() would move floating times into
+    # the file's X-WR-TIMEZONE, and floating times are the schedule's wall time here.
+    query = recurring_ical_events.CalendarQuery(calendar)
+    low = datetime.combine(window[0], time())
+    stop = datetime.combine(window[1] + timedelta(days=1), time())
+    found: list[icalendar.Event] = []
+    for batch in _slices(query, low, stop):
+        found.extend(batch)
+        if len(found) >= MAX_OCCURRENCES:
+            break
+    return found[:MAX_OCCURRENCES]
+
+
+def _slices(
+    query: recurring_ical_events.CalendarQuery, low: datetime, stop: datetime
+) -> Iterator[list[icalendar.Event]]:
+    """The occurrences that start in [low, stop), a slice of that span at a time, in order.
+
+    The span is wall time in each event's own zone, as the library reads a naive span.
+    """
+    cursor, step = low, _FIRST_SLICE
+    while cursor < stop:
+        end = min(cursor + step, stop)
+        batch = query.between(cursor, end)
+        # The library also returns occurrences that started earlier and still go on: those
+        # were in an earlier slice, or began before the window.
+        starting = [event for event in batch if cursor <= _wall(event.start) < end]
+        yield sorted(starting, key=lambda event: _wall(event.start))
+        if len(batch) > _OCCURRENCES_PER_SLICE:
+            step = max(step / 2, _SMALLEST_SLICE)
+        elif len(batch) < _OCCURRENCES_PER_SLICE // 2:
+            step *= 2
+        cursor = end
+
+
+def _wall(moment: date | datetime) -> datetime:
+    """`moment` as a naive datetime on its own zone's clock (a date: its midnight)."""
+    if not isinstance(moment, datetime):
+        return datetime.combine(moment, time())
+    return moment.replace(tzinfo=None)
+
+
+def _holiday(
+    name: str, start: date | datetime, end: date | datetime, zone: ZoneInfo
+) -> IcalHoliday:
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return _timed(name, start, end, zone)
+    # All-day DTEND is exclusive; an event without one lasts its start day.
+    return IcalHoliday(name, start, max(end - timedelta(days=1), start))
 
 
 def _timed(name: str, start: datetime, end: datetime, zone: ZoneInfo) -> IcalHoliday:
@@ -128,31 +238,3 @@ def _timed(name: str, start: datetime, end: datetime, zone: ZoneInfo) -> IcalHol
     if end_date < start.date():
         raise ValueError("it ends before it starts")
     return IcalHoliday(name, start.date(), end_date, start_time, end_time)
-
-
-def _occurrences(
-    event: icalendar.Event, start: date | datetime, window: tuple[date, date]
-) -> list[date | datetime]:
-    is_date = not isinstance(start, datetime)
-    anchor = datetime.combine(start, time()) if is_date else start
-    # A floating or all-day start reads an UNTIL given in UTC as a wall time, as calendars mean.
-    rule = rrulestr(
-        event["RRULE"].to_ical().decode(), dtstart=anchor, ignoretz=anchor.tzinfo is None
-    )
-    low = datetime.combine(window[0], time())
-    high = datetime.combine(window[1], time.max)
-    if anchor.tzinfo is not None:
-        low, high = low.replace(tzinfo=anchor.tzinfo), high.replace(tzinfo=anchor.tzinfo)
-    excluded: set[date | datetime] = set()
-    exdates = event.get("EXDATE") or []
-    for exdate in exdates if isinstance(exdates, list) else [exdates]:
-        for item in exdate.dts:
-            excluded.add(item.dt)
-    found: list[date | datetime] = []
-    for moment in rule.xafter(low, count=MAX_OCCURRENCES, inc=True):
-        if moment > high:
-            break
-        occurrence = moment.date() if is_date else moment
-        if occurrence not in excluded:
-            found.append(occurrence)
-    return found

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from policies.models import (
     Holiday,
-    NotificationRule,
     Policy,
     PolicyCondition,
     PolicyMetric,
@@ -25,7 +24,8 @@ from policies.models import (
     Schedule,
     ScheduleInterval,
 )
-from policies.selectors import policy_queryset, policy_snapshot
+from policies.selectors import current_revision_id, policy_queryset, policy_snapshot
+from policies.signals import policies_revised, schedules_changed
 from slaweb.db import retry_on_conflict
 
 
@@ -48,20 +48,29 @@ def _lock_order() -> None:
     PolicyOrderLock.objects.select_for_update().get_or_create(pk=1)
 
 
+def _revision_create(now: datetime) -> PolicyRevision:
+    snapshots = [policy_snapshot(policy) for policy in policy_queryset()]
+    return PolicyRevision.objects.create(
+        created_at=now.replace(microsecond=0),  # audit times are whole seconds
+        policies=snapshots,
+        digest=PolicyRevision.digest_of(snapshots),
+    )
+
+
 def policy_revision_record(*, now: datetime) -> PolicyRevision:
     """Freeze the policy list as it now stands; open tickets follow it from `now` on.
 
     Called inside each write's transaction, under the order lock, so revisions are in order.
     """
-    now = now.replace(microsecond=0)  # audit times are whole seconds
-    snapshots = [policy_snapshot(policy) for policy in policy_queryset()]
-    revision = PolicyRevision.objects.create(
-        created_at=now, policies=snapshots, digest=PolicyRevision.digest_of(snapshots)
-    )
-    from tickets.recompute import policies_changed
-
-    policies_changed(revision_id=revision.pk)
+    revision = _revision_create(now)
+    policies_revised.send(sender=PolicyRevision, revision_id=revision.pk)
     return revision
+
+
+def policy_revision_current(*, now: datetime) -> int:
+    """The newest revision's id; the first one is recorded on first use."""
+    revision_id = current_revision_id()
+    return revision_id if revision_id is not None else _revision_create(now).pk
 
 
 def _set_filter(policy: Policy, filter: dict[str, list[dict[str, Any]]]) -> None:
@@ -244,9 +253,7 @@ def policy_clone(*, policy_id: int, now: datetime | None = None) -> Policy:
 
 def _schedule_changed() -> None:
     """Business-hour deadlines of open tickets follow the schedule at once."""
-    from tickets.recompute import schedule_changed
-
-    schedule_changed(now=timezone.now())
+    schedules_changed.send(sender=Schedule, now=timezone.now())
 
 
 # Monday to Friday, 09:00-17:00: what a new schedule starts with until its workweek is set.
@@ -375,71 +382,3 @@ def schedule_save(
 
 
 # Notification rules ---------------------------------------------------------------------------
-
-NOTIFICATION_RULE_FIELDS = (
-    "title",
-    "active",
-    "trigger",
-    "lead_seconds",
-    "percent",
-    "policy_id",
-    "metric",
-    "priority",
-    "channel",
-    "webhook_url",
-    "webhook_secret",
-    "email_assignee",
-    "email_group",
-    "email_addresses",
-    "hold_for_business_hours",
-    "combine_warnings",
-    "set_priority",
-    "set_group_id",
-    "add_tag",
-    "objective_id",
-    "burn_rate",
-)
-
-
-@transaction.atomic
-def notification_rule_create(*, data: dict[str, Any], now: datetime) -> NotificationRule:
-    """`data` as validated by NotificationRuleInputSerializer (every field). Open tickets'
-    running targets get the rule's notifications at once."""
-    from tickets.notifications import notifications_schedule_rule
-
-    rule = NotificationRule(created_at=now, updated_at=now)
-    for name in NOTIFICATION_RULE_FIELDS:
-        setattr(rule, name, data[name])
-    rule.save()
-    notifications_schedule_rule(rule=rule, now=now)
-    return rule
-
-
-@transaction.atomic
-def notification_rule_update(
-    *, rule_id: int, data: dict[str, Any], now: datetime
-) -> NotificationRule:
-    """Change the fields in `data`; waiting notifications follow the new rule. Raises
-    NotificationRule.DoesNotExist."""
-    from tickets.notifications import notifications_cancel_rule, notifications_schedule_rule
-
-    rule = NotificationRule.objects.select_for_update().get(pk=rule_id)
-    for name in NOTIFICATION_RULE_FIELDS:
-        if name in data:
-            setattr(rule, name, data[name])
-    rule.updated_at = now
-    rule.save()
-    # Waiting rows of the old scope or timing go; the new ones are scheduled afresh.
-    notifications_cancel_rule(rule_id=rule.pk, now=now)
-    notifications_schedule_rule(rule=rule, now=now)
-    return rule
-
-
-@transaction.atomic
-def notification_rule_delete(*, rule_id: int, now: datetime) -> None:
-    """Its waiting notifications are cancelled; the delivery log keeps the others."""
-    from tickets.notifications import notifications_cancel_rule
-
-    rule = NotificationRule.objects.select_for_update().get(pk=rule_id)
-    notifications_cancel_rule(rule_id=rule.pk, now=now)
-    rule.delete()

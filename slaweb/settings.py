@@ -81,7 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so a locked sign-in is refused only after the CSRF check has passed.
-    "slaweb.ratelimit.RateLimitMiddleware",
+    "tickets.ratelimit.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "slaweb.urls"
@@ -140,7 +140,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "admin:login"
 # The lock comes first: while an account or address is locked, no password is tried.
 AUTHENTICATION_BACKENDS = [
-    "slaweb.ratelimit.SignInLockBackend",
+    "tickets.ratelimit.SignInLockBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -195,10 +195,10 @@ REST_FRAMEWORK = {
         "tickets.authentication.ZendeskBasicAuthentication",
         "tickets.authentication.ZendeskSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["tickets.permissions.IsAgent"],
+    "DEFAULT_PERMISSION_CLASSES": ["slaweb.api.permissions.IsAgent"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["slaweb.api.ZendeskJSONParser"],
-    "EXCEPTION_HANDLER": "slaweb.api.zendesk_exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["slaweb.api.parsers.ZendeskJSONParser"],
+    "EXCEPTION_HANDLER": "slaweb.api.errors.zendesk_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%SZ",

@@ -3,9 +3,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from slaweb.api import json_not_found
-from tickets.admin_backtest import backtest_view
-from tickets.admin_reports import reports_view
+from slaweb.api.errors import json_not_found
 
 api_v2 = [
     path("", include("policies.api.urls")),
@@ -18,8 +16,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Anything else under /api/ answers in JSON, never with an HTML page.
     re_path(r"^api/", json_not_found),
-    path("admin/reports/", admin.site.admin_view(reports_view), name="sla-reports"),
-    path("admin/reports/backtest/", admin.site.admin_view(backtest_view), name="sla-backtest-page"),
+    path("admin/reports/", include("tickets.admin.urls")),
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

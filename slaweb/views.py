@@ -1,7 +1,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.views import defaults
 
-from slaweb.api import json_server_error
+from slaweb.api.errors import json_server_error
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

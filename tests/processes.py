@@ -17,7 +17,7 @@ import pytest
 import requests
 from django.db import connection
 
-from tickets.management.commands.load_test import free_port
+from tests.load.run import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -30,11 +30,12 @@ from django.utils import timezone
 
 from policies import services as policy_services
 from policies.models import Policy
+from tests.bench import recompute as bench
 from tests.factories import UserFactory
 from tests.processes import database_env, gunicorn
-from tickets import bench, services
+from tickets import services
 from tickets.models import SlaRecompute, Ticket, TicketAudit, TicketComment
-from tickets.recompute import STALE_AFTER, recompute_run, resume_stale_recomputes
+from tickets.sla.recompute import STALE_AFTER, recompute_run, resume_stale_recomputes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parent.parent

@@ -25,8 +25,8 @@ def test_it_serves_mixed_load_without_errors_or_lost_writes(tmp_path: Path) -> N
     result = subprocess.run(
         [
             sys.executable,
-            "manage.py",
-            "load_test",
+            "-m",
+            "tests.load.run",
             "--users=5",
             "--spawn-rate=5",
             "--run-time=8",

@@ -10,9 +10,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from policies import services as policy_services
-from policies.api.notification_rules import NotificationRuleInputSerializer
 from tests.factories import UserFactory, make_policy
 from tickets import services
+from tickets.notifications import rules as notification_rules
+from tickets.notifications.api import NotificationRuleInputSerializer
 from tickets.objectives import objective_create
 
 pytestmark = pytest.mark.django_db
@@ -199,7 +200,7 @@ def test_permission_matrix(
         data={"title": "r", "trigger": "breach", "channel": "email", "recipients": ["assignee"]}
     )
     assert rule_input.is_valid(), rule_input.errors
-    rule = policy_services.notification_rule_create(data=rule_input.validated_data, now=now)
+    rule = notification_rules.notification_rule_create(data=rule_input.validated_data, now=now)
     objective = objective_create(
         data={
             "title": "o",

@@ -6,4 +6,7 @@ class TicketsConfig(AppConfig):
     verbose_name = "Tickets and account"
 
     def ready(self) -> None:
-        from slaweb import schema  # noqa: F401  (registers the OpenAPI auth schemes)
+        # Imported for what importing does: the OpenAPI auth schemes register themselves, and
+        # the recompute's receivers connect to policy and schedule edits.
+        from slaweb.api import schema  # noqa: F401
+        from tickets.sla import recompute  # noqa: F401

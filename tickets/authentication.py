@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from slaweb import ratelimit
+from tickets import ratelimit
 from tickets.models import ApiToken, User
 
 # last_used_at is informative; writing it on every request would make reads write.

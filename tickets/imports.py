@@ -30,11 +30,12 @@ from typing import Any
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
-from slaweb.api import RecordInvalid
+from policies import services as policy_services
+from slaweb.api.errors import RecordInvalid
 from tickets import services
-from tickets.api.tickets import CommentInputSerializer, TicketInputSerializer
+from tickets.inputs import CommentInputSerializer, TicketInputSerializer
 from tickets.models import Ticket, User
-from tickets.sla import ticket_sla_refresh
+from tickets.sla.store import ticket_sla_refresh
 
 MAX_BATCH = 100
 MAX_HISTORY = 5000  # Zendesk's limit of comments on one ticket
@@ -605,7 +606,7 @@ def ticket_import_write(plan: ImportPlan, *, now: datetime) -> Ticket:
     if first.custom_fields:
         fields["custom_fields"] = dict(first.custom_fields)
     submitter_id = plan.submitter_id or requester.pk
-    revision_id = services._current_revision(now)
+    revision_id = policy_services.policy_revision_current(now=now)
 
     ticket = Ticket(
         submitter_id=submitter_id, via_id=plan.via_id, created_at=first.at, updated_at=first.at

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from policies import services as policy_services
 from slaweb.db import retry_on_conflict
 from tickets.models import (
     ApiToken,
@@ -20,7 +21,7 @@ from tickets.models import (
     TicketComment,
     User,
 )
-from tickets.sla import ticket_sla_refresh, ticket_snapshot
+from tickets.sla.store import ticket_sla_refresh, ticket_snapshot
 
 
 @transaction.atomic
@@ -119,19 +120,6 @@ class NewComment:
     created_at: datetime | None = None
 
 
-def _current_revision(now: datetime) -> int:
-    from policies.models import PolicyRevision
-    from policies.selectors import current_revision_id, policy_queryset, policy_snapshot
-
-    revision_id = current_revision_id()
-    if revision_id is None:
-        snapshots = [policy_snapshot(p) for p in policy_queryset()]
-        revision_id = PolicyRevision.objects.create(
-            created_at=now, policies=snapshots, digest=PolicyRevision.digest_of(snapshots)
-        ).pk
-    return revision_id
-
-
 def _record_audit(
     ticket: Ticket,
     *,
@@ -161,7 +149,7 @@ def _record_audit(
         author_id=author_id,
         created_at=at,
         via_id=via_id,
-        revision_id=revision_id or _current_revision(at),
+        revision_id=revision_id or policy_services.policy_revision_current(now=at),
         snapshot=ticket_snapshot(ticket, has_public_comment=has_public),
         comment=saved_comment,
         comment_author_role=(

@@ -14,14 +14,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from policies import selectors, services
-from policies.api.serializers import StrictCharField, StrictIntegerField, iso
-from policies.api.views import base_url
-from policies.engine import clock
+from policies.engine import business_time as clock
 from policies.models import Holiday, Schedule
-from slaweb.api import BadRequest, root_object
-from slaweb.schema import with_errors
+from slaweb.api.errors import BadRequest, root_object
+from slaweb.api.fields import StrictCharField, StrictIntegerField
+from slaweb.api.pagination import base_url
+from slaweb.api.permissions import AgentReadsAdminWrites
+from slaweb.api.schema import with_errors
+from slaweb.api.timestamps import iso
 from slaweb.timezones import rails_name, resolve_time_zone
-from tickets.permissions import AgentReadsAdminWrites
 
 HOLIDAY_WINDOW = timedelta(days=2 * 366)  # Zendesk: from two years ago to two years ahead
 

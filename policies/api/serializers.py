@@ -19,8 +19,9 @@ from policies.engine.conditions import (
 )
 from policies.engine.vocabulary import Metric, Priority
 from policies.models import Policy
-from policies.selectors import definition_items, policy_filter_dict
-from tickets.models import TicketField
+from policies.selectors import policy_filter_dict
+from slaweb.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from slaweb.api.timestamps import iso
 
 MAX_TARGET_SECONDS = 366 * 24 * 3600  # a year; anything longer is a typo, not a promise
 
@@ -49,29 +50,6 @@ def full_metric_settings(stored: dict[str, dict[str, bool]] | None) -> dict[str,
         metric: {flag: bool(stored.get(metric, {}).get(flag, False)) for flag in flags}
         for metric, flags in METRIC_SETTINGS.items()
     }
-
-
-class StrictCharField(serializers.CharField):
-    """A string and only a string: 5 or true are not titles."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int | str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
 
 
 class PolicyMetricInputSerializer(serializers.Serializer):
@@ -142,6 +120,7 @@ class FilterField(serializers.JSONField):
         errors: list[str] = []
         clean: dict[str, list[dict[str, Any]]] = {"all": [], "any": []}
         definitions = self.parent.definitions  # type: ignore[union-attr]
+        ticket_field_ids = self.parent.context["ticket_field_ids"]  # type: ignore[union-attr]
         for group in ("all", "any"):
             conditions = data.get(group, [])
             if conditions is None:
@@ -150,7 +129,7 @@ class FilterField(serializers.JSONField):
                 errors.append(f"{group} must be an array of conditions")
                 continue
             for index, condition in enumerate(conditions):
-                problem = check_condition(condition, definitions)
+                problem = check_condition(condition, definitions, ticket_field_ids)
                 if problem:
                     errors.append(f"{group}[{index}]: {problem}")
                 else:
@@ -166,8 +145,11 @@ class FilterField(serializers.JSONField):
         return clean
 
 
-def check_condition(condition: Any, definitions: dict[str, dict[str, Any]]) -> str | None:
-    """Why a condition is not acceptable, or None."""
+def check_condition(
+    condition: Any, definitions: dict[str, dict[str, Any]], ticket_field_ids: frozenset[int]
+) -> str | None:
+    """Why a condition is not acceptable, or None. `definitions` are the account's condition
+    fields by name; `ticket_field_ids` the ticket fields a legacy `ticket_fields_<id>` may name."""
     if not isinstance(condition, dict):
         return "each condition must be an object with field, operator and value"
     field, operator = condition.get("field"), condition.get("operator")
@@ -184,7 +166,7 @@ def check_condition(condition: Any, definitions: dict[str, dict[str, Any]]) -> s
     definition = definitions.get(field)
     if definition is None:
         legacy = LEGACY_CUSTOM_FIELD_RE.match(field)
-        if legacy and TicketField.objects.filter(pk=int(legacy.group(1))).exists():
+        if legacy and int(legacy.group(1)) in ticket_field_ids:
             definition = {"operators": [{"value": op} for op in IS], "values": {"type": "text"}}
         else:
             return f"'{field}' is not a valid field"
@@ -251,7 +233,8 @@ class MetricSettingsField(serializers.JSONField):
 
 
 class PolicyInputSerializer(serializers.Serializer):
-    """The `sla_policy` object of create and update requests.
+    """The `sla_policy` object of create and update requests. Its context must hold the
+    account's `definitions` and `ticket_field_ids` (`tickets.selectors.policy_input_context`).
 
     Update is partial (zenpy sends only changed keys): absent keys keep their value; a present
     `filter` or `policy_metrics` replaces the whole filter or metric list.
@@ -266,7 +249,9 @@ class PolicyInputSerializer(serializers.Serializer):
 
     @cached_property
     def definitions(self) -> dict[str, dict[str, Any]]:
-        return {item["value"]: item for item in definition_items()}
+        """The account's condition fields, passed in by the caller as `policy_input_context()`
+        builds them: policies know conditions, the account knows its fields."""
+        return {item["value"]: item for item in self.context["definitions"]}
 
     def validate_policy_metrics(self, metrics: list[dict[str, Any]]) -> list[dict[str, Any]]:
         seen: set[tuple[str, str]] = set()
@@ -302,10 +287,6 @@ class PolicyOutputSerializer(serializers.Serializer):
     metric_settings = serializers.JSONField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
-
-
-def iso(moment: Any) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def policy_to_dict(policy: Policy, base_url: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from policies.api import notification_rules, schedules, views
+from policies.api import schedules, views
 
 # Every route answers with and without the `.json` suffix that Zendesk clients append.
 urlpatterns = [
@@ -11,11 +11,6 @@ urlpatterns = [
         name="policy-reorder",
     ),
     re_path(
-        r"^slas/policies/impact(?:\.json)?$",
-        views.PolicyImpactApi.as_view(),
-        name="policy-impact",
-    ),
-    re_path(
         r"^slas/policies/definitions(?:\.json)?$",
         views.PolicyDefinitionsApi.as_view(),
         name="policy-definitions",
@@ -24,16 +19,6 @@ urlpatterns = [
         r"^slas/policies/(?P<policy_id>[0-9]{1,18})(?:\.json)?$",
         views.PolicyDetailApi.as_view(),
         name="policy-detail",
-    ),
-    re_path(
-        r"^slas/notification_rules(?:\.json)?$",
-        notification_rules.NotificationRuleListCreateApi.as_view(),
-        name="notification-rule-list",
-    ),
-    re_path(
-        r"^slas/notification_rules/(?P<rule_id>[0-9]{1,18})(?:\.json)?$",
-        notification_rules.NotificationRuleDetailApi.as_view(),
-        name="notification-rule-detail",
     ),
     re_path(
         r"^business_hours/schedules(?:\.json)?$",

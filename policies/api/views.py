@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -19,17 +18,11 @@ from policies.api.serializers import (
     PolicyOutputSerializer,
     policy_to_dict,
 )
-from slaweb.api import invalid, paginate, root_object
-from slaweb.schema import paginated, with_errors
-from tickets.permissions import IsAdmin
-
-PAGINATION_PARAMETERS = [
-    OpenApiParameter("page", int, description="Offset pagination: page number"),
-    OpenApiParameter("per_page", int, description="Offset pagination: 1 to 100"),
-    OpenApiParameter("page[size]", int, description="Cursor pagination: 1 to 100"),
-    OpenApiParameter("page[after]", str, description="Cursor pagination"),
-    OpenApiParameter("page[before]", str, description="Cursor pagination"),
-]
+from slaweb.api.errors import invalid, root_object
+from slaweb.api.pagination import base_url, paginate
+from slaweb.api.permissions import IsAdmin
+from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
+from tickets.selectors import policy_definitions, policy_input_context
 
 PolicyEnvelope = inline_serializer("SlaPolicyResponse", {"sla_policy": PolicyOutputSerializer()})
 PolicyRequest = inline_serializer("SlaPolicyRequest", {"sla_policy": PolicyInputSerializer()})
@@ -38,12 +31,10 @@ PolicyListEnvelope = paginated(
 )
 
 
-def base_url(request: Request) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
-
-
 def _validated(request: Request, *, partial: bool) -> dict[str, Any]:
-    serializer = PolicyInputSerializer(data=root_object(request, "sla_policy"), partial=partial)
+    serializer = PolicyInputSerializer(
+        data=root_object(request, "sla_policy"), partial=partial, context=policy_input_context()
+    )
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 
@@ -184,49 +175,4 @@ class PolicyDefinitionsApi(APIView):
         ),
     )
     def get(self, request: Request) -> Response:
-        return Response(selectors.policy_definitions())
-
-
-class PolicyImpactApi(APIView):
-    """slaweb's extension: before saving, what a draft would change on open tickets now."""
-
-    permission_classes = [IsAdmin]
-
-    @extend_schema(
-        operation_id="PreviewSLAPolicyImpact",
-        request=inline_serializer(
-            "SlaPolicyImpactRequest",
-            {
-                "sla_policy": PolicyInputSerializer(),
-                "id": serializers.IntegerField(required=False, help_text="The policy being edited"),
-            },
-        ),
-        responses=with_errors(
-            {
-                200: inline_serializer(
-                    "SlaPolicyImpactResponse", {"impact": serializers.DictField()}
-                )
-            },
-            writes=True,
-            lookup=True,  # `id` names a policy that does not exist
-        ),
-    )
-    def post(self, request: Request) -> Response:
-        from tickets.recompute import impact_of
-
-        draft = root_object(request, "sla_policy")
-        raw_id = request.data.get("id", draft.get("id"))
-        policy_id = None
-        if raw_id is not None:
-            if isinstance(raw_id, bool) or not isinstance(raw_id, int):
-                raise invalid("id", "Id: must be the id of an SLA policy")
-            policy_id = selectors.policy_get(policy_id=raw_id).pk
-        serializer = PolicyInputSerializer(data=draft, partial=policy_id is not None)
-        serializer.is_valid(raise_exception=True)
-        snapshots = selectors.draft_snapshots(dict(serializer.validated_data), policy_id)
-        specs = selectors.specs_from_snapshots(snapshots, selectors.dropdown_option_values())
-        impact = impact_of(specs=specs, now=timezone.now())
-        root = base_url(request)
-        for ticket in impact["tickets"]:
-            ticket["url"] = f"{root}/api/v2/tickets/{ticket['id']}.json"
-        return Response({"impact": impact})
+        return Response(policy_definitions())

@@ -3,7 +3,7 @@
 Layers above import what they need from here; nothing in this package imports Django.
 """
 
-from policies.engine.clock import Holiday, NoBusinessTime, Schedule, WeeklyInterval
+from policies.engine.business_time import Holiday, NoBusinessTime, Schedule, WeeklyInterval
 from policies.engine.conditions import (
     CompiledFilter,
     compile_filter,

@@ -52,7 +52,7 @@ from functools import cache
 from operator import attrgetter
 from typing import TypedDict
 
-from policies.engine.clock import AddExplanation, NoBusinessTime, Schedule
+from policies.engine.business_time import AddExplanation, NoBusinessTime, Schedule
 from policies.engine.history import Comment, TicketUpdate
 from policies.engine.types import PolicySpec, Target, TicketFacts
 from policies.engine.vocabulary import Metric, Priority, Role, StatusCategory

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from policies.engine.clock import Holiday, NoBusinessTime, Schedule, WeeklyInterval
+from policies.engine.business_time import Holiday, NoBusinessTime, Schedule, WeeklyInterval
 from policies.engine.conditions import compile_filter, explain_match, first_matching_policy
 from policies.engine.types import PolicySpec, Target, TicketFacts
 from policies.engine.vocabulary import Metric, Priority
@@ -52,7 +52,7 @@ def test_2_display_time_zone_differs_from_the_schedule_and_the_server() -> None:
         "import json\n"
         "from datetime import datetime\n"
         "from zoneinfo import ZoneInfo\n"
-        "from policies.engine.clock import Schedule, WeeklyInterval\n"
+        "from policies.engine.business_time import Schedule, WeeklyInterval\n"
         "s = Schedule('America/New_York', [WeeklyInterval(1980 + 1440 * d, 2460 + 1440 * d)"
         " for d in range(5)])\n"
         "start = datetime(2024, 3, 8, 16, tzinfo=ZoneInfo('Asia/Tokyo'))\n"

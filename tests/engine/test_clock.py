@@ -1,4 +1,4 @@
-"""Table tests for policies.engine.clock: explicit instants, no clock reads, no database."""
+"""Table tests for policies.engine.business_time: explicit instants, no clock reads, no database."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from policies.engine.clock import (
+from policies.engine.business_time import (
     AddExplanation,
     Holiday,
     HolidaySkip,

@@ -1,4 +1,4 @@
-"""Property tests for policies.engine.clock against a slow, independent brute force.
+"""Property tests for policies.engine.business_time against a slow, independent brute force.
 
 The brute force walks UTC minute by minute, reads the local wall clock with zoneinfo and keeps
 its highest reading so far (so the hour repeated at a fall-back keeps reading as the moment the
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policies.engine.clock import Holiday, Schedule, WeeklyInterval
+from policies.engine.business_time import Holiday, Schedule, WeeklyInterval
 
 ORDINARY = [datetime(2024, 6, 13, tzinfo=UTC), datetime(2024, 1, 4, tzinfo=UTC)]
 # Per zone: windows open up to 3 days before these, so they contain the zone's offset changes,

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from policies.engine.clock import Schedule
+from policies.engine.business_time import Schedule
 from policies.engine.history import Comment, TicketUpdate
 from policies.engine.metrics import (
     EventMetric,

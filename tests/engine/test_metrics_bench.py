@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies.bench.replay import main, run
+from tests.bench.replay import main, run
 
 
 def test_replay_benchmark_runs_and_reports() -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policies.engine.clock import Schedule, WeeklyInterval
+from policies.engine.business_time import Schedule, WeeklyInterval
 from policies.engine.history import Comment, TicketUpdate
 from policies.engine.metrics import EventType, Stage, TicketSla, evaluate
 from policies.engine.types import PolicySpec, TicketFacts

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from policies.engine.clock import Holiday, Schedule, WeeklyInterval
+from policies.engine.business_time import Holiday, Schedule, WeeklyInterval
 from policies.engine.metrics import EventType, Stage, evaluate
 from policies.engine.types import Target
 from policies.engine.vocabulary import Metric, Priority, StatusCategory

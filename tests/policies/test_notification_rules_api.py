@@ -10,9 +10,9 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from policies.models import NotificationRule, Policy
+from policies.models import Policy
 from tests.factories import GroupFactory, make_policy
-from tickets.models import SlaNotification, User
+from tickets.models import NotificationRule, SlaNotification, User
 from tickets.services import NewComment, ticket_create
 
 pytestmark = pytest.mark.django_db
@@ -256,17 +256,17 @@ def form(**fields: Any) -> dict[str, Any]:
 
 
 def test_admin_creates_and_edits_through_the_service(admin_browser: Client) -> None:
-    response = admin_browser.post("/admin/policies/notificationrule/add/", form())
+    response = admin_browser.post("/admin/tickets/notificationrule/add/", form())
     assert response.status_code == 302, response.content.decode()[:3000]
     rule = NotificationRule.objects.get()
     assert (rule.channel, rule.email_assignee, rule.email_group) == ("email", True, False)
     assert rule.email_addresses == ["a@example.com", "b@example.com"]
     assert rule.created_at is not None
 
-    page = admin_browser.get(f"/admin/policies/notificationrule/{rule.pk}/change/")
+    page = admin_browser.get(f"/admin/tickets/notificationrule/{rule.pk}/change/")
     assert page.status_code == 200
     response = admin_browser.post(
-        f"/admin/policies/notificationrule/{rule.pk}/change/",
+        f"/admin/tickets/notificationrule/{rule.pk}/change/",
         form(
             channel="webhook",
             webhook_url="https://hooks.example.com/x",
@@ -282,7 +282,7 @@ def test_admin_creates_and_edits_through_the_service(admin_browser: Client) -> N
 
     group = GroupFactory(name="Escalations")
     response = admin_browser.post(
-        f"/admin/policies/notificationrule/{rule.pk}/change/",
+        f"/admin/tickets/notificationrule/{rule.pk}/change/",
         form(set_priority="urgent", set_group=str(group.pk), add_tag="Breached"),
     )
     assert response.status_code == 302
@@ -292,14 +292,14 @@ def test_admin_creates_and_edits_through_the_service(admin_browser: Client) -> N
 
 def test_admin_shows_the_api_errors(admin_browser: Client) -> None:
     response = admin_browser.post(
-        "/admin/policies/notificationrule/add/",
+        "/admin/tickets/notificationrule/add/",
         form(channel="webhook", webhook_url="http://10.0.0.1/", trigger="warning_before"),
     )
     assert response.status_code == 200
     assert "private address" in response.content.decode()
     # Field by field first, then the rule as a whole.
     response = admin_browser.post(
-        "/admin/policies/notificationrule/add/",
+        "/admin/tickets/notificationrule/add/",
         form(channel="webhook", webhook_url="https://hooks.example.com/", trigger="warning_before"),
     )
     assert response.status_code == 200
@@ -316,8 +316,8 @@ def test_delivery_log_is_read_only_and_filters(admin_browser: Client, agent_user
     agent = Client()
     agent.force_login(agent_user)
     assert agent.get("/admin/tickets/slanotification/").status_code == 200
-    assert agent.get("/admin/policies/notificationrule/").status_code == 200
-    assert agent.get("/admin/policies/notificationrule/add/").status_code == 403
+    assert agent.get("/admin/tickets/notificationrule/").status_code == 200
+    assert agent.get("/admin/tickets/notificationrule/add/").status_code == 403
 
 
 # The OpenAPI schema ----------------------------------------------------------------------------

@@ -16,9 +16,9 @@ from rest_framework.test import APIClient
 
 from policies.models import Policy, PolicyRevision
 from tests.factories import UserFactory, make_policy, metric
-from tickets.backtest import backtest
 from tickets.models import Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
 from tickets.services import NewComment, ticket_create, ticket_update
+from tickets.sla.backtest import backtest
 
 pytestmark = pytest.mark.django_db
 

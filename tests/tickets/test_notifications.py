@@ -26,22 +26,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from policies import services as policy_services
-from policies.api.notification_rules import NotificationRuleInputSerializer
-from policies.models import NotificationRule, Policy
+from policies.models import Policy
 from tests.factories import GroupFactory, UserFactory, make_policy, metric
-from tickets.clock import record_due_breaches
-from tickets.models import SlaNotification, Ticket, User
-from tickets.notifications import (
-    DeliveryError,
-    TargetRow,
-    fire_time,
-    next_notification_due,
-    notification_deliver,
-    notifications_fire_due,
-    retry_delay,
-    send_webhook,
-)
+from tickets.models import NotificationRule, SlaNotification, Ticket, User
+from tickets.notifications import rules as notification_rules
+from tickets.notifications.api import NotificationRuleInputSerializer
+from tickets.notifications.delivery import notification_deliver, retry_delay
+from tickets.notifications.firing import next_notification_due, notifications_fire_due
+from tickets.notifications.messages import DeliveryError
+from tickets.notifications.scheduling import TargetRow, fire_time
+from tickets.notifications.webhooks import send_webhook
 from tickets.services import NewComment, ticket_create, ticket_update
+from tickets.sla.breach_clock import record_due_breaches
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)  # a Monday
 HOUR = timedelta(hours=1)
@@ -118,7 +114,9 @@ def make_rule(now: datetime = T0 - HOUR, **fields: Any) -> NotificationRule:
     """Through the API's serializer and the service, as the API and admin do."""
     serializer = NotificationRuleInputSerializer(data={"title": "Rule", **fields})
     assert serializer.is_valid(), serializer.errors
-    return policy_services.notification_rule_create(data=dict(serializer.validated_data), now=now)
+    return notification_rules.notification_rule_create(
+        data=dict(serializer.validated_data), now=now
+    )
 
 
 def webhook_rule(receiver: Receiver, **fields: Any) -> NotificationRule:
@@ -332,10 +330,10 @@ def test_deactivating_or_deleting_a_rule_cancels_what_waits(
     gone = webhook_rule(receiver, trigger="warning_percent", percent=10)
     ticket = new_ticket(end_user, T0)
     assert tick(T0 + 6 * MINUTE) == 1  # the 10 % warning is delivered and stays in the log
-    policy_services.notification_rule_update(
+    notification_rules.notification_rule_update(
         rule_id=paused.pk, data={"active": False}, now=T0 + 7 * MINUTE
     )
-    policy_services.notification_rule_delete(rule_id=gone.pk, now=T0 + 7 * MINUTE)
+    notification_rules.notification_rule_delete(rule_id=gone.pk, now=T0 + 7 * MINUTE)
     assert [(r.rule_id, r.status) for r in rows(ticket)] == [
         (None, "delivered"),
         (paused.pk, "cancelled"),
@@ -343,7 +341,7 @@ def test_deactivating_or_deleting_a_rule_cancels_what_waits(
     assert tick(T0 + 2 * HOUR) == 0
     assert len(receiver.received) == 1
 
-    policy_services.notification_rule_update(
+    notification_rules.notification_rule_update(
         rule_id=paused.pk, data={"active": True}, now=T0 + 3 * HOUR
     )
     # Active again: the breach came while it was off, but after the rule was created, so it
@@ -600,7 +598,7 @@ def test_an_email_without_recipients_is_retried(
 def test_scheduling_costs_the_same_for_one_ticket_or_many(
     frt_policy: Policy, end_user: User, receiver: Receiver
 ) -> None:
-    from tickets.notifications import notifications_schedule
+    from tickets.notifications.scheduling import notifications_schedule
 
     webhook_rule(receiver, trigger="breach")
     webhook_rule(receiver, trigger="warning_before", lead_seconds=60, priority="normal")
@@ -634,7 +632,7 @@ def test_scheduling_costs_the_same_for_one_ticket_or_many(
 def test_no_active_rule_costs_one_query(
     frt_policy: Policy, end_user: User, django_assert_num_queries: Any
 ) -> None:
-    from tickets.notifications import notifications_schedule
+    from tickets.notifications.scheduling import notifications_schedule
 
     ticket = new_ticket(end_user, T0)
     with django_assert_num_queries(1):

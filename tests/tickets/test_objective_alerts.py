@@ -21,7 +21,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from policies.models import NotificationRule, Policy
+from policies.models import Policy
 from tests.factories import make_policy
 from tests.tickets.test_notifications import (  # noqa: F401 (fixtures, found by their names)
     SECRET,
@@ -31,11 +31,12 @@ from tests.tickets.test_notifications import (  # noqa: F401 (fixtures, found by
     receiver,
 )
 from tests.tickets.test_objectives import Rows, _ticket
-from tickets.clock import check_objective_alerts
-from tickets.models import ServiceLevelObjective, SlaNotification, Ticket
-from tickets.notifications import notifications_fire_due, signature
-from tickets.objective_alerts import objective_alerts_check
+from tickets.models import NotificationRule, ServiceLevelObjective, SlaNotification, Ticket
+from tickets.notifications.firing import notifications_fire_due
+from tickets.notifications.objective_alerts import objective_alerts_check
+from tickets.notifications.webhooks import signature
 from tickets.objectives import objective_create
+from tickets.sla.breach_clock import check_objective_alerts
 
 pytestmark = pytest.mark.django_db
 
@@ -410,13 +411,13 @@ def test_the_admin_creates_an_objective_rule_through_the_serializer(
         "burn_rate": "",
     }
     refused = browser.post(
-        "/admin/policies/notificationrule/add/", {**fields, "recipients": ["assignee"]}
+        "/admin/tickets/notificationrule/add/", {**fields, "recipients": ["assignee"]}
     )
     assert refused.status_code == 200
     assert "email_addresses only" in refused.content.decode()
     assert not NotificationRule.objects.exists()
 
-    response = browser.post("/admin/policies/notificationrule/add/", fields)
+    response = browser.post("/admin/tickets/notificationrule/add/", fields)
     assert response.status_code == 302, response.content.decode()[:3000]
     rule = NotificationRule.objects.get()
     assert (rule.trigger, rule.objective_id, rule.burn_rate) == (
@@ -424,5 +425,5 @@ def test_the_admin_creates_an_objective_rule_through_the_serializer(
         data.objective.pk,
         Decimal(1),
     )
-    listing = browser.get("/admin/policies/notificationrule/")
+    listing = browser.get("/admin/tickets/notificationrule/")
     assert "burn rate 1.00 or more" in listing.content.decode()

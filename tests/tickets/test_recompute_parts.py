@@ -13,8 +13,8 @@ from rest_framework.test import APIClient
 from policies import services as policy_services
 from tests.factories import make_policy, metric
 from tests.tickets.test_sla_lifecycle import EVERYTHING, create
-from tickets import recompute
 from tickets.models import SlaRecompute, Ticket, User
+from tickets.sla import recompute
 
 pytestmark = pytest.mark.django_db
 MON = datetime(2024, 3, 4, 9, tzinfo=UTC)

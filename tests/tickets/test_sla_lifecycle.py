@@ -274,7 +274,7 @@ def test_a_policy_edit_recomputes_exactly_the_affected_open_tickets(
 
 
 def test_a_recompute_resumes_where_it_stopped(admin_client: APIClient, end_user: User) -> None:
-    from tickets.recompute import recompute_run
+    from tickets.sla.recompute import recompute_run
 
     tickets = [create(admin_client, end_user, when=MON, priority="normal") for _ in range(3)]
     policy = make_policy("Late", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
@@ -441,7 +441,7 @@ def test_a_save_right_after_a_policy_edit_stays_in_order(
 def test_a_recompute_whose_worker_died_is_taken_over_and_finished(
     admin_client: APIClient, end_user: User
 ) -> None:
-    from tickets.recompute import recompute_run, resume_stale_recomputes
+    from tickets.sla.recompute import recompute_run, resume_stale_recomputes
 
     ticket = create(admin_client, end_user, when=MON, priority="normal")
     make_policy("Late", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])

@@ -15,8 +15,9 @@ from policies import services as policy_services
 from tests.factories import UserFactory, make_policy, metric
 from tickets import services
 from tickets.models import Ticket, TicketMetricEvent
-from tickets.recompute import ticket_sla_drift
-from tickets.sla import account_schedule, ticket_sla_refresh
+from tickets.selectors import account_schedule
+from tickets.sla.recompute import ticket_sla_drift
+from tickets.sla.store import ticket_sla_refresh
 
 pytestmark = pytest.mark.django_db
 # Recomputes after a policy edit run at the real time, so the tests' time is the real one.

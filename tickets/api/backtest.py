@@ -12,12 +12,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from policies.api.serializers import PolicyInputSerializer, iso
+from policies.api.serializers import PolicyInputSerializer
 from policies.models import Policy
-from slaweb.api import BadRequest, RecordInvalid, _details_from_drf, invalid
-from slaweb.schema import with_errors
-from tickets.backtest import GROUPINGS, MAX_DAYS, MIN_DAYS, backtest
-from tickets.permissions import IsAdmin
+from slaweb.api.errors import BadRequest, RecordInvalid, _details_from_drf, invalid
+from slaweb.api.permissions import IsAdmin
+from slaweb.api.schema import with_errors
+from slaweb.api.timestamps import iso
+from tickets.selectors import policy_input_context
+from tickets.sla.backtest import GROUPINGS, MAX_DAYS, MIN_DAYS, backtest
 
 DEFAULT_DAYS = 30
 # Each draft is validated on its own; a list this long is already far past any real account.
@@ -40,6 +42,7 @@ def validated_drafts(raw: Any) -> list[dict[str, Any]]:
         named = set(Policy.objects.filter(pk__in=named).values_list("pk", flat=True))
     drafts: list[dict[str, Any]] = []
     details: dict[str, list[dict[str, str]]] = {}
+    context = policy_input_context()
     for index, item in enumerate(raw):
         key = f"sla_policies[{index}]"
         if not isinstance(item, dict):
@@ -47,7 +50,7 @@ def validated_drafts(raw: Any) -> list[dict[str, Any]]:
                 {"description": f"Policy {index + 1}: must be an object", "error": "InvalidValue"}
             ]
             continue
-        serializer = PolicyInputSerializer(data=item)
+        serializer = PolicyInputSerializer(data=item, context=context)
         if not serializer.is_valid():
             for field, errors in _details_from_drf(serializer.errors).items():
                 details[f"{key}.{field}"] = [

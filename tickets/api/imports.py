@@ -11,13 +11,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from policies.api.views import base_url
-from slaweb.api import BadRequest, root_object
-from slaweb.schema import with_errors
+from slaweb.api.errors import BadRequest, root_object
+from slaweb.api.pagination import base_url
+from slaweb.api.permissions import IsAdmin
+from slaweb.api.schema import with_errors
 from tickets.api.tickets import (
     INCLUDE_PARAMETER,
     TicketEnvelope,
-    TicketInputSerializer,
     TicketOutputSerializer,
     _one,
     includes,
@@ -25,8 +25,8 @@ from tickets.api.tickets import (
     with_sla_prefetch,
 )
 from tickets.imports import ticket_import, ticket_import_many
+from tickets.inputs import TicketInputSerializer
 from tickets.models import Ticket
-from tickets.permissions import IsAdmin
 
 # Request shapes, for the schema; tickets/imports.py validates.
 

@@ -11,11 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from slaweb.api import BadRequest, _decode_cursor, _encode_cursor, _page_url
-from slaweb.schema import with_errors
+from slaweb.api.errors import BadRequest
+from slaweb.api.pagination import _decode_cursor, _encode_cursor, _page_url
+from slaweb.api.permissions import IsAdmin
+from slaweb.api.schema import with_errors
 from tickets.api.tickets import metric_event_to_dict
 from tickets.models import TicketMetricEvent
-from tickets.permissions import IsAdmin
 
 TIME_BASED_LIMIT = 1000
 CURSOR_LIMIT = 100

@@ -16,16 +16,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from policies.api.serializers import StrictCharField, StrictIntegerField, iso
-from policies.api.views import PAGINATION_PARAMETERS, base_url
 from policies.engine.vocabulary import Metric, Priority
 from policies.models import Policy
-from slaweb.api import paginate, root_object
-from slaweb.schema import paginated, with_errors
+from slaweb.api.errors import root_object
+from slaweb.api.fields import StrictCharField, StrictIntegerField
+from slaweb.api.pagination import base_url, paginate
+from slaweb.api.permissions import AgentReadsAdminWrites
+from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
+from slaweb.api.timestamps import iso
 from tickets import objectives
 from tickets.models import ServiceLevelObjective
 from tickets.objectives import ObjectiveStatus
-from tickets.permissions import AgentReadsAdminWrites
 
 METRICS = [m.value for m in Metric]
 PRIORITIES = [p.value for p in Priority]

@@ -10,12 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from policies.api.serializers import iso
-from policies.api.views import PAGINATION_PARAMETERS
-from slaweb.api import paginate
-from slaweb.schema import paginated, with_errors
+from slaweb.api.pagination import paginate
+from slaweb.api.permissions import IsAgent
+from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
+from slaweb.api.timestamps import iso
 from tickets.models import SlaRecompute
-from tickets.permissions import IsAgent
 
 
 class RecomputeOutputSerializer(serializers.Serializer):

@@ -22,12 +22,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from policies.api.serializers import iso
 from policies.engine.vocabulary import Metric, Priority
-from slaweb.api import BadRequest
-from slaweb.schema import with_errors
+from slaweb.api.errors import BadRequest
+from slaweb.api.permissions import IsAgent
+from slaweb.api.schema import with_errors
+from slaweb.api.timestamps import iso
 from slaweb.timezones import resolve_time_zone
-from tickets.permissions import IsAgent
 from tickets.reports import (
     GROUPINGS,
     INTERVALS,

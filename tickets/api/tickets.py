@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 from collections import defaultdict
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -17,30 +15,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from policies import selectors as policy_selectors
-from policies.api.serializers import StrictBooleanField, StrictCharField, StrictIntegerField, iso
-from policies.api.views import PAGINATION_PARAMETERS, base_url
-from policies.engine.conditions import explain_match
-from policies.engine.metrics import remaining_display
-from policies.engine.vocabulary import Priority, StatusCategory, TicketType
-from slaweb.api import BadRequest, RecordInvalid, paginate, root_object
-from slaweb.schema import paginated, with_errors
+from slaweb.api.errors import BadRequest, RecordInvalid, root_object
+from slaweb.api.pagination import base_url, paginate
+from slaweb.api.permissions import IsAuthenticatedUser
+from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
+from slaweb.api.timestamps import iso
 from tickets import services
+from tickets.inputs import TicketInputSerializer
 from tickets.models import (
-    Brand,
-    CustomStatus,
-    Group,
-    Organization,
     Ticket,
     TicketComment,
-    TicketField,
-    TicketForm,
     TicketMetricEvent,
     TicketSlaTarget,
-    User,
 )
-from tickets.permissions import IsAuthenticatedUser
-from tickets.sla import account_schedule, ticket_audits, ticket_history, ticket_sla_evaluate
+from tickets.sla.explain import explain, slas_for
 
 VIA_CHANNELS = {
     0: "web",
@@ -61,171 +49,7 @@ EVENT_METRIC_KEYS = (
 )
 
 
-def _exists(model: Any, pk: int | None, label: str) -> int | None:
-    if pk is not None and not model.objects.filter(pk=pk).exists():
-        raise serializers.ValidationError(f"{label} {pk} does not exist")
-    return pk
-
-
-class WholeSerializer(serializers.Serializer):
-    """A part of a ticket that is whole even in an update: DRF lets a partial update's nested
-    serializers skip their required fields, which then fail further in."""
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        missing = {
-            name: ["This field is required."]
-            for name, field in self.fields.items()
-            if field.required and field.source not in attrs
-        }
-        if missing:
-            raise serializers.ValidationError(missing, "required")
-        return attrs
-
-
-class CommentInputSerializer(WholeSerializer):
-    body = StrictCharField(max_length=65_536)
-    public = StrictBooleanField(required=False, default=True)
-    author_id = StrictIntegerField(required=False)
-
-    def validate_author_id(self, value: int) -> int:
-        return _exists(User, value, "user")  # type: ignore[return-value]
-
-
-class RequesterInputSerializer(WholeSerializer):
-    name = StrictCharField(max_length=255, required=False, allow_blank=True)
-    email = serializers.EmailField(max_length=254)
-
-
-class CustomFieldValueSerializer(WholeSerializer):
-    id = StrictIntegerField()
-    value = serializers.JSONField(allow_null=True)
-
-
-class TicketInputSerializer(serializers.Serializer):
-    subject = StrictCharField(max_length=255, required=False, allow_blank=True)
-    description = StrictCharField(max_length=65_536, required=False, allow_blank=True)
-    comment = CommentInputSerializer(required=False)
-    type = serializers.ChoiceField([t.value for t in TicketType], allow_null=True, required=False)
-    priority = serializers.ChoiceField([p.value for p in Priority], allow_null=True, required=False)
-    status = serializers.ChoiceField([s.value for s in StatusCategory], required=False)
-    custom_status_id = StrictIntegerField(allow_null=True, required=False)
-    requester_id = StrictIntegerField(required=False)
-    requester = RequesterInputSerializer(required=False)
-    submitter_id = StrictIntegerField(required=False)
-    assignee_id = StrictIntegerField(allow_null=True, required=False)
-    group_id = StrictIntegerField(allow_null=True, required=False)
-    organization_id = StrictIntegerField(allow_null=True, required=False)
-    brand_id = StrictIntegerField(allow_null=True, required=False)
-    ticket_form_id = StrictIntegerField(allow_null=True, required=False)
-    tags = serializers.ListField(child=StrictCharField(max_length=80), required=False)
-    custom_fields = CustomFieldValueSerializer(many=True, required=False)
-    recipient = serializers.EmailField(allow_blank=True, required=False)
-
-    def validate_requester_id(self, value: int) -> int:
-        return _exists(User, value, "user")  # type: ignore[return-value]
-
-    def validate_submitter_id(self, value: int) -> int:
-        return _exists(User, value, "user")  # type: ignore[return-value]
-
-    def validate_assignee_id(self, value: int | None) -> int | None:
-        if (
-            value is not None
-            and not User.objects.filter(pk=value, role__in=["agent", "admin"]).exists()
-        ):
-            raise serializers.ValidationError(f"agent {value} does not exist")
-        return value
-
-    def validate_group_id(self, value: int | None) -> int | None:
-        return _exists(Group, value, "group")
-
-    def validate_organization_id(self, value: int | None) -> int | None:
-        return _exists(Organization, value, "organization")
-
-    def validate_brand_id(self, value: int | None) -> int | None:
-        return _exists(Brand, value, "brand")
-
-    def validate_ticket_form_id(self, value: int | None) -> int | None:
-        return _exists(TicketForm, value, "ticket form")
-
-    def validate_tags(self, tags: list[str]) -> list[str]:
-        clean = []
-        for tag in tags:
-            words = tag.strip().lower().split()
-            if len(words) != 1:
-                raise serializers.ValidationError(f"{tag!r} is not a single tag")
-            if words[0] not in clean:
-                clean.append(words[0])
-        return clean
-
-    def validate_custom_fields(self, values: list[dict[str, Any]]) -> dict[str, Any]:
-        fields = {f.pk: f for f in TicketField.objects.prefetch_related("options")}
-        clean: dict[str, Any] = {}
-        for item in values:
-            field = fields.get(item["id"])
-            if field is None:
-                raise serializers.ValidationError(f"ticket field {item['id']} does not exist")
-            value = item["value"]
-            if isinstance(value, dict | list):
-                raise serializers.ValidationError(
-                    f"ticket field {field.pk}: value must be a scalar"
-                )
-            if field.type == "tagger" and value not in (None, ""):
-                options = {o.value for o in field.options.all()}
-                if str(value) not in options:
-                    raise serializers.ValidationError(
-                        f"ticket field {field.pk}: {value!r} is not one of its options"
-                    )
-            clean[str(field.pk)] = None if value in (None, "") else str(value)
-        return clean
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        status_id = attrs.get("custom_status_id")
-        if status_id is not None:
-            custom = CustomStatus.objects.filter(pk=status_id).first()
-            if custom is None:
-                raise serializers.ValidationError(
-                    {"custom_status_id": [f"custom status {status_id} does not exist"]}
-                )
-            if "status" in attrs and attrs["status"] != custom.status_category:
-                raise serializers.ValidationError(
-                    {
-                        "status": [
-                            f"is {attrs['status']}, the custom status is {custom.status_category}"
-                        ]
-                    }
-                )
-            attrs["status"] = custom.status_category
-        return attrs
-
-
 # Output ---------------------------------------------------------------------------------------
-
-
-def slas_for(ticket: Ticket, targets: list[TicketSlaTarget], now: datetime) -> dict[str, Any]:
-    """Spec §4.1: the applied policy's targets, the latest instance of each metric."""
-    latest: dict[str, TicketSlaTarget] = {}
-    for target in targets:
-        if target.policy_id is None or target.policy_id != ticket.sla_policy_id:
-            continue
-        current = latest.get(target.metric)
-        if current is None or target.instance_id > current.instance_id:
-            latest[target.metric] = target
-    metrics = []
-    for target in sorted(
-        latest.values(), key=lambda t: (t.breach_at is None, t.breach_at, t.metric)
-    ):
-        item: dict[str, Any] = {
-            "breach_at": iso(target.breach_at)
-            if target.breach_at and target.stage != "paused"
-            else None,
-            "stage": target.stage,
-            "metric": target.metric,
-        }
-        if item["breach_at"]:
-            unit, value = remaining_display(target.breach_at, now)
-            item[unit] = value
-        metrics.append(item)
-    return {"policy_metrics": metrics}
 
 
 def metric_event_to_dict(event: TicketMetricEvent) -> dict[str, Any]:
@@ -581,45 +405,6 @@ class TicketCommentsApi(APIView):
             key="comments",
             serialize=lambda rows: [comment_to_dict(c) for c in rows],
         )
-
-
-def explain(ticket: Ticket, now: datetime) -> dict[str, Any]:
-    """The engine's explanation of a ticket's SLA now, as JSON: which policies were tried and
-    why, how the applied policy changed over the history, and each target's reckoning."""
-    audits = ticket_audits(ticket)
-    history = ticket_history(ticket, audits)
-    result = ticket_sla_evaluate(ticket, now=now, schedule=account_schedule(), audits=audits)
-    explanation = result.explanation
-    last = history[-1]
-    schedule = policy_selectors.default_schedule()
-    return {
-        "policy": {"id": result.policy.id, "title": result.policy.title} if result.policy else None,
-        "policies_tried": to_json(explain_match(last.policies, last.facts)),
-        "policy_steps": to_json(explanation.policy_steps),
-        "targets": to_json(explanation.instances),
-        "schedule": schedule.name if schedule else None,
-    }
-
-
-def to_json(value: Any) -> Any:
-    """Engine dataclasses to JSON: datetimes as ISO 8601 UTC, enums as their values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: to_json(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if not f.name.startswith("_")
-        }
-    if isinstance(value, datetime):
-        return iso(value.astimezone(UTC))
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [to_json(v) for v in value]
-    return value
 
 
 class TicketSlaExplanationApi(APIView):

@@ -2,6 +2,7 @@ from django.urls import re_path
 
 from tickets.api import (
     backtest,
+    impact,
     imports,
     metric_events,
     objectives,
@@ -10,10 +11,16 @@ from tickets.api import (
     tickets,
     users,
 )
+from tickets.notifications import api as notification_rules
 
 ID = r"(?P<ticket_id>[0-9]{1,18})"
 
 urlpatterns = [
+    re_path(
+        r"^slas/policies/impact(?:\.json)?$",
+        impact.PolicyImpactApi.as_view(),
+        name="policy-impact",
+    ),
     re_path(r"^users(?:\.json)?$", users.UserListCreateApi.as_view(), name="user-list"),
     re_path(r"^users/me(?:\.json)?$", users.UserMeApi.as_view(), name="user-me"),
     re_path(
@@ -47,6 +54,16 @@ urlpatterns = [
         r"^slas/recomputes/(?P<recompute_id>[0-9]{1,18})(?:\.json)?$",
         recomputes.RecomputeDetailApi.as_view(),
         name="recompute-detail",
+    ),
+    re_path(
+        r"^slas/notification_rules(?:\.json)?$",
+        notification_rules.NotificationRuleListCreateApi.as_view(),
+        name="notification-rule-list",
+    ),
+    re_path(
+        r"^slas/notification_rules/(?P<rule_id>[0-9]{1,18})(?:\.json)?$",
+        notification_rules.NotificationRuleDetailApi.as_view(),
+        name="notification-rule-detail",
     ),
     re_path(r"^slas/reports(?:\.json)?$", reports.SlaReportApi.as_view(), name="sla-report"),
     re_path(r"^slas/backtest(?:\.json)?$", backtest.SlaBacktestApi.as_view(), name="sla-backtest"),

@@ -10,15 +10,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from policies.api.serializers import StrictBooleanField, StrictCharField, StrictIntegerField, iso
-from policies.api.views import PAGINATION_PARAMETERS, base_url
 from policies.engine.vocabulary import Role
-from slaweb.api import paginate, root_object
-from slaweb.schema import paginated, with_errors
+from slaweb.api.errors import root_object
+from slaweb.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from slaweb.api.pagination import base_url, paginate
+from slaweb.api.permissions import IsAdmin, IsAgent, IsAuthenticatedUser
+from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
+from slaweb.api.timestamps import iso
 from slaweb.timezones import rails_name, resolve_time_zone
 from tickets import services
 from tickets.models import Group, Organization, User
-from tickets.permissions import IsAdmin, IsAgent, IsAuthenticatedUser
 
 
 class UserInputSerializer(serializers.Serializer):

@@ -10,9 +10,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from tickets.models import Ticket
-from tickets.recompute import ticket_sla_drift
-from tickets.sla import OPEN_STATUSES, account_schedule
+from tickets.models import OPEN_STATUSES, Ticket
+from tickets.selectors import account_schedule
+from tickets.sla.recompute import ticket_sla_drift
 
 
 class Command(BaseCommand):

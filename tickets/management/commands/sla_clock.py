@@ -21,16 +21,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
-from tickets.clock import (
+from tickets.notifications.firing import next_notification_due
+from tickets.sla.breach_clock import (
     check_objective_alerts,
     fire_due_notifications,
     next_due,
     record_due_breaches,
 )
-from tickets.notifications import next_notification_due
-from tickets.recompute import resume_stale_recomputes
+from tickets.sla.recompute import resume_stale_recomputes
 
-logger = logging.getLogger("tickets.clock")
+logger = logging.getLogger("tickets.sla.breach_clock")
 
 # Wake this much after a deadline, so the round's `now` is past it despite clock jitter.
 WAKE_MARGIN = 0.005

@@ -1,0 +1,137 @@
+"""The backtest page at /admin/reports/backtest/: the draft policy list as JSON (prefilled with
+the live policies in the API's shape) and a number of days, run through the API's own
+`backtest_from_body`, shown as live and draft figures side by side."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from policies import selectors as policy_selectors
+from policies.api.serializers import policy_to_dict
+from policies.engine.vocabulary import METRIC_TITLES, Metric
+from slaweb.api.errors import BadRequest, RecordInvalid
+from tickets.api.backtest import DEFAULT_DAYS, backtest_from_body
+from tickets.sla.backtest import GROUPINGS, MAX_DAYS, MIN_DAYS
+
+GROUP_BY_LABELS = {
+    "": "Totals only",
+    "metric": "Metric",
+    "priority": "Priority",
+    "policy": "Policy",
+}
+# What a policy body carries that validation ignores and the draft does not need.
+READ_ONLY_KEYS = ("url", "created_at", "updated_at", "position")
+
+
+def live_drafts(request: HttpRequest) -> list[dict[str, Any]]:
+    """The live policies in the API's shape, in position order: the starting draft."""
+    root = request.build_absolute_uri("/").rstrip("/")
+    drafts = []
+    for policy in policy_selectors.policy_queryset():
+        body = policy_to_dict(policy, root)
+        drafts.append({k: v for k, v in body.items() if k not in READ_ONLY_KEYS})
+    return drafts
+
+
+def _label(group_by: str | None, key: str | None, label: str) -> str:
+    if group_by == "metric" and key is not None:
+        try:
+            return str(METRIC_TITLES[Metric(key)])
+        except ValueError:
+            return label
+    if group_by == "priority" and key is not None:
+        return label.capitalize()
+    return label
+
+
+def _signed(value: float | int | None, suffix: str = "") -> str:
+    if value is None:
+        return "—"
+    return f"{value:+g}{suffix}" if value else f"0{suffix}"
+
+
+def _row(label: str, row: dict[str, Any]) -> dict[str, Any]:
+    live, draft, difference = row["live"], row["draft"], row["difference"]
+
+    def percent(value: float | None) -> str:
+        return "—" if value is None else f"{value:g}%"
+
+    return {
+        "label": label,
+        "live": {**live, "percent_text": percent(live["achieved_percent"])},
+        "draft": {**draft, "percent_text": percent(draft["achieved_percent"])},
+        "difference": {
+            **difference,
+            "percent_text": _signed(difference["achieved_percent"], " pts"),
+            "breached_text": _signed(difference["breached"]),
+        },
+        "changed": any(difference[k] for k in ("achieved", "breached", "in_progress")),
+    }
+
+
+def backtest_view(request: HttpRequest) -> HttpResponse:
+    """Admins only (the admin site's sign-in wraps it; agents are refused here)."""
+    if not getattr(request.user, "is_admin", False):
+        raise PermissionDenied
+    now = timezone.now()
+    errors: list[str] = []
+    result = None
+    if request.method == "POST":
+        drafts_text = request.POST.get("sla_policies", "")
+        days_text = request.POST.get("days", "")
+        group_by = request.POST.get("group_by", "")
+        body: dict[str, Any] | None = None
+        try:
+            parsed = json.loads(drafts_text)
+        except ValueError as error:
+            errors.append(f"The policies are not valid JSON: {error}")
+        else:
+            # The API's body exactly: a whole number of days, or what the API rejects.
+            days: Any = int(days_text) if days_text.strip().lstrip("-").isdigit() else days_text
+            body = {"sla_policies": parsed, "days": days, "group_by": group_by or None}
+        if body is not None:
+            try:
+                result = backtest_from_body(body, now=now)
+            except RecordInvalid as error:
+                errors.extend(
+                    f"{entry['description']} ({field})"
+                    for field, entries in error.details.items()
+                    for entry in entries
+                )
+            except BadRequest as error:
+                errors.append(error.description)
+    else:
+        drafts_text = json.dumps(live_drafts(request), indent=2)
+        days_text = str(DEFAULT_DAYS)
+        group_by = "metric"
+    context: dict[str, Any] = {
+        **admin.site.each_context(request),
+        "title": "Backtest SLA policies",
+        "subtitle": None,
+        "drafts_text": drafts_text,
+        "days_text": days_text,
+        "group_by": group_by,
+        "group_by_choices": [(k, GROUP_BY_LABELS[k]) for k in ("", *GROUPINGS)],
+        "min_days": MIN_DAYS,
+        "max_days": MAX_DAYS,
+        "errors": errors,
+        "live_json": live_drafts(request),
+        "result": result,
+    }
+    if result is not None:
+        context["total"] = _row("All targets", result["total"])
+        context["rows"] = [
+            _row(_label(result["group_by"], row["key"], row["label"]), row)
+            for row in result["groups"]
+        ]
+        context["group_label"] = GROUP_BY_LABELS[result["group_by"] or ""]
+        context["started"] = now - timedelta(days=result["days"])
+    return TemplateResponse(request, "admin/backtest/backtest.html", context, status=200)

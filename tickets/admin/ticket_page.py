@@ -1,0 +1,419 @@
+"""The agents' pages in the admin site: the ticket page, and the JSON the countdowns poll.
+
+The queue itself is TicketAdmin's change list; this module holds what it and the ticket page
+share: choosing a ticket's SLA badge, its first rendering, and the poll endpoint. Badge data
+comes from the API's `include=slas` serialization, so the rounding exists once in Python (the
+engine's `remaining_display`) and once in static/slaweb/js/countdown.js, which ticks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Max, Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from policies import selectors as policy_selectors
+from policies.engine.metrics import remaining_display
+from policies.engine.vocabulary import Priority, StatusCategory
+from policies.models import Policy
+from slaweb.api.timestamps import iso
+from tickets import services
+from tickets.models import Ticket, TicketMetricEvent, TicketSlaTarget
+from tickets.sla.explain import explain, slas_for
+
+if TYPE_CHECKING:
+    from tickets.admin.tickets import TicketAdmin
+
+# Amber below this many seconds left (spec §4.2: green > 15 min, amber < 15 min).
+AMBER_SECONDS = 15 * 60
+POLL_MAX_IDS = 200
+METRIC_LABELS = {
+    "first_reply_time": "First reply",
+    "next_reply_time": "Next reply",
+    "periodic_update_time": "Periodic update",
+    "pausable_update_time": "Pausable update",
+    "requester_wait_time": "Requester wait",
+    "agent_work_time": "Agent work",
+    "total_resolution_time": "Total resolution",
+}
+# What the badges need of each target; lists load several per ticket.
+BADGE_TARGET_FIELDS = (
+    "id",
+    "ticket_id",
+    "metric",
+    "instance_id",
+    "policy_id",
+    "stage",
+    "breach_at",
+    "breached",
+    "fulfilled_at",
+)
+
+
+def with_badge_targets(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return queryset.prefetch_related(
+        Prefetch(
+            "sla_targets",
+            queryset=TicketSlaTarget.objects.only(*BADGE_TARGET_FIELDS).order_by(
+                "metric", "instance_id"
+            ),
+        )
+    )
+
+
+# Metric events name the reply and resolution metrics differently (spec §4.4).
+EVENT_METRICS = {
+    "first_reply_time": "reply_time",
+    "next_reply_time": "reply_time",
+    "total_resolution_time": "resolution_time",
+}
+
+
+def attach_last_breaches(tickets: Sequence[Ticket]) -> None:
+    """Give each ticket `last_breaches`: (event metric, instance) -> its latest breach event,
+    in one query for all of them."""
+    last: dict[int, dict[tuple[str, int], datetime]] = {t.pk: {} for t in tickets}
+    if tickets:
+        rows = (
+            TicketMetricEvent.objects.filter(ticket_id__in=list(last), type="breach", deleted=False)
+            .values("ticket_id", "metric", "instance_id")
+            .annotate(last=Max("time"))
+            .order_by()
+        )
+        for row in rows:
+            last[row["ticket_id"]][(row["metric"], row["instance_id"])] = row["last"]
+    for ticket in tickets:
+        ticket.last_breaches = last[ticket.pk]  # type: ignore[attr-defined]
+
+
+def is_now(target: TicketSlaTarget, last_breaches: dict[tuple[str, int], datetime]) -> bool:
+    """Spec §4.2: "Now" when the target changed after a breach. A breach the clock records is
+    timed at breach_at; one recorded later was recorded by a save that set a target already
+    past (a late target, or a changed one: the engine records the breach again then)."""
+    if not target.breached or target.breach_at is None:
+        return False
+    metric = EVENT_METRICS.get(target.metric, target.metric)
+    last = last_breaches.get((metric, target.instance_id))
+    return last is not None and last > target.breach_at
+
+
+def policy_metrics(ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
+    """The `include=slas` elements of the applied policy, with what the badges add to them.
+
+    Needs the ticket's targets prefetched (with_badge_targets) and attach_last_breaches."""
+    targets = list(ticket.sla_targets.all())
+    # The instance slas_for shows for each metric: the applied policy's latest.
+    latest: dict[str, TicketSlaTarget] = {}
+    for target in targets:
+        if target.policy_id is None or target.policy_id != ticket.sla_policy_id:
+            continue
+        if target.metric not in latest or target.instance_id > latest[target.metric].instance_id:
+            latest[target.metric] = target
+    items = slas_for(ticket, targets, now)["policy_metrics"]
+    for item in items:
+        target = latest[item["metric"]]
+        item["instance_id"] = target.instance_id
+        item["label"] = METRIC_LABELS.get(target.metric, target.metric)
+        item["breached"] = target.breached
+        item["now"] = is_now(target, ticket.last_breaches)  # type: ignore[attr-defined]
+    return items
+
+
+def next_badge(items: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The queue's one badge (spec §4.2): the soonest running target, breached ones included;
+    a paused target when nothing runs; none when every target is closed."""
+    running = [i for i in items if i["stage"] == "active" and i["breach_at"]]
+    if running:
+        return min(running, key=lambda i: i["breach_at"])
+    paused = [i for i in items if i["stage"] == "paused"]
+    return paused[0] if paused else None
+
+
+@dataclass(frozen=True)
+class BadgeView:
+    """A badge as first rendered; the page script keeps it current from the same data."""
+
+    metric: str
+    instance_id: int
+    stage: str
+    breach_at: str | None
+    breached: bool
+    now: bool
+    text: str
+    colour: str
+
+    @property
+    def label(self) -> str:
+        return METRIC_LABELS.get(self.metric, self.metric)
+
+
+def badge_view(item: dict[str, Any], now: datetime) -> BadgeView:
+    breach_at = item["breach_at"]
+    if item["stage"] == "paused":
+        text, colour = "paused", "red" if item["breached"] else "green"
+    elif item["now"]:
+        text, colour = "Now", "red"
+    elif breach_at is None:  # a business-hours target the schedule can never reach
+        text, colour = "", "none"
+    else:
+        moment = datetime.fromisoformat(breach_at.replace("Z", "+00:00"))
+        unit, value = remaining_display(moment, now)
+        left = moment - now
+        past = left.days < 0
+        # "-0m" rather than "0m" in the first half-minute after a breach: the sign says it.
+        text = f"{'-' if past and value == 0 else ''}{value}{unit[0]}"
+        if past or item["breached"]:
+            colour = "red"
+        elif left.total_seconds() <= AMBER_SECONDS:
+            colour = "amber"
+        else:
+            colour = "green"
+    return BadgeView(
+        metric=item["metric"],
+        instance_id=item["instance_id"],
+        stage=item["stage"],
+        breach_at=breach_at,
+        breached=item["breached"],
+        now=item["now"],
+        text=text,
+        colour=colour,
+    )
+
+
+def ticket_badge(ticket: Ticket, now: datetime) -> BadgeView | None:
+    item = next_badge(policy_metrics(ticket, now))
+    return badge_view(item, now) if item else None
+
+
+def poll_payload(tickets: Iterable[Ticket], now: datetime) -> dict[str, Any]:
+    rows = []
+    for ticket in tickets:
+        items = policy_metrics(ticket, now)
+        rows.append(
+            {
+                "id": ticket.pk,
+                "status": ticket.status,
+                "priority": ticket.priority,
+                "updated_at": iso(ticket.updated_at),
+                "next_breach_at": iso(ticket.next_breach_at) if ticket.next_breach_at else None,
+                "badge": next_badge(items),
+                "policy_metrics": items,
+            }
+        )
+    return {"now": js_time(now), "tickets": rows}
+
+
+def js_time(moment: datetime) -> str:
+    """Milliseconds, so the page can measure its clock against the server's."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def sla_poll_view(admin: TicketAdmin, request: HttpRequest) -> JsonResponse:
+    """GET ?ids=1,2,3: the badges of those tickets, in a fixed number of queries."""
+    if not admin.has_view_permission(request):
+        return JsonResponse({"error": "Forbidden"}, status=403)
+    try:
+        ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.strip()]
+    except ValueError:
+        return JsonResponse({"error": "ids must be comma-separated ticket ids"}, status=400)
+    if len(ids) > POLL_MAX_IDS or any(i < 1 or i >= 2**62 for i in ids):
+        return JsonResponse({"error": f"ids must list at most {POLL_MAX_IDS} ids"}, status=400)
+    tickets = list(with_badge_targets(Ticket.objects.filter(pk__in=ids)).order_by("id"))
+    attach_last_breaches(tickets)
+    return JsonResponse(poll_payload(tickets, timezone.now()))
+
+
+# The ticket page --------------------------------------------------------------------------
+
+
+class TicketUpdateForm(forms.Form):
+    """A reply (public or private) and/or a status or priority change, saved as one update."""
+
+    body = forms.CharField(
+        label="Reply",
+        required=False,
+        max_length=65_536,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    visibility = forms.ChoiceField(
+        label="Visibility",
+        choices=[("public", "Public reply"), ("private", "Private note")],
+        initial="public",
+        widget=forms.RadioSelect,
+    )
+    status = forms.ChoiceField(label="Status")
+    priority = forms.ChoiceField(label="Priority", required=False)
+
+    def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"status": ticket.status, "priority": ticket.priority or ""})
+        super().__init__(*args, **kwargs)
+        self.ticket = ticket
+        # As in Zendesk: no way back to "new", and "closed" is for automations.
+        statuses = [s.value for s in StatusCategory if s.value not in ("new", "closed")]
+        if ticket.status in ("new", "closed"):
+            statuses.insert(0, ticket.status)
+        self.fields["status"].choices = [(s, s.capitalize()) for s in statuses]
+        self.fields["priority"].choices = [("", "-")] + [
+            (p.value, p.value.capitalize()) for p in Priority
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.ticket.status == "closed":
+            raise forms.ValidationError("A closed ticket cannot be updated.")
+        if self.errors:
+            return data
+        if not data.get("body", "").strip() and not self.changed_fields():
+            raise forms.ValidationError(
+                "Nothing to save: write a reply or change the status or priority."
+            )
+        return data
+
+    def changed_fields(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        fields: dict[str, Any] = {}
+        if data.get("status") and data["status"] != self.ticket.status:
+            fields["status"] = data["status"]
+            custom = self.ticket.custom_status
+            if custom is not None and custom.status_category != data["status"]:
+                fields["custom_status_id"] = None  # its category no longer fits
+        priority = data.get("priority") or None
+        if priority != self.ticket.priority:
+            fields["priority"] = priority
+        return fields
+
+    def comment(self, author_id: int) -> services.NewComment | None:
+        body = self.cleaned_data.get("body", "").strip()
+        if not body:
+            return None
+        return services.NewComment(
+            body=body, public=self.cleaned_data["visibility"] == "public", author_id=author_id
+        )
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    target: TicketSlaTarget
+    badge: BadgeView | None
+
+    @property
+    def label(self) -> str:
+        return METRIC_LABELS.get(self.target.metric, self.target.metric)
+
+    @property
+    def goal(self) -> str:
+        seconds = self.target.target_seconds
+        if not seconds:
+            return ""
+        minutes, rest = divmod(seconds, 60)
+        return f"{minutes} min" if not rest else f"{seconds} s"
+
+
+def explanation_for(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """What `GET /api/v2/tickets/{id}/sla_explanation` answers, with policy titles resolved."""
+    explained = explain(ticket, now)
+    titles = dict(Policy.objects.values_list("id", "title"))
+    for step in explained["policy_steps"]:
+        step["matched_title"] = titles.get(step["matched_policy_id"])
+        step["applied_title"] = titles.get(step["applied_policy_id"])
+    for instance in explained["targets"]:
+        instance["label"] = METRIC_LABELS.get(instance["metric"], instance["metric"])
+        for change in instance["target_changes"]:
+            change["policy_title"] = titles.get(change["policy_id"])
+    return {
+        "policies_tried": explained["policies_tried"],
+        "policy_steps": explained["policy_steps"],
+        "instances": explained["targets"],
+    }
+
+
+def _target_rows(ticket: Ticket, targets: list[TicketSlaTarget], now: datetime) -> list[TargetRow]:
+    live = {(i["metric"], i["instance_id"]): i for i in policy_metrics(ticket, now)}
+    rows = []
+    for target in targets:
+        item = live.get((target.metric, target.instance_id))
+        badge = badge_view(item, now) if item and item["stage"] != "achieved" else None
+        rows.append(TargetRow(target, badge))
+    return rows
+
+
+def ticket_page_view(
+    admin: TicketAdmin, request: HttpRequest, object_id: str, extra_context: Any = None
+) -> HttpResponse:
+    if not object_id.isdigit():
+        raise Http404
+    ticket = get_object_or_404(
+        with_badge_targets(Ticket.objects.all()).select_related(
+            "requester", "submitter", "assignee", "group", "sla_policy", "custom_status"
+        ),
+        pk=int(object_id),
+    )
+    if not admin.has_view_permission(request, ticket):
+        raise PermissionDenied
+    attach_last_breaches([ticket])
+    can_change = admin.has_change_permission(request, ticket)
+    form = TicketUpdateForm(ticket=ticket)
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied
+        form = TicketUpdateForm(request.POST, ticket=ticket)
+        if form.is_valid():
+            with transaction.atomic():
+                services.ticket_update(
+                    ticket_id=ticket.pk,
+                    fields=form.changed_fields(),
+                    author_id=request.user.pk,
+                    comment=form.comment(request.user.pk),
+                    now=timezone.now(),
+                    via_id=0,  # web
+                )
+            messages.success(request, f"Ticket #{ticket.pk} saved.")
+            return HttpResponseRedirect(request.path)
+    now = timezone.now()
+    schedule = policy_selectors.default_schedule()
+    zone = ZoneInfo(schedule.time_zone if schedule else "UTC")
+    targets = list(
+        TicketSlaTarget.objects.filter(ticket=ticket)
+        .select_related("policy")
+        .order_by("metric", "instance_id")
+    )
+    opts = admin.model._meta
+    context = {
+        **admin.admin_site.each_context(request),
+        "opts": opts,
+        "app_label": opts.app_label,
+        "title": f"#{ticket.pk} {ticket.subject}",
+        "subtitle": None,
+        "ticket": ticket,
+        "form": form,
+        "can_change": can_change,
+        "targets": _target_rows(ticket, targets, now),
+        "schedule": schedule,
+        "schedule_zone": zone.key,
+        "explanation": explanation_for(ticket, now),
+        "comments": list(ticket.comments.select_related("author").order_by("created_at", "id")),
+        "events": list(
+            TicketMetricEvent.objects.filter(ticket_id=ticket.pk).order_by("time", "ordinal", "id")
+        ),
+        "now": now,
+        "now_iso": js_time(now),
+        "updated_iso": iso(ticket.updated_at),
+        "poll_url": reverse("admin:tickets_ticket_sla"),
+        "queue_url": reverse("admin:tickets_ticket_changelist"),
+        **(extra_context or {}),
+    }
+    request.current_app = admin.admin_site.name
+    return TemplateResponse(request, "admin/tickets/ticket/ticket_page.html", context)

@@ -1,0 +1,522 @@
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.contrib.auth.models import Group as PermissionGroup
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority
+from tickets import services
+from tickets.admin.ticket_page import (
+    attach_last_breaches,
+    js_time,
+    sla_poll_view,
+    ticket_badge,
+    ticket_page_view,
+    with_badge_targets,
+)
+from tickets.models import (
+    OPEN_STATUSES,
+    ApiToken,
+    Brand,
+    CustomField,
+    CustomStatus,
+    Group,
+    Organization,
+    ServiceLevelObjective,
+    SlaNotification,
+    SlaRecompute,
+    SupportAddress,
+    Ticket,
+    TicketField,
+    TicketFieldOption,
+    TicketForm,
+    TicketMetricEvent,
+    TicketSlaTarget,
+    User,
+)
+from tickets.objectives import objective_create, objective_delete, objective_update
+
+# Roles, not Django's permission groups, decide what people may do; `Group` here is the
+# support team a ticket is assigned to.
+admin.site.unregister(PermissionGroup)
+
+
+class UserAdminForm(forms.ModelForm):
+    password1 = forms.CharField(
+        label="New password",
+        required=False,
+        widget=forms.PasswordInput,
+        help_text="Leave empty to keep the current password.",
+    )
+
+    class Meta:
+        model = User
+        fields = [
+            "name",
+            "email",
+            "role",
+            "organization",
+            "default_group",
+            "time_zone",
+            "active",
+            "user_fields",
+        ]
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin):
+    form = UserAdminForm
+    list_display = ["name", "email", "role", "organization", "active"]
+    list_filter = ["role", "active"]
+    search_fields = ["name", "email"]
+    list_select_related = ["organization"]
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        data["organization_id"] = data.pop("organization").pk if data["organization"] else None
+        group = data.pop("default_group")
+        data["default_group_id"] = group.pk if group else None
+        password = form.cleaned_data.get("password1") or None
+        if change:
+            data["password"] = password
+            saved = services.user_update(user_id=obj.pk, data=data)
+        else:
+            saved = services.user_create(password=password, **data)
+        obj.pk = saved.pk
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created here and shown once; deleting one revokes it."""
+
+    list_display = ["prefix", "user", "description", "created_at", "last_used_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "description"]
+    fields = ["user", "description"]
+    readonly_fields: list[str] = []
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+        token = services.api_token_create(user=obj.user, description=obj.description)
+        created = ApiToken.objects.get(token_hash=ApiToken.hash(token))
+        obj.pk = created.pk
+        messages.warning(
+            request,
+            f"API token for {obj.user.email}: {token} — copy it now, it will not be shown again.",
+        )
+
+
+@admin.register(Group)
+class GroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "description"]
+    search_fields = ["name"]
+    filter_horizontal = ["agents"]
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "agents":
+            kwargs["queryset"] = User.objects.filter(role__in=["agent", "admin"])
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+
+
+@admin.register(Brand)
+class BrandAdmin(admin.ModelAdmin):
+    list_display = ["name", "subdomain", "active"]
+
+
+@admin.register(TicketForm)
+class TicketFormAdmin(admin.ModelAdmin):
+    list_display = ["name", "position", "active"]
+
+
+class TicketFieldOptionInline(admin.TabularInline):
+    model = TicketFieldOption
+    extra = 1
+
+
+@admin.register(TicketField)
+class TicketFieldAdmin(admin.ModelAdmin):
+    list_display = ["title", "type", "position", "active"]
+    list_filter = ["type", "active"]
+    inlines = [TicketFieldOptionInline]
+
+
+@admin.register(CustomField)
+class CustomFieldAdmin(admin.ModelAdmin):
+    list_display = ["title", "owner", "key", "type"]
+    list_filter = ["owner", "type"]
+
+
+@admin.register(CustomStatus)
+class CustomStatusAdmin(admin.ModelAdmin):
+    list_display = ["agent_label", "status_category", "active", "default"]
+    list_filter = ["status_category", "active"]
+
+
+@admin.register(SupportAddress)
+class SupportAddressAdmin(admin.ModelAdmin):
+    list_display = ["email", "name", "brand"]
+    list_select_related = ["brand"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by slaweb itself: visible here, changed only through services."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OpenStatusFilter(admin.SimpleListFilter):
+    """The queue shows open tickets (new, open, pending, on-hold) unless asked otherwise."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("all", "All"), *[(s, s.capitalize()) for s in ("solved", "closed")]]
+
+    def choices(self, changelist: Any) -> Any:
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Open (new, open, pending, on-hold)",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        value = self.value()
+        if value is None:
+            # A list of ids (the policy impact preview links here) shows them whatever status.
+            if "id__in" in request.GET:
+                return queryset
+            return queryset.filter(status__in=OPEN_STATUSES)
+        if value == "all":
+            return queryset
+        return queryset.filter(status=value)
+
+
+def breached_targets() -> QuerySet[TicketSlaTarget]:
+    """Targets of the ticket's applied policy that are open and past their breach time."""
+    return TicketSlaTarget.objects.filter(
+        Q(breached=True) | Q(breach_at__lte=timezone.now()),
+        ticket_id=OuterRef("pk"),
+        policy_id=OuterRef("sla_policy_id"),
+        stage__in=["active", "paused"],
+        fulfilled_at__isnull=True,
+    )
+
+
+class BreachedFilter(admin.SimpleListFilter):
+    title = "breached"
+    parameter_name = "breached"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Breached"), ("no", "Not breached")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        if self.value() == "yes":
+            return queryset.filter(Exists(breached_targets()))
+        if self.value() == "no":
+            return queryset.exclude(Exists(breached_targets()))
+        return queryset
+
+
+class PolicyFilter(admin.RelatedOnlyFieldListFilter):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = "SLA policy"
+
+
+class QueueChangeList(ChangeList):
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        self.result_list = list(self.result_list)
+        attach_last_breaches(self.result_list)
+
+    def get_ordering_field_columns(self) -> dict[int, str]:
+        # The default order is an expression the admin cannot map to a column: mark the badges.
+        if ORDER_VAR not in self.params:
+            return {self.list_display.index("sla"): "asc"}
+        return super().get_ordering_field_columns()
+
+
+# The queue's order: the soonest deadline of a running target, already breached ones included
+# (spec §4.3: most breached first); tickets with nothing running last.
+NEXT_SLA = F("sla_due_at").asc(nulls_last=True)
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    """The agent queue (the change list) and the ticket page (the change view).
+
+    Tickets are written only through tickets.services, the API's code path: the ticket page's
+    form calls ticket_update; there is no add or delete here.
+    """
+
+    list_display = [
+        "id",
+        "subject_link",
+        "sla",
+        "status",
+        "priority",
+        "requester",
+        "assignee",
+        "group",
+        "sla_policy",
+    ]
+    list_display_links = None
+    list_filter = [
+        OpenStatusFilter,
+        "group",
+        ("assignee", admin.RelatedOnlyFieldListFilter),
+        "priority",
+        ("sla_policy", PolicyFilter),
+        BreachedFilter,
+    ]
+    list_select_related = ["requester", "assignee", "group", "sla_policy"]
+    search_fields = ["subject", "requester__email"]
+    ordering = ["id"]
+    list_per_page = 50
+    change_list_template = "admin/tickets/ticket/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
+        queryset = super().get_queryset(request)
+        return with_badge_targets(queryset)
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return QueueChangeList
+
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        # Here rather than in `ordering`, whose system check knows only model fields.
+        return [NEXT_SLA, "id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[Any]:
+        poll = self.admin_site.admin_view(partial(sla_poll_view, self))
+        return [path("sla/", poll, name="tickets_ticket_sla"), *super().get_urls()]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        return ticket_page_view(self, request, object_id, extra_context)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = {
+            "poll_url": reverse("admin:tickets_ticket_sla"),
+            "now_iso": js_time(timezone.now()),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, context)
+
+    @admin.display(description="subject", ordering="subject")
+    def subject_link(self, ticket: Ticket) -> str:
+        url = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+        return format_html('<a href="{}">{}</a>', url, ticket.subject or f"Ticket #{ticket.pk}")
+
+    @admin.display(description="next SLA breach", ordering=NEXT_SLA)
+    def sla(self, ticket: Ticket) -> str:
+        badge = ticket_badge(ticket, timezone.now())
+        return render_to_string(
+            "admin/tickets/ticket/_sla_badge.html", {"badge": badge, "ticket_id": ticket.pk}
+        )
+
+
+class SlaRecomputePartInline(admin.TabularInline):
+    model = SlaRecompute
+    fk_name = "parent"
+    verbose_name = "part"
+    fields = ["status", "last_ticket_id", "until_ticket_id", "done", "total", "changed", "error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SlaRecompute)
+class SlaRecomputeAdmin(ReadOnlyAdmin):
+    list_display = ["id", "reason", "status", "progress", "changed", "effective_at", "finished_at"]
+    list_filter = ["reason", "status"]
+    inlines = [SlaRecomputePartInline]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # Parts show on their run's page.
+        return super().get_queryset(request).filter(parent__isnull=True)
+
+    @admin.display(description="progress")
+    def progress(self, run: SlaRecompute) -> str:
+        return f"{run.done} / {run.total}"
+
+
+@admin.register(TicketMetricEvent)
+class TicketMetricEventAdmin(ReadOnlyAdmin):
+    list_display = ["id", "ticket_id", "metric", "instance_id", "type", "time", "deleted"]
+    list_filter = ["type", "metric", "deleted"]
+    search_fields = ["ticket_id"]
+
+
+@admin.register(SlaNotification)
+class SlaNotificationAdmin(ReadOnlyAdmin):
+    """The delivery log: every scheduled, sent, retried, failed or cancelled notification."""
+
+    list_display = [
+        "id",
+        "ticket_id",
+        "objective_id",
+        "metric",
+        "instance_id",
+        "kind",
+        "rule",
+        "status",
+        "attempts",
+        "fire_at",
+        "next_attempt_at",
+        "delivered_at",
+        "short_error",
+    ]
+    list_filter = ["status", "kind", ("rule", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["rule"]
+    search_fields = ["ticket__id"]
+    date_hierarchy = "fire_at"
+    fields = [
+        "ticket",
+        "objective",
+        "episode_ended_at",
+        "metric",
+        "instance_id",
+        "kind",
+        "rule",
+        "policy",
+        "status",
+        "attempts",
+        "breach_at",
+        "fire_at",
+        "next_attempt_at",
+        "queued_at",
+        "delivered_at",
+        "last_error",
+        "payload",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="last error")
+    def short_error(self, row: SlaNotification) -> str:
+        return row.last_error if len(row.last_error) <= 80 else row.last_error[:79] + "…"
+
+
+class ServiceLevelObjectiveForm(forms.ModelForm):
+    """Validated by the API's input serializer, so both refuse exactly the same objectives."""
+
+    metric = forms.ChoiceField(
+        choices=[("", "All metrics")] + [(m.value, METRIC_TITLES[m]) for m in Metric],
+        required=False,
+    )
+    priority = forms.ChoiceField(
+        choices=[("", "All priorities")] + [(p.value, p.value.capitalize()) for p in Priority],
+        required=False,
+    )
+
+    class Meta:
+        model = ServiceLevelObjective
+        fields = ["title", "policy", "metric", "priority", "target_rate", "window_days"]
+        help_texts = {
+            "target_rate": "Percent of settled targets achieved, above 0 and below 100",
+            "window_days": "The rolling window, 1 to 365 days",
+        }
+
+    def clean(self) -> dict[str, Any]:
+        from tickets.api.objectives import ObjectiveInputSerializer
+
+        data = super().clean()
+        if self.errors:
+            return data
+        serializer = ObjectiveInputSerializer(
+            data={
+                "title": data.get("title") or "",
+                "policy_id": data["policy"].pk if data.get("policy") else None,
+                "metric": data.get("metric") or None,
+                "priority": data.get("priority") or None,
+                "target_rate": data.get("target_rate"),
+                "window_days": data.get("window_days"),
+            }
+        )
+        if not serializer.is_valid():
+            names = {"policy_id": "policy"}
+            for name, problems in serializer.errors.items():
+                field = names.get(name, name)
+                self.add_error(field if field in self.fields else None, list(problems))
+            return data
+        self.validated = dict(serializer.validated_data)
+        return data
+
+
+@admin.register(ServiceLevelObjective)
+class ServiceLevelObjectiveAdmin(admin.ModelAdmin):
+    """Writes go through tickets.objectives; the rate and budget are on the SLA dashboard."""
+
+    form = ServiceLevelObjectiveForm
+    list_display = ["title", "policy", "metric", "priority", "target_rate", "window_days"]
+    list_select_related = ["policy"]
+    list_filter = ["policy"]
+    search_fields = ["title"]
+
+    def save_model(
+        self, request: HttpRequest, obj: ServiceLevelObjective, form: Any, change: bool
+    ) -> None:
+        now = timezone.now()
+        if change:
+            saved = objective_update(objective_id=obj.pk, data=form.validated, now=now)
+        else:
+            saved = objective_create(data=form.validated, now=now)
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: ServiceLevelObjective) -> None:
+        objective_delete(objective_id=obj.pk)
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[ServiceLevelObjective]
+    ) -> None:
+        for pk in queryset.values_list("pk", flat=True):
+            objective_delete(objective_id=pk)

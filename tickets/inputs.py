@@ -1,0 +1,156 @@
+"""Ticket input validation, shared by the Tickets API and the ticket import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from policies.engine.vocabulary import Priority, StatusCategory, TicketType
+from slaweb.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from tickets.models import (
+    Brand,
+    CustomStatus,
+    Group,
+    Organization,
+    TicketField,
+    TicketForm,
+    User,
+)
+
+
+def _exists(model: Any, pk: int | None, label: str) -> int | None:
+    if pk is not None and not model.objects.filter(pk=pk).exists():
+        raise serializers.ValidationError(f"{label} {pk} does not exist")
+    return pk
+
+
+class WholeSerializer(serializers.Serializer):
+    """A part of a ticket that is whole even in an update: DRF lets a partial update's nested
+    serializers skip their required fields, which then fail further in."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        missing = {
+            name: ["This field is required."]
+            for name, field in self.fields.items()
+            if field.required and field.source not in attrs
+        }
+        if missing:
+            raise serializers.ValidationError(missing, "required")
+        return attrs
+
+
+class CommentInputSerializer(WholeSerializer):
+    body = StrictCharField(max_length=65_536)
+    public = StrictBooleanField(required=False, default=True)
+    author_id = StrictIntegerField(required=False)
+
+    def validate_author_id(self, value: int) -> int:
+        return _exists(User, value, "user")  # type: ignore[return-value]
+
+
+class RequesterInputSerializer(WholeSerializer):
+    name = StrictCharField(max_length=255, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254)
+
+
+class CustomFieldValueSerializer(WholeSerializer):
+    id = StrictIntegerField()
+    value = serializers.JSONField(allow_null=True)
+
+
+class TicketInputSerializer(serializers.Serializer):
+    subject = StrictCharField(max_length=255, required=False, allow_blank=True)
+    description = StrictCharField(max_length=65_536, required=False, allow_blank=True)
+    comment = CommentInputSerializer(required=False)
+    type = serializers.ChoiceField([t.value for t in TicketType], allow_null=True, required=False)
+    priority = serializers.ChoiceField([p.value for p in Priority], allow_null=True, required=False)
+    status = serializers.ChoiceField([s.value for s in StatusCategory], required=False)
+    custom_status_id = StrictIntegerField(allow_null=True, required=False)
+    requester_id = StrictIntegerField(required=False)
+    requester = RequesterInputSerializer(required=False)
+    submitter_id = StrictIntegerField(required=False)
+    assignee_id = StrictIntegerField(allow_null=True, required=False)
+    group_id = StrictIntegerField(allow_null=True, required=False)
+    organization_id = StrictIntegerField(allow_null=True, required=False)
+    brand_id = StrictIntegerField(allow_null=True, required=False)
+    ticket_form_id = StrictIntegerField(allow_null=True, required=False)
+    tags = serializers.ListField(child=StrictCharField(max_length=80), required=False)
+    custom_fields = CustomFieldValueSerializer(many=True, required=False)
+    recipient = serializers.EmailField(allow_blank=True, required=False)
+
+    def validate_requester_id(self, value: int) -> int:
+        return _exists(User, value, "user")  # type: ignore[return-value]
+
+    def validate_submitter_id(self, value: int) -> int:
+        return _exists(User, value, "user")  # type: ignore[return-value]
+
+    def validate_assignee_id(self, value: int | None) -> int | None:
+        if (
+            value is not None
+            and not User.objects.filter(pk=value, role__in=["agent", "admin"]).exists()
+        ):
+            raise serializers.ValidationError(f"agent {value} does not exist")
+        return value
+
+    def validate_group_id(self, value: int | None) -> int | None:
+        return _exists(Group, value, "group")
+
+    def validate_organization_id(self, value: int | None) -> int | None:
+        return _exists(Organization, value, "organization")
+
+    def validate_brand_id(self, value: int | None) -> int | None:
+        return _exists(Brand, value, "brand")
+
+    def validate_ticket_form_id(self, value: int | None) -> int | None:
+        return _exists(TicketForm, value, "ticket form")
+
+    def validate_tags(self, tags: list[str]) -> list[str]:
+        clean = []
+        for tag in tags:
+            words = tag.strip().lower().split()
+            if len(words) != 1:
+                raise serializers.ValidationError(f"{tag!r} is not a single tag")
+            if words[0] not in clean:
+                clean.append(words[0])
+        return clean
+
+    def validate_custom_fields(self, values: list[dict[str, Any]]) -> dict[str, Any]:
+        fields = {f.pk: f for f in TicketField.objects.prefetch_related("options")}
+        clean: dict[str, Any] = {}
+        for item in values:
+            field = fields.get(item["id"])
+            if field is None:
+                raise serializers.ValidationError(f"ticket field {item['id']} does not exist")
+            value = item["value"]
+            if isinstance(value, dict | list):
+                raise serializers.ValidationError(
+                    f"ticket field {field.pk}: value must be a scalar"
+                )
+            if field.type == "tagger" and value not in (None, ""):
+                options = {o.value for o in field.options.all()}
+                if str(value) not in options:
+                    raise serializers.ValidationError(
+                        f"ticket field {field.pk}: {value!r} is not one of its options"
+                    )
+            clean[str(field.pk)] = None if value in (None, "") else str(value)
+        return clean
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        status_id = attrs.get("custom_status_id")
+        if status_id is not None:
+            custom = CustomStatus.objects.filter(pk=status_id).first()
+            if custom is None:
+                raise serializers.ValidationError(
+                    {"custom_status_id": [f"custom status {status_id} does not exist"]}
+                )
+            if "status" in attrs and attrs["status"] != custom.status_category:
+                raise serializers.ValidationError(
+                    {
+                        "status": [
+                            f"is {attrs['status']}, the custom status is {custom.status_category}"
+                        ]
+                    }
+                )
+            attrs["status"] = custom.status_category
+        return attrs

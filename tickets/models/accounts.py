@@ -1,0 +1,206 @@
+"""The help desk account: people, their API tokens, teams, organizations, brands and
+support addresses."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+
+from policies.engine.vocabulary import ROLE_IDS, Role
+
+
+class UserManager(BaseUserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email__iexact=username)
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
+        user = self.model(email=email.strip().lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
+        fields.setdefault("name", email.split("@")[0])
+        return self.create_user(email, password, role=Role.ADMIN, **fields)
+
+
+class User(AbstractBaseUser):
+    """A person in the account: an end user (requester), an agent or an admin.
+
+    The role decides everything: admins manage the account, agents work tickets and read
+    configuration, end users only reach their own tickets and never the admin site.
+    """
+
+    ROLE_CHOICES: ClassVar = [(role.value, role.value) for role in Role]
+
+    # Stored lower-cased by the services, so uniqueness is case-insensitive.
+    email = models.EmailField(max_length=254, unique=True)
+    name = models.CharField(max_length=255)
+    role = models.CharField(max_length=16, choices=ROLE_CHOICES, default=Role.END_USER.value)
+    organization = models.ForeignKey(
+        "Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="users"
+    )
+    default_group = models.ForeignKey(
+        "Group", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    time_zone = models.CharField(max_length=64, default="UTC")
+    user_fields = models.JSONField(default=dict, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = ["name"]
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    def get_short_name(self) -> str:
+        return self.name or self.email
+
+    def get_full_name(self) -> str:
+        return self.name
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_agent(self) -> bool:
+        """Agents and admins both work tickets."""
+        return self.role in (Role.AGENT, Role.ADMIN)
+
+    @property
+    def role_id(self) -> int:
+        return ROLE_IDS[Role(self.role)]
+
+    # The admin site asks these; they follow from the role.
+    @property
+    def is_staff(self) -> bool:
+        return self.is_active and self.is_agent
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.is_active and self.is_admin
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+    def has_perm(self, perm: str, obj: object = None) -> bool:
+        if not self.is_staff:
+            return False
+        if self.is_admin:
+            return True
+        # Agents read every page and change tickets (reply, status, priority); nothing else.
+        codename = perm.split(".", 1)[-1]
+        return codename.split("_", 1)[0] == "view" or perm == "tickets.change_ticket"
+
+    def has_perms(self, perm_list: Any, obj: object = None) -> bool:
+        return all(self.has_perm(perm, obj) for perm in perm_list)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return self.is_staff
+
+
+class ApiToken(models.Model):
+    """An API token for HTTP Basic `{email}/token:{token}`. Only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    description = models.CharField(max_length=255, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user.email})"
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @staticmethod
+    def generate() -> str:
+        # 40 characters like Zendesk's tokens; 240 bits of randomness.
+        return secrets.token_urlsafe(30)
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=255, unique=True)
+    organization_fields = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Group(models.Model):
+    name = models.CharField(max_length=255, unique=True)
+    description = models.TextField(blank=True)
+    agents = models.ManyToManyField(User, blank=True, related_name="agent_groups")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Brand(models.Model):
+    name = models.CharField(max_length=255, unique=True)
+    subdomain = models.SlugField(max_length=63, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SupportAddress(models.Model):
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=255, blank=True)
+    brand = models.ForeignKey(Brand, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email"]
+        verbose_name_plural = "support addresses"
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class RateLimitCounter(models.Model):
+    """Hits under one key (API requests of a user, failed sign-ins of an account or address)
+    until `expires_at`; then the count starts again. Written only by `slaweb.ratelimit`, with
+    one atomic upsert, so every web process shares the count."""
+
+    key = models.CharField(max_length=255, primary_key=True)
+    hits = models.PositiveIntegerField()
+    expires_at = models.FloatField(help_text="Unix time at which the count starts again")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.hits}"

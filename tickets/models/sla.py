@@ -1,0 +1,124 @@
+"""What the engine measured on tickets: targets, metric events and recompute runs."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import models
+
+from tickets.models.tickets import Ticket
+
+
+class TicketSlaTarget(models.Model):
+    """One metric instance of a ticket, as the engine last computed it."""
+
+    STAGE_CHOICES: ClassVar = [("active", "active"), ("paused", "paused"), ("achieved", "achieved")]
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_targets")
+    metric = models.CharField(max_length=32)
+    instance_id = models.PositiveIntegerField()
+    policy = models.ForeignKey(
+        "policies.Policy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target_seconds = models.PositiveIntegerField(null=True, blank=True)
+    business_hours = models.BooleanField(default=False)
+    stage = models.CharField(max_length=8, choices=STAGE_CHOICES)
+    activated_at = models.DateTimeField()
+    breach_at = models.DateTimeField(null=True, blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    breached = models.BooleanField(default=False)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(default=0)
+    elapsed_calendar_seconds = models.PositiveIntegerField(default=0)
+    elapsed_business_seconds = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["ticket", "metric", "instance_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "metric", "instance_id"], name="sla_target_unique"
+            ),
+        ]
+        indexes = [
+            # Targets breaching before T (the clock's work list), one index scan.
+            models.Index(
+                fields=["breach_at"],
+                name="sla_target_due",
+                condition=models.Q(stage="active", breached=False, breach_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.metric}#{self.instance_id}"
+
+
+class TicketMetricEvent(models.Model):
+    """Zendesk's ticket metric events, append-only; kept when a ticket is deleted."""
+
+    ticket_id = models.BigIntegerField(db_index=True)
+    metric = models.CharField(max_length=32)
+    instance_id = models.PositiveIntegerField()
+    type = models.CharField(max_length=16)
+    time = models.DateTimeField()
+    # Several identical events at one instant stay apart by their order of emission.
+    ordinal = models.PositiveIntegerField(default=0)
+    sla = models.JSONField(null=True, blank=True)
+    status = models.JSONField(null=True, blank=True)
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["time", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket_id", "metric", "instance_id", "type", "time", "ordinal"],
+                name="metric_event_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["time", "id"], name="metric_event_time")]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.metric}#{self.instance_id} {self.type}"
+
+
+class SlaRecompute(models.Model):
+    """A background pass over open tickets after policies or the schedule changed.
+
+    It walks tickets in id order and saves its place after every batch, so a run that stops
+    (a crash, a deploy) resumes where it was.
+    """
+
+    STATUS_CHOICES: ClassVar = [
+        ("queued", "queued"),
+        ("running", "running"),
+        ("done", "done"),
+        ("failed", "failed"),
+    ]
+    REASON_CHOICES: ClassVar = [("policies", "policies changed"), ("schedule", "schedule changed")]
+
+    reason = models.CharField(max_length=16, choices=REASON_CHOICES)
+    revision = models.ForeignKey(
+        "policies.PolicyRevision", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    effective_at = models.DateTimeField(help_text="When the change took effect")
+    status = models.CharField(max_length=8, choices=STATUS_CHOICES, default="queued")
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    last_ticket_id = models.BigIntegerField(default=0)
+    # A large run is split into parts that workers process side by side: each part covers
+    # the open tickets with last_ticket_id < id <= until_ticket_id (no upper bound if null),
+    # and the run itself adds up their progress.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="parts"
+    )
+    until_ticket_id = models.BigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"recompute {self.pk} ({self.reason}, {self.status})"

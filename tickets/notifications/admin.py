@@ -1,0 +1,231 @@
+"""Admin pages for SLA notification rules. Writes go through policies.services, validated by
+the API's serializer, so the pages and `/api/v2/slas/notification_rules` accept and refuse the
+same rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from tickets.models import NotificationRule
+from tickets.notifications import rules
+from tickets.notifications.api import NotificationRuleInputSerializer, rule_fields
+
+
+class NotificationRuleAdminForm(forms.ModelForm):
+    webhook_url = forms.URLField(
+        label="Webhook URL",
+        required=False,
+        assume_scheme="https",
+        max_length=2048,
+        help_text="Webhook rules: an http(s) URL that receives a signed JSON POST.",
+    )
+    recipients = forms.MultipleChoiceField(
+        choices=[("assignee", "The ticket's assignee"), ("group", "The agents of its group")],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Email rules: who gets the email.",
+    )
+    email_addresses_text = forms.CharField(
+        label="Email addresses",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Email rules: fixed addresses, one per line or separated by commas.",
+    )
+    new_webhook_secret = forms.CharField(
+        label="Webhook secret",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Webhook rules: the key of the X-Slaweb-Signature HMAC. Blank keeps the "
+        "current secret.",
+    )
+
+    class Meta:
+        model = NotificationRule
+        fields = [
+            "title",
+            "active",
+            "trigger",
+            "lead_seconds",
+            "percent",
+            "policy",
+            "metric",
+            "priority",
+            "channel",
+            "webhook_url",
+            "hold_for_business_hours",
+            "combine_warnings",
+            "set_priority",
+            "set_group",
+            "add_tag",
+            "objective",
+            "burn_rate",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        rule = self.instance
+        if rule.pk:
+            self.initial["recipients"] = [
+                name
+                for name, on in (("assignee", rule.email_assignee), ("group", rule.email_group))
+                if on
+            ]
+            self.initial["email_addresses_text"] = "\n".join(rule.email_addresses)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        policy = cleaned.get("policy")
+        group = cleaned.get("set_group")
+        objective = cleaned.get("objective")
+        raw_addresses = cleaned.get("email_addresses_text") or ""
+        data: dict[str, Any] = {
+            "title": cleaned.get("title") or "",
+            "active": bool(cleaned.get("active")),
+            "trigger": cleaned.get("trigger") or "",
+            "lead_seconds": cleaned.get("lead_seconds"),
+            "percent": cleaned.get("percent"),
+            "policy_id": policy.pk if policy is not None else None,
+            "metric": cleaned.get("metric") or None,
+            "priority": cleaned.get("priority") or None,
+            "channel": cleaned.get("channel") or "",
+            "webhook_url": cleaned.get("webhook_url") or "",
+            "recipients": list(cleaned.get("recipients") or []),
+            "email_addresses": [
+                part.strip()
+                for part in raw_addresses.replace(",", "\n").splitlines()
+                if part.strip()
+            ],
+            "hold_for_business_hours": bool(cleaned.get("hold_for_business_hours")),
+            "combine_warnings": bool(cleaned.get("combine_warnings")),
+            "set_priority": cleaned.get("set_priority") or None,
+            "set_group_id": group.pk if group is not None else None,
+            "add_tag": cleaned.get("add_tag") or "",
+            "objective_id": objective.pk if objective is not None else None,
+            "burn_rate": cleaned.get("burn_rate"),
+        }
+        if cleaned.get("new_webhook_secret"):
+            data["webhook_secret"] = cleaned["new_webhook_secret"]
+        current = rule_fields(self.instance) if self.instance.pk else {}
+        serializer = NotificationRuleInputSerializer(data=data, context={"current": current})
+        if not serializer.is_valid():
+            for name, problems in serializer.errors.items():
+                field = {
+                    "policy_id": "policy",
+                    "email_addresses": "email_addresses_text",
+                    "set_group_id": "set_group",
+                    "objective_id": "objective",
+                }.get(name, name)
+                if field == "webhook_secret":
+                    field = "new_webhook_secret"
+                target = field if field in self.fields else None
+                self.add_error(
+                    target, [f"{name}: {p}" if target is None else str(p) for p in _flat(problems)]
+                )
+        else:
+            self.validated = dict(serializer.validated_data)
+        return cleaned
+
+
+def _flat(problems: Any) -> list[str]:
+    if isinstance(problems, dict):
+        return [f"{key}: {p}" for key, value in problems.items() for p in _flat(value)]
+    if isinstance(problems, list):
+        return [p for item in problems for p in _flat(item)]
+    return [str(problems)]
+
+
+@admin.register(NotificationRule)
+class NotificationRuleAdmin(admin.ModelAdmin):
+    form = NotificationRuleAdminForm
+    list_display = ["title", "active", "trigger", "when", "scope", "channel", "updated_at"]
+    list_filter = ["active", "trigger", "channel"]
+    list_select_related = ["policy", "objective"]
+    search_fields = ["title"]
+    fieldsets = [
+        (None, {"fields": ["title", "active"]}),
+        ("When", {"fields": ["trigger", "lead_seconds", "percent"]}),
+        (
+            "Which targets",
+            {
+                "fields": ["policy", "metric", "priority"],
+                "description": "Blank means any policy, metric or priority.",
+            },
+        ),
+        (
+            "Which objectives",
+            {
+                "fields": ["objective", "burn_rate"],
+                "description": "Objective rules (below target, budget burn) only: blank means "
+                "every objective; the burn rate defaults to 1. They email fixed addresses only.",
+            },
+        ),
+        (
+            "To whom",
+            {
+                "fields": [
+                    "channel",
+                    "webhook_url",
+                    "new_webhook_secret",
+                    "recipients",
+                    "email_addresses_text",
+                    "hold_for_business_hours",
+                    "combine_warnings",
+                ]
+            },
+        ),
+        (
+            "Escalation on breach",
+            {
+                "fields": ["set_priority", "set_group", "add_tag"],
+                "description": "Breach rules only: applied to the ticket as an update that "
+                "shows in its audit.",
+            },
+        ),
+    ]
+
+    @admin.display(description="When")
+    def when(self, rule: NotificationRule) -> str:
+        if rule.trigger == "warning_before":
+            return f"{rule.lead_seconds} s before breach"
+        if rule.trigger == "warning_percent":
+            return f"at {rule.percent} % of the target"
+        if rule.trigger == "objective_below":
+            return "objective below target"
+        if rule.trigger == "budget_burn":
+            return f"burn rate {rule.burn_rate} or more"
+        return "at breach"
+
+    @admin.display(description="Scope")
+    def scope(self, rule: NotificationRule) -> str:
+        if rule.watches_objectives:
+            return rule.objective.title if rule.objective else "every objective"
+        parts = [
+            rule.policy.title if rule.policy else "any policy",
+            rule.metric or "any metric",
+            rule.priority or "any priority",
+        ]
+        return ", ".join(parts)
+
+    def save_model(
+        self, request: HttpRequest, obj: NotificationRule, form: Any, change: bool
+    ) -> None:
+        now = timezone.now()
+        if change:
+            saved = rules.notification_rule_update(rule_id=obj.pk, data=form.validated, now=now)
+        else:
+            saved = rules.notification_rule_create(data=form.validated, now=now)
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: NotificationRule) -> None:
+        rules.notification_rule_delete(rule_id=obj.pk, now=timezone.now())
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[NotificationRule]) -> None:
+        now = timezone.now()
+        for pk in list(queryset.values_list("pk", flat=True)):
+            rules.notification_rule_delete(rule_id=pk, now=now)

@@ -1,0 +1,203 @@
+"""Reads shared by the tickets' services and interfaces: the account's schedule, the condition
+definitions built from its live data, and policy revisions compiled with its dropdown values."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from policies import selectors as policy_selectors
+from policies.engine.business_time import Schedule
+from policies.engine.conditions import (
+    CUSTOM_FIELD_OPERATORS,
+    CUSTOM_FIELD_VALUE_TYPES,
+    OPERATOR_TITLES,
+    STATIC_FIELDS,
+)
+from policies.engine.types import PolicySpec
+from policies.engine.vocabulary import (
+    ROLE_IDS,
+    TICKET_TYPE_IDS,
+    VIA_CHANNELS,
+    Role,
+)
+from policies.models import PolicyRevision
+from tickets.models import (
+    Brand,
+    CustomField,
+    CustomStatus,
+    Group,
+    Organization,
+    SupportAddress,
+    TicketField,
+    TicketFieldOption,
+    TicketForm,
+    User,
+)
+
+
+def account_schedule() -> Schedule | None:
+    """Business-hour targets count on the default schedule; without one, calendar time."""
+    schedule = policy_selectors.default_schedule()
+    return policy_selectors.schedule_for_engine(schedule) if schedule else None
+
+
+def dropdown_option_values() -> dict[str, str]:
+    """Option id (as text) -> the tag value tickets carry, for compiling dropdown conditions."""
+    return {str(pk): value for pk, value in TicketFieldOption.objects.values_list("pk", "value")}
+
+
+def _item(field: str, values: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    rule = STATIC_FIELDS.get(field)
+    title = overrides.pop("title", rule.title if rule else field)
+    operators = overrides.pop("operators", rule.operators if rule else ())
+    item = {
+        "group": overrides.pop("group", rule.group if rule else "ticket"),
+        "operators": [{"title": OPERATOR_TITLES[op], "value": op} for op in operators],
+        "target": None,
+        "title": title,
+        "title_for_field": title,
+        "value": field,
+        "output_key": overrides.pop("output_key", rule.output_key if rule else None),
+        "values": values,
+    }
+    return item
+
+
+def _listed(entries: list[tuple[Any, str]]) -> dict[str, Any]:
+    return {"list": [{"title": title, "value": value} for value, title in entries], "type": "list"}
+
+
+NONE_ENTRY: tuple[Any, str] = (None, "-")
+
+
+def definition_items() -> list[dict[str, Any]]:
+    """The condition fields a policy filter may use, with operators and allowed values."""
+    agents = list(
+        User.objects.filter(role__in=[Role.AGENT, Role.ADMIN], active=True).values_list(
+            "pk", "name"
+        )
+    )
+    users = list(User.objects.filter(active=True).values_list("pk", "name"))
+    type_entries: list[tuple[Any, str]] = [(0, "-")]
+    type_entries += [(type_id, t.value.capitalize()) for t, type_id in TICKET_TYPE_IDS.items()]
+    channels = sorted(VIA_CHANNELS.items())
+    items = [
+        _item("brand_id", _listed(list(Brand.objects.values_list("pk", "name")))),
+        _item("ticket_form_id", _listed(list(TicketForm.objects.values_list("pk", "name")))),
+        _item("ticket_type_id", _listed(type_entries)),
+        _item(
+            "type",
+            _listed([NONE_ENTRY] + [(t.value, t.value.capitalize()) for t in TICKET_TYPE_IDS]),
+        ),
+        _item("group_id", _listed([NONE_ENTRY, *Group.objects.values_list("pk", "name")])),
+        _item(
+            "assignee_id",
+            _listed(
+                [NONE_ENTRY, ("requester_id", "(requester)"), ("current_user", "(current user)")]
+                + agents
+            ),
+        ),
+        _item(
+            "requester_id",
+            _listed([("assignee_id", "(assignee)"), ("current_user", "(current user)")] + users),
+        ),
+        _item(
+            "organization_id",
+            _listed([NONE_ENTRY, *Organization.objects.values_list("pk", "name")]),
+        ),
+        _item("current_tags", {"list": [], "type": "text", "css_class": "large"}),
+        _item("via_id", _listed(channels)),
+        _item("current_via_id", _listed(channels)),
+        _item(
+            "recipient",
+            _listed([(a, a) for a in SupportAddress.objects.values_list("email", flat=True)]),
+        ),
+        _item(
+            "ticket_is_public",
+            _listed(
+                [
+                    ("public", "Ticket has public comments"),
+                    ("private", "Ticket has no public comments"),
+                ]
+            ),
+        ),
+        _item(
+            "exact_created_at",
+            {"list": [], "type": "datetime", "labels": {"default": "YYYY-MM-DD hh:mm"}},
+        ),
+        _item(
+            "custom_status_id",
+            _listed(
+                [
+                    (s.pk, f"{s.agent_label} ({s.status_category})")
+                    for s in CustomStatus.objects.all()
+                ]
+            ),
+        ),
+        _item(
+            "requester_role",
+            _listed(
+                [
+                    (ROLE_IDS[Role.AGENT], "(agent)"),
+                    (ROLE_IDS[Role.END_USER], "(end-user)"),
+                    (ROLE_IDS[Role.ADMIN], "(admin)"),
+                ]
+            ),
+        ),
+    ]
+    for field in TicketField.objects.filter(type="tagger", active=True).prefetch_related("options"):
+        entries = [NONE_ENTRY] + [(o.pk, o.name) for o in field.options.all()]
+        items.append(
+            _item(
+                f"ticket_fields_{field.pk}",
+                _listed(entries),
+                title=field.title,
+                operators=("includes", "not_includes"),
+                output_key=f"ticket_fields_{field.pk}",
+            )
+        )
+    for custom in CustomField.objects.all():
+        value_type = CUSTOM_FIELD_VALUE_TYPES.get(custom.type, "text")
+        if custom.type == "checkbox":
+            values = _listed([("true", "Checked"), ("false", "Unchecked")])
+        elif custom.type == "dropdown":
+            values = _listed([NONE_ENTRY] + [(o["value"], o["name"]) for o in custom.options])
+        else:
+            values = {"list": [], "type": value_type}
+        prefix = "requester" if custom.owner == "user" else "organization"
+        items.append(
+            _item(
+                f"{prefix}.custom_fields.{custom.key}",
+                values,
+                title=custom.title,
+                group=prefix,
+                operators=CUSTOM_FIELD_OPERATORS[custom.type],
+                output_key=f"{prefix}.custom_fields.{custom.key}",
+            )
+        )
+    return items
+
+
+def policy_definitions() -> dict[str, Any]:
+    items = definition_items()
+    return {"definitions": {"all": items, "any": items}}
+
+
+def revision_specs(revision_id: int, digest: str) -> tuple[PolicySpec, ...]:
+    """A revision's policies compiled for the engine, cached by their content."""
+    return _compiled_revision(digest, revision_id)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled_revision(digest: str, revision_id: int) -> tuple[PolicySpec, ...]:
+    revision = PolicyRevision.objects.get(pk=revision_id)
+    return policy_selectors.specs_from_snapshots(revision.policies, dropdown_option_values())
+
+
+def policy_input_context() -> dict[str, Any]:
+    """What `PolicyInputSerializer` validates conditions against: the account's fields."""
+    return {
+        "definitions": definition_items(),
+        "ticket_field_ids": frozenset(TicketField.objects.values_list("pk", flat=True)),
+    }

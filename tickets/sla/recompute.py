@@ -1,0 +1,430 @@
+"""Policy and schedule edits reach open tickets: recompute them in the background.
+
+Zendesk applies an edited policy only when each ticket is next updated (spec §2); slaweb
+re-evaluates every open ticket right away. A policy edit is recorded as a re-evaluation audit
+at the moment of the edit, so breaches it reveals are recorded then, never back-dated, and
+replaying a ticket later gives the same answer.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.dispatch import receiver
+from django.utils import timezone
+from django_tasks import task
+
+from policies.engine.business_time import Schedule
+from policies.engine.history import TicketUpdate
+from policies.engine.metrics import TicketSla
+from policies.engine.types import PolicySpec, Target
+from policies.models import PolicyRevision
+from policies.signals import policies_revised, schedules_changed
+from slaweb.db import retry_on_conflict
+from tickets.models import OPEN_STATUSES, SlaRecompute, Ticket, TicketAudit, TicketSlaTarget
+from tickets.selectors import account_schedule, revision_specs
+from tickets.sla.store import (
+    ReplayAudit,
+    audits_for_replay,
+    insert_rows,
+    replay,
+    sla_store_many,
+    ticket_audits,
+    ticket_history,
+)
+
+BATCH = 500
+# What replaying and storing need of a ticket.
+STORE_FIELDS = (
+    "id",
+    "created_at",
+    "status",
+    "sla_policy_id",
+    "sla_events_stored",
+    "sla_events_digest",
+)
+REEVALUATION_AUDIT_COLUMNS = (
+    "ticket_id",
+    "created_at",
+    "via_id",
+    "revision_id",
+    "snapshot",
+    "comment_author_role",
+)
+
+
+def sla_signature(result: TicketSla) -> tuple[Any, ...]:
+    """What an agent would see change: the policy, each target, its deadline and breach."""
+    return (
+        result.policy.id if result.policy else None,
+        tuple(
+            sorted(
+                (str(i.metric), i.instance_id, i.target, i.breach_at, i.breached, str(i.stage))
+                for i in result.instances
+                if i.target is not None
+            )
+        ),
+    )
+
+
+def evaluate_with(
+    ticket: Ticket,
+    audits: list[ReplayAudit],
+    *,
+    specs: tuple[PolicySpec, ...] | None,
+    at: datetime,
+    schedule: Schedule | None,
+    now: datetime,
+) -> TicketSla:
+    """The ticket's SLA if, at `at`, the policy list became `specs` (None: no policy change)."""
+    history = ticket_history(ticket, audits)
+    if specs is not None:
+        last = history[-1]
+        history.append(TicketUpdate(max(at, last.at), last.facts, None, specs))
+    return replay(history, schedule=schedule, now=now)
+
+
+def _open_tickets_after(last_id: int) -> Iterable[Ticket]:
+    """The next batch of open tickets, with what replaying needs of them."""
+    return (
+        Ticket.objects.filter(status__in=OPEN_STATUSES, pk__gt=last_id)
+        .only("id", "created_at", "status", "sla_policy_id")
+        .order_by("pk")[:BATCH]
+    )
+
+
+# Runs smaller than this stay in one piece: splitting them gains less than it costs.
+MIN_PART = 5_000
+
+
+def recompute_start(
+    *, reason: str, effective_at: datetime, revision_id: int | None = None
+) -> SlaRecompute:
+    """Record a run over every open ticket and enqueue its work, split into parts that
+    several workers can take side by side when there are many tickets."""
+    open_tickets = Ticket.objects.filter(status__in=OPEN_STATUSES)
+    total = open_tickets.count()
+    run = SlaRecompute.objects.create(
+        reason=reason,
+        revision_id=revision_id,
+        effective_at=effective_at.replace(microsecond=0),
+        total=total,
+    )
+    count = max(1, min(settings.SLA_RECOMPUTE_PARTS, total // MIN_PART))
+    work = [run]
+    if count > 1:
+        # Each part ends at the id of its last ticket; the last part has no end, so tickets
+        # opened meanwhile are covered too (their own saves evaluate them anyway).
+        ids = open_tickets.order_by("pk").values_list("pk", flat=True)
+        ends = [ids[total * n // count - 1] for n in range(1, count)]
+        starts = [0, *ends]
+        work = SlaRecompute.objects.bulk_create(
+            SlaRecompute(
+                parent=run,
+                reason=reason,
+                revision_id=revision_id,
+                effective_at=run.effective_at,
+                last_ticket_id=start,
+                until_ticket_id=end,
+                total=total * (n + 1) // count - total * n // count,
+            )
+            for n, (start, end) in enumerate(zip(starts, [*ends, None], strict=True))
+        )
+    ids_to_run = [part.pk for part in work]
+    transaction.on_commit(lambda: [recompute_task.enqueue(pk) for pk in ids_to_run])
+    return run
+
+
+@receiver(policies_revised, dispatch_uid="tickets.sla.recompute.policies_changed")
+def policies_changed(*, revision_id: int, **_: Any) -> SlaRecompute:
+    revision = PolicyRevision.objects.get(pk=revision_id)
+    return recompute_start(
+        reason="policies", effective_at=revision.created_at, revision_id=revision_id
+    )
+
+
+@receiver(schedules_changed, dispatch_uid="tickets.sla.recompute.schedule_changed")
+def schedule_changed(*, now: datetime, **_: Any) -> SlaRecompute:
+    return recompute_start(reason="schedule", effective_at=now)
+
+
+# A running recompute saves its place after every batch (well under a minute); one that has
+# not for this long lost its worker.
+STALE_AFTER = timedelta(minutes=2)
+
+
+def recompute_run(*, recompute_id: int, now: datetime | None = None) -> SlaRecompute:
+    """Process a run (or one part of it) to the end from its saved place; safe to call again
+    after a crash. Each batch is evaluated as of `now`, or, without one, as of the moment the
+    batch starts, so a long run records breaches when it finds them.
+
+    The run is claimed first, so two workers never work one run at the same time: only a
+    queued run, or a running one whose worker has gone quiet, can be taken over. A run split
+    into parts has no work of its own; its parts add their progress to it.
+    """
+    run = SlaRecompute.objects.select_related("revision").get(pk=recompute_id)
+    if run.parts.exists():
+        return run
+    claimed = (
+        SlaRecompute.objects.filter(pk=run.pk)
+        .filter(
+            Q(status="queued") | Q(status="running", updated_at__lt=timezone.now() - STALE_AFTER)
+        )
+        .update(status="running", updated_at=timezone.now())
+    )
+    if not claimed:
+        return run
+    if run.parent_id is not None:
+        SlaRecompute.objects.filter(pk=run.parent_id, status="queued").update(status="running")
+    schedule = account_schedule()
+    specs = None
+    if run.revision is not None:
+        specs = revision_specs(run.revision.pk, run.revision.digest)
+    tickets = Ticket.objects.filter(status__in=OPEN_STATUSES)
+    if run.until_ticket_id is not None:
+        tickets = tickets.filter(pk__lte=run.until_ticket_id)
+    while True:
+        batch = list(
+            tickets.filter(pk__gt=run.last_ticket_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        if not batch:
+            break
+        _recompute_and_record(batch, run, specs, schedule, now or timezone.now())
+        run.refresh_from_db(fields=["last_ticket_id", "done", "changed", "updated_at"])
+    with transaction.atomic():
+        run.status = "done"
+        run.finished_at = now or timezone.now()
+        run.save(update_fields=["status", "finished_at", "updated_at"])
+        if run.parent_id is not None:
+            # The last part to finish finishes the run; the lock orders parts finishing at once.
+            parent = SlaRecompute.objects.select_for_update().get(pk=run.parent_id)
+            if not parent.parts.exclude(status="done").exists():
+                parent.status = "done"
+                parent.finished_at = run.finished_at
+                parent.save(update_fields=["status", "finished_at", "updated_at"])
+    return run
+
+
+def _grouped(rows: Iterable[Any]) -> dict[int, list[Any]]:
+    groups: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        groups[row.ticket_id].append(row)
+    return groups
+
+
+@retry_on_conflict
+@transaction.atomic
+def _recompute_and_record(
+    batch: list[int],
+    run: SlaRecompute,
+    specs: tuple[PolicySpec, ...] | None,
+    schedule: Schedule | None,
+    now: datetime,
+) -> None:
+    """One batch and the run's progress, committed together: a crash repeats nothing."""
+    changed = _recompute_batch(batch, run, specs, schedule, now)
+    progress = {"done": F("done") + len(batch), "changed": F("changed") + changed}
+    SlaRecompute.objects.filter(pk=run.pk).update(
+        last_ticket_id=batch[-1], updated_at=timezone.now(), **progress
+    )
+    if run.parent_id is not None:
+        SlaRecompute.objects.filter(pk=run.parent_id).update(updated_at=timezone.now(), **progress)
+
+
+def _recompute_batch(
+    ticket_ids: list[int],
+    run: SlaRecompute,
+    specs: tuple[PolicySpec, ...] | None,
+    schedule: Schedule | None,
+    now: datetime,
+) -> int:
+    """Re-evaluate a batch of open tickets and store the ones whose SLA changed, in a fixed
+    number of queries. Tickets saved since the change already follow it."""
+    tickets = list(
+        Ticket.objects.select_for_update()
+        .only(*STORE_FIELDS)
+        .filter(pk__in=ticket_ids, status__in=OPEN_STATUSES)
+        .order_by("pk")
+    )
+    audits = _grouped(audits_for_replay(ticket_ids))
+    stored: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for ticket_id, *row in TicketSlaTarget.objects.filter(ticket_id__in=ticket_ids).values_list(
+        "ticket_id",
+        "metric",
+        "instance_id",
+        "target_seconds",
+        "business_hours",
+        "breach_at",
+        "breached",
+        "stage",
+    ):
+        stored[ticket_id].append(row)
+    results, new_audits = [], []
+    for ticket in tickets:
+        history = audits[ticket.pk]
+        ticket_specs = specs
+        if run.revision_id is not None and history[-1].revision_id >= run.revision_id:
+            ticket_specs = None
+        after = evaluate_with(
+            ticket, history, specs=ticket_specs, at=run.effective_at, schedule=schedule, now=now
+        )
+        if stored_signature(ticket, stored[ticket.pk]) == sla_signature(after):
+            continue
+        if ticket_specs is not None:
+            last = history[-1]
+            # A rule (via 8), not a person, re-evaluated the ticket.
+            at = max(run.effective_at, last.created_at)
+            new_audits.append((ticket.pk, at, 8, run.revision_id, None, ""))
+        results.append((ticket, after))
+    insert_rows(TicketAudit, REEVALUATION_AUDIT_COLUMNS, new_audits)
+    sla_store_many(results, now=now)
+    return len(results)
+
+
+def stored_signature(ticket: Ticket, rows: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The signature of stored target rows (metric, instance, seconds, business, breach_at,
+    breached, stage), comparable with `sla_signature` of a fresh result."""
+    return (
+        ticket.sla_policy_id,
+        tuple(
+            sorted(
+                (metric, instance, Target(seconds, business), breach_at, breached, stage)
+                for metric, instance, seconds, business, breach_at, breached, stage in rows
+            )
+        ),
+    )
+
+
+@task()
+def recompute_task(recompute_id: int) -> None:
+    recompute_run(recompute_id=recompute_id)
+
+
+def impact_of(*, specs: tuple[PolicySpec, ...], now: datetime, listed: int = 500) -> dict[str, Any]:
+    """What a draft policy list would do to open tickets now, without writing anything."""
+    schedule = account_schedule()
+    counts = {
+        "policy_changes": 0,
+        "target_changes": 0,
+        "newly_breached": 0,
+        "no_longer_breached": 0,
+    }
+    affected: list[dict[str, Any]] = []
+    open_tickets = changed_tickets = 0
+    last_id = 0
+    while True:
+        batch = list(_open_tickets_after(last_id))
+        if not batch:
+            break
+        last_id = batch[-1].pk
+        audits_by_ticket = _grouped(audits_for_replay([ticket.pk for ticket in batch]))
+        for ticket in batch:
+            open_tickets += 1
+            audits = audits_by_ticket[ticket.pk]
+            before = replay(ticket_history(ticket, audits), schedule=schedule, now=now)
+            after = evaluate_with(ticket, audits, specs=specs, at=now, schedule=schedule, now=now)
+            changes = _differences(before, after)
+            for change in changes:
+                counts[change] += 1
+            changed_tickets += bool(changes)
+            if changes and len(affected) < listed:
+                affected.append(
+                    {
+                        "id": ticket.pk,
+                        "policy_before": before.policy.id if before.policy else None,
+                        "policy_after": after.policy.id if after.policy else None,
+                        "changes": changes,
+                    }
+                )
+    return {
+        "open_tickets": open_tickets,
+        "changed_tickets": changed_tickets,
+        **counts,
+        "tickets": affected,
+        "truncated": changed_tickets > len(affected),
+    }
+
+
+def _differences(before: TicketSla, after: TicketSla) -> list[str]:
+    changes = []
+    if (before.policy.id if before.policy else None) != (after.policy.id if after.policy else None):
+        changes.append("policy_changes")
+
+    def targets(result: TicketSla) -> set[tuple[Any, ...]]:
+        return {(str(i.metric), i.instance_id, i.target) for i in result.instances if i.target}
+
+    if targets(before) != targets(after):
+        changes.append("target_changes")
+
+    def breached(result: TicketSla) -> set[tuple[str, int]]:
+        return {(str(i.metric), i.instance_id) for i in result.instances if i.target and i.breached}
+
+    if breached(after) - breached(before):
+        changes.append("newly_breached")
+    if breached(before) - breached(after):
+        changes.append("no_longer_breached")
+    return changes
+
+
+def ticket_sla_drift(
+    ticket: Ticket, *, now: datetime, schedule: Schedule | None, grace_seconds: int = 5
+) -> list[str]:
+    """Differences between a ticket's stored SLA and a fresh replay of its history; empty when
+    they agree. Breaches due in the last `grace_seconds` are the clock's to record, not drift."""
+    from tickets.models import TicketMetricEvent
+    from tickets.sla.store import event_keys
+
+    result = replay(ticket_history(ticket, ticket_audits(ticket)), schedule=schedule, now=now)
+    problems = []
+    fresh_rows = {
+        (str(i.metric), i.instance_id): (i.target, i.breach_at, str(i.stage))
+        for i in result.instances
+        if i.target is not None
+    }
+    stored_rows = {
+        (r.metric, r.instance_id): (
+            Target(r.target_seconds, r.business_hours) if r.target_seconds else None,
+            r.breach_at,
+            r.stage,
+        )
+        for r in ticket.sla_targets.all()
+    }
+    for key in sorted(set(fresh_rows) | set(stored_rows)):
+        if fresh_rows.get(key) != stored_rows.get(key):
+            stored, fresh = stored_rows.get(key), fresh_rows.get(key)
+            problems.append(f"target {key[0]}#{key[1]}: stored {stored}, fresh {fresh}")
+    cutoff = now - timedelta(seconds=grace_seconds)
+    fresh_events = {key for key, _ in event_keys(result, now) if key[3] <= cutoff}
+    stored_events = set(
+        TicketMetricEvent.objects.filter(ticket_id=ticket.pk, time__lte=cutoff).values_list(
+            "metric", "instance_id", "type", "time", "ordinal"
+        )
+    )
+    for key in sorted(fresh_events - stored_events, key=str):
+        problems.append(f"missing event {key[0]}#{key[1]} {key[2]} at {key[3].isoformat()}")
+    for key in sorted(stored_events - fresh_events, key=str):
+        problems.append(f"unexpected event {key[0]}#{key[1]} {key[2]} at {key[3].isoformat()}")
+    return problems
+
+
+def resume_stale_recomputes() -> list[int]:
+    """Enqueue again the runs (or parts) whose worker died (a killed worker leaves its task
+    running)."""
+    stale = list(
+        SlaRecompute.objects.filter(
+            status__in=["queued", "running"],
+            updated_at__lt=timezone.now() - STALE_AFTER,
+            parts__isnull=True,
+        ).values_list("pk", flat=True)
+    )
+    for run_id in stale:
+        recompute_task.enqueue(run_id)
+    return stale
