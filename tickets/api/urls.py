@@ -1,6 +1,7 @@
 from django.urls import re_path
 
 from tickets.api import (
+    audits,
     backtest,
     impact,
     imports,
@@ -39,6 +40,16 @@ urlpatterns = [
         rf"^tickets/{ID}/comments(?:\.json)?$",
         tickets.TicketCommentsApi.as_view(),
         name="ticket-comments",
+    ),
+    re_path(
+        rf"^tickets/{ID}/audits(?:\.json)?$",
+        audits.TicketAuditListApi.as_view(),
+        name="ticket-audit-list",
+    ),
+    re_path(
+        rf"^tickets/{ID}/audits/(?P<audit_id>[0-9]{{1,18}})(?:\.json)?$",
+        audits.TicketAuditDetailApi.as_view(),
+        name="ticket-audit-detail",
     ),
     re_path(
         rf"^tickets/{ID}/sla_explanation(?:\.json)?$",
