@@ -112,6 +112,8 @@ def test_every_route_is_documented(schema: dict[str, Any]) -> None:
         "/api/v2/tickets/{ticket_id}",
         "/api/v2/tickets/show_many",
         "/api/v2/tickets/{ticket_id}/comments",
+        "/api/v2/tickets/{ticket_id}/audits",
+        "/api/v2/tickets/{ticket_id}/audits/{audit_id}",
         "/api/v2/tickets/{ticket_id}/sla_explanation",
         "/api/v2/incremental/ticket_metric_events",
         "/api/v2/imports/tickets",
@@ -177,6 +179,7 @@ TICKET_CALLS = [
     ("get", "/api/v2/tickets/{tid}.json?include=slas,metric_events", None),
     ("get", "/api/v2/tickets/show_many.json?ids={tid}&include=slas", None),
     ("get", "/api/v2/tickets/{tid}/comments.json", None),
+    ("get", "/api/v2/tickets/{tid}/audits.json", None),
     ("get", "/api/v2/tickets/{tid}/sla_explanation.json", None),
     (
         "put",

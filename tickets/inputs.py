@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
 
-from policies.engine.vocabulary import Priority, StatusCategory, TicketType
+from policies.engine.vocabulary import Metric, Priority, StatusCategory, TicketType
+from policies.models import Policy
 from slaweb.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from tickets import objectives
 from tickets.models import (
     Brand,
     CustomStatus,
@@ -153,4 +156,53 @@ class TicketInputSerializer(serializers.Serializer):
                     }
                 )
             attrs["status"] = custom.status_category
+        return attrs
+
+
+METRICS = [m.value for m in Metric]
+
+
+PRIORITIES = [p.value for p in Priority]
+
+
+class ObjectiveInputSerializer(serializers.Serializer):
+    """The `objective` object of create and update requests; update is partial."""
+
+    title = StrictCharField(max_length=255)
+    policy_id = StrictIntegerField(help_text="The SLA policy whose targets count")
+    metric = serializers.ChoiceField(
+        choices=METRICS, required=False, allow_null=True, help_text="Only this metric (null: all)"
+    )
+    priority = serializers.ChoiceField(
+        choices=PRIORITIES,
+        required=False,
+        allow_null=True,
+        help_text="Only tickets of this priority (null: all)",
+    )
+    target_rate = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        help_text="Percent of settled targets to achieve, above 0 and below 100",
+    )
+    window_days = StrictIntegerField(
+        min_value=1, max_value=objectives.MAX_WINDOW_DAYS, help_text="The rolling window"
+    )
+
+    def validate_policy_id(self, value: int) -> int:
+        if not Policy.objects.filter(pk=value).exists():
+            raise serializers.ValidationError(f"there is no SLA policy {value}")
+        return value
+
+    def validate_target_rate(self, value: Decimal) -> Decimal:
+        if not Decimal(0) < value < Decimal(100):
+            raise serializers.ValidationError("must be above 0 and below 100")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        for name in ("metric", "priority"):
+            if name in attrs:
+                attrs[name] = attrs[name] or ""
+        if not self.partial:
+            attrs.setdefault("metric", "")
+            attrs.setdefault("priority", "")
         return attrs

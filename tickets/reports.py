@@ -34,10 +34,11 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -55,8 +56,10 @@ from django.db.models import (
     When,
 )
 
-from policies.engine.vocabulary import Metric
+from policies.engine.vocabulary import Metric, Priority
 from policies.models import Policy
+from slaweb.api.errors import BadRequest
+from slaweb.timezones import resolve_time_zone
 from tickets.models import Group, TicketSlaTarget
 
 GROUPINGS = ("policy", "metric", "priority", "group")
@@ -452,3 +455,103 @@ def report_rows(report: Report) -> Iterable[tuple[str, ReportRow]]:
         yield report.group_by, row
     for row in report.series:
         yield report.interval, row
+
+
+DEFAULT_DAYS = 30
+
+
+# Longer periods are refused: a daily series stays a few hundred points and the query bounded.
+MAX_DAYS = 3 * 366
+
+
+# Times from the Unix epoch to a year before the end of the calendar, so local dates and weeks
+# in any time zone stay representable.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+MAX_ID = 2**63 - 1
+
+
+UNIX_SECONDS = re.compile(r"-?[0-9]{1,12}")
+
+
+def _moment(raw: str, name: str, zone: ZoneInfo) -> datetime:
+    """ISO 8601 (an offset, `Z`, or none: local to the report's time zone; a bare date is
+    its local midnight) or Unix seconds."""
+    value = raw.strip()
+    if UNIX_SECONDS.fullmatch(value):
+        seconds = int(value)
+        if not 0 <= seconds <= LATEST.timestamp():
+            raise BadRequest("InvalidValue", f"{name} is out of range")
+        return datetime.fromtimestamp(seconds, UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(
+            "InvalidValue", f"{name} must be an ISO 8601 time or Unix seconds"
+        ) from None
+    try:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=zone)
+        moment = parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise BadRequest("InvalidValue", f"{name} is out of range") from None
+    if not EARLIEST <= moment <= LATEST:
+        raise BadRequest("InvalidValue", f"{name} is out of range")
+    return moment
+
+
+def _choice(params: Any, name: str, choices: tuple[str, ...], default: str | None) -> str | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw not in choices:
+        raise BadRequest("InvalidValue", f"{name} must be one of: {', '.join(choices)}")
+    return raw
+
+
+def _identifier(params: Any, name: str) -> int | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+        raise BadRequest("InvalidValue", f"{name} must be a positive integer")
+    return int(raw)
+
+
+def report_from_params(params: Any, *, now: datetime, default_time_zone: str = "UTC") -> Report:
+    """Validate the query parameters (400 in Zendesk's shape) and run the report."""
+    zone_name = params.get("time_zone") or default_time_zone
+    iana = resolve_time_zone(zone_name)
+    if iana is None:
+        raise BadRequest("InvalidValue", "time_zone must be an IANA or Rails time zone name")
+    zone = ZoneInfo(iana)
+    end = _moment(params["end_time"], "end_time", zone) if params.get("end_time") else now
+    if params.get("start_time"):
+        start = _moment(params["start_time"], "start_time", zone)
+    else:
+        start = end - timedelta(days=DEFAULT_DAYS)
+    if start >= end:
+        raise BadRequest("InvalidValue", "start_time must be before end_time")
+    if end - start > timedelta(days=MAX_DAYS):
+        raise BadRequest("InvalidValue", f"The period may be at most {MAX_DAYS} days long")
+    group_by = _choice(params, "group_by", GROUPINGS, "policy")
+    interval = _choice(params, "interval", INTERVALS, "day")
+    filters = Filters(
+        policy_id=_identifier(params, "policy_id"),
+        metric=_choice(params, "metric", tuple(m.value for m in Metric), None),
+        priority=_choice(params, "priority", tuple(p.value for p in Priority), None),
+        group_id=_identifier(params, "group_id"),
+    )
+    return sla_report(
+        start=start,
+        end=end,
+        now=now,
+        time_zone=iana,
+        group_by=group_by or "policy",
+        interval=interval or "day",
+        filters=filters,
+    )

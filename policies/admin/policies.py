@@ -28,9 +28,9 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from policies import selectors, services
-from policies.api.serializers import PolicyInputSerializer, full_metric_settings
 from policies.engine.shadowing import first_covering
 from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority
+from policies.inputs import PolicyInputSerializer, full_metric_settings
 from policies.models import Policy
 from tickets.selectors import definition_items, policy_input_context
 

@@ -26,11 +26,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from policies import ical, services
-from policies.api.schedules import (
-    HOLIDAY_WINDOW,
-    HolidayInputSerializer,
-    ScheduleInputSerializer,
-)
+from policies.inputs import HOLIDAY_WINDOW, HolidayInputSerializer, ScheduleInputSerializer
 from policies.models import Holiday, Schedule
 from slaweb.timezones import RAILS_TO_IANA, rails_name, resolve_time_zone
 

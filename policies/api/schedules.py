@@ -3,7 +3,7 @@ midnight, partial-day holidays, and IANA time zone names besides Rails names."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -14,89 +14,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from policies import selectors, services
-from policies.engine import business_time as clock
+from policies.inputs import HolidayInputSerializer, ScheduleInputSerializer, WorkweekInputSerializer
 from policies.models import Holiday, Schedule
 from slaweb.api.errors import BadRequest, root_object
-from slaweb.api.fields import StrictCharField, StrictIntegerField
 from slaweb.api.pagination import base_url
 from slaweb.api.permissions import AgentReadsAdminWrites
 from slaweb.api.schema import with_errors
 from slaweb.api.timestamps import iso
-from slaweb.timezones import rails_name, resolve_time_zone
-
-HOLIDAY_WINDOW = timedelta(days=2 * 366)  # Zendesk: from two years ago to two years ahead
-
-
-class IntervalSerializer(serializers.Serializer):
-    start_time = StrictIntegerField(help_text="Minutes since Sunday 00:00 local time")
-    end_time = StrictIntegerField(help_text="May pass midnight; up to 11520 (next Monday 00:00)")
-
-
-class IntervalsField(serializers.ListField):
-    child = IntervalSerializer()
-
-    def to_internal_value(self, data: Any) -> list[tuple[int, int]]:
-        rows = super().to_internal_value(data)
-        # A partial update (PUT) lets nested fields go missing; an interval is always whole.
-        if any("start_time" not in row or "end_time" not in row for row in rows):
-            raise serializers.ValidationError("every interval needs start_time and end_time")
-        intervals = [(row["start_time"], row["end_time"]) for row in rows]
-        if not intervals:
-            raise serializers.ValidationError("a workweek needs at least one interval")
-        problems = clock.validate_intervals(clock.WeeklyInterval(s, e) for s, e in intervals)
-        if problems:
-            raise serializers.ValidationError(problems)
-        return intervals
-
-
-class ScheduleInputSerializer(serializers.Serializer):
-    name = StrictCharField(max_length=255)
-    time_zone = StrictCharField(max_length=64, help_text="Rails name or IANA name")
-    intervals = IntervalsField(required=False)
-
-    def validate_time_zone(self, value: str) -> str:
-        zone = resolve_time_zone(value)
-        if zone is None:
-            raise serializers.ValidationError(f"{value!r} is not a known time zone")
-        return zone
-
-
-class WorkweekInputSerializer(serializers.Serializer):
-    intervals = IntervalsField()
-
-
-class HolidayInputSerializer(serializers.Serializer):
-    name = StrictCharField(max_length=255)
-    start_date = serializers.DateField()
-    end_date = serializers.DateField()
-    start_time = serializers.TimeField(allow_null=True, required=False, help_text="Partial day")
-    end_time = serializers.TimeField(allow_null=True, required=False, help_text="Partial day")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        merged = {**self.context.get("current", {}), **attrs}
-        today: date = self.context["now"].date()
-        problems: dict[str, list[str]] = {}
-        if merged["start_date"] < today - HOLIDAY_WINDOW:
-            problems["start_date"] = ["must be no earlier than two years ago"]
-        if merged["end_date"] > today + HOLIDAY_WINDOW:
-            problems["end_date"] = ["must be no later than two years from now"]
-        if merged["end_date"] < merged["start_date"]:
-            problems["end_date"] = ["must be on or after start_date"]
-        if problems:
-            raise serializers.ValidationError(problems)
-        for name in ("start_time", "end_time"):
-            if merged.get(name) is not None:
-                merged[name] = merged[name].replace(microsecond=0)
-        try:
-            clock.Holiday(
-                merged["start_date"],
-                merged["end_date"],
-                merged.get("start_time"),
-                merged.get("end_time"),
-            )
-        except ValueError as error:
-            raise serializers.ValidationError({"end_time": [str(error)]}) from None
-        return {key: merged[key] for key in attrs}
+from slaweb.timezones import rails_name
 
 
 class IntervalOutput(serializers.Serializer):

@@ -13,11 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from policies import selectors, services
-from policies.api.serializers import (
-    PolicyInputSerializer,
-    PolicyOutputSerializer,
-    policy_to_dict,
-)
+from policies.api.serializers import PolicyOutputSerializer, policy_to_dict
+from policies.inputs import PolicyInputSerializer
 from slaweb.api.errors import invalid, root_object
 from slaweb.api.pagination import base_url, paginate
 from slaweb.api.permissions import IsAdmin

@@ -40,7 +40,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from policies import services as policy_services
-from policies.api.serializers import PolicyInputSerializer
+from policies.inputs import PolicyInputSerializer
 from policies.models import Policy
 from tests.bench.recompute import _generate
 from tickets import services

@@ -28,16 +28,16 @@ from django.test.utils import CaptureQueriesContext
 from policies import services as policy_services
 from policies.models import Policy
 from tests.factories import GroupFactory, UserFactory, make_policy, metric
+from tickets.breach_clock import record_due_breaches
 from tickets.models import NotificationRule, SlaNotification, Ticket, User
 from tickets.notifications import rules as notification_rules
 from tickets.notifications.api import NotificationRuleInputSerializer
 from tickets.notifications.delivery import notification_deliver, retry_delay
 from tickets.notifications.firing import next_notification_due, notifications_fire_due
 from tickets.notifications.messages import DeliveryError
-from tickets.notifications.scheduling import TargetRow, fire_time
 from tickets.notifications.webhooks import send_webhook
 from tickets.services import NewComment, ticket_create, ticket_update
-from tickets.sla.breach_clock import record_due_breaches
+from tickets.sla.notification_schedule import TargetRow, fire_time
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)  # a Monday
 HOUR = timedelta(hours=1)
@@ -598,7 +598,7 @@ def test_an_email_without_recipients_is_retried(
 def test_scheduling_costs_the_same_for_one_ticket_or_many(
     frt_policy: Policy, end_user: User, receiver: Receiver
 ) -> None:
-    from tickets.notifications.scheduling import notifications_schedule
+    from tickets.sla.notification_schedule import notifications_schedule
 
     webhook_rule(receiver, trigger="breach")
     webhook_rule(receiver, trigger="warning_before", lead_seconds=60, priority="normal")
@@ -632,7 +632,7 @@ def test_scheduling_costs_the_same_for_one_ticket_or_many(
 def test_no_active_rule_costs_one_query(
     frt_policy: Policy, end_user: User, django_assert_num_queries: Any
 ) -> None:
-    from tickets.notifications.scheduling import notifications_schedule
+    from tickets.sla.notification_schedule import notifications_schedule
 
     ticket = new_ticket(end_user, T0)
     with django_assert_num_queries(1):

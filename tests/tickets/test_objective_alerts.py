@@ -31,12 +31,12 @@ from tests.tickets.test_notifications import (  # noqa: F401 (fixtures, found by
     receiver,
 )
 from tests.tickets.test_objectives import Rows, _ticket
+from tickets.breach_clock import check_objective_alerts
 from tickets.models import NotificationRule, ServiceLevelObjective, SlaNotification, Ticket
 from tickets.notifications.firing import notifications_fire_due
 from tickets.notifications.objective_alerts import objective_alerts_check
 from tickets.notifications.webhooks import signature
 from tickets.objectives import objective_create
-from tickets.sla.breach_clock import check_objective_alerts
 
 pytestmark = pytest.mark.django_db
 

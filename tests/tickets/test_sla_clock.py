@@ -26,10 +26,10 @@ from django.utils import timezone
 from policies.models import Policy
 from tests.factories import UserFactory, make_policy, metric
 from tests.processes import database_env
+from tickets import breach_clock as clock
+from tickets.breach_clock import next_due, record_due_breaches
 from tickets.models import Ticket, TicketMetricEvent, TicketSlaTarget, User
 from tickets.services import NewComment, ticket_create
-from tickets.sla import breach_clock as clock
-from tickets.sla.breach_clock import next_due, record_due_breaches
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -18,8 +18,7 @@ from policies import selectors as policy_selectors
 from policies.api.serializers import policy_to_dict
 from policies.engine.vocabulary import METRIC_TITLES, Metric
 from slaweb.api.errors import BadRequest, RecordInvalid
-from tickets.api.backtest import DEFAULT_DAYS, backtest_from_body
-from tickets.sla.backtest import GROUPINGS, MAX_DAYS, MIN_DAYS
+from tickets.sla.backtest import DEFAULT_DAYS, GROUPINGS, MAX_DAYS, MIN_DAYS, backtest_from_body
 
 GROUP_BY_LABELS = {
     "": "Totals only",

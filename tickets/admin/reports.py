@@ -28,10 +28,9 @@ from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority
 from policies.models import Policy
 from slaweb.api.errors import BadRequest
 from slaweb.timezones import resolve_time_zone
-from tickets.api.reports import MAX_DAYS, report_from_params
 from tickets.models import Group, ServiceLevelObjective
 from tickets.objectives import ObjectiveStatus, objective_list, objective_statuses
-from tickets.reports import DURATIONS, FRACTIONS, Report, ReportRow
+from tickets.reports import DURATIONS, FRACTIONS, MAX_DAYS, Report, ReportRow, report_from_params
 
 GROUP_BY_CHOICES = [
     ("policy", "Policy"),

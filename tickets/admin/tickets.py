@@ -467,7 +467,7 @@ class ServiceLevelObjectiveForm(forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        from tickets.api.objectives import ObjectiveInputSerializer
+        from tickets.inputs import ObjectiveInputSerializer
 
         data = super().clean()
         if self.errors:

@@ -10,9 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from policies import selectors
-from policies.api.serializers import (
-    PolicyInputSerializer,
-)
+from policies.inputs import PolicyInputSerializer
 from slaweb.api.errors import invalid, root_object
 from slaweb.api.pagination import base_url
 from slaweb.api.permissions import IsAdmin

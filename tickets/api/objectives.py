@@ -6,7 +6,6 @@ burn rate, trend), computed by `tickets.objectives.objective_status` at the time
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -16,63 +15,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from policies.engine.vocabulary import Metric, Priority
-from policies.models import Policy
 from slaweb.api.errors import root_object
-from slaweb.api.fields import StrictCharField, StrictIntegerField
 from slaweb.api.pagination import base_url, paginate
 from slaweb.api.permissions import AgentReadsAdminWrites
 from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
 from slaweb.api.timestamps import iso
 from tickets import objectives
+from tickets.inputs import ObjectiveInputSerializer
 from tickets.models import ServiceLevelObjective
 from tickets.objectives import ObjectiveStatus
-
-METRICS = [m.value for m in Metric]
-PRIORITIES = [p.value for p in Priority]
-
-
-class ObjectiveInputSerializer(serializers.Serializer):
-    """The `objective` object of create and update requests; update is partial."""
-
-    title = StrictCharField(max_length=255)
-    policy_id = StrictIntegerField(help_text="The SLA policy whose targets count")
-    metric = serializers.ChoiceField(
-        choices=METRICS, required=False, allow_null=True, help_text="Only this metric (null: all)"
-    )
-    priority = serializers.ChoiceField(
-        choices=PRIORITIES,
-        required=False,
-        allow_null=True,
-        help_text="Only tickets of this priority (null: all)",
-    )
-    target_rate = serializers.DecimalField(
-        max_digits=5,
-        decimal_places=2,
-        help_text="Percent of settled targets to achieve, above 0 and below 100",
-    )
-    window_days = StrictIntegerField(
-        min_value=1, max_value=objectives.MAX_WINDOW_DAYS, help_text="The rolling window"
-    )
-
-    def validate_policy_id(self, value: int) -> int:
-        if not Policy.objects.filter(pk=value).exists():
-            raise serializers.ValidationError(f"there is no SLA policy {value}")
-        return value
-
-    def validate_target_rate(self, value: Decimal) -> Decimal:
-        if not Decimal(0) < value < Decimal(100):
-            raise serializers.ValidationError("must be above 0 and below 100")
-        return value
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        for name in ("metric", "priority"):
-            if name in attrs:
-                attrs[name] = attrs[name] or ""
-        if not self.partial:
-            attrs.setdefault("metric", "")
-            attrs.setdefault("priority", "")
-        return attrs
 
 
 class DailyRateSerializer(serializers.Serializer):

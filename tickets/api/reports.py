@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -31,23 +28,13 @@ from slaweb.timezones import resolve_time_zone
 from tickets.reports import (
     GROUPINGS,
     INTERVALS,
-    Filters,
     Report,
     figure_names,
+    report_from_params,
     report_rows,
     row_figures,
-    sla_report,
 )
 
-DEFAULT_DAYS = 30
-# Longer periods are refused: a daily series stays a few hundred points and the query bounded.
-MAX_DAYS = 3 * 366
-# Times from the Unix epoch to a year before the end of the calendar, so local dates and weeks
-# in any time zone stay representable.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(9999, 1, 1, tzinfo=UTC)
-MAX_ID = 2**63 - 1
-UNIX_SECONDS = re.compile(r"-?[0-9]{1,12}")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -62,85 +49,6 @@ class _IgnoreFormatSuffix(BaseContentNegotiation):
         self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
         return renderers[0], renderers[0].media_type
-
-
-def _moment(raw: str, name: str, zone: ZoneInfo) -> datetime:
-    """ISO 8601 (an offset, `Z`, or none: local to the report's time zone; a bare date is
-    its local midnight) or Unix seconds."""
-    value = raw.strip()
-    if UNIX_SECONDS.fullmatch(value):
-        seconds = int(value)
-        if not 0 <= seconds <= LATEST.timestamp():
-            raise BadRequest("InvalidValue", f"{name} is out of range")
-        return datetime.fromtimestamp(seconds, UTC)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(
-            "InvalidValue", f"{name} must be an ISO 8601 time or Unix seconds"
-        ) from None
-    try:
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=zone)
-        moment = parsed.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise BadRequest("InvalidValue", f"{name} is out of range") from None
-    if not EARLIEST <= moment <= LATEST:
-        raise BadRequest("InvalidValue", f"{name} is out of range")
-    return moment
-
-
-def _choice(params: Any, name: str, choices: tuple[str, ...], default: str | None) -> str | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    if raw not in choices:
-        raise BadRequest("InvalidValue", f"{name} must be one of: {', '.join(choices)}")
-    return raw
-
-
-def _identifier(params: Any, name: str) -> int | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
-        raise BadRequest("InvalidValue", f"{name} must be a positive integer")
-    return int(raw)
-
-
-def report_from_params(params: Any, *, now: datetime, default_time_zone: str = "UTC") -> Report:
-    """Validate the query parameters (400 in Zendesk's shape) and run the report."""
-    zone_name = params.get("time_zone") or default_time_zone
-    iana = resolve_time_zone(zone_name)
-    if iana is None:
-        raise BadRequest("InvalidValue", "time_zone must be an IANA or Rails time zone name")
-    zone = ZoneInfo(iana)
-    end = _moment(params["end_time"], "end_time", zone) if params.get("end_time") else now
-    if params.get("start_time"):
-        start = _moment(params["start_time"], "start_time", zone)
-    else:
-        start = end - timedelta(days=DEFAULT_DAYS)
-    if start >= end:
-        raise BadRequest("InvalidValue", "start_time must be before end_time")
-    if end - start > timedelta(days=MAX_DAYS):
-        raise BadRequest("InvalidValue", f"The period may be at most {MAX_DAYS} days long")
-    group_by = _choice(params, "group_by", GROUPINGS, "policy")
-    interval = _choice(params, "interval", INTERVALS, "day")
-    filters = Filters(
-        policy_id=_identifier(params, "policy_id"),
-        metric=_choice(params, "metric", tuple(m.value for m in Metric), None),
-        priority=_choice(params, "priority", tuple(p.value for p in Priority), None),
-        group_id=_identifier(params, "group_id"),
-    )
-    return sla_report(
-        start=start,
-        end=end,
-        now=now,
-        time_zone=iana,
-        group_by=group_by or "policy",
-        interval=interval or "day",
-        filters=filters,
-    )
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:

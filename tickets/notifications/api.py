@@ -18,8 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from policies.api.serializers import MAX_TARGET_SECONDS
 from policies.engine.vocabulary import Metric, Priority
+from policies.inputs import MAX_TARGET_SECONDS
 from policies.models import Policy
 from slaweb.api.errors import root_object
 from slaweb.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from tickets.models import NotificationRule
-from tickets.notifications.scheduling import notifications_cancel_rule, notifications_schedule_rule
+from tickets.sla.notification_schedule import notifications_cancel_rule, notifications_schedule_rule
 
 NOTIFICATION_RULE_FIELDS = (
     "title",

@@ -21,8 +21,12 @@ from typing import Any
 from policies import selectors as policy_selectors
 from policies.engine.metrics import MetricInstance, TicketSla
 from policies.engine.types import PolicySpec
+from policies.inputs import PolicyInputSerializer
+from policies.models import Policy
+from slaweb.api.errors import BadRequest, RecordInvalid, _details_from_drf, invalid
+from slaweb.api.timestamps import iso
 from tickets.models import Ticket
-from tickets.selectors import account_schedule, dropdown_option_values
+from tickets.selectors import account_schedule, dropdown_option_values, policy_input_context
 from tickets.sla.store import ReplayAudit, audits_for_replay, replay, ticket_history
 
 BATCH = 500
@@ -211,3 +215,69 @@ def _group_key(
         return ticket.priority or None
     # Live and draft policies line up by title: an edited copy of a policy keeps its title.
     return titles.get(instance.policy_id) if instance.policy_id is not None else None
+
+
+DEFAULT_DAYS = 30
+
+
+# Each draft is validated on its own; a list this long is already far past any real account.
+MAX_DRAFTS = 100
+
+
+def validated_drafts(raw: Any) -> list[dict[str, Any]]:
+    """Each draft through the policy API's own validation; errors keyed by the draft's index
+    (`sla_policies[0].title`). A draft's `id`, when it names an existing policy, is kept."""
+    if not isinstance(raw, list):
+        raise invalid("sla_policies", "Sla policies: must be an array of SLA policies")
+    if len(raw) > MAX_DRAFTS:
+        raise invalid("sla_policies", f"Sla policies: at most {MAX_DRAFTS} policies")
+    named = {
+        item["id"]
+        for item in raw
+        if isinstance(item, dict) and isinstance(item.get("id"), int) and item["id"] > 0
+    }
+    if named:
+        named = set(Policy.objects.filter(pk__in=named).values_list("pk", flat=True))
+    drafts: list[dict[str, Any]] = []
+    details: dict[str, list[dict[str, str]]] = {}
+    context = policy_input_context()
+    for index, item in enumerate(raw):
+        key = f"sla_policies[{index}]"
+        if not isinstance(item, dict):
+            details[key] = [
+                {"description": f"Policy {index + 1}: must be an object", "error": "InvalidValue"}
+            ]
+            continue
+        serializer = PolicyInputSerializer(data=item, context=context)
+        if not serializer.is_valid():
+            for field, errors in _details_from_drf(serializer.errors).items():
+                details[f"{key}.{field}"] = [
+                    {**error, "description": f"Policy {index + 1}: {error['description']}"}
+                    for error in errors
+                ]
+            continue
+        data = dict(serializer.validated_data)
+        policy_id = item.get("id")
+        if not isinstance(policy_id, bool) and policy_id in named:
+            data["id"] = policy_id
+        drafts.append(data)
+    if details:
+        raise RecordInvalid(details)
+    return drafts
+
+
+def backtest_from_body(body: Any, *, now: Any) -> dict[str, Any]:
+    """Validate a request body and run the backtest: the API and the dashboard both call this."""
+    if not isinstance(body, dict) or "sla_policies" not in body:
+        raise BadRequest(
+            "InvalidRequest", "The request body must be a JSON object with a 'sla_policies' key"
+        )
+    days = body.get("days", DEFAULT_DAYS)
+    if isinstance(days, bool) or not isinstance(days, int) or not MIN_DAYS <= days <= MAX_DAYS:
+        raise invalid("days", f"Days: must be a whole number from {MIN_DAYS} to {MAX_DAYS}")
+    group_by = body.get("group_by")
+    if group_by is not None and group_by not in GROUPINGS:
+        raise invalid("group_by", f"Group by: must be one of {', '.join(GROUPINGS)}")
+    drafts = validated_drafts(body["sla_policies"])
+    result = backtest(drafts=drafts, days=days, now=now, group_by=group_by)
+    return {**result, "start_time": iso(result["start_time"]), "end_time": iso(result["end_time"])}

@@ -26,8 +26,8 @@ from policies.engine.types import TicketFacts
 from policies.engine.vocabulary import Priority, Role, StatusCategory
 from policies.models import Policy
 from tickets.models import OPEN_STATUSES, Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
-from tickets.notifications.scheduling import TargetRow, notifications_schedule
 from tickets.selectors import account_schedule, revision_specs
+from tickets.sla.notification_schedule import TargetRow, notifications_schedule
 
 
 def ticket_snapshot(ticket: Ticket, *, has_public_comment: bool) -> dict[str, Any]:

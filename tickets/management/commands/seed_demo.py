@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from policies import services as policy_services
-from policies.api.serializers import PolicyInputSerializer
+from policies.inputs import PolicyInputSerializer
 from policies.models import Policy, Schedule
 from tickets import services
 from tickets.models import (

@@ -21,13 +21,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
-from tickets.notifications.firing import next_notification_due
-from tickets.sla.breach_clock import (
+from tickets.breach_clock import (
     check_objective_alerts,
     fire_due_notifications,
     next_due,
     record_due_breaches,
 )
+from tickets.notifications.firing import next_notification_due
 from tickets.sla.recompute import resume_stale_recomputes
 
 logger = logging.getLogger("tickets.sla.breach_clock")
