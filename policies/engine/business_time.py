@@ -432,6 +432,36 @@ class Schedule:
         micro = total * 1_000_000 + (eu if in_e else 0) - (su if in_s else 0)
         return micro // 1_000_000
 
+    def subtract(self, end: datetime, seconds: int) -> datetime:
+        """The earliest instant from which at most `seconds` of business time remain until
+        `end` (UTC): where a count that ends at `end` had `seconds` left, the inverse of `add`
+        for counts that end in business time. Raises NoBusinessTime when there is none.
+
+        Business time until `end` only shrinks as the start moves later, so a bisection over
+        whole seconds, bounded by `between`'s horizon, finds the instant exactly.
+        """
+        seconds = _check_seconds(seconds)
+        _split(end, "end")
+        if not self._minutes:
+            raise NoBusinessTime("schedule has no business hours")
+        end = end.astimezone(UTC)
+        high = end - timedelta(seconds=seconds)  # never more than `seconds` left from here
+        low = high - timedelta(days=1)
+        horizon = timedelta(weeks=HORIZON_WEEKS)
+        while self.between(low, end) <= seconds:
+            if end - low >= horizon:
+                raise NoBusinessTime(f"less than {seconds} s of business time before {end}")
+            low = max(end - horizon, low - (end - low))
+        low_s, high_s = 0, int((high - low).total_seconds())
+        # Invariant: between(low + low_s) > seconds >= between(low + high_s).
+        while high_s - low_s > 1:
+            middle = (low_s + high_s) // 2
+            if self.between(low + timedelta(seconds=middle), end) > seconds:
+                low_s = middle
+            else:
+                high_s = middle
+        return low + timedelta(seconds=high_s)
+
     def next_business_instant(self, at: datetime) -> datetime:
         """`at` itself (in UTC) if it is business time, else the next opening."""
         s, us = _split(at, "at")

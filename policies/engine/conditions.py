@@ -87,10 +87,6 @@ class ConditionError(ValueError):
     """A condition the engine cannot evaluate (bad value shape). Validation rejects these."""
 
 
-def is_empty(value: object) -> bool:
-    return value in _EMPTY
-
-
 def norm(value: object) -> str | None:
     """Canonical string form for id and text comparisons; None for "no value"."""
     if value is None:
@@ -317,7 +313,9 @@ def compile_filter(
 ) -> CompiledFilter:
     """Compile `{"all": [...], "any": [...]}`; `option_values` maps dropdown option ids to tags."""
 
-    def build(conditions: Iterable[Mapping[str, object]]) -> tuple:
+    def build(
+        conditions: Iterable[Mapping[str, object]],
+    ) -> tuple[tuple[Mapping[str, object], Predicate], ...]:
         return tuple((dict(c), compile_condition(c, option_values)) for c in conditions)
 
     return CompiledFilter(all=build(filter.get("all") or ()), any=build(filter.get("any") or ()))

@@ -34,33 +34,6 @@ class TargetRow:
     breach_at: datetime | None
 
 
-def _business_before(schedule: Schedule, end: datetime, seconds: int) -> datetime:
-    """The earliest instant from which at most `seconds` of business time remain until `end`:
-    where a count that ends at `end` had `seconds` left, as `Schedule.add` would reach it.
-
-    The engine only adds forwards; business time until `end` shrinks as the start moves
-    later, so a bisection over whole seconds finds the instant.
-    """
-    high = end - timedelta(seconds=seconds)  # never more than `seconds` of business time left
-    low = high - timedelta(days=1)
-    while schedule.between(low, end) <= seconds:
-        if end - low > timedelta(days=MAX_LOOKBACK_DAYS):
-            raise ValueError("no business time before the deadline")
-        low -= end - low
-    low_s, high_s = 0, int((high - low).total_seconds())
-    # Invariant: between(low + low_s) > seconds >= between(low + high_s).
-    while high_s - low_s > 1:
-        middle = (low_s + high_s) // 2
-        if schedule.between(low + timedelta(seconds=middle), end) > seconds:
-            low_s = middle
-        else:
-            high_s = middle
-    return low + timedelta(seconds=high_s)
-
-
-MAX_LOOKBACK_DAYS = 4000  # a year-long target at 8 business hours a day, with room
-
-
 def fire_time(rule: NotificationRule, target: TargetRow, schedule: Schedule | None) -> datetime:
     """When `rule` fires for a running target (one with a breach_at)."""
     assert target.breach_at is not None
@@ -74,7 +47,7 @@ def fire_time(rule: NotificationRule, target: TargetRow, schedule: Schedule | No
     rest = target.target_seconds - target.target_seconds * (rule.percent or 0) // 100
     if target.business_hours and schedule is not None:
         try:
-            return _business_before(schedule, target.breach_at, rest)
+            return schedule.subtract(target.breach_at, rest)
         except (NoBusinessTime, ValueError):
             return target.breach_at
     return target.breach_at - timedelta(seconds=rest)
