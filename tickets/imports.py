@@ -32,6 +32,7 @@ from django.utils.dateparse import parse_datetime
 
 from policies import services as policy_services
 from slaweb.api.errors import RecordInvalid
+from slaweb.api.timestamps import iso
 from tickets import services
 from tickets.inputs import CommentInputSerializer, TicketInputSerializer
 from tickets.models import Ticket, User
@@ -263,7 +264,7 @@ class _Parser:
                 )
             last = max(step.at for step in steps)
             if updated_at is not None and updated_at < last:
-                self.problems.add("updated_at", f"is before the last save, at {_iso(last)}")
+                self.problems.add("updated_at", f"is before the last save, at {iso(last)}")
             if solved_at is not None and solved_at < steps[0].at:
                 self.problems.add("solved_at", "is before created_at")
         elif not self.problems:
@@ -324,7 +325,7 @@ class _Parser:
                     self.problems.add(
                         f"{path}.created_at",
                         f"the first audit creates the ticket: it must be at created_at "
-                        f"({_iso(created_at)})",
+                        f"({iso(created_at)})",
                     )
             elif at is None and audit.get("created_at") is None:
                 self.problems.add(f"{path}.created_at", "is required", "BlankValue")
@@ -332,7 +333,7 @@ class _Parser:
                 self.problems.add(
                     f"{path}.created_at",
                     f"audits must be in chronological order: this one is before the one "
-                    f"at {_iso(previous)}",
+                    f"at {iso(previous)}",
                 )
             previous = at if at is not None else previous
             step = self.audit(audit, path, index, via_id)
@@ -499,13 +500,13 @@ class _Parser:
             moment = at or previous
             if moment < start:
                 self.problems.add(
-                    f"comments[{index}].created_at", f"is before created_at ({_iso(start)})"
+                    f"comments[{index}].created_at", f"is before created_at ({iso(start)})"
                 )
             elif moment < previous:
                 self.problems.add(
                     f"comments[{index}].created_at",
                     f"comments must be in chronological order: this one is before the one "
-                    f"at {_iso(previous)}",
+                    f"at {iso(previous)}",
                 )
             previous = max(previous, moment)
             timed.append((moment, comment))
@@ -567,10 +568,6 @@ def _insert(steps: list[ImportStep], step: ImportStep) -> None:
         steps[position - 1] = replace(before, fields={**before.fields, **step.fields})
     else:
         steps.insert(position, replace(step, at=max(step.at, before.at)))
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def ticket_import_plan(*, data: Any, now: datetime) -> ImportPlan:
@@ -662,8 +659,8 @@ def _check_outcome(ticket: Ticket, expected: dict[str, Any], solved_at: datetime
         if not same:
             problems.add(name, f"is {want!r}, but the history ends with {got!r}")
     if solved_at is not None and ticket.solved_at != solved_at:
-        got = _iso(ticket.solved_at) if ticket.solved_at else None
-        problems.add("solved_at", f"is {_iso(solved_at)}, but the history has it solved at {got}")
+        got = iso(ticket.solved_at) if ticket.solved_at else None
+        problems.add("solved_at", f"is {iso(solved_at)}, but the history has it solved at {got}")
     problems.check()
 
 

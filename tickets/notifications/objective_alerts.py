@@ -24,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from slaweb.api.timestamps import iso
 from tickets.models import NotificationRule, ServiceLevelObjective, SlaNotification
 from tickets.objectives import ObjectiveStatus, objective_status
 
@@ -48,10 +49,6 @@ def condition_holds(rule: NotificationRule, status: ObjectiveStatus) -> bool:
     return Decimal(status.breached) * 100 >= threshold * (100 - status.target_rate) * settled
 
 
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def objective_payload(
     row: SlaNotification,
     rule: NotificationRule,
@@ -65,7 +62,7 @@ def objective_payload(
         "notification": {
             "idempotency_key": row.idempotency_key,
             "kind": row.kind,
-            "fire_at": _iso(row.fire_at),
+            "fire_at": iso(row.fire_at),
             "rule": {
                 "id": rule.pk,
                 "title": rule.title,
@@ -90,8 +87,8 @@ def objective_payload(
             "burn_rate": status.burn_rate,
             "window": {
                 "days": objective.window_days,
-                "start": _iso(status.start),
-                "end": _iso(status.end),
+                "start": iso(status.start),
+                "end": iso(status.end),
             },
         }
     }
