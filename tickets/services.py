@@ -12,6 +12,7 @@ from django.db.models import Max
 from policies import services as policy_services
 from slaweb.db import retry_on_conflict
 from tickets.models import (
+    OPEN_STATUSES,
     ApiToken,
     ChangeEvent,
     CommentEvent,
@@ -180,7 +181,7 @@ def _apply(ticket: Ticket, fields: dict[str, Any], at: datetime) -> dict[str, tu
     if "status" in changes:
         if ticket.status == "solved" or (ticket.status == "closed" and not ticket.solved_at):
             ticket.solved_at = at
-        elif ticket.status in ("new", "open", "pending", "hold"):
+        elif ticket.status in OPEN_STATUSES:
             ticket.solved_at = None
     ticket.updated_at = at
     return changes
