@@ -22,6 +22,8 @@ from django.db import connection, transaction
 from django.db.models import Min, QuerySet
 
 from tickets.models import Ticket, TicketSlaTarget
+from tickets.notifications.firing import notifications_fire_due
+from tickets.notifications.objective_alerts import objective_alerts_check, objective_check_due
 from tickets.sla.store import ticket_sla_refresh
 
 logger = logging.getLogger(__name__)
@@ -119,8 +121,6 @@ def record_due_breaches(
 def fire_due_notifications(*, now: datetime, limit: int = 200) -> int:
     """The clock's second duty: queue the SLA notifications due at `now` for delivery (after
     this round's breaches are recorded, so a breach and its notification agree)."""
-    from tickets.notifications.firing import notifications_fire_due
-
     try:
         return notifications_fire_due(now=now, limit=limit)
     except Exception:
@@ -133,8 +133,6 @@ def check_objective_alerts(*, now: datetime, last_checked_at: datetime | None) -
     `last_checked_at`, open and close the objective alerts' episodes at `now` (before the
     round's notifications are fired, so a new alert goes out in the same round). Returns the
     time of the last check: `now` if this one ran, else `last_checked_at`."""
-    from tickets.notifications.objective_alerts import objective_alerts_check, objective_check_due
-
     if not objective_check_due(now=now, last_checked_at=last_checked_at):
         return last_checked_at
     try:

@@ -24,6 +24,7 @@ from tickets.admin.ticket_page import (
     ticket_page_view,
     with_badge_targets,
 )
+from tickets.inputs import ObjectiveInputSerializer
 from tickets.models import (
     OPEN_STATUSES,
     ApiToken,
@@ -467,8 +468,6 @@ class ServiceLevelObjectiveForm(forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        from tickets.inputs import ObjectiveInputSerializer
-
         data = super().clean()
         if self.errors:
             return data

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from tickets.models import OPEN_STATUSES, NotificationRule, SlaNotification
+from tickets.services import ticket_update
 
 ESCALATION_VIA_ID = 8  # Zendesk's "Trigger or automation" channel
 
@@ -16,8 +17,6 @@ ESCALATION_VIA_ID = 8  # Zendesk's "Trigger or automation" channel
 def notification_escalate(rule: NotificationRule, row: SlaNotification, *, now: datetime) -> None:
     """Apply a breach rule's escalation once, as an ordinary ticket update (no author, via
     automation), so it shows in the ticket's audit and re-evaluates its SLA."""
-    from tickets.services import ticket_update
-
     row.escalated_at = now
     ticket = row.ticket
     if ticket.status not in OPEN_STATUSES:

@@ -17,6 +17,7 @@ from policies.engine.business_time import NoBusinessTime
 from tickets.models import SlaNotification
 from tickets.notifications.delivery import deliver_combined_task, deliver_notification_task
 from tickets.notifications.messages import notification_payload
+from tickets.selectors import account_schedule
 
 
 def _due(now: datetime) -> QuerySet[SlaNotification]:
@@ -86,8 +87,6 @@ def _hold_for_business_hours(
     ]
     if not holding:
         return []
-    from tickets.selectors import account_schedule
-
     schedule = account_schedule()
     if schedule is None or schedule.is_business_time(now):
         return []

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from policies.engine.business_time import NoBusinessTime, Schedule
 from tickets.models import OPEN_STATUSES, NotificationRule, SlaNotification, Ticket, TicketSlaTarget
+from tickets.selectors import account_schedule
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +105,6 @@ def notifications_schedule(
             if not _matches(rule, target, priority):
                 continue
             if rule.trigger == "warning_percent" and target.business_hours and not schedule_loaded:
-                from tickets.selectors import account_schedule
-
                 schedule, schedule_loaded = account_schedule(), True
             at = fire_time(rule, target, schedule)
             if at < rule.created_at:

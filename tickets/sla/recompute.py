@@ -27,11 +27,19 @@ from policies.engine.types import PolicySpec, Target
 from policies.models import PolicyRevision
 from policies.signals import policies_revised, schedules_changed
 from slaweb.db import retry_on_conflict
-from tickets.models import OPEN_STATUSES, SlaRecompute, Ticket, TicketAudit, TicketSlaTarget
+from tickets.models import (
+    OPEN_STATUSES,
+    SlaRecompute,
+    Ticket,
+    TicketAudit,
+    TicketMetricEvent,
+    TicketSlaTarget,
+)
 from tickets.selectors import account_schedule, revision_specs
 from tickets.sla.store import (
     ReplayAudit,
     audits_for_replay,
+    event_keys,
     insert_rows,
     replay,
     sla_store_many,
@@ -379,9 +387,6 @@ def ticket_sla_drift(
 ) -> list[str]:
     """Differences between a ticket's stored SLA and a fresh replay of its history; empty when
     they agree. Breaches due in the last `grace_seconds` are the clock's to record, not drift."""
-    from tickets.models import TicketMetricEvent
-    from tickets.sla.store import event_keys
-
     result = replay(ticket_history(ticket, ticket_audits(ticket)), schedule=schedule, now=now)
     problems = []
     fresh_rows = {
