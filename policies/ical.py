@@ -5,12 +5,13 @@ whole days (DTEND is exclusive, so a two-day event ends on its second day), and 
 partial days from their local start to their local end. Floating times (no TZID, no Z) are read
 as the schedule's own wall time, whatever X-WR-TIMEZONE the file names.
 
-Recurring events are expanded over the given window by `recurring_ical_events`: their RRULEs
-and RDATEs (a PERIOD gives that occurrence its own length), less their EXDATEs, with the
-occurrences that another VEVENT of the same UID overrides (RECURRENCE-ID) moved, renamed or
-resized as it says. Of two events with the same UID and no RECURRENCE-ID the one with the
-higher SEQUENCE is the current version; at equal SEQUENCE both are kept. An event that does not
-recur is kept even outside the window, so that the import can say why it cannot be added.
+Recurring events are expanded over the given window with `recurring_ical_events`: the dates of
+their RRULEs and RDATEs (an RDATE PERIOD with its own length), less their EXDATEs, where a
+VEVENT with the same UID and a RECURRENCE-ID replaces the occurrence it names (moved, renamed
+or resized). Occurrences and events with STATUS:CANCELLED are left out. Among events that share
+a UID without a RECURRENCE-ID, a higher SEQUENCE is a newer version of the same event and
+replaces the older; equal ones are kept as separate events. An event that does not recur is
+kept even outside the window, so that the import can say why it cannot be added.
 
 Problems with the file as a whole raise `IcalError`; an event that cannot become a holiday is
 reported in `IcalResult.skipped` with the reason and the rest still import.
@@ -36,6 +37,15 @@ MAX_OCCURRENCES = 1000  # per recurring event, inside the window
 _FIRST_SLICE = timedelta(hours=1)
 _SMALLEST_SLICE = timedelta(seconds=1)
 _OCCURRENCES_PER_SLICE = 100
+# The library also fetches every earlier occurrence that is still going on, so an event that
+# lasts far longer than its rule's step would make each slice huge.
+_RULE_STEPS = {
+    "SECONDLY": timedelta(seconds=1),
+    "MINUTELY": timedelta(minutes=1),
+    "HOURLY": timedelta(hours=1),
+    "DAILY": timedelta(days=1),
+    "WEEKLY": timedelta(weeks=1),
+}
 
 
 class IcalError(ValueError):
@@ -97,6 +107,7 @@ def parse_holidays(content: bytes, *, time_zone: str, window: tuple[date, date])
             holidays = [
                 _holiday(_name(event), event.start, event.end, zone)
                 for event in _occurrences(series, window)
+                if not _cancelled(event)
             ]
         except (ValueError, KeyError, TypeError, OverflowError) as error:
             result.skipped.append((_name(series[0]), _reason(error)))
@@ -109,9 +120,17 @@ def _name(event: icalendar.Event) -> str:
     return str(event.get("SUMMARY") or "").strip()[:255] or "Holiday"
 
 
+def _cancelled(event: icalendar.Event) -> bool:
+    # How calendar servers delete one occurrence of a series, or a whole event.
+    return str(event.get("STATUS") or "").upper() == "CANCELLED"
+
+
 def _reason(error: Exception) -> str:
     if isinstance(error, icalendar.IncompleteComponent):
         return "it has no start (DTSTART)"
+    if isinstance(error, recurring_ical_events.BadRuleStringFormat):
+        # Its own message guesses at a missing UNTIL whatever the rule's fault.
+        return "its repeat rule (RRULE) cannot be read"
     return str(error) or type(error).__name__
 
 
@@ -142,8 +161,7 @@ def _series(events: list[icalendar.Event]) -> list[list[icalendar.Event]]:
         if not mains:
             found.extend([override] for override in overrides)
             continue
-        # A higher SEQUENCE is a newer version of the same event. Equal ones are most likely
-        # different events that a generator gave one UID, so each is kept.
+        # Equal SEQUENCEs are most likely different events that a generator gave one UID.
         newest = max(_sequence(event) for event in mains)
         mains = [event for event in mains if _sequence(event) == newest]
         found.append([mains[0], *overrides])
@@ -167,6 +185,7 @@ def _occurrences(series: list[icalendar.Event], window: tuple[date, date]) -> li
     """Each occurrence of `series` as an event with its own DTSTART and DTEND."""
     if not _recurs(series):
         return series
+    _check_overlap(series[0])
     calendar = icalendar.Calendar()
     for event in series:
         calendar.add_component(event)
@@ -181,6 +200,18 @@ def _occurrences(series: list[icalendar.Event], window: tuple[date, date]) -> li
         if len(found) >= MAX_OCCURRENCES:
             break
     return found[:MAX_OCCURRENCES]
+
+
+def _check_overlap(main: icalendar.Event) -> None:
+    length = main.end - main.start
+    rules = main.get("RRULE") or []
+    for rule in rules if isinstance(rules, list) else [rules]:
+        if not isinstance(rule, icalendar.vRecur):
+            continue  # unreadable: the library says so
+        step = _RULE_STEPS.get(str((rule.get("FREQ") or [""])[0]).upper())
+        interval = max(int((rule.get("INTERVAL") or [1])[0]), 1)
+        if step and length > step * interval * MAX_OCCURRENCES:
+            raise ValueError("each occurrence overlaps too many of the next ones")
 
 
 def _slices(
@@ -198,9 +229,9 @@ def _slices(
         # were in an earlier slice, or began before the window.
         starting = [event for event in batch if cursor <= _wall(event.start) < end]
         yield sorted(starting, key=lambda event: _wall(event.start))
-        if len(batch) > _OCCURRENCES_PER_SLICE:
+        if len(starting) > _OCCURRENCES_PER_SLICE:
             step = max(step / 2, _SMALLEST_SLICE)
-        elif len(batch) < _OCCURRENCES_PER_SLICE // 2:
+        elif len(starting) < _OCCURRENCES_PER_SLICE // 2:
             step *= 2
         cursor = end
 
