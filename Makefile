@@ -41,9 +41,13 @@ run: demo
 test: install-dev
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# Lint and format, types (mypy with the Django and DRF stubs; strict on the engine), the import
+# layers (import-linter: slaweb <- policies <- tickets, a pure engine, no circles) and migrations.
 check: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install-dev
