@@ -4,13 +4,13 @@ serves the API and the static files (through WhiteNoise) with DEBUG off."""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests import processes
@@ -31,8 +31,8 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         ALLOWED_HOSTS="127.0.0.1,sla.example.com",
         SQLITE_PATH=str(tmp_path / "prod.sqlite3"),
         STATIC_ROOT=str(tmp_path / "static"),
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -61,20 +61,33 @@ def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path: Path
     assert "SECRET_KEY must be set" in result.stderr
 
 
-@contextmanager
-def gunicorn(env: dict[str, str]) -> Iterator[str]:
-    """A migrated slaweb with collected static files under gunicorn; yields its base URL."""
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A deployment's `migrate` and `collectstatic`, run once for this module's servers.
+
+    collectstatic compresses every static file (Swagger UI and ReDoc included) twice over and
+    takes most of this module's time; what it writes does not depend on the settings the tests
+    vary. Each test gets its own copy of the migrated database, as the tests change it."""
+    root = tmp_path_factory.mktemp("deployed")
+    env = production_env(root)
     for command in (("migrate", "--no-input"), ("collectstatic", "--no-input")):
         result = manage(env, *command)
         assert result.returncode == 0, result.stderr
-    with processes.gunicorn(env) as (base, _):
-        yield base
+    return root
 
 
-def test_gunicorn_serves_the_api_and_static_files(tmp_path: Path) -> None:
+def deployed_env(deployed: Path, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """Production settings on a fresh copy of the migrated database and the collected files."""
+    shutil.copyfile(deployed / "prod.sqlite3", tmp_path / "prod.sqlite3")
+    return production_env(tmp_path, STATIC_ROOT=str(deployed / "static"), **extra)
+
+
+def test_gunicorn_serves_the_api_and_static_files(deployed: Path, tmp_path: Path) -> None:
     # No TLS here: the test talks to gunicorn directly, as a proxy in front of it would.
-    env = production_env(tmp_path, SECURE_SSL_REDIRECT="0", SLAWEB_RATE_LIMIT_PER_MINUTE="5")
-    with gunicorn(env) as base:
+    env = deployed_env(
+        deployed, tmp_path, SECURE_SSL_REDIRECT="0", SLAWEB_RATE_LIMIT_PER_MINUTE="5"
+    )
+    with processes.gunicorn(env) as (base, _):
         login = requests.get(base + "/admin/login/", timeout=5)
         assert login.status_code == 200
         assert "slaweb" in login.text
@@ -128,12 +141,16 @@ def api_token(env: dict[str, str]) -> str:
 LEAKS = ("Traceback", 'File "', "SELECT", "INSERT", "sqlite", "no such table", "ratelimit")
 
 
-def test_errors_show_no_stack_trace_or_sql_with_debug_off(tmp_path: Path) -> None:
+def test_errors_show_no_stack_trace_or_sql_with_debug_off(deployed: Path, tmp_path: Path) -> None:
     # Plain HTTP to gunicorn, so the sign-in form's cookies may not be HTTPS-only here.
-    env = production_env(
-        tmp_path, SECURE_SSL_REDIRECT="0", CSRF_COOKIE_SECURE="0", SESSION_COOKIE_SECURE="0"
+    env = deployed_env(
+        deployed,
+        tmp_path,
+        SECURE_SSL_REDIRECT="0",
+        CSRF_COOKIE_SECURE="0",
+        SESSION_COOKIE_SECURE="0",
     )
-    with gunicorn(env) as base:
+    with processes.gunicorn(env) as (base, _):
         auth = ("admin@example.com/token", api_token(env))
         session = requests.Session()
         page = session.get(base + "/admin/login/", timeout=5)
