@@ -89,12 +89,17 @@ def parse_holidays(content: bytes, *, time_zone: str, window: tuple[date, date])
     calendars = [c for c in calendars if c.name == "VCALENDAR"]
     if not calendars:
         raise IcalError("This is not an iCalendar file: it has no VCALENDAR.")
-    events = [event for calendar in calendars for event in calendar.walk("VEVENT")]
+    events = [
+        event
+        for calendar in calendars
+        for event in calendar.walk("VEVENT")
+        if isinstance(event, icalendar.Event)
+    ]
     if not events:
         raise IcalError("The calendar has no events (VEVENT).")
     zone = ZoneInfo(time_zone)
     result = IcalResult()
-    usable = []
+    usable: list[icalendar.Event] = []
     for event in events:
         try:
             _check(event)
@@ -154,7 +159,7 @@ def _series(events: list[icalendar.Event]) -> list[list[icalendar.Event]]:
     by_uid: dict[object, list[icalendar.Event]] = {}
     for event in events:
         by_uid.setdefault(str(event.get("UID") or "") or id(event), []).append(event)
-    found = []
+    found: list[list[icalendar.Event]] = []
     for group in by_uid.values():
         mains = [event for event in group if "RECURRENCE-ID" not in event]
         overrides = [event for event in group if "RECURRENCE-ID" in event]
