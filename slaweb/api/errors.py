@@ -88,6 +88,7 @@ def zendesk_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         if header:
             headers["WWW-Authenticate"] = header
         return Response({"error": "Couldn't authenticate you"}, status=401, headers=headers)
+    body: dict[str, Any]
     if isinstance(exc, exceptions.PermissionDenied):
         body = {"error": {"title": "Forbidden", "message": FORBIDDEN_MESSAGE}}
         return Response(body, status=403)
@@ -113,7 +114,8 @@ def zendesk_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         }
         return Response(body, status=415)
     if isinstance(exc, exceptions.Throttled):
-        wait = int(exc.wait or 1)
+        # Throttled.__init__ sets `wait`; djangorestframework-stubs does not declare it.
+        wait = int(exc.wait or 1)  # type: ignore[attr-defined]
         return Response(
             {"error": "TooManyRequests", "description": f"Rate limited. Retry in {wait} s."},
             status=429,

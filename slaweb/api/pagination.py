@@ -44,6 +44,11 @@ def _page_url(request: Request, **params: str | int) -> str:
     return request.build_absolute_uri(request.path) + "?" + query.urlencode(safe="[]")
 
 
+def _cursor_url(request: Request, size: int, direction: str, cursor: str) -> str:
+    params: dict[str, str | int] = {"page[size]": size, direction: cursor}
+    return _page_url(request, **params)
+
+
 def _encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
 
@@ -110,14 +115,14 @@ def paginate(
         last = _encode_cursor([getattr(rows[-1], f) for f in order]) if rows else None
         more_after = has_more if not before else bool(rows)
         more_before = has_more if before else bool(after and rows)
-        body = {
+        body: dict[str, Any] = {
             key: serialize(rows),
             "meta": {"has_more": has_more, "after_cursor": last, "before_cursor": first},
             "links": {
-                "next": _page_url(request, **{"page[size]": size, "page[after]": last})
+                "next": _cursor_url(request, size, "page[after]", last)
                 if more_after and last
                 else None,
-                "prev": _page_url(request, **{"page[size]": size, "page[before]": first})
+                "prev": _cursor_url(request, size, "page[before]", first)
                 if more_before and first
                 else None,
             },

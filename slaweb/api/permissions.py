@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
+if TYPE_CHECKING:
+    from tickets.models import User
 
-def _user(request: Request) -> Any:
+
+def _user(request: Request) -> User | None:
     user = request.user
     return user if user is not None and user.is_authenticated else None
 

@@ -9,7 +9,9 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_seri
 from rest_framework import serializers
 
 
-class BasicAuthScheme(OpenApiAuthenticationExtension):
+# drf-spectacular's OpenApiAuthenticationExtension registers subclasses in an unannotated
+# __init_subclass__, which every subclass statement calls.
+class BasicAuthScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     target_class = "tickets.authentication.ZendeskBasicAuthentication"
     name = "basicAuth"
 
@@ -21,7 +23,7 @@ class BasicAuthScheme(OpenApiAuthenticationExtension):
         }
 
 
-class SessionAuthScheme(OpenApiAuthenticationExtension):
+class SessionAuthScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     target_class = "tickets.authentication.ZendeskSessionAuthentication"
     name = "cookieAuth"
 
@@ -55,7 +57,9 @@ FORBIDDEN = inline_serializer(
 )
 
 
-def with_errors(responses: dict[int, Any], *, writes: bool = False, lookup: bool = False) -> dict:
+def with_errors(
+    responses: dict[int, Any], *, writes: bool = False, lookup: bool = False
+) -> dict[int, Any]:
     """The success responses plus the errors an endpoint can answer with."""
     errors: dict[int, Any] = {
         401: OpenApiResponse(UNAUTHORIZED, description="Missing or wrong credentials"),
@@ -76,7 +80,7 @@ def with_errors(responses: dict[int, Any], *, writes: bool = False, lookup: bool
     return {**responses, **errors}
 
 
-def paginated(name: str, key: str, item: serializers.Serializer) -> Any:
+def paginated(name: str, key: str, item: serializers.BaseSerializer[Any]) -> Any:
     """A list response in either of Zendesk's pagination shapes (offset or cursor)."""
     return inline_serializer(
         name,
