@@ -54,7 +54,7 @@ def full_metric_settings(stored: dict[str, dict[str, bool]] | None) -> dict[str,
     }
 
 
-class PolicyMetricInputSerializer(serializers.Serializer):
+class PolicyMetricInputSerializer(serializers.Serializer[Any]):
     priority = serializers.ChoiceField(choices=[p.value for p in Priority])
     metric = serializers.ChoiceField(choices=[m.value for m in Metric])
     target = StrictIntegerField(
@@ -94,7 +94,7 @@ class PolicyMetricInputSerializer(serializers.Serializer):
         }
 
 
-class ConditionSerializer(serializers.Serializer):
+class ConditionSerializer(serializers.Serializer[Any]):
     """Only for the schema: conditions are validated by FilterField against definitions."""
 
     field = serializers.CharField()
@@ -102,7 +102,7 @@ class ConditionSerializer(serializers.Serializer):
     value = serializers.JSONField(allow_null=True)
 
 
-class FilterSchemaSerializer(serializers.Serializer):
+class FilterSchemaSerializer(serializers.Serializer[Any]):
     all = ConditionSerializer(many=True)
     any = ConditionSerializer(many=True)
 
@@ -121,8 +121,11 @@ class FilterField(serializers.JSONField):
             raise serializers.ValidationError(f"unknown key(s) {', '.join(unknown)}")
         errors: list[str] = []
         clean: dict[str, list[dict[str, Any]]] = {"all": [], "any": []}
-        definitions = self.parent.definitions  # type: ignore[union-attr]
-        ticket_field_ids = self.parent.context["ticket_field_ids"]  # type: ignore[union-attr]
+        parent = self.parent
+        if not isinstance(parent, PolicyInputSerializer):
+            raise TypeError("FilterField reads its definitions from a PolicyInputSerializer")
+        definitions = parent.definitions
+        ticket_field_ids = parent.context["ticket_field_ids"]
         for group in ("all", "any"):
             conditions = data.get(group, [])
             if conditions is None:
@@ -234,7 +237,7 @@ class MetricSettingsField(serializers.JSONField):
         return {metric: flags for metric, flags in clean.items() if flags}
 
 
-class PolicyInputSerializer(serializers.Serializer):
+class PolicyInputSerializer(serializers.Serializer[Any]):
     """The `sla_policy` object of create and update requests. Its context must hold the
     account's `definitions` and `ticket_field_ids` (`tickets.selectors.policy_input_context`).
 
@@ -273,7 +276,7 @@ class PolicyInputSerializer(serializers.Serializer):
 HOLIDAY_WINDOW = timedelta(days=2 * 366)  # Zendesk: from two years ago to two years ahead
 
 
-class IntervalSerializer(serializers.Serializer):
+class IntervalSerializer(serializers.Serializer[Any]):
     start_time = StrictIntegerField(help_text="Minutes since Sunday 00:00 local time")
     end_time = StrictIntegerField(help_text="May pass midnight; up to 11520 (next Monday 00:00)")
 
@@ -295,7 +298,7 @@ class IntervalsField(serializers.ListField):
         return intervals
 
 
-class ScheduleInputSerializer(serializers.Serializer):
+class ScheduleInputSerializer(serializers.Serializer[Any]):
     name = StrictCharField(max_length=255)
     time_zone = StrictCharField(max_length=64, help_text="Rails name or IANA name")
     intervals = IntervalsField(required=False)
@@ -307,11 +310,11 @@ class ScheduleInputSerializer(serializers.Serializer):
         return zone
 
 
-class WorkweekInputSerializer(serializers.Serializer):
+class WorkweekInputSerializer(serializers.Serializer[Any]):
     intervals = IntervalsField()
 
 
-class HolidayInputSerializer(serializers.Serializer):
+class HolidayInputSerializer(serializers.Serializer[Any]):
     name = StrictCharField(max_length=255)
     start_date = serializers.DateField()
     end_date = serializers.DateField()

@@ -28,7 +28,7 @@ def _exists(model: Any, pk: int | None, label: str) -> int | None:
     return pk
 
 
-class WholeSerializer(serializers.Serializer):
+class WholeSerializer(serializers.Serializer[Any]):
     """A part of a ticket that is whole even in an update: DRF lets a partial update's nested
     serializers skip their required fields, which then fail further in."""
 
@@ -62,7 +62,7 @@ class CustomFieldValueSerializer(WholeSerializer):
     value = serializers.JSONField(allow_null=True)
 
 
-class TicketInputSerializer(serializers.Serializer):
+class TicketInputSerializer(serializers.Serializer[Any]):
     subject = StrictCharField(max_length=255, required=False, allow_blank=True)
     description = StrictCharField(max_length=65_536, required=False, allow_blank=True)
     comment = CommentInputSerializer(required=False)
@@ -165,7 +165,7 @@ METRICS = [m.value for m in Metric]
 PRIORITIES = [p.value for p in Priority]
 
 
-class ObjectiveInputSerializer(serializers.Serializer):
+class ObjectiveInputSerializer(serializers.Serializer[Any]):
     """The `objective` object of create and update requests; update is partial."""
 
     title = StrictCharField(max_length=255)
