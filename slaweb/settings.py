@@ -10,7 +10,12 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
+
+# Lets the classes django-stubs types as generic take parameters at run time too, as in
+# `admin.ModelAdmin[Ticket]` (django_tasks does the same on import; this does not rely on it).
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django import forms
@@ -23,7 +23,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
@@ -74,7 +73,7 @@ class PrettyJSONField(forms.JSONField):
         return json.dumps(value, indent=2)
 
 
-class PolicyAdminForm(forms.ModelForm):
+class PolicyAdminForm(forms.ModelForm[Policy]):
     filter = PrettyJSONField(
         initial={"all": [], "any": []},
         widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
@@ -114,7 +113,8 @@ class PolicyAdminForm(forms.ModelForm):
             self.initial["metric_settings"] = full_metric_settings(policy.metric_settings)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         data = {
             "title": cleaned.get("title", ""),
             "description": cleaned.get("description") or None,
@@ -252,12 +252,12 @@ def _id_list(value: Any, name: str) -> list[int]:
 
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(admin.ModelAdmin[Policy]):
     form = PolicyAdminForm
     list_display_links = ["title"]
     ordering = ["position", "id"]
     # The list is the matching order: reordering needs every policy on one page, in that order.
-    sortable_by: Sequence[str] = ()
+    sortable_by = ()
     list_per_page = 1000
     actions = ["clone_policies"]
     change_list_template = "admin/policies/policy/change_list.html"
@@ -269,8 +269,14 @@ class PolicyAdmin(admin.ModelAdmin):
         # A list sorted by a column (?o=) is not the matching order, so it cannot be reordered.
         return self.has_change_permission(request) and ORDER_VAR not in request.GET
 
-    def get_list_display(self, request: HttpRequest) -> Sequence[str]:
-        columns = ["position", "title", "description", "matching", "updated_at"]
+    def get_list_display(self, request: HttpRequest) -> list[str | Callable[[Policy], str | bool]]:
+        columns: list[str | Callable[[Policy], str | bool]] = [
+            "position",
+            "title",
+            "description",
+            "matching",
+            "updated_at",
+        ]
         if self.can_reorder(request):
             return ["order_controls", *columns]
         return columns
@@ -438,7 +444,7 @@ class PolicyAdmin(admin.ModelAdmin):
         change: bool = False,
         form_url: str = "",
         obj: Policy | None = None,
-    ) -> TemplateResponse:
+    ) -> HttpResponse:
         form = context["adminform"].form
         editable = self.has_change_permission(request, obj) if obj else True
         config: dict[str, Any] = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
@@ -100,7 +100,8 @@ class ScheduleForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = time_zone_choices()
+        # A copy of the ChoiceField declared above.
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = time_zone_choices()
 
 
 def _time_input() -> forms.TimeInput:
@@ -111,8 +112,11 @@ def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class IntervalForm(forms.Form):
+class _RowForm(forms.Form):
     removed = False  # set on rows the page sent back removed
+
+
+class IntervalForm(_RowForm):
     start_day = forms.TypedChoiceField(choices=DAY_CHOICES, coerce=int)
     start_time = forms.TimeField(widget=_time_input())
     end_day = forms.TypedChoiceField(choices=DAY_CHOICES, coerce=int)
@@ -151,8 +155,7 @@ def _minutes_of(moment: time) -> int:
     return moment.hour * 60 + moment.minute
 
 
-class HolidayForm(forms.Form):
-    removed = False
+class HolidayForm(_RowForm):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     name = forms.CharField(max_length=255, required=False)
     start_date = forms.DateField(required=False, widget=_date_input())
@@ -164,7 +167,8 @@ class HolidayForm(forms.Form):
         return not any(self.cleaned_data.get(name) for name in self.fields)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if any(cleaned.get(name) for name in self.fields if name != "id"):
             for name in ("name", "start_date", "end_date"):
                 if not cleaned.get(name) and name not in self.errors:
@@ -172,20 +176,36 @@ class HolidayForm(forms.Form):
         return cleaned
 
 
-class _RowFormSet(forms.BaseFormSet):
+_RowFormT = TypeVar("_RowFormT", bound=_RowForm)
+
+
+class _RowFormSet(forms.BaseFormSet[_RowFormT]):
     deletion_widget = forms.HiddenInput
+
+    def is_removed(self, form: _RowFormT) -> bool:
+        """Whether the page sent the row back marked for deletion."""
+        # BaseFormSet._should_delete_form is Django's, left out of django-stubs.
+        return bool(self._should_delete_form(form))  # type: ignore[attr-defined]
 
     def mark_removed(self) -> None:
         """Rows removed on the page stay hidden when it comes back with errors."""
         for form in self.forms:
-            form.removed = self._should_delete_form(form)
+            form.removed = self.is_removed(form)
 
-    def live_forms(self) -> list[forms.Form]:
-        return [form for form in self.forms if not self._should_delete_form(form)]
+    def live_forms(self) -> list[_RowFormT]:
+        return [form for form in self.forms if not self.is_removed(form)]
 
 
-IntervalFormSet = forms.formset_factory(IntervalForm, formset=_RowFormSet, extra=0, can_delete=True)
-HolidayFormSet = forms.formset_factory(HolidayForm, formset=_RowFormSet, extra=0, can_delete=True)
+# formset_factory returns a subclass of the formset it is given, which its stub types as the
+# plain BaseFormSet.
+IntervalFormSet = cast(
+    "type[_RowFormSet[IntervalForm]]",
+    forms.formset_factory(IntervalForm, formset=_RowFormSet, extra=0, can_delete=True),
+)
+HolidayFormSet = cast(
+    "type[_RowFormSet[HolidayForm]]",
+    forms.formset_factory(HolidayForm, formset=_RowFormSet, extra=0, can_delete=True),
+)
 
 
 def _interval_message(message: str, index: int) -> str:
@@ -287,7 +307,7 @@ class ScheduleEditor:
         changed: list[tuple[int, dict[str, Any]]] = []
         deleted: list[int] = []
         for form in self.holidays.forms:
-            if self.holidays._should_delete_form(form):
+            if self.holidays.is_removed(form):
                 if form.is_valid() and form.cleaned_data.get("id") in self.current:
                     deleted.append(form.cleaned_data["id"])
                 continue
@@ -397,7 +417,7 @@ def _unpayload(token: str, schedule: Schedule) -> list[ical.IcalHoliday]:
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(admin.ModelAdmin):
+class ScheduleAdmin(admin.ModelAdmin[Schedule]):
     list_display = [
         "name",
         "zone",
@@ -479,12 +499,20 @@ class ScheduleAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         schedule = self.get_object(request, object_id)
         if schedule is None:
-            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
+            return self._missing(request, object_id)
         if not self.has_view_or_change_permission(request, schedule):
             raise PermissionDenied
         return self._editor(
             request, schedule, can_change=self.has_change_permission(request, schedule)
         )
+
+    def _missing(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The admin's answer for an id with no schedule: back to the list, with a message."""
+        # ModelAdmin._get_obj_does_not_exist_redirect is Django's, left out of django-stubs.
+        response: HttpResponse = self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
+            request, self.model._meta, object_id
+        )
+        return response
 
     def _editor(
         self, request: HttpRequest, schedule: Schedule | None, *, can_change: bool
@@ -557,7 +585,7 @@ class ScheduleAdmin(admin.ModelAdmin):
     def import_holidays_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         schedule = self.get_object(request, object_id)
         if schedule is None:
-            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
+            return self._missing(request, object_id)
         if not self.has_change_permission(request, schedule):
             raise PermissionDenied
         opts = self.model._meta

@@ -53,7 +53,10 @@ class ReportForm(forms.Form):
     group_by = forms.ChoiceField(label="Group by", choices=GROUP_BY_CHOICES)
     interval = forms.ChoiceField(label="Over time by", choices=INTERVAL_CHOICES)
     policy = forms.ModelChoiceField(
-        label="Policy", queryset=Policy.objects.order_by("position", "id"), required=False
+        label="Policy",
+        queryset=Policy.objects.order_by("position", "id"),
+        required=False,
+        empty_label="All policies",
     )
     metric = forms.ChoiceField(
         label="Metric",
@@ -66,16 +69,15 @@ class ReportForm(forms.Form):
         required=False,
     )
     group = forms.ModelChoiceField(
-        label="Group", queryset=Group.objects.order_by("name", "id"), required=False
+        label="Group",
+        queryset=Group.objects.order_by("name", "id"),
+        required=False,
+        empty_label="All groups",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["policy"].empty_label = "All policies"
-        self.fields["group"].empty_label = "All groups"
-
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end:
             if end < start:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -122,7 +122,7 @@ def policy_metrics(ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
             continue
         if target.metric not in latest or target.instance_id > latest[target.metric].instance_id:
             latest[target.metric] = target
-    items = slas_for(ticket, targets, now)["policy_metrics"]
+    items: list[dict[str, Any]] = slas_for(ticket, targets, now)["policy_metrics"]
     for item in items:
         target = latest[item["metric"]]
         item["instance_id"] = target.instance_id
@@ -265,13 +265,15 @@ class TicketUpdateForm(forms.Form):
         statuses = [s.value for s in StatusCategory if s.value not in ("new", "closed")]
         if ticket.status in ("new", "closed"):
             statuses.insert(0, ticket.status)
-        self.fields["status"].choices = [(s, s.capitalize()) for s in statuses]
-        self.fields["priority"].choices = [("", "-")] + [
-            (p.value, p.value.capitalize()) for p in Priority
-        ]
+        # Copies of the ChoiceFields declared above.
+        status_field = cast(forms.ChoiceField, self.fields["status"])
+        priority_field = cast(forms.ChoiceField, self.fields["priority"])
+        status_field.choices = [(s, s.capitalize()) for s in statuses]
+        priority_field.choices = [("", "-")] + [(p.value, p.value.capitalize()) for p in Priority]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.ticket.status == "closed":
             raise forms.ValidationError("A closed ticket cannot be updated.")
         if self.errors:
@@ -369,14 +371,17 @@ def ticket_page_view(
     if request.method == "POST":
         if not can_change:
             raise PermissionDenied
+        author_id = request.user.pk
+        if author_id is None:  # signed out: the admin site lets only staff in
+            raise PermissionDenied
         form = TicketUpdateForm(request.POST, ticket=ticket)
         if form.is_valid():
             with transaction.atomic():
                 services.ticket_update(
                     ticket_id=ticket.pk,
                     fields=form.changed_fields(),
-                    author_id=request.user.pk,
-                    comment=form.comment(request.user.pk),
+                    author_id=author_id,
+                    comment=form.comment(author_id),
                     now=timezone.now(),
                     via_id=0,  # web
                 )

@@ -1,16 +1,17 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.contrib.auth.models import Group as PermissionGroup
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -47,12 +48,15 @@ from tickets.models import (
 )
 from tickets.objectives import objective_create, objective_delete, objective_update
 
+if TYPE_CHECKING:
+    from django.contrib.admin.filters import _ListFilterChoices
+
 # Roles, not Django's permission groups, decide what people may do; `Group` here is the
 # support team a ticket is assigned to.
 admin.site.unregister(PermissionGroup)
 
 
-class UserAdminForm(forms.ModelForm):
+class UserAdminForm(forms.ModelForm[User]):
     password1 = forms.CharField(
         label="New password",
         required=False,
@@ -75,7 +79,7 @@ class UserAdminForm(forms.ModelForm):
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(admin.ModelAdmin[User]):
     form = UserAdminForm
     list_display = ["name", "email", "role", "organization", "active"]
     list_filter = ["role", "active"]
@@ -97,16 +101,16 @@ class UserAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     """Tokens are created here and shown once; deleting one revokes it."""
 
     list_display = ["prefix", "user", "description", "created_at", "last_used_at"]
     list_select_related = ["user"]
     search_fields = ["user__email", "description"]
     fields = ["user", "description"]
-    readonly_fields: list[str] = []
+    readonly_fields = []
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
         return False
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
@@ -120,7 +124,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(Group)
-class GroupAdmin(admin.ModelAdmin):
+class GroupAdmin(admin.ModelAdmin[Group]):
     list_display = ["name", "description"]
     search_fields = ["name"]
     filter_horizontal = ["agents"]
@@ -132,61 +136,64 @@ class GroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(admin.ModelAdmin[Organization]):
     list_display = ["name", "created_at"]
     search_fields = ["name"]
 
 
 @admin.register(Brand)
-class BrandAdmin(admin.ModelAdmin):
+class BrandAdmin(admin.ModelAdmin[Brand]):
     list_display = ["name", "subdomain", "active"]
 
 
 @admin.register(TicketForm)
-class TicketFormAdmin(admin.ModelAdmin):
+class TicketFormAdmin(admin.ModelAdmin[TicketForm]):
     list_display = ["name", "position", "active"]
 
 
-class TicketFieldOptionInline(admin.TabularInline):
+class TicketFieldOptionInline(admin.TabularInline[TicketFieldOption, TicketField]):
     model = TicketFieldOption
     extra = 1
 
 
 @admin.register(TicketField)
-class TicketFieldAdmin(admin.ModelAdmin):
+class TicketFieldAdmin(admin.ModelAdmin[TicketField]):
     list_display = ["title", "type", "position", "active"]
     list_filter = ["type", "active"]
     inlines = [TicketFieldOptionInline]
 
 
 @admin.register(CustomField)
-class CustomFieldAdmin(admin.ModelAdmin):
+class CustomFieldAdmin(admin.ModelAdmin[CustomField]):
     list_display = ["title", "owner", "key", "type"]
     list_filter = ["owner", "type"]
 
 
 @admin.register(CustomStatus)
-class CustomStatusAdmin(admin.ModelAdmin):
+class CustomStatusAdmin(admin.ModelAdmin[CustomStatus]):
     list_display = ["agent_label", "status_category", "active", "default"]
     list_filter = ["status_category", "active"]
 
 
 @admin.register(SupportAddress)
-class SupportAddressAdmin(admin.ModelAdmin):
+class SupportAddressAdmin(admin.ModelAdmin[SupportAddress]):
     list_display = ["email", "name", "brand"]
     list_select_related = ["brand"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+_ModelT = TypeVar("_ModelT", bound=Model)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[_ModelT]):
     """Records written only by slaweb itself: visible here, changed only through services."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: _ModelT | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: _ModelT | None = None) -> bool:
         return False
 
 
@@ -199,7 +206,7 @@ class OpenStatusFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [("all", "All"), *[(s, s.capitalize()) for s in ("solved", "closed")]]
 
-    def choices(self, changelist: Any) -> Any:
+    def choices(self, changelist: ChangeList) -> Iterator[_ListFilterChoices]:
         yield {
             "selected": self.value() is None,
             "query_string": changelist.get_query_string(remove=[self.parameter_name]),
@@ -262,7 +269,7 @@ class QueueChangeList(ChangeList):
         self.result_list = list(self.result_list)
         attach_last_breaches(self.result_list)
 
-    def get_ordering_field_columns(self) -> dict[int, str]:
+    def get_ordering_field_columns(self) -> dict[int, Literal["desc", "asc"]]:
         # The default order is an expression the admin cannot map to a column: mark the badges.
         if ORDER_VAR not in self.params:
             return {self.list_display.index("sla"): "asc"}
@@ -275,7 +282,7 @@ NEXT_SLA = F("sla_due_at").asc(nulls_last=True)
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(admin.ModelAdmin[Ticket]):
     """The agent queue (the change list) and the ticket page (the change view).
 
     Tickets are written only through tickets.services, the API's code path: the ticket page's
@@ -322,10 +329,10 @@ class TicketAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
         return False
 
-    def get_urls(self) -> list[Any]:
+    def get_urls(self) -> list[URLPattern]:
         poll = self.admin_site.admin_view(partial(sla_poll_view, self))
         return [path("sla/", poll, name="tickets_ticket_sla"), *super().get_urls()]
 
@@ -361,26 +368,38 @@ class TicketAdmin(admin.ModelAdmin):
         )
 
 
-class SlaRecomputePartInline(admin.TabularInline):
+# Shown, and read-only: a tuple fits both attributes' types.
+_RECOMPUTE_PART_FIELDS = (
+    "status",
+    "last_ticket_id",
+    "until_ticket_id",
+    "done",
+    "total",
+    "changed",
+    "error",
+)
+
+
+class SlaRecomputePartInline(admin.TabularInline[SlaRecompute, SlaRecompute]):
     model = SlaRecompute
     fk_name = "parent"
     verbose_name = "part"
-    fields = ["status", "last_ticket_id", "until_ticket_id", "done", "total", "changed", "error"]
-    readonly_fields = fields
+    fields = _RECOMPUTE_PART_FIELDS
+    readonly_fields = _RECOMPUTE_PART_FIELDS
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: SlaRecompute | None = None) -> bool:
         return False
 
 
 @admin.register(SlaRecompute)
-class SlaRecomputeAdmin(ReadOnlyAdmin):
+class SlaRecomputeAdmin(ReadOnlyAdmin[SlaRecompute]):
     list_display = ["id", "reason", "status", "progress", "changed", "effective_at", "finished_at"]
     list_filter = ["reason", "status"]
     inlines = [SlaRecomputePartInline]
 
-    def get_queryset(self, request: HttpRequest) -> Any:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SlaRecompute]:
         # Parts show on their run's page.
         return super().get_queryset(request).filter(parent__isnull=True)
 
@@ -390,14 +409,38 @@ class SlaRecomputeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(TicketMetricEvent)
-class TicketMetricEventAdmin(ReadOnlyAdmin):
+class TicketMetricEventAdmin(ReadOnlyAdmin[TicketMetricEvent]):
     list_display = ["id", "ticket_id", "metric", "instance_id", "type", "time", "deleted"]
     list_filter = ["type", "metric", "deleted"]
     search_fields = ["ticket_id"]
 
 
+# The whole row, read-only (a tuple fits both attributes' types).
+_NOTIFICATION_FIELDS = (
+    "ticket",
+    "objective",
+    "episode_ended_at",
+    "metric",
+    "instance_id",
+    "kind",
+    "rule",
+    "policy",
+    "status",
+    "attempts",
+    "breach_at",
+    "fire_at",
+    "next_attempt_at",
+    "queued_at",
+    "delivered_at",
+    "last_error",
+    "payload",
+    "created_at",
+    "updated_at",
+)
+
+
 @admin.register(SlaNotification)
-class SlaNotificationAdmin(ReadOnlyAdmin):
+class SlaNotificationAdmin(ReadOnlyAdmin[SlaNotification]):
     """The delivery log: every scheduled, sent, retried, failed or cancelled notification."""
 
     list_display = [
@@ -419,35 +462,15 @@ class SlaNotificationAdmin(ReadOnlyAdmin):
     list_select_related = ["rule"]
     search_fields = ["ticket__id"]
     date_hierarchy = "fire_at"
-    fields = [
-        "ticket",
-        "objective",
-        "episode_ended_at",
-        "metric",
-        "instance_id",
-        "kind",
-        "rule",
-        "policy",
-        "status",
-        "attempts",
-        "breach_at",
-        "fire_at",
-        "next_attempt_at",
-        "queued_at",
-        "delivered_at",
-        "last_error",
-        "payload",
-        "created_at",
-        "updated_at",
-    ]
-    readonly_fields = fields
+    fields = _NOTIFICATION_FIELDS
+    readonly_fields = _NOTIFICATION_FIELDS
 
     @admin.display(description="last error")
     def short_error(self, row: SlaNotification) -> str:
         return row.last_error if len(row.last_error) <= 80 else row.last_error[:79] + "…"
 
 
-class ServiceLevelObjectiveForm(forms.ModelForm):
+class ServiceLevelObjectiveForm(forms.ModelForm[ServiceLevelObjective]):
     """Validated by the API's input serializer, so both refuse exactly the same objectives."""
 
     metric = forms.ChoiceField(
@@ -468,7 +491,8 @@ class ServiceLevelObjectiveForm(forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         serializer = ObjectiveInputSerializer(
@@ -492,7 +516,7 @@ class ServiceLevelObjectiveForm(forms.ModelForm):
 
 
 @admin.register(ServiceLevelObjective)
-class ServiceLevelObjectiveAdmin(admin.ModelAdmin):
+class ServiceLevelObjectiveAdmin(admin.ModelAdmin[ServiceLevelObjective]):
     """Writes go through tickets.objectives; the rate and budget are on the SLA dashboard."""
 
     form = ServiceLevelObjectiveForm

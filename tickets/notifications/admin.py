@@ -17,7 +17,7 @@ from tickets.notifications import rules
 from tickets.notifications.api import NotificationRuleInputSerializer, rule_fields
 
 
-class NotificationRuleAdminForm(forms.ModelForm):
+class NotificationRuleAdminForm(forms.ModelForm[NotificationRule]):
     webhook_url = forms.URLField(
         label="Webhook URL",
         required=False,
@@ -79,7 +79,8 @@ class NotificationRuleAdminForm(forms.ModelForm):
             self.initial["email_addresses_text"] = "\n".join(rule.email_addresses)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         policy = cleaned.get("policy")
         group = cleaned.get("set_group")
         objective = cleaned.get("objective")
@@ -141,7 +142,7 @@ def _flat(problems: Any) -> list[str]:
 
 
 @admin.register(NotificationRule)
-class NotificationRuleAdmin(admin.ModelAdmin):
+class NotificationRuleAdmin(admin.ModelAdmin[NotificationRule]):
     form = NotificationRuleAdminForm
     list_display = ["title", "active", "trigger", "when", "scope", "channel", "updated_at"]
     list_filter = ["active", "trigger", "channel"]
