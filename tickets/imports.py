@@ -524,15 +524,15 @@ class _Parser:
             timed = timed[1:]
             if submitter_id is None:
                 submitter_id = first.author_id
-        comment = self.creation_comment(fields, first, submitter_id)
-        if comment is None and not timed:
+        opening = self.creation_comment(fields, first, submitter_id)
+        if opening is None and not timed:
             self.problems.add(
                 "comments", "a new ticket needs a comment or a description", "BlankValue"
             )
             return [], submitter_id
         steps = [
             ImportStep(
-                start, None, via_id, fields, custom_fields=dict(body_custom), comment=comment
+                start, None, via_id, fields, custom_fields=dict(body_custom), comment=opening
             )
         ]
         steps += [ImportStep(at, c.author_id, via_id, {}, comment=c) for at, c in timed]

@@ -110,7 +110,7 @@ def client_ip(request: HttpRequest) -> str:
     """The caller's address: REMOTE_ADDR, or with SLAWEB_NUM_PROXIES trusted proxies in front,
     the address the outermost of them saw in X-Forwarded-For."""
     proxies = settings.SLAWEB_NUM_PROXIES
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    forwarded: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
     if proxies > 0 and forwarded:
         addresses = [part.strip() for part in forwarded.split(",") if part.strip()]
         if addresses:

@@ -36,10 +36,10 @@ import bisect
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -61,6 +61,10 @@ from policies.models import Policy
 from slaweb.api.errors import BadRequest
 from slaweb.timezones import resolve_time_zone
 from tickets.models import Group, TicketSlaTarget
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler
 
 GROUPINGS = ("policy", "metric", "priority", "group")
 INTERVALS = ("day", "week")
@@ -183,9 +187,19 @@ class PeriodIndex(Func):
         super().__init__(expression)
         self.starts = list(starts)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[Any, ...]]:
+        # The parameters hold the list of starts, which django-stubs' parameter type (str or
+        # int) leaves out.
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"WIDTH_BUCKET({sql}, %s::timestamptz[])", [*params, self.starts]
+        return f"WIDTH_BUCKET({sql}, %s::timestamptz[])", (*params, self.starts)
 
 
 def _classified(
@@ -196,7 +210,7 @@ def _classified(
     filters: Filters,
     group_by: str,
     period_starts: Sequence[datetime],
-) -> QuerySet[TicketSlaTarget, dict[str, Any]]:
+) -> QuerySet[TicketSlaTarget, Mapping[str, Any]]:
     """The period's rows, each as its group, period, outcome, kind of duration and elapsed
     seconds. On PostgreSQL `period` is the period's number; elsewhere the moment itself."""
     overdue = _overdue(now)
@@ -263,7 +277,7 @@ Figures = dict[str, Any]
 Aggregated = tuple[Figures, dict[Any, Figures], dict[int, Figures]]
 
 
-def _aggregate_in_postgresql(rows: QuerySet[TicketSlaTarget, dict[str, Any]]) -> Aggregated:
+def _aggregate_in_postgresql(rows: QuerySet[TicketSlaTarget, Mapping[str, Any]]) -> Aggregated:
     """Total, groups and periods in one statement: one scan of the period's rows."""
     inner, params = rows.query.sql_with_params()
     names = ["n_" + o for o in OUTCOMES] + duration_names()
@@ -295,7 +309,7 @@ def _aggregate_in_postgresql(rows: QuerySet[TicketSlaTarget, dict[str, Any]]) ->
 
 
 def _aggregate_in_python(
-    rows: QuerySet[TicketSlaTarget, dict[str, Any]], period_starts: Sequence[datetime]
+    rows: QuerySet[TicketSlaTarget, Mapping[str, Any]], period_starts: Sequence[datetime]
 ) -> Aggregated:
     """The same figures from the classified rows, for databases without `percentile_cont`."""
     counts: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(OUTCOMES, 0))
@@ -505,7 +519,7 @@ def _moment(raw: str, name: str, zone: ZoneInfo) -> datetime:
 
 
 def _choice(params: Any, name: str, choices: tuple[str, ...], default: str | None) -> str | None:
-    raw = params.get(name)
+    raw: str | None = params.get(name)
     if raw is None or raw == "":
         return default
     if raw not in choices:

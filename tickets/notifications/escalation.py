@@ -19,6 +19,8 @@ def notification_escalate(rule: NotificationRule, row: SlaNotification, *, now: 
     automation), so it shows in the ticket's audit and re-evaluates its SLA."""
     row.escalated_at = now
     ticket = row.ticket
+    if ticket is None:
+        return  # an objective alert: no ticket to escalate
     if ticket.status not in OPEN_STATUSES:
         return  # solved since the breach: nothing to escalate
     fields: dict[str, Any] = {}

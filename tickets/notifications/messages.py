@@ -13,13 +13,19 @@ from tickets.models import SlaNotification, TicketSlaTarget
 def notification_payload(row: SlaNotification) -> dict[str, Any]:
     """The JSON a receiver gets: which ticket, policy, metric and target, and when. Objective
     alerts have theirs frozen when their episode opens."""
-    if row.ticket_id is None:
+    ticket = row.ticket
+    if ticket is None:
         return row.payload or {}
-    ticket, rule, policy = row.ticket, row.rule, row.policy
+    rule, policy = row.rule, row.policy
     base = settings.SLAWEB_BASE_URL.rstrip("/")
-    target = TicketSlaTarget.objects.filter(
-        ticket_id=row.ticket_id, metric=row.metric, instance_id=row.instance_id
-    ).first()
+    # Targets always have an instance id: a row without one matches none.
+    target = (
+        TicketSlaTarget.objects.filter(
+            ticket_id=ticket.pk, metric=row.metric, instance_id=row.instance_id
+        ).first()
+        if row.instance_id is not None
+        else None
+    )
     seconds = target.target_seconds if target is not None else None
     return {
         "notification": {

@@ -76,7 +76,8 @@ def _resolve(host: str, port: int) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as error:
         raise DeliveryError(f"cannot resolve {host}: {error}") from None
-    addresses = [info[4][0] for info in infos]
+    # An AF_INET or AF_INET6 socket address starts with the host as a string.
+    addresses = [str(info[4][0]) for info in infos]
     for raw in addresses:
         reason = _private_reason(ipaddress.ip_address(raw.split("%", 1)[0]))
         if reason:

@@ -33,15 +33,15 @@ def slas_for(ticket: Ticket, targets: list[TicketSlaTarget], now: datetime) -> d
     for target in sorted(
         latest.values(), key=lambda t: (t.breach_at is None, t.breach_at, t.metric)
     ):
+        # A paused target shows no deadline.
+        breach_at = target.breach_at if target.stage != "paused" else None
         item: dict[str, Any] = {
-            "breach_at": iso(target.breach_at)
-            if target.breach_at and target.stage != "paused"
-            else None,
+            "breach_at": iso(breach_at) if breach_at else None,
             "stage": target.stage,
             "metric": target.metric,
         }
-        if item["breach_at"]:
-            unit, value = remaining_display(target.breach_at, now)
+        if breach_at:
+            unit, value = remaining_display(breach_at, now)
             item[unit] = value
         metrics.append(item)
     return {"policy_metrics": metrics}

@@ -159,8 +159,8 @@ def notifications_schedule(
             row.status, row.fire_at, row.next_attempt_at = "scheduled", at, at
             row.breach_at, row.policy_id, row.updated_at = breach_at, policy_id, now
             changed.append(row)
-    for key, row in existing.items():
-        if key not in wanted and _movable(row) and row.status == "scheduled":
+    for existing_key, row in existing.items():
+        if existing_key not in wanted and _movable(row) and row.status == "scheduled":
             row.status, row.updated_at = "cancelled", now
             changed.append(row)
     if new:

@@ -9,7 +9,7 @@ replaying a ticket later gives the same answer.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -221,8 +221,8 @@ def recompute_run(*, recompute_id: int, now: datetime | None = None) -> SlaRecom
     return run
 
 
-def _grouped(rows: Iterable[Any]) -> dict[int, list[Any]]:
-    groups: dict[int, list[Any]] = defaultdict(list)
+def _grouped(rows: Iterable[ReplayAudit]) -> dict[int, list[ReplayAudit]]:
+    groups: dict[int, list[ReplayAudit]] = defaultdict(list)
     for row in rows:
         groups[row.ticket_id].append(row)
     return groups
@@ -263,7 +263,7 @@ def _recompute_batch(
         .order_by("pk")
     )
     audits = _grouped(audits_for_replay(ticket_ids))
-    stored: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    stored: dict[int, list[list[Any]]] = defaultdict(list)
     for ticket_id, *row in TicketSlaTarget.objects.filter(ticket_id__in=ticket_ids).values_list(
         "ticket_id",
         "metric",
@@ -297,7 +297,7 @@ def _recompute_batch(
     return len(results)
 
 
-def stored_signature(ticket: Ticket, rows: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+def stored_signature(ticket: Ticket, rows: Sequence[Sequence[Any]]) -> tuple[Any, ...]:
     """The signature of stored target rows (metric, instance, seconds, business, breach_at,
     breached, stage), comparable with `sla_signature` of a fresh result."""
     return (
@@ -402,10 +402,11 @@ def ticket_sla_drift(
         )
         for r in ticket.sla_targets.all()
     }
-    for key in sorted(set(fresh_rows) | set(stored_rows)):
-        if fresh_rows.get(key) != stored_rows.get(key):
-            stored, fresh = stored_rows.get(key), fresh_rows.get(key)
-            problems.append(f"target {key[0]}#{key[1]}: stored {stored}, fresh {fresh}")
+    for target_key in sorted(set(fresh_rows) | set(stored_rows)):
+        if fresh_rows.get(target_key) != stored_rows.get(target_key):
+            stored, fresh = stored_rows.get(target_key), fresh_rows.get(target_key)
+            metric, instance_id = target_key
+            problems.append(f"target {metric}#{instance_id}: stored {stored}, fresh {fresh}")
     cutoff = now - timedelta(seconds=grace_seconds)
     fresh_events = {key for key, _ in event_keys(result, now) if key[3] <= cutoff}
     stored_events = set(

@@ -14,7 +14,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.db import connection, models, transaction
 from django.db.models import Q
@@ -95,15 +95,20 @@ def ticket_history(ticket: Ticket, audits: Sequence[ReplayAudit]) -> list[Ticket
     for audit in audits:
         comment = None
         if audit.comment_id is not None:
+            # A comment's author and visibility are NOT NULL: present whenever the comment is.
             comment = Comment(
-                author_id=audit.comment_author_id,
+                author_id=cast(int, audit.comment_author_id),
                 author_role=Role(audit.comment_author_role),
-                public=audit.comment_public,
+                public=cast(bool, audit.comment_public),
             )
-        if audit.snapshot is None and updates:
+        if audit.snapshot is not None:
+            facts = facts_from_snapshot(ticket.pk, ticket.created_at, audit.snapshot, audit.via_id)
+        elif updates:
             facts = dataclasses.replace(updates[-1].facts, current_via_id=audit.via_id)
         else:
-            facts = facts_from_snapshot(ticket.pk, ticket.created_at, audit.snapshot, audit.via_id)
+            raise ValueError(
+                f"audit {audit.id} of ticket {ticket.pk} has no snapshot to start from"
+            )
         specs = revision_specs(audit.revision_id, audit.revision_digest)
         updates.append(TicketUpdate(audit.created_at, facts, comment, specs))
     return updates
@@ -214,6 +219,14 @@ EVENT_COLUMNS = (
 )
 
 
+def _concrete_field(model: type[models.Model], name: str) -> tuple[models.Field[Any, Any], str]:
+    """`model`'s field `name` and its column: only a field with a column can be inserted."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or field.column is None:
+        raise ValueError(f"{model.__name__}.{name} has no column")
+    return field, field.column
+
+
 def insert_rows(
     model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
@@ -222,7 +235,8 @@ def insert_rows(
     A recompute writes several rows per ticket for a hundred thousand tickets; on PostgreSQL
     COPY does that several times faster than building model instances for bulk_create.
     """
-    columns = [model._meta.get_field(name) for name in fields]
+    concrete = [_concrete_field(model, name) for name in fields]
+    columns = [field for field, _ in concrete]
     json_at = [n for n, field in enumerate(columns) if isinstance(field, models.JSONField)]
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create(
@@ -231,7 +245,7 @@ def insert_rows(
         )
         return
     table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(field.column) for field in columns)
+    names = ", ".join(connection.ops.quote_name(column) for _, column in concrete)
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,

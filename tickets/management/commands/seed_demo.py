@@ -50,7 +50,9 @@ PEOPLE = [
 
 
 def demo_policies(brand: Brand, silver: Organization) -> list[dict[str, Any]]:
-    def targets(metric: str, minutes: dict[str, int], business: bool = False) -> list[dict]:
+    def targets(
+        metric: str, minutes: dict[str, int], business: bool = False
+    ) -> list[dict[str, Any]]:
         return [
             {"priority": p, "metric": metric, "target": m, "business_hours": business}
             for p, m in minutes.items()
