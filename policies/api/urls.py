@@ -5,7 +5,9 @@ from policies.api import schedules, views
 # Every route answers with and without the `.json` suffix that Zendesk clients append, and with
 # a trailing slash, as Zendesk does.
 urlpatterns = [
-    re_path(r"^slas/policies(?:\.json|/)?$", views.PolicyListCreateApi.as_view(), name="policy-list"),
+    re_path(
+        r"^slas/policies(?:\.json|/)?$", views.PolicyListCreateApi.as_view(), name="policy-list"
+    ),
     re_path(
         r"^slas/policies/reorder(?:\.json|/)?$",
         views.PolicyReorderApi.as_view(),

@@ -35,7 +35,9 @@ urlpatterns = [
         tickets.TicketShowManyApi.as_view(),
         name="ticket-show-many",
     ),
-    re_path(rf"^tickets/{ID}(?:\.json|/)?$", tickets.TicketDetailApi.as_view(), name="ticket-detail"),
+    re_path(
+        rf"^tickets/{ID}(?:\.json|/)?$", tickets.TicketDetailApi.as_view(), name="ticket-detail"
+    ),
     re_path(
         rf"^tickets/{ID}/comments(?:\.json|/)?$",
         tickets.TicketCommentsApi.as_view(),
@@ -77,7 +79,9 @@ urlpatterns = [
         name="notification-rule-detail",
     ),
     re_path(r"^slas/reports(?:\.json|/)?$", reports.SlaReportApi.as_view(), name="sla-report"),
-    re_path(r"^slas/backtest(?:\.json|/)?$", backtest.SlaBacktestApi.as_view(), name="sla-backtest"),
+    re_path(
+        r"^slas/backtest(?:\.json|/)?$", backtest.SlaBacktestApi.as_view(), name="sla-backtest"
+    ),
     re_path(r"^slas/reports\.csv$", reports.SlaReportCsvApi.as_view(), name="sla-report-csv"),
     re_path(
         r"^slas/objectives(?:\.json|/)?$",
