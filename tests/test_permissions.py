@@ -10,8 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from policies import services as policy_services
-from tests.factories import UserFactory, make_policy
-from tickets import services
+from tests.factories import TicketFactory, UserFactory, make_policy
 from tickets.notifications import rules as notification_rules
 from tickets.notifications.api import NotificationRuleInputSerializer
 from tickets.objectives import objective_create
@@ -182,19 +181,9 @@ def test_permission_matrix(
     me = {"admin": admin_user, "agent": agent_user, "end-user": end_user}.get(role, end_user)
     other = admin_user if role == "end-user" else end_user
     now = datetime.now(UTC)
-    mine = services.ticket_create(
-        fields={"subject": "mine", "requester_id": end_user.pk},
-        submitter_id=end_user.pk,
-        comment=services.NewComment(body="help", public=True, author_id=end_user.pk),
-        now=now,
-    )
+    mine = TicketFactory(requester=end_user, subject="mine", priority=None, now=now)
     stranger = UserFactory(role="end-user", email="stranger@example.com")
-    theirs = services.ticket_create(
-        fields={"subject": "theirs", "requester_id": stranger.pk},
-        submitter_id=stranger.pk,
-        comment=services.NewComment(body="help", public=True, author_id=stranger.pk),
-        now=now,
-    )
+    theirs = TicketFactory(requester=stranger, subject="theirs", priority=None, now=now)
     schedule = policy_services.schedule_create(name="Hours", time_zone="UTC")
     rule_input = NotificationRuleInputSerializer(
         data={"title": "r", "trigger": "breach", "channel": "email", "recipients": ["assignee"]}

@@ -12,23 +12,12 @@ import pytest
 from playwright.sync_api import expect
 
 from policies.engine.metrics import remaining_display
-from tests.factories import GroupFactory, UserFactory, make_policy, metric
+from tests.factories import GroupFactory, TicketFactory, UserFactory, make_policy, metric
 from tickets import services
 from tickets.models import Ticket, TicketSlaTarget, User
 
 EVERYTHING = {"all": [], "any": []}
 QUEUE = "/admin/tickets/ticket/"
-
-
-def open_ticket(
-    requester: User, *, when: datetime | None = None, subject: str = "Help", **fields: object
-) -> Ticket:
-    return services.ticket_create(
-        fields={"subject": subject, "requester_id": requester.pk, "priority": "normal", **fields},
-        submitter_id=requester.pk,
-        comment=services.NewComment(body="It broke", public=True, author_id=requester.pk),
-        now=when or datetime.now(UTC),
-    )
 
 
 def reply_elsewhere(ticket: Ticket, author: User) -> None:
@@ -70,7 +59,7 @@ def test_countdown_ticks_and_turns_red_at_breach_without_a_reload(
     make_policy("One minute", filter=EVERYTHING, metrics=[metric("normal", minutes=1)])
     sign_in(agent)
     # A one-minute first reply target with 12 seconds left.
-    ticket = open_ticket(customer, when=datetime.now(UTC) - timedelta(seconds=48))
+    ticket = TicketFactory(requester=customer, now=datetime.now(UTC) - timedelta(seconds=48))
     page.goto(QUEUE)
     badge = page.locator(f'.sla-badge[data-ticket="{ticket.pk}"]')
     text = badge.locator(".sla-badge__text")
@@ -110,7 +99,7 @@ def test_public_reply_fulfils_first_reply(
     page: Any, sign_in: Any, agent: User, customer: User
 ) -> None:
     make_policy("Everyone", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
-    ticket = open_ticket(customer)
+    ticket = TicketFactory(requester=customer)
     sign_in(agent)
     page.goto(ticket_page(ticket))
     row = target_row(page, "first_reply_time")
@@ -133,7 +122,7 @@ def test_private_note_does_not_fulfil_first_reply(
     page: Any, sign_in: Any, agent: User, customer: User
 ) -> None:
     make_policy("Everyone", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
-    ticket = open_ticket(customer)
+    ticket = TicketFactory(requester=customer)
     sign_in(agent)
     page.goto(ticket_page(ticket))
     page.get_by_role("textbox", name="Reply").fill("Note to self")
@@ -160,7 +149,7 @@ def test_pending_pauses_the_waiting_metrics(
             metric("normal", "requester_wait_time", 240),
         ],
     )
-    ticket = open_ticket(customer)
+    ticket = TicketFactory(requester=customer)
     sign_in(agent)
     page.goto(ticket_page(ticket))
     wait = target_row(page, "requester_wait_time").locator(".sla-badge")
@@ -199,14 +188,14 @@ def test_queue_orders_by_next_breach_and_filters(
     other = UserFactory(role="agent", email="other-agent@example.com", name="Olga Other")
     group = GroupFactory(name="Billing")
     now = datetime.now(UTC)
-    late = open_ticket(customer, when=now - timedelta(hours=2), subject="late")
-    soon = open_ticket(
-        customer, when=now - timedelta(minutes=50), subject="soon", group_id=group.pk
+    late = TicketFactory(requester=customer, now=now - timedelta(hours=2), subject="late")
+    soon = TicketFactory(
+        requester=customer, now=now - timedelta(minutes=50), subject="soon", group_id=group.pk
     )
-    later = open_ticket(customer, when=now - timedelta(minutes=10), subject="later")
-    vip = open_ticket(customer, subject="vip", tags=["vip"], assignee_id=other.pk)
-    urgent = open_ticket(customer, subject="urgent", priority="urgent")
-    open_ticket(customer, subject="done", status="solved")
+    later = TicketFactory(requester=customer, now=now - timedelta(minutes=10), subject="later")
+    vip = TicketFactory(requester=customer, subject="vip", tags=["vip"], assignee_id=other.pk)
+    urgent = TicketFactory(requester=customer, subject="urgent", priority="urgent")
+    TicketFactory(requester=customer, subject="done", status="solved")
 
     sign_in(agent)
     page.goto(QUEUE)
@@ -249,7 +238,7 @@ def test_ticket_page_shows_targets_explanation_and_events(
     page: Any, sign_in: Any, agent: User, customer: User
 ) -> None:
     policy = make_policy("Everyone", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
-    ticket = open_ticket(customer, when=datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
+    ticket = TicketFactory(requester=customer, now=datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
     sign_in(agent)
     page.goto(ticket_page(ticket))
     row = target_row(page, "first_reply_time")
@@ -273,7 +262,7 @@ def test_ticket_page_fits_a_phone_and_works_from_the_keyboard(
     page: Any, sign_in: Any, agent: User, customer: User
 ) -> None:
     make_policy("Everyone", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
-    ticket = open_ticket(customer)
+    ticket = TicketFactory(requester=customer)
     sign_in(agent)
     page.set_viewport_size({"width": 375, "height": 740})
     for url in (ticket_page(ticket), QUEUE):
@@ -301,7 +290,7 @@ def test_the_pages_pick_up_changes_made_elsewhere(
     page: Any, sign_in: Any, agent: User, customer: User
 ) -> None:
     make_policy("Everyone", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
-    ticket = open_ticket(customer)
+    ticket = TicketFactory(requester=customer)
     sign_in(agent)
 
     page.goto(ticket_page(ticket))
@@ -316,7 +305,7 @@ def test_the_pages_pick_up_changes_made_elsewhere(
     expect(row.locator(".sla-badge")).to_have_class(re.compile(r"\bsla-badge--none\b"))
     expect(row.locator(".sla-badge__text")).to_have_text("")
 
-    second = open_ticket(customer, subject="second")
+    second = TicketFactory(requester=customer, subject="second")
     page.goto(QUEUE)
     badge = page.locator(f'.sla-badge[data-ticket="{second.pk}"]')
     expect(badge.locator(".sla-badge__metric")).to_have_text("First reply")
@@ -341,7 +330,7 @@ def test_polling_slows_down_while_idle_or_hidden(
     page: Any, sign_in: Any, agent: User, customer: User
 ) -> None:
     make_policy("Everyone", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
-    open_ticket(customer)
+    TicketFactory(requester=customer)
     sign_in(agent)
     page.clock.install()
     page.goto(QUEUE)

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import make_policy
-from tests.tickets.test_objectives import Rows, _ticket
+from tests.factories import TicketFactory, make_policy
+from tests.tickets.test_objectives import Rows, at
 from tickets.models import User
 from tickets.objectives import objective_create
 
@@ -28,7 +28,7 @@ def dataset(transactional_db: None) -> dict[str, Any]:
     breached three days ago; in the 30 days before, 1 achieved."""
     now = datetime.now(UTC)
     gold = make_policy("Gold")
-    ticket = _ticket("urgent")
+    ticket = TicketFactory(priority="urgent", status="open", now=at(9, 1))
     rows = Rows()
     two, three = now - timedelta(days=2), now - timedelta(days=3)
     rows.achieved(ticket, "first_reply_time", gold, two, 8)

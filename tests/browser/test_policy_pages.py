@@ -13,9 +13,7 @@ from playwright.sync_api import expect
 
 from policies import selectors, services
 from policies.models import Policy
-from tests.factories import CustomStatusFactory, GroupFactory, make_policy, metric
-from tickets import services as ticket_services
-from tickets.models import User
+from tests.factories import CustomStatusFactory, GroupFactory, TicketFactory, make_policy, metric
 
 EVERYTHING: dict[str, list[dict[str, Any]]] = {"all": [], "any": []}
 LIST = "/admin/policies/policy/"
@@ -75,20 +73,6 @@ def add_condition(page: Any, group: str, field: str, operator: str) -> Any:
     row.get_by_label("Field").select_option(label=field)
     row.get_by_label("Operator").select_option(label=operator)
     return row
-
-
-def open_ticket(requester: User, minutes_ago: int, priority: str = "normal") -> int:
-    created = ticket_services.ticket_create(
-        fields={
-            "subject": f"{priority} ticket",
-            "priority": priority,
-            "requester_id": requester.pk,
-        },
-        submitter_id=requester.pk,
-        comment=ticket_services.NewComment(body="help", public=True, author_id=requester.pk),
-        now=timezone.now() - timedelta(minutes=minutes_ago),
-    )
-    return created.pk
 
 
 # The list ------------------------------------------------------------------------------------
@@ -325,8 +309,9 @@ def test_the_impact_preview_counts_and_links_the_changed_tickets(
 ) -> None:
     policy = make_policy("Normal", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
     customer = make_user("end-user", email="customer-impact@example.com")
-    changed = [open_ticket(customer, minutes_ago=30) for _ in range(3)]
-    open_ticket(customer, minutes_ago=30, priority="low")  # no target before or after
+    opened = timezone.now() - timedelta(minutes=30)
+    changed = [TicketFactory(requester=customer, now=opened).pk for _ in range(3)]
+    TicketFactory(requester=customer, now=opened, priority="low")  # no target before or after
     sign_in(make_user("admin"))
     page.goto(f"{LIST}{policy.pk}/change/")
     impact = page.locator("#policy-impact")

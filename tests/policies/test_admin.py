@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from policies.models import Policy
-from tests.factories import UserFactory, make_policy, metric
+from tests.factories import TicketFactory, UserFactory, make_policy, metric
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery staple"
@@ -164,15 +164,10 @@ def test_admin_pages_carry_slaweb_branding_and_styles() -> None:
 def test_ticket_admin_shows_sla_targets_and_audits() -> None:
     from datetime import UTC, datetime
 
-    from tickets import services
-
     make_policy("all", filter={"all": [], "any": []}, metrics=[metric("normal", minutes=60)])
     customer = UserFactory(role="end-user", email="ticket-admin@example.com")
-    ticket = services.ticket_create(
-        fields={"subject": "Slow", "priority": "normal", "requester_id": customer.pk},
-        submitter_id=customer.pk,
-        comment=services.NewComment(body="help", public=True, author_id=customer.pk),
-        now=datetime(2024, 3, 4, 9, tzinfo=UTC),
+    ticket = TicketFactory(
+        requester=customer, subject="Slow", now=datetime(2024, 3, 4, 9, tzinfo=UTC)
     )
     page = signed_in("admin").get(f"/admin/tickets/ticket/{ticket.pk}/change/")
     assert page.status_code == 200

@@ -11,9 +11,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from policies.models import Policy
-from tests.factories import GroupFactory, make_policy
+from tests.factories import GroupFactory, TicketFactory, make_policy
 from tickets.models import NotificationRule, SlaNotification, User
-from tickets.services import NewComment, ticket_create
 
 pytestmark = pytest.mark.django_db
 
@@ -193,12 +192,7 @@ def test_a_new_rule_is_scheduled_for_open_tickets(admin_client: APIClient, end_u
         ],
     )
     now = datetime.now(UTC)
-    ticket = ticket_create(
-        fields={"subject": "s", "priority": "normal", "requester_id": end_user.pk},
-        submitter_id=end_user.pk,
-        comment=NewComment(body="b", public=True, author_id=end_user.pk),
-        now=now,
-    )
+    ticket = TicketFactory(requester=end_user, now=now)
     rule = create(admin_client, trigger="breach", lead_seconds=None)
     [row] = SlaNotification.objects.filter(ticket=ticket)
     assert (row.rule_id, row.kind, row.status) == (rule["id"], "breach", "scheduled")

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import GroupFactory, UserFactory, make_policy, metric
+from tests.factories import GroupFactory, TicketFactory, UserFactory, make_policy, metric
 from tickets import services
 from tickets.models import Ticket, TicketAudit, TicketComment, TicketSlaTarget, User
 
@@ -53,18 +53,6 @@ def signed_in(user: User, **options: bool) -> Client:
     return client
 
 
-def open_ticket(
-    customer: User, *, when: datetime | None = None, subject: str = "Help", **fields: object
-) -> Ticket:
-    fields = {"subject": subject, "requester_id": customer.pk, "priority": "normal", **fields}
-    return services.ticket_create(
-        fields=fields,
-        submitter_id=customer.pk,
-        comment=services.NewComment(body="It broke", public=True, author_id=customer.pk),
-        now=when or datetime.now(UTC),
-    )
-
-
 def frt(ticket: Ticket) -> TicketSlaTarget:
     return TicketSlaTarget.objects.get(ticket=ticket, metric="first_reply_time")
 
@@ -75,7 +63,7 @@ def frt(ticket: Ticket) -> TicketSlaTarget:
 def test_poll_answers_badges_in_the_include_slas_shape(
     agent: User, customer: User, policy: None
 ) -> None:
-    ticket = open_ticket(customer, when=datetime.now(UTC) - timedelta(minutes=20))
+    ticket = TicketFactory(requester=customer, now=datetime.now(UTC) - timedelta(minutes=20))
     body = signed_in(agent).get(POLL, {"ids": str(ticket.pk)}).json()
 
     assert set(body) == {"now", "tickets"}
@@ -109,7 +97,7 @@ def test_poll_query_count_does_not_grow_with_the_tickets(
     agent: User, customer: User, policy: None
 ) -> None:
     client = signed_in(agent)
-    tickets = [open_ticket(customer)]
+    tickets = [TicketFactory(requester=customer)]
     client.get(POLL, {"ids": str(tickets[0].pk)})  # warm the session and caches
 
     def count(ids: list[int]) -> int:
@@ -120,12 +108,12 @@ def test_poll_query_count_does_not_grow_with_the_tickets(
         return len(queries)
 
     one = count([tickets[0].pk])
-    tickets += [open_ticket(customer, subject=f"t{n}") for n in range(49)]
+    tickets += [TicketFactory(requester=customer, subject=f"t{n}") for n in range(49)]
     assert count([t.pk for t in tickets]) == one
 
 
 def test_poll_refuses_end_users_and_anonymous_callers(customer: User, policy: None) -> None:
-    ticket = open_ticket(customer)
+    ticket = TicketFactory(requester=customer)
     for client in (Client(), signed_in(customer)):
         response = client.get(POLL, {"ids": str(ticket.pk)})
         assert response.status_code == 302
@@ -144,7 +132,9 @@ def test_a_target_applied_after_its_deadline_shows_now(
 ) -> None:
     # No priority, so no targets; two hours later a priority brings a 60-minute target that
     # is already past: the breach is recorded at that save, and the badge says "Now".
-    ticket = open_ticket(customer, when=datetime.now(UTC) - timedelta(hours=2), priority=None)
+    ticket = TicketFactory(
+        requester=customer, now=datetime.now(UTC) - timedelta(hours=2), priority=None
+    )
     services.ticket_update(
         ticket_id=ticket.pk,
         fields={"priority": "normal"},
@@ -167,7 +157,9 @@ def test_a_breached_target_changed_to_a_later_but_past_deadline_shows_now(
 ) -> None:
     # Breached at ten minutes (urgent); then normal priority moves the deadline to sixty
     # minutes, also past: the breach is recorded again at that save, so "Now".
-    ticket = open_ticket(customer, when=datetime.now(UTC) - timedelta(hours=3), priority="urgent")
+    ticket = TicketFactory(
+        requester=customer, now=datetime.now(UTC) - timedelta(hours=3), priority="urgent"
+    )
     services.ticket_update(
         ticket_id=ticket.pk,
         fields={"priority": "normal"},
@@ -182,7 +174,7 @@ def test_a_breached_target_changed_to_a_later_but_past_deadline_shows_now(
 def test_a_breach_without_a_later_change_counts_negative_time(
     agent: User, customer: User, policy: None
 ) -> None:
-    ticket = open_ticket(customer, when=datetime.now(UTC) - timedelta(hours=2))
+    ticket = TicketFactory(requester=customer, now=datetime.now(UTC) - timedelta(hours=2))
     services.ticket_update(
         ticket_id=ticket.pk,
         fields={},
@@ -220,7 +212,7 @@ def test_agents_change_tickets_and_nothing_else(agent: User, customer: User) -> 
 def test_agent_opens_the_queue_and_the_ticket_page(
     agent: User, customer: User, policy: None
 ) -> None:
-    ticket = open_ticket(customer)
+    ticket = TicketFactory(requester=customer, comment_body="It broke")
     client = signed_in(agent)
     queue = client.get(QUEUE)
     assert queue.status_code == 200
@@ -234,7 +226,7 @@ def test_agent_opens_the_queue_and_the_ticket_page(
 
 
 def test_end_users_and_anonymous_cannot_open_the_pages(customer: User, policy: None) -> None:
-    ticket = open_ticket(customer)
+    ticket = TicketFactory(requester=customer)
     for client in (Client(), signed_in(customer)):
         for url in (QUEUE, page_url(ticket)):
             response = client.get(url)
@@ -247,7 +239,7 @@ def test_end_users_and_anonymous_cannot_open_the_pages(customer: User, policy: N
 
 def test_admin_has_no_add_or_delete_for_tickets(customer: User, policy: None) -> None:
     admin = UserFactory(role="admin", email="boss@example.com")
-    ticket = open_ticket(customer)
+    ticket = TicketFactory(requester=customer)
     client = signed_in(admin)
     assert client.get("/admin/tickets/ticket/add/").status_code == 403
     assert client.get(f"/admin/tickets/ticket/{ticket.pk}/delete/").status_code == 403
@@ -263,7 +255,7 @@ def post(client: Client, ticket: Ticket, **data: str) -> object:
 
 
 def test_public_reply_fulfils_first_reply(agent: User, customer: User, policy: None) -> None:
-    ticket = open_ticket(customer)
+    ticket = TicketFactory(requester=customer)
     response = post(signed_in(agent), ticket, body="On it", status="open")
     assert response.status_code == 302
     assert response["Location"] == page_url(ticket)
@@ -278,7 +270,7 @@ def test_public_reply_fulfils_first_reply(agent: User, customer: User, policy: N
 
 
 def test_private_note_leaves_first_reply_running(agent: User, customer: User, policy: None) -> None:
-    ticket = open_ticket(customer)
+    ticket = TicketFactory(requester=customer)
     assert post(signed_in(agent), ticket, body="Internal", visibility="private").status_code == 302
     target = frt(ticket)
     assert (target.stage, target.fulfilled_at) == ("active", None)
@@ -286,7 +278,7 @@ def test_private_note_leaves_first_reply_running(agent: User, customer: User, po
 
 
 def test_priority_change_recomputes_the_sla(agent: User, customer: User, policy: None) -> None:
-    ticket = open_ticket(customer)
+    ticket = TicketFactory(requester=customer)
     before = frt(ticket).breach_at
     assert post(signed_in(agent), ticket, priority="urgent").status_code == 302
     assert frt(ticket).breach_at == before - timedelta(minutes=50)
@@ -308,7 +300,7 @@ def test_priority_change_recomputes_the_sla(agent: User, customer: User, policy:
 def test_bad_input_shows_form_errors_and_writes_nothing(
     agent: User, customer: User, policy: None, data: dict[str, str], error: str
 ) -> None:
-    ticket = open_ticket(customer)
+    ticket = TicketFactory(requester=customer)
     audits = TicketAudit.objects.count()
     response = post(signed_in(agent), ticket, **data)
     assert response.status_code == 200
@@ -320,7 +312,7 @@ def test_bad_input_shows_form_errors_and_writes_nothing(
 
 
 def test_closed_tickets_cannot_be_updated(agent: User, customer: User, policy: None) -> None:
-    ticket = open_ticket(customer, status="closed")
+    ticket = TicketFactory(requester=customer, status="closed")
     response = post(signed_in(agent), ticket, body="Too late", status="closed")
     assert response.status_code == 200
     assert "A closed ticket cannot be updated." in response.content.decode()
@@ -328,7 +320,7 @@ def test_closed_tickets_cannot_be_updated(agent: User, customer: User, policy: N
 
 
 def test_the_form_needs_the_csrf_token(agent: User, customer: User, policy: None) -> None:
-    ticket = open_ticket(customer)
+    ticket = TicketFactory(requester=customer)
     client = signed_in(agent, enforce_csrf_checks=True)
     response = post(client, ticket, body="No token")
     assert response.status_code == 403
@@ -354,11 +346,11 @@ def test_queue_orders_by_next_breach_with_breached_first(
     agent: User, customer: User, policy: None
 ) -> None:
     now = datetime.now(UTC)
-    later = open_ticket(customer, when=now - timedelta(minutes=5), subject="later")
-    breached = open_ticket(customer, when=now - timedelta(hours=3), subject="breached")
-    sooner = open_ticket(customer, when=now - timedelta(minutes=30), subject="sooner")
-    no_sla = open_ticket(customer, subject="no priority", priority=None)
-    solved = open_ticket(customer, subject="solved", status="solved")
+    later = TicketFactory(requester=customer, now=now - timedelta(minutes=5), subject="later")
+    breached = TicketFactory(requester=customer, now=now - timedelta(hours=3), subject="breached")
+    sooner = TicketFactory(requester=customer, now=now - timedelta(minutes=30), subject="sooner")
+    no_sla = TicketFactory(requester=customer, subject="no priority", priority=None)
+    solved = TicketFactory(requester=customer, subject="solved", status="solved")
     client = signed_in(agent)
     assert queue_ids(client) == [breached.pk, sooner.pk, later.pk, no_sla.pk]
     assert solved.pk in queue_ids(client, status="all")
@@ -371,17 +363,17 @@ def test_queue_filters(agent: User, customer: User, policy: None) -> None:
     now = datetime.now(UTC)
     other_agent = UserFactory(role="agent", email="other@example.com")
     group = GroupFactory(name="Billing")
-    mine = open_ticket(customer, subject="mine", assignee_id=agent.pk, group_id=group.pk)
-    theirs = open_ticket(customer, subject="theirs", assignee_id=other_agent.pk)
-    urgent = open_ticket(customer, subject="urgent", priority="urgent")
-    late = open_ticket(customer, when=now - timedelta(hours=2), subject="late")
+    mine = TicketFactory(requester=customer, subject="mine", assignee=agent, group=group)
+    theirs = TicketFactory(requester=customer, subject="theirs", assignee=other_agent)
+    urgent = TicketFactory(requester=customer, subject="urgent", priority="urgent")
+    late = TicketFactory(requester=customer, now=now - timedelta(hours=2), subject="late")
     vip_policy = make_policy(
         "VIP",
         filter={"all": [{"field": "current_tags", "operator": "includes", "value": "vip"}]},
         metrics=[metric("low", "first_reply_time", 600)],
         position=1,
     )
-    vip = open_ticket(customer, subject="vip", priority="low", tags=["vip"])
+    vip = TicketFactory(requester=customer, subject="vip", priority="low", tags=["vip"])
     client = signed_in(agent)
     assert queue_ids(client, group__id__exact=str(group.pk)) == [mine.pk]
     assert queue_ids(client, assignee__id__exact=str(other_agent.pk)) == [theirs.pk]
@@ -402,7 +394,7 @@ def test_queue_query_count_does_not_grow_with_the_tickets(
     agent: User, customer: User, policy: None
 ) -> None:
     client = signed_in(agent)
-    open_ticket(customer)
+    TicketFactory(requester=customer)
     client.get(QUEUE)
 
     def count() -> int:
@@ -412,5 +404,5 @@ def test_queue_query_count_does_not_grow_with_the_tickets(
 
     one = count()
     for n in range(20):
-        open_ticket(customer, subject=f"t{n}", assignee_id=agent.pk)
+        TicketFactory(requester=customer, subject=f"t{n}", assignee_id=agent.pk)
     assert count() == one

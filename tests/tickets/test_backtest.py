@@ -15,9 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from policies.models import Policy, PolicyRevision
-from tests.factories import UserFactory, make_policy, metric
+from tests.factories import TicketFactory, UserFactory, make_policy, metric
 from tickets.models import Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
-from tickets.services import NewComment, ticket_create, ticket_update
+from tickets.services import NewComment, ticket_update
 from tickets.sla.backtest import backtest
 
 pytestmark = pytest.mark.django_db
@@ -54,13 +54,7 @@ def validated(title: str, minutes: int) -> dict[str, Any]:
 
 def open_ticket(at: datetime, reply_after: timedelta | None) -> int:
     """A normal ticket from an end user, answered publicly by an agent after `reply_after`."""
-    customer = UserFactory(role="end-user")
-    ticket = ticket_create(
-        fields={"subject": "s", "priority": "normal", "requester_id": customer.pk},
-        submitter_id=customer.pk,
-        comment=NewComment(body="help", public=True, author_id=customer.pk),
-        now=at,
-    )
+    ticket = TicketFactory(now=at)
     if reply_after is not None:
         agent = UserFactory(role="agent")
         ticket_update(

@@ -27,7 +27,7 @@ from django.test.utils import CaptureQueriesContext
 
 from policies import services as policy_services
 from policies.models import Policy
-from tests.factories import GroupFactory, UserFactory, make_policy, metric
+from tests.factories import GroupFactory, TicketFactory, UserFactory, make_policy, metric
 from tickets.breach_clock import record_due_breaches
 from tickets.models import NotificationRule, SlaNotification, Ticket, User
 from tickets.notifications import rules as notification_rules
@@ -36,7 +36,7 @@ from tickets.notifications.delivery import notification_deliver, retry_delay
 from tickets.notifications.firing import next_notification_due, notifications_fire_due
 from tickets.notifications.messages import DeliveryError
 from tickets.notifications.webhooks import send_webhook
-from tickets.services import NewComment, ticket_create, ticket_update
+from tickets.services import NewComment, ticket_update
 from tickets.sla.notification_schedule import TargetRow, fire_time
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)  # a Monday
@@ -141,16 +141,6 @@ def agent(db: None) -> User:
     return UserFactory(role="agent", email="agent.smith@example.com")
 
 
-def new_ticket(requester: User, now: datetime, **fields: Any) -> Ticket:
-    return ticket_create(
-        fields={"subject": "Printer on fire", "priority": "normal", "requester_id": requester.pk}
-        | fields,
-        submitter_id=requester.pk,
-        comment=NewComment(body="help", public=True, author_id=requester.pk),
-        now=now,
-    )
-
-
 Tick = Callable[[datetime], int]
 
 
@@ -184,7 +174,7 @@ def test_warnings_and_breach_fire_once_at_their_time(
     )
     half = webhook_rule(receiver, title="Half way", trigger="warning_percent", percent=50)
     breach = webhook_rule(receiver, title="Breach", trigger="breach")
-    ticket = new_ticket(end_user, T0)
+    ticket = TicketFactory(requester=end_user, now=T0)
 
     scheduled = {row.rule_id: (row.kind, row.fire_at, row.status) for row in rows(ticket)}
     assert scheduled == {
@@ -230,7 +220,7 @@ def test_a_late_clock_catches_up_and_sends_each_once(
 ) -> None:
     webhook_rule(receiver, trigger="warning_before", lead_seconds=600)
     webhook_rule(receiver, trigger="breach")
-    ticket = new_ticket(end_user, T0)
+    ticket = TicketFactory(requester=end_user, now=T0)
     assert tick(T0 + 5 * HOUR) == 2  # after downtime: both at once
     assert tick(T0 + 5 * HOUR) == 0
     assert len(receiver.received) == 2
@@ -245,7 +235,7 @@ def test_a_reply_before_the_warning_cancels_it(
 ) -> None:
     webhook_rule(receiver, trigger="warning_before", lead_seconds=600)
     webhook_rule(receiver, trigger="breach")
-    ticket = new_ticket(end_user, T0)
+    ticket = TicketFactory(requester=end_user, now=T0)
     ticket_update(
         ticket_id=ticket.pk,
         fields={},
@@ -262,7 +252,7 @@ def test_a_moved_target_moves_its_notifications(
     frt_policy: Policy, end_user: User, receiver: Receiver, tick: Tick
 ) -> None:
     rule = webhook_rule(receiver, trigger="warning_before", lead_seconds=600)
-    ticket = new_ticket(end_user, T0)
+    ticket = TicketFactory(requester=end_user, now=T0)
     assert [r.fire_at for r in rows(ticket)] == [T0 + 50 * MINUTE]
     ticket_update(
         ticket_id=ticket.pk,
@@ -286,7 +276,7 @@ def test_scope_picks_policy_metric_and_priority(
     other_policy = webhook_rule(receiver, trigger="breach", policy_id=other.pk)
     resolution = webhook_rule(receiver, trigger="breach", metric="total_resolution_time")
     frt = webhook_rule(receiver, trigger="breach", metric="first_reply_time")
-    ticket = new_ticket(end_user, T0)
+    ticket = TicketFactory(requester=end_user, now=T0)
     assert {row.rule_id for row in rows(ticket)} == {this_policy.pk, frt.pk}
     assert {urgent_only.pk, other_policy.pk, resolution.pk}.isdisjoint(
         row.rule_id for row in rows(ticket)
@@ -305,7 +295,7 @@ def test_percent_of_a_business_hours_target_counts_business_time(
     webhook_rule(receiver, trigger="warning_percent", percent=50)
     webhook_rule(receiver, trigger="warning_percent", percent=75)
     monday_1pm = T0 + 4 * HOUR
-    ticket = new_ticket(end_user, monday_1pm)
+    ticket = TicketFactory(requester=end_user, now=monday_1pm)
     # 8 business hours from Monday 13:00 end Tuesday 13:00; half of them are used up by
     # Monday 17:00, three quarters by Tuesday 11:00.
     assert [r.fire_at for r in rows(ticket)] == [T0 + 8 * HOUR, T0 + 26 * HOUR]
@@ -315,7 +305,7 @@ def test_percent_of_a_business_hours_target_counts_business_time(
 def test_a_new_rule_covers_open_tickets_but_not_moments_already_past(
     frt_policy: Policy, end_user: User, receiver: Receiver, tick: Tick
 ) -> None:
-    ticket = new_ticket(end_user, T0)
+    ticket = TicketFactory(requester=end_user, now=T0)
     webhook_rule(receiver, trigger="warning_before", lead_seconds=1800, now=T0 + 40 * MINUTE)
     webhook_rule(receiver, trigger="breach", now=T0 + 40 * MINUTE)
     assert [(r.kind, r.fire_at) for r in rows(ticket)] == [("breach", T0 + HOUR)]
@@ -328,7 +318,7 @@ def test_deactivating_or_deleting_a_rule_cancels_what_waits(
 ) -> None:
     paused = webhook_rule(receiver, trigger="breach")
     gone = webhook_rule(receiver, trigger="warning_percent", percent=10)
-    ticket = new_ticket(end_user, T0)
+    ticket = TicketFactory(requester=end_user, now=T0)
     assert tick(T0 + 6 * MINUTE) == 1  # the 10 % warning is delivered and stays in the log
     notification_rules.notification_rule_update(
         rule_id=paused.pk, data={"active": False}, now=T0 + 7 * MINUTE
@@ -357,7 +347,7 @@ def test_a_receiver_can_verify_the_signature_and_read_the_payload(
     frt_policy: Policy, end_user: User, receiver: Receiver, tick: Tick
 ) -> None:
     rule = webhook_rule(receiver, title="Breach hook", trigger="breach")
-    ticket = new_ticket(end_user, T0)
+    ticket = TicketFactory(requester=end_user, now=T0, subject="Printer on fire")
     tick(T0 + HOUR)
     [request] = receiver.received
 
@@ -399,7 +389,7 @@ def test_a_receiver_down_for_an_hour_loses_nothing_and_gets_nothing_twice(
 ) -> None:
     webhook_rule(receiver, trigger="warning_before", lead_seconds=600)
     webhook_rule(receiver, trigger="breach")
-    tickets = [new_ticket(end_user, T0 + n * MINUTE) for n in range(3)]
+    tickets = [TicketFactory(requester=end_user, now=T0 + n * MINUTE) for n in range(3)]
     receiver.status = 503
     now = T0
     while now <= T0 + 4 * HOUR:
@@ -427,7 +417,7 @@ def test_retries_back_off_exponentially_and_give_up_at_the_limit(
 ) -> None:
     settings.SLAWEB_NOTIFICATION_MAX_ATTEMPTS = 4
     webhook_rule(receiver, trigger="breach")
-    ticket = new_ticket(end_user, T0)
+    ticket = TicketFactory(requester=end_user, now=T0)
     receiver.status = 500
     at = T0 + HOUR
     tick(at)
@@ -462,7 +452,7 @@ def test_a_queued_notification_whose_worker_died_is_queued_again(
 ) -> None:
     settings.SLAWEB_NOTIFICATION_REQUEUE_SECONDS = 600
     webhook_rule(receiver, trigger="breach")
-    ticket = new_ticket(end_user, T0)
+    ticket = TicketFactory(requester=end_user, now=T0)
     assert notifications_fire_due(now=T0 + HOUR) == 1  # queued; its task never runs
     assert rows(ticket)[0].status == "queued"
     assert tick(T0 + HOUR + 5 * MINUTE) == 0
@@ -481,7 +471,7 @@ def test_the_clock_command_fires_notifications(
     from django.utils import timezone
 
     webhook_rule(receiver, trigger="breach", now=timezone.now() - 3 * HOUR)
-    ticket = new_ticket(end_user, timezone.now() - 2 * HOUR)
+    ticket = TicketFactory(requester=end_user, now=timezone.now() - 2 * HOUR)
     out = StringIO()
     with django_capture_on_commit_callbacks(execute=True):
         call_command("sla_clock", "--once", stdout=out)
@@ -529,7 +519,7 @@ def test_delivery_refuses_a_name_that_resolves_to_a_private_address(
     rule = NotificationRule.objects.get()
     rule.webhook_url = f"http://localhost:{port}/hooks/sla"  # passes the URL check: a name
     rule.save()
-    ticket = new_ticket(end_user, T0)
+    ticket = TicketFactory(requester=end_user, now=T0)
     settings.SLAWEB_WEBHOOK_ALLOW_PRIVATE = False
     tick(T0 + HOUR)
     [row] = rows(ticket)
@@ -557,7 +547,9 @@ def test_email_goes_to_the_assignee_the_group_and_fixed_addresses(
         recipients=["assignee", "group"],
         email_addresses=["Lead@Example.com", "agent.smith@example.com"],
     )
-    ticket = new_ticket(end_user, T0, assignee_id=agent.pk, group_id=group.pk)
+    ticket = TicketFactory(
+        requester=end_user, now=T0, subject="Printer on fire", assignee=agent, group=group
+    )
     assert tick(T0 + 45 * MINUTE) == 1
     [message] = mail.outbox
     assert message.to == ["agent.smith@example.com", "colleague@example.com", "lead@example.com"]
@@ -574,7 +566,7 @@ def test_an_email_without_recipients_is_retried(
     frt_policy: Policy, end_user: User, agent: User, tick: Tick
 ) -> None:
     make_rule(channel="email", trigger="breach", recipients=["assignee"])
-    ticket = new_ticket(end_user, T0)
+    ticket = TicketFactory(requester=end_user, now=T0)
     tick(T0 + HOUR)
     [row] = rows(ticket)
     assert (row.status, row.attempts) == ("scheduled", 1)
@@ -611,8 +603,8 @@ def test_scheduling_costs_the_same_for_one_ticket_or_many(
             for t in tickets
         ]
 
-    one = [new_ticket(end_user, T0)]
-    many = [new_ticket(end_user, T0) for _ in range(6)]
+    one = [TicketFactory(requester=end_user, now=T0)]
+    many = [TicketFactory(requester=end_user, now=T0) for _ in range(6)]
     counts = []
     for tickets in (one, many):
         SlaNotification.objects.filter(ticket__in=tickets, kind="warning").delete()
@@ -634,7 +626,7 @@ def test_no_active_rule_costs_one_query(
 ) -> None:
     from tickets.sla.notification_schedule import notifications_schedule
 
-    ticket = new_ticket(end_user, T0)
+    ticket = TicketFactory(requester=end_user, now=T0)
     with django_assert_num_queries(1):
         notifications_schedule(
             [TargetRow(ticket.pk, "first_reply_time", 1, None, 60, False, "active", T0)],
@@ -668,7 +660,7 @@ def test_breach_escalation_is_an_audited_ticket_update_applied_once(
         set_group_id=tier2.pk,
         add_tag="sla_breached",
     )
-    ticket = new_ticket(end_user, T0, tags=["vip"])
+    ticket = TicketFactory(requester=end_user, now=T0, tags=["vip"])
     receiver.status = 503  # the escalation does not wait for the receiver
     tick(T0 + HOUR)
     ticket.refresh_from_db()
@@ -756,7 +748,7 @@ def test_an_email_is_deferred_into_business_hours(
     )
     webhook_rule(receiver, trigger="warning_before", lead_seconds=900)  # webhooks never wait
     monday_4_30pm = T0 + 7.5 * HOUR
-    ticket = new_ticket(end_user, monday_4_30pm, assignee_id=agent.pk)
+    ticket = TicketFactory(requester=end_user, now=monday_4_30pm, assignee_id=agent.pk)
     evening = T0 + 8.25 * HOUR  # Monday 17:15, after hours
     assert tick(evening) == 1
     assert len(receiver.received) == 1
@@ -781,7 +773,7 @@ def test_an_email_due_in_business_hours_goes_at_once(
     make_rule(
         channel="email", trigger="breach", recipients=["assignee"], hold_for_business_hours=True
     )
-    new_ticket(end_user, T0, assignee_id=agent.pk)
+    TicketFactory(requester=end_user, now=T0, assignee_id=agent.pk)
     assert tick(T0 + HOUR) == 1
     assert len(mail.outbox) == 1
 
@@ -800,8 +792,11 @@ def test_warnings_held_overnight_go_as_one_email_per_recipient(
         combine_warnings=True,
     )
     evening = T0 + 10 * HOUR  # Monday 19:00
-    mine = [new_ticket(end_user, evening + n * MINUTE, assignee_id=agent.pk) for n in range(3)]
-    theirs = new_ticket(end_user, evening, assignee_id=colleague.pk)
+    mine = [
+        TicketFactory(requester=end_user, now=evening + n * MINUTE, assignee_id=agent.pk)
+        for n in range(3)
+    ]
+    theirs = TicketFactory(requester=end_user, now=evening, assignee_id=colleague.pk)
     for minute in range(0, 60, 5):
         tick(evening + minute * MINUTE)
     assert mail.outbox == []
@@ -835,7 +830,7 @@ def test_combined_warnings_are_retried_together(
         recipients=["assignee"],
         combine_warnings=True,
     )
-    tickets = [new_ticket(end_user, T0, assignee_id=agent.pk) for _ in range(2)]
+    tickets = [TicketFactory(requester=end_user, now=T0, assignee_id=agent.pk) for _ in range(2)]
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens: refused
     assert tick(T0 + 50 * MINUTE) == 2
@@ -893,7 +888,7 @@ def test_two_clocks_firing_at_once_send_each_notification_once(
         metrics=[metric("normal", "first_reply_time", 60)],
     )
     webhook_rule(receiver, trigger="breach")
-    tickets = [new_ticket(end_user, T0 + n * SECOND) for n in range(16)]
+    tickets = [TicketFactory(requester=end_user, now=T0 + n * SECOND) for n in range(16)]
     start = threading.Barrier(2)
     fired: list[int] = []
     errors: list[BaseException] = []

@@ -22,7 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from policies.models import Policy
-from tests.factories import make_policy
+from tests.factories import TicketFactory, make_policy
 from tests.tickets.test_notifications import (  # noqa: F401 (fixtures, found by their names)
     SECRET,
     Receiver,
@@ -30,7 +30,7 @@ from tests.tickets.test_notifications import (  # noqa: F401 (fixtures, found by
     make_rule,
     receiver,
 )
-from tests.tickets.test_objectives import Rows, _ticket
+from tests.tickets.test_objectives import Rows, at
 from tickets.breach_clock import check_objective_alerts
 from tickets.models import NotificationRule, ServiceLevelObjective, SlaNotification, Ticket
 from tickets.notifications.firing import notifications_fire_due
@@ -52,7 +52,7 @@ class Data:
 
     def __init__(self) -> None:
         self.policy: Policy = make_policy("Gold")
-        self.ticket: Ticket = _ticket("normal")
+        self.ticket: Ticket = TicketFactory(priority="normal", status="open", now=at(9, 1))
         self.rows = Rows()
         self.objective: ServiceLevelObjective = objective_create(
             data={

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from policies.models import Policy
-from tests.factories import UserFactory, make_policy
+from tests.factories import TicketFactory, make_policy
 from tickets.models import ServiceLevelObjective, Ticket, TicketSlaTarget
 from tickets.objectives import (
     allowed_breaches,
@@ -33,19 +33,6 @@ LIST = "/api/v2/slas/objectives.json"
 
 def at(month: int, day: int, hour: int = 10) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=UTC)
-
-
-def _ticket(priority: str) -> Ticket:
-    person = UserFactory(role="end-user")
-    return Ticket.objects.create(
-        subject="Objective",
-        priority=priority,
-        status="open",
-        requester=person,
-        submitter=person,
-        created_at=at(9, 1),
-        updated_at=at(9, 1),
-    )
 
 
 class Rows:
@@ -92,7 +79,8 @@ def build_dataset() -> dict[str, Any]:
     before that: 1 breached Sep 20. Silver: 1 breached Nov 25 (another policy).
     """
     gold, silver = make_policy("Gold"), make_policy("Silver")
-    urgent, normal = _ticket("urgent"), _ticket("normal")
+    urgent = TicketFactory(priority="urgent", status="open", now=at(9, 1))
+    normal = TicketFactory(priority="normal", status="open", now=at(9, 1))
     rows = Rows()
     rows.achieved(urgent, "first_reply_time", gold, at(11, 25), 10)
     rows.breached(urgent, "first_reply_time", gold, at(11, 26))
@@ -206,7 +194,7 @@ def test_statuses_cost_the_same_whatever_the_tickets(dataset: dict[str, Any]) ->
     with CaptureQueriesContext(connection) as few:
         objective_statuses(slos, now=NOW)
     for _ in range(5):
-        ticket = _ticket("high")
+        ticket = TicketFactory(priority="high", status="open", now=at(9, 1))
         dataset["rows"].achieved(ticket, "first_reply_time", dataset["gold"], at(11, 27), 3)
     with CaptureQueriesContext(connection) as many:
         states = objective_statuses(slos, now=NOW)
@@ -314,7 +302,8 @@ def test_list_queries_do_not_grow_with_tickets(
     with CaptureQueriesContext(connection) as few:
         assert admin_client.get(LIST).status_code == 200
     for _ in range(5):
-        dataset["rows"].achieved(_ticket("low"), "first_reply_time", dataset["gold"], at(11, 28), 2)
+        ticket = TicketFactory(priority="low", status="open", now=at(9, 1))
+        dataset["rows"].achieved(ticket, "first_reply_time", dataset["gold"], at(11, 28), 2)
     with CaptureQueriesContext(connection) as many:
         assert admin_client.get(LIST).json()["objectives"][0]["status"]["achieved"] == 30
     assert len(many) == len(few)
@@ -458,7 +447,8 @@ def test_the_dashboard_lists_objectives_in_a_fixed_number_of_queries_per_objecti
     assert 'data-figure="burn_rate">1.6667×</data>' in html
     assert 'data-figure="rate_change">-6.67 pts</data>' in html
     for _ in range(5):
-        dataset["rows"].achieved(_ticket("low"), "first_reply_time", dataset["gold"], at(11, 28), 2)
+        ticket = TicketFactory(priority="low", status="open", now=at(9, 1))
+        dataset["rows"].achieved(ticket, "first_reply_time", dataset["gold"], at(11, 28), 2)
     with CaptureQueriesContext(connection) as many:
         client.get("/admin/reports/")
     assert len(many) == len(few)

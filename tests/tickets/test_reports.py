@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from policies.models import Policy
-from tests.factories import GroupFactory, UserFactory, make_policy
+from tests.factories import GroupFactory, TicketFactory, UserFactory, make_policy
 from tickets.api.reports import SlaReportRowSerializer
-from tickets.models import Group, Ticket, TicketSlaTarget
+from tickets.models import Ticket, TicketSlaTarget
 from tickets.reports import Filters, figure_names, percentile, sla_report
 
 NY = ZoneInfo("America/New_York")
@@ -42,20 +42,6 @@ def _target(ticket: Ticket, metric: str, policy: Policy | None, **fields: Any) -
     TicketSlaTarget.objects.create(ticket=ticket, metric=metric, policy=policy, **fields)
 
 
-def _ticket(priority: str, group: Group | None) -> Ticket:
-    person = UserFactory(role="end-user")
-    return Ticket.objects.create(
-        subject="Report",
-        priority=priority,
-        status="open",
-        requester=person,
-        submitter=person,
-        group=group,
-        created_at=START,
-        updated_at=START,
-    )
-
-
 @pytest.fixture
 def dataset(db: None) -> dict[str, Any]:
     return build_dataset()
@@ -67,7 +53,9 @@ def build_dataset() -> dict[str, Any]:
     silver = make_policy("Silver")
     gone = make_policy("Gone")
     alpha = GroupFactory(name="Alpha")
-    t1, t2, t3 = _ticket("urgent", alpha), _ticket("normal", None), _ticket("high", alpha)
+    t1 = TicketFactory(priority="urgent", group=alpha, status="open", now=START)
+    t2 = TicketFactory(priority="normal", status="open", now=START)
+    t3 = TicketFactory(priority="high", group=alpha, status="open", now=START)
     # 1: achieved on Nov 1.
     _target(
         t1,
@@ -361,7 +349,12 @@ def test_query_count_does_not_grow_with_data(dataset: dict[str, Any], group_by: 
     assert small == 1 + titles + transaction
     policies = [make_policy(f"More {n}") for n in range(3)]
     for n in range(30):
-        ticket = _ticket(["low", "normal", "high", "urgent"][n % 4], GroupFactory())
+        ticket = TicketFactory(
+            priority=["low", "normal", "high", "urgent"][n % 4],
+            group=GroupFactory(),
+            status="open",
+            now=START,
+        )
         for instance in range(1, 4):
             _target(
                 ticket,

@@ -7,34 +7,26 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.factories import UserFactory, make_policy, metric
-from tickets import services
+from tests.factories import TicketFactory, make_policy, metric
 from tickets.models import TicketMetricEvent, TicketSlaTarget
 
 pytestmark = pytest.mark.django_db
 
 
-def make_ticket() -> int:
+@pytest.fixture(autouse=True)
+def _ten_hour_first_reply_for_every_ticket(db: None) -> None:
     make_policy("all", filter={"all": [], "any": []}, metrics=[metric("normal", minutes=600)])
-    customer = UserFactory(role="end-user", email="check@example.com")
-    ticket = services.ticket_create(
-        fields={"subject": "s", "priority": "normal", "requester_id": customer.pk},
-        submitter_id=customer.pk,
-        comment=services.NewComment(body="b", public=True, author_id=customer.pk),
-        now=datetime.now(UTC) - timedelta(minutes=5),
-    )
-    return ticket.pk
 
 
 def test_sla_check_passes_when_stored_state_matches() -> None:
-    make_ticket()
+    TicketFactory(now=datetime.now(UTC) - timedelta(minutes=5))
     out = io.StringIO()
     call_command("sla_check", stdout=out)
     assert "1 tickets checked, 0 with differences" in out.getvalue()
 
 
 def test_sla_check_reports_tampered_rows_and_lost_events() -> None:
-    ticket = make_ticket()
+    ticket = TicketFactory(now=datetime.now(UTC) - timedelta(minutes=5)).pk
     TicketSlaTarget.objects.filter(ticket_id=ticket).update(
         breach_at=datetime(2000, 1, 1, tzinfo=UTC)
     )

@@ -24,12 +24,11 @@ from django.db.models import Count
 from django.utils import timezone
 
 from policies.models import Policy
-from tests.factories import UserFactory, make_policy, metric
+from tests.factories import TicketFactory, UserFactory, make_policy, metric
 from tests.processes import database_env
 from tickets import breach_clock as clock
 from tickets.breach_clock import next_due, record_due_breaches
 from tickets.models import Ticket, TicketMetricEvent, TicketSlaTarget, User
-from tickets.services import NewComment, ticket_create
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -44,15 +43,6 @@ def frt_policy(db: None) -> Policy:
         "FRT 1h",
         filter={"all": [], "any": []},
         metrics=[metric("normal", "first_reply_time", 60)],
-    )
-
-
-def new_ticket(requester: User, now: datetime, subject: str = "Printer on fire") -> Ticket:
-    return ticket_create(
-        fields={"subject": subject, "priority": "normal", "requester_id": requester.pk},
-        submitter_id=requester.pk,
-        comment=NewComment(body="help", public=True, author_id=requester.pk),
-        now=now,
     )
 
 
@@ -78,7 +68,7 @@ def breaches_per_ticket() -> dict[int, int]:
 
 
 def test_breach_is_recorded_at_breach_at_exactly_once(frt_policy: Policy, end_user: User) -> None:
-    ticket = new_ticket(end_user, T0)
+    ticket = TicketFactory(requester=end_user, now=T0)
     breach_at = frt_target(ticket).breach_at
     assert breach_at == T0 + HOUR
     assert breach_events(ticket) == []
@@ -105,7 +95,7 @@ def test_breach_is_recorded_at_breach_at_exactly_once(frt_policy: Policy, end_us
 def test_after_downtime_the_breach_is_back_dated_to_breach_at(
     frt_policy: Policy, end_user: User
 ) -> None:
-    ticket = new_ticket(end_user, T0)
+    ticket = TicketFactory(requester=end_user, now=T0)
     breach_at = frt_target(ticket).breach_at
     assert breach_at is not None
 
@@ -118,8 +108,10 @@ def test_after_downtime_the_breach_is_back_dated_to_breach_at(
 
 
 def test_every_due_ticket_is_recorded_in_one_call(frt_policy: Policy, end_user: User) -> None:
-    tickets = [new_ticket(end_user, T0 + i * timedelta(minutes=1)) for i in range(6)]
-    not_due = new_ticket(end_user, T0 + 2 * HOUR)
+    tickets = [
+        TicketFactory(requester=end_user, now=T0 + i * timedelta(minutes=1)) for i in range(6)
+    ]
+    not_due = TicketFactory(requester=end_user, now=T0 + 2 * HOUR)
 
     assert record_due_breaches(now=T0 + 2 * HOUR) == 6
     for i, ticket in enumerate(tickets):
@@ -131,7 +123,9 @@ def test_every_due_ticket_is_recorded_in_one_call(frt_policy: Policy, end_user: 
 
 def test_limit_takes_the_most_overdue_tickets_first(frt_policy: Policy, end_user: User) -> None:
     # Created latest deadline first, so id order is not the answer.
-    tickets = [new_ticket(end_user, T0 + timedelta(minutes=m)) for m in (4, 3, 2, 1, 0)]
+    tickets = [
+        TicketFactory(requester=end_user, now=T0 + timedelta(minutes=m)) for m in (4, 3, 2, 1, 0)
+    ]
     by_deadline = tickets[::-1]
     now = T0 + 3 * HOUR
 
@@ -153,7 +147,7 @@ def test_a_failing_ticket_is_logged_and_the_others_go_on(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    good, bad, other = (new_ticket(end_user, T0 + i * SECOND) for i in range(3))
+    good, bad, other = (TicketFactory(requester=end_user, now=T0 + i * SECOND) for i in range(3))
     real_refresh = clock.ticket_sla_refresh
 
     def refresh(ticket: Ticket, *, now: datetime) -> object:
@@ -179,7 +173,7 @@ def test_a_failing_ticket_is_logged_and_the_others_go_on(
 
 
 def test_a_stop_request_finishes_the_ticket_in_hand(frt_policy: Policy, end_user: User) -> None:
-    tickets = [new_ticket(end_user, T0 + i * SECOND) for i in range(3)]
+    tickets = [TicketFactory(requester=end_user, now=T0 + i * SECOND) for i in range(3)]
     asked: list[int] = []
 
     def should_stop() -> bool:
@@ -196,7 +190,7 @@ def test_a_ticket_saved_after_now_is_left_to_its_save(
 ) -> None:
     """A round's work list is read at `now`; a save stamped later has already refreshed it
     (replaying it at the earlier `now` would be an error: an update after now)."""
-    ticket = new_ticket(end_user, T0)
+    ticket = TicketFactory(requester=end_user, now=T0)
     # As the row would read to a round that started before the save: due at its `now`.
     TicketSlaTarget.objects.filter(ticket=ticket).update(breach_at=T0 - 10 * SECOND)
     assert record_due_breaches(now=T0 - SECOND) == 0
@@ -206,8 +200,8 @@ def test_a_ticket_saved_after_now_is_left_to_its_save(
 
 def test_next_due_is_the_soonest_future_deadline(frt_policy: Policy, end_user: User) -> None:
     assert next_due(now=T0) is None
-    first = new_ticket(end_user, T0)
-    new_ticket(end_user, T0 + 10 * SECOND)
+    first = TicketFactory(requester=end_user, now=T0)
+    TicketFactory(requester=end_user, now=T0 + 10 * SECOND)
     assert next_due(now=T0) == T0 + HOUR
     assert next_due(now=T0 + HOUR - SECOND) == T0 + HOUR
     # Past deadlines are the round's work, not something to sleep until.
@@ -218,7 +212,7 @@ def test_next_due_is_the_soonest_future_deadline(frt_policy: Policy, end_user: U
 
 
 def test_command_once_runs_one_round_and_reports_it(frt_policy: Policy, end_user: User) -> None:
-    ticket = new_ticket(end_user, timezone.now() - 2 * HOUR)
+    ticket = TicketFactory(requester=end_user, now=timezone.now() - 2 * HOUR)
     out = StringIO()
     call_command("sla_clock", "--once", stdout=out)
     assert "refreshed 1 ticket(s)" in out.getvalue()
@@ -290,7 +284,10 @@ def wait_for(
 def due_tickets(requester: User, count: int, subject: str) -> list[Ticket]:
     """Tickets whose 1h first reply target passed an hour ago (the clock's real now)."""
     created = timezone.now() - 2 * HOUR
-    return [new_ticket(requester, created, f"{subject} {i}") for i in range(count)]
+    return [
+        TicketFactory(requester=requester, now=created, subject=f"{subject} {i}")
+        for i in range(count)
+    ]
 
 
 def assert_clean(stderr: str) -> None:
@@ -370,7 +367,7 @@ def test_running_clock_records_a_new_breach_within_seconds(
     requester = UserFactory(role="end-user", email="punctual@example.com")
     running = spawn()
     time.sleep(1.0)  # the clock is up and idle: nothing is due
-    ticket = new_ticket(requester, timezone.now() - HOUR + 3 * SECOND)
+    ticket = TicketFactory(requester=requester, now=timezone.now() - HOUR + 3 * SECOND)
     breach_at = frt_target(ticket).breach_at
     assert breach_at is not None
     assert not breach_events(ticket)

@@ -12,8 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from policies import services as policy_services
-from tests.factories import UserFactory, make_policy, metric
-from tickets import services
+from tests.factories import TicketFactory, make_policy, metric
 from tickets.models import Ticket, TicketMetricEvent
 from tickets.selectors import account_schedule
 from tickets.sla.recompute import ticket_sla_drift
@@ -29,14 +28,7 @@ def open_ticket(*, minutes_ago: int, target_minutes: int = 10) -> tuple[Ticket, 
     policy = make_policy(
         "all", filter={"all": [], "any": []}, metrics=[metric("normal", minutes=target_minutes)]
     )
-    customer = UserFactory(role="end-user", email="store@example.com")
-    ticket = services.ticket_create(
-        fields={"subject": "s", "priority": "normal", "requester_id": customer.pk},
-        submitter_id=customer.pk,
-        comment=services.NewComment(body="b", public=True, author_id=customer.pk),
-        now=NOW - timedelta(minutes=minutes_ago),
-    )
-    return ticket, policy.pk
+    return TicketFactory(now=NOW - timedelta(minutes=minutes_ago)), policy.pk
 
 
 def stored_events(ticket_id: int) -> list[tuple[object, ...]]:
