@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
-from tickets import services
+from tests.factories import TicketFactory, UserFactory
 
 
 @pytest.mark.django_db
 def test_every_kind_of_route_answers_with_a_trailing_slash(admin_client: APIClient) -> None:
     requester = UserFactory(role="end-user")
-    ticket = services.ticket_create(
-        fields={"subject": "Printer on fire", "requester_id": requester.pk},
-        submitter_id=requester.pk,
-        comment=services.NewComment(body="Help", public=True, author_id=requester.pk),
-        now=timezone.now(),
-    )
+    ticket = TicketFactory(requester=requester, priority=None, comment_body="Help")
     policy = admin_client.post(
         "/api/v2/slas/policies",
         {"sla_policy": {"title": "All", "filter": {"all": [], "any": []}}},

@@ -15,6 +15,7 @@ import pytest
 from zenpy.lib.api_objects import Audit, ChangeEvent, Comment, CreateEvent
 
 from tests.clients.conftest import Account, ZenpyHarness
+from tests.factories import TicketFactory
 from tickets import services
 from tickets.models import Ticket, TicketAudit, User
 
@@ -26,11 +27,8 @@ def ticket(account: Account) -> Ticket:
     """Created by a customer, then answered and opened by the admin, one minute later."""
     customer = services.user_create(name="Customer", email="customer@example.com")
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-    ticket = services.ticket_create(
-        fields={"subject": "Printer on fire", "requester_id": customer.pk, "priority": "normal"},
-        submitter_id=customer.pk,
-        comment=services.NewComment(body="It is on fire.", public=True, author_id=customer.pk),
-        now=start,
+    ticket = TicketFactory(
+        requester=customer, subject="Printer on fire", comment_body="It is on fire.", now=start
     )
     services.ticket_update(
         ticket_id=ticket.pk,

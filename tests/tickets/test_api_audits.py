@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from tests.factories import TicketFactory
 from tests.test_schema import assert_matches_schema
 from tickets import services
 from tickets.models import AuditEvent, CommentEvent, Ticket, TicketAudit, User
@@ -57,17 +58,6 @@ def at(minutes: int) -> datetime:
     return START + timedelta(minutes=minutes)
 
 
-def open_ticket(requester: User, **fields: Any) -> Ticket:
-    return services.ticket_create(
-        fields={"subject": "Printer on fire", "requester_id": requester.pk, **fields},
-        submitter_id=requester.pk,
-        comment=services.NewComment(
-            body="It is on fire.\n\nSend <help>", public=True, author_id=requester.pk
-        ),
-        now=at(0),
-    )
-
-
 def update(
     ticket: Ticket,
     author: User | None,
@@ -108,7 +98,14 @@ def schema(anonymous_client: APIClient) -> dict[str, Any]:
 def test_a_new_ticket_has_one_audit_with_its_comment_and_create_events(
     agent_client: APIClient, end_user: User, suffix: str
 ) -> None:
-    ticket = open_ticket(end_user, priority="high", tags=["vip"])
+    ticket = TicketFactory(
+        requester=end_user,
+        subject="Printer on fire",
+        comment_body="It is on fire.\n\nSend <help>",
+        priority="high",
+        tags=["vip"],
+        now=at(0),
+    )
     audit = TicketAudit.objects.get(ticket=ticket)
     comment_event = CommentEvent.objects.get(audit=audit)
 
@@ -153,7 +150,7 @@ def test_a_new_ticket_has_one_audit_with_its_comment_and_create_events(
 def test_an_update_adds_an_audit_with_change_events_and_previous_values(
     agent_client: APIClient, end_user: User, agent_user: User
 ) -> None:
-    ticket = open_ticket(end_user, priority="normal", tags=["vip"])
+    ticket = TicketFactory(requester=end_user, priority="normal", tags=["vip"], now=at(0))
     audit = update(
         ticket,
         agent_user,
@@ -188,7 +185,7 @@ def test_an_update_adds_an_audit_with_change_events_and_previous_values(
 
 
 def test_a_change_without_a_comment_or_a_person(agent_client: APIClient, end_user: User) -> None:
-    ticket = open_ticket(end_user)
+    ticket = TicketFactory(requester=end_user, priority=None, now=at(0))
     update(ticket, None, 5, status="pending")
 
     audit = get_ok(agent_client, audits_url(ticket.pk))["audits"][-1]
@@ -200,7 +197,7 @@ def test_a_change_without_a_comment_or_a_person(agent_client: APIClient, end_use
 def test_audits_list_oldest_first(
     agent_client: APIClient, end_user: User, agent_user: User
 ) -> None:
-    ticket = open_ticket(end_user)
+    ticket = TicketFactory(requester=end_user, priority=None, now=at(0))
     for minutes, status in ((3, "open"), (7, "pending"), (12, "open")):
         update(ticket, agent_user, minutes, comment=f"at {minutes}", status=status)
     expected = list(TicketAudit.objects.filter(ticket=ticket).order_by("created_at", "id"))
@@ -221,7 +218,7 @@ def test_sla_re_evaluations_are_not_ticket_updates(
 ) -> None:
     """A policy edit re-evaluates tickets with an audit without snapshot nor events: Zendesk
     shows only ticket updates, so it is not listed, counted nor shown."""
-    ticket = open_ticket(end_user)
+    ticket = TicketFactory(requester=end_user, priority=None, now=at(0))
     created = TicketAudit.objects.get(ticket=ticket)
     reevaluation = TicketAudit.objects.create(
         ticket=ticket, created_at=at(2), via_id=8, revision=created.revision, snapshot=None
@@ -247,7 +244,7 @@ def test_sla_re_evaluations_are_not_ticket_updates(
 @pytest.fixture
 def busy_ticket(end_user: User, agent_user: User) -> tuple[Ticket, list[int]]:
     """A ticket with five audits (its creation and four updates)."""
-    ticket = open_ticket(end_user)
+    ticket = TicketFactory(requester=end_user, priority=None, now=at(0))
     for n in range(1, 5):
         update(ticket, agent_user, n, comment=f"reply {n}", priority=["low", "high"][n % 2])
     return ticket, list(
@@ -305,7 +302,7 @@ def test_cursor_pagination_forwards_and_back(
 def test_show_one_audit(
     agent_client: APIClient, end_user: User, agent_user: User, suffix: str
 ) -> None:
-    ticket = open_ticket(end_user)
+    ticket = TicketFactory(requester=end_user, priority=None, now=at(0))
     audit = update(ticket, agent_user, 5, comment="On it", status="open")
     listed = get_ok(agent_client, audits_url(ticket.pk))["audits"][1]
 
@@ -321,7 +318,7 @@ NOT_FOUND = {"error": "RecordNotFound", "description": "Not found"}
 
 
 def test_unknown_ticket_is_not_found(agent_client: APIClient, end_user: User) -> None:
-    ticket = open_ticket(end_user)
+    ticket = TicketFactory(requester=end_user, priority=None, now=at(0))
     audit = TicketAudit.objects.get(ticket=ticket)
     missing = ticket.pk + 1000
 
@@ -331,7 +328,7 @@ def test_unknown_ticket_is_not_found(agent_client: APIClient, end_user: User) ->
 
 
 def test_an_audit_of_another_ticket_is_not_found(agent_client: APIClient, end_user: User) -> None:
-    mine, other = open_ticket(end_user), open_ticket(end_user)
+    mine, other = TicketFactory.create_batch(2, requester=end_user, priority=None, now=at(0))
     others_audit = TicketAudit.objects.get(ticket=other)
 
     response = agent_client.get(f"{audits_url(mine.pk, '')}/{others_audit.pk}.json")
@@ -345,7 +342,7 @@ def test_only_agents_and_admins_read_audits(
     client_for: Any, end_user: User, role: str, status: int
 ) -> None:
     """Zendesk: "Allowed for Agents", even the requester of the ticket."""
-    ticket = open_ticket(end_user)
+    ticket = TicketFactory(requester=end_user, priority=None, now=at(0))
     audit = TicketAudit.objects.get(ticket=ticket)
     for url in (audits_url(ticket.pk), f"{audits_url(ticket.pk, '')}/{audit.pk}.json"):
         response = client_for(role).get(url)
@@ -372,9 +369,10 @@ def test_a_page_costs_the_same_queries_whatever_its_number_of_audits(
     django_assert_num_queries: Any,
     query: str,
 ) -> None:
-    small = open_ticket(end_user)  # two audits, with every event class
+    # Two audits, with every event class:
+    small = TicketFactory(requester=end_user, priority=None, now=at(0))
     update(small, agent_user, 1, comment="r", status="open")
-    big = open_ticket(end_user, tags=["a"])
+    big = TicketFactory(requester=end_user, priority=None, now=at(0), tags=["a"])
     for n in range(1, 9):
         priority = ["low", "high"][n % 2]
         update(big, agent_user, n, comment=f"r{n}", tags=["a", str(n)], priority=priority)
@@ -403,7 +401,9 @@ def test_a_page_costs_the_same_queries_whatever_its_number_of_audits(
 def test_answers_match_zendesks_schema_and_ours(
     agent_client: APIClient, end_user: User, agent_user: User, schema: dict[str, Any]
 ) -> None:
-    ticket = open_ticket(end_user, tags=["vip"], custom_fields={"123": "x"})
+    ticket = TicketFactory(
+        requester=end_user, priority=None, now=at(0), tags=["vip"], custom_fields={"123": "x"}
+    )
     audit = update(ticket, agent_user, 5, comment="ok", status="open", custom_fields={"123": "y"})
     update(ticket, None, 6, assignee_id=agent_user.pk)
     urls = {
