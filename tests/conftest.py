@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import os
 from collections.abc import Callable
 from typing import Any
@@ -20,18 +21,19 @@ if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
 
+# What every test runs with; fixtures wider than a test apply them with override_settings.
+TEST_SETTINGS: dict[str, Any] = {
+    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+    # Background tasks run as they are enqueued (on commit); one test drives the real worker.
+    "TASKS": {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+    "ALLOWED_HOSTS": ["testserver", "localhost", "127.0.0.1", ".example.org", ".example.net"],
+}
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Background tasks run as they are enqueued (on commit); one test drives the real worker.
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    settings.ALLOWED_HOSTS = [
-        "testserver",
-        "localhost",
-        "127.0.0.1",
-        ".example.org",
-        ".example.net",
-    ]
+    for name, value in copy.deepcopy(TEST_SETTINGS).items():
+        setattr(settings, name, value)
 
 
 def basic(username: str, secret: str) -> str:

@@ -49,8 +49,7 @@ class Account:
     brand_id: int
 
 
-@pytest.fixture
-def account(transactional_db: None) -> Account:
+def create_account() -> Account:
     brand = Brand.objects.create(name=BRAND_NAME, subdomain="compat")
     admin = services.user_create(name="Compat Admin", email=ADMIN_EMAIL, role="admin")
     token = services.api_token_create(user=admin, description="client compatibility tests")
@@ -58,37 +57,47 @@ def account(transactional_db: None) -> Account:
 
 
 @pytest.fixture
+def account(transactional_db: None) -> Account:
+    return create_account()
+
+
+def root_url(live_server: Any) -> str:
+    return f"http://127.0.0.1:{live_server.thread.port}"
+
+
+@pytest.fixture
 def server_url(live_server: Any) -> str:
     """Root URL of the live server, e.g. http://127.0.0.1:40123 (no trailing slash)."""
-    return f"http://127.0.0.1:{live_server.thread.port}"
+    return root_url(live_server)
+
+
+def create_policy(
+    title: str,
+    *,
+    filter: dict[str, list[dict[str, Any]]] | None = None,
+    minutes: int = 60,
+    description: str | None = None,
+) -> Policy:
+    """A policy made through the service layer (not the API under test); goes last."""
+    return policy_services.policy_create(
+        title=title,
+        description=description,
+        filter=filter if filter is not None else TAGS_FILTER,
+        policy_metrics=[
+            {
+                "priority": "urgent",
+                "metric": "first_reply_time",
+                "target_seconds": minutes * 60,
+                "business_hours": False,
+            }
+        ],
+    )
 
 
 @pytest.fixture
 def make_policy(transactional_db: None) -> Callable[..., Policy]:
     """Create a policy through the service layer (not the API under test); goes last."""
-
-    def make(
-        title: str,
-        *,
-        filter: dict[str, list[dict[str, Any]]] | None = None,
-        minutes: int = 60,
-        description: str | None = None,
-    ) -> Policy:
-        return policy_services.policy_create(
-            title=title,
-            description=description,
-            filter=filter if filter is not None else TAGS_FILTER,
-            policy_metrics=[
-                {
-                    "priority": "urgent",
-                    "metric": "first_reply_time",
-                    "target_seconds": minutes * 60,
-                    "business_hours": False,
-                }
-            ],
-        )
-
-    return make
+    return create_policy
 
 
 # node-zendesk ---------------------------------------------------------------------------------
@@ -137,28 +146,33 @@ def node_bin() -> str:
     return node
 
 
+def node_run(node_bin: str, server_url: str, account: Account, scenario: str) -> dict[str, Any]:
+    """Run sla_policies.js against the live server; returns its JSON output."""
+    env = {**os.environ, "NO_COLOR": "1"}
+    completed = subprocess.run(
+        [node_bin, str(NODE_SCRIPT), server_url, account.email, account.token, scenario],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    assert completed.returncode == 0, (
+        f"node exited {completed.returncode}\nstdout:\n{completed.stdout}\n"
+        f"stderr:\n{completed.stderr}"
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.strip()]
+    assert lines, f"node printed nothing\nstderr:\n{completed.stderr}"
+    return json.loads(lines[-1])
+
+
 @pytest.fixture
 def run_node(node_bin: str, server_url: str, account: Account) -> Callable[[str], dict[str, Any]]:
     """Run sla_policies.js against the live server; returns its JSON output."""
 
     def run(scenario: str = "crud") -> dict[str, Any]:
-        env = {**os.environ, "NO_COLOR": "1"}
-        completed = subprocess.run(
-            [node_bin, str(NODE_SCRIPT), server_url, account.email, account.token, scenario],
-            cwd=NODE_DIR,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=env,
-            check=False,
-        )
-        assert completed.returncode == 0, (
-            f"node exited {completed.returncode}\nstdout:\n{completed.stdout}\n"
-            f"stderr:\n{completed.stderr}"
-        )
-        lines = [line for line in completed.stdout.splitlines() if line.strip()]
-        assert lines, f"node printed nothing\nstderr:\n{completed.stderr}"
-        return json.loads(lines[-1])
+        return node_run(node_bin, server_url, account, scenario)
 
     return run
 

@@ -13,31 +13,78 @@ uses the brand id taken from the definitions response.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
+from django.test import override_settings
 
 from policies.models import Policy
-from tests.clients.conftest import TAGS_FILTER, Account
+from tests.clients.conftest import (
+    TAGS_FILTER,
+    Account,
+    create_account,
+    create_policy,
+    node_run,
+    root_url,
+)
+from tests.conftest import TEST_SETTINGS
 
 pytestmark = pytest.mark.clients
 
 Run = Callable[[str], dict[str, Any]]
 
 
-@pytest.fixture
-def seeded(make_policy: Callable[..., Policy]) -> list[Policy]:
-    """Two policies that exist before node-zendesk runs."""
-    return [make_policy("Existing 1", minutes=30), make_policy("Existing 2", minutes=120)]
+@dataclass(frozen=True)
+class CrudRun:
+    output: dict[str, Any]
+    account: Account
+    seeded: list[Policy]
 
 
-@pytest.fixture
-def crud(run_node: Run, seeded: list[Policy]) -> dict[str, Any]:
-    output = run_node("crud")
+@pytest.fixture(scope="module")
+def crud_run(
+    django_db_setup: None, django_db_blocker: Any, live_server: Any, node_bin: str
+) -> CrudRun:
+    """The crud scenario, run once for the tests that each check some of its steps: node
+    takes about a second to start and run it.
+
+    The account and two policies that exist before node-zendesk runs are made as the
+    `account` and `make_policy` fixtures make them; afterwards the database is emptied, as
+    after any test on the live server."""
+    with django_db_blocker.unblock(), override_settings(**copy.deepcopy(TEST_SETTINGS)):
+        try:
+            account = create_account()
+            seeded = [
+                create_policy("Existing 1", minutes=30),
+                create_policy("Existing 2", minutes=120),
+            ]
+            output = node_run(node_bin, root_url(live_server), account, "crud")
+        finally:
+            call_command("flush", interactive=False, verbosity=0)
     assert output["client"] == "node-zendesk"
-    return output
+    return CrudRun(output=output, account=account, seeded=seeded)
+
+
+@pytest.fixture
+def crud(crud_run: CrudRun) -> dict[str, Any]:
+    return crud_run.output
+
+
+@pytest.fixture
+def seeded(crud_run: CrudRun) -> list[Policy]:
+    """The two policies that existed before node-zendesk ran."""
+    return crud_run.seeded
+
+
+@pytest.fixture
+def crud_account(crud_run: CrudRun) -> Account:
+    """The account node-zendesk signed in to."""
+    return crud_run.account
 
 
 def ok(output: dict[str, Any], step: str) -> dict[str, Any]:
@@ -123,9 +170,9 @@ def test_list_returns_policies_in_position_order(
 
 
 def test_create_returns_201_with_the_new_policy(
-    crud: dict[str, Any], server_url: str, account: Account
+    crud: dict[str, Any], server_url: str, crud_account: Account
 ) -> None:
-    assert crud["results"]["brand_id_from_definitions"] == account.brand_id
+    assert crud["results"]["brand_id_from_definitions"] == crud_account.brand_id
     a = ok(crud, "create_a")
     b = ok(crud, "create_b")
 
@@ -133,10 +180,10 @@ def test_create_returns_201_with_the_new_policy(
     created_a = a["result"]["sla_policy"]
     created_b = b["result"]["sla_policy"]
     assert {k: created_a[k] for k in ("title", "filter", "policy_metrics")} == node_policy_body(
-        "Node A", account.brand_id, 30
+        "Node A", crud_account.brand_id, 30
     )
     assert {k: created_b[k] for k in ("title", "filter", "policy_metrics")} == node_policy_body(
-        "Node B", account.brand_id, 60
+        "Node B", crud_account.brand_id, 60
     )
     assert created_a["description"] == "created by node-zendesk 6.0.1"
     assert (created_a["position"], created_b["position"]) == (3, 4)  # appended
@@ -148,7 +195,7 @@ def test_create_returns_201_with_the_new_policy(
     assert posts[0]["location"] == created_a["url"]
 
 
-def test_show_returns_the_policy(crud: dict[str, Any], account: Account) -> None:
+def test_show_returns_the_policy(crud: dict[str, Any], crud_account: Account) -> None:
     shown = ok(crud, "show_a")
 
     assert shown["status"] == 200
@@ -156,13 +203,13 @@ def test_show_returns_the_policy(crud: dict[str, Any], account: Account) -> None
     assert policy["id"] == crud["results"]["ids"]["a"]
     assert policy["position"] == 3
     assert {k: policy[k] for k in ("title", "filter", "policy_metrics")} == node_policy_body(
-        "Node A", account.brand_id, 30
+        "Node A", crud_account.brand_id, 30
     )
     assert policy["url"].endswith(f"/api/v2/slas/policies/{policy['id']}.json")
 
 
 def test_update_of_title_only_keeps_filter_and_metrics(
-    crud: dict[str, Any], account: Account
+    crud: dict[str, Any], crud_account: Account
 ) -> None:
     updated = ok(crud, "update_a")
     id_a = crud["results"]["ids"]["a"]
@@ -172,13 +219,13 @@ def test_update_of_title_only_keeps_filter_and_metrics(
     assert updated["status"] == 200
     policy = updated["result"]["sla_policy"]
     assert {k: policy[k] for k in ("title", "filter", "policy_metrics")} == node_policy_body(
-        "Node A (renamed)", account.brand_id, 30
+        "Node A (renamed)", crud_account.brand_id, 30
     )
     assert policy["description"] == "created by node-zendesk 6.0.1"
     assert policy["position"] == 3
 
 
-def test_update_with_the_whole_fetched_object(crud: dict[str, Any], account: Account) -> None:
+def test_update_with_the_whole_fetched_object(crud: dict[str, Any], crud_account: Account) -> None:
     updated = ok(crud, "update_a_roundtrip")
     id_a = crud["results"]["ids"]["a"]
 
@@ -192,7 +239,7 @@ def test_update_with_the_whole_fetched_object(crud: dict[str, Any], account: Acc
     assert policy["description"] == "edited in place"
     assert policy["position"] == 3
     assert {k: policy[k] for k in ("title", "filter", "policy_metrics")} == node_policy_body(
-        "Node A (renamed)", account.brand_id, 30
+        "Node A (renamed)", crud_account.brand_id, 30
     )
     assert policy["metric_settings"] == sent["metric_settings"]
 
@@ -225,7 +272,7 @@ def test_reorder_sends_ids_in_the_body_and_changes_the_order(
     assert [p["title"] for p in after] == ["Node B", "Node A (renamed)", "Existing 1", "Existing 2"]
 
 
-def test_get_definitions(crud: dict[str, Any], account: Account) -> None:
+def test_get_definitions(crud: dict[str, Any], crud_account: Account) -> None:
     result = ok(crud, "definitions")
 
     assert result["status"] == 200
@@ -236,7 +283,7 @@ def test_get_definitions(crud: dict[str, Any], account: Account) -> None:
     assert items.keys() == {item["value"] for item in definitions["any"]}
     assert items["brand_id"]["values"] == {
         "type": "list",
-        "list": [{"title": "Compat Support", "value": account.brand_id}],
+        "list": [{"title": "Compat Support", "value": crud_account.brand_id}],
     }
     assert [op["value"] for op in items["brand_id"]["operators"]] == ["is", "is_not"]
     for item in definitions["all"]:
