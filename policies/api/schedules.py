@@ -3,7 +3,7 @@ midnight, partial-day holidays, and IANA time zone names besides Rails names."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from django.utils import timezone
@@ -14,82 +14,79 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from policies import selectors, services
+from policies.api.output import (
+    Link,
+    RailsTimeZone,
+    Timestamp,
+    output_context,
+    serialize_many,
+)
 from policies.inputs import HolidayInputSerializer, ScheduleInputSerializer, WorkweekInputSerializer
-from policies.models import Holiday, Schedule
+from policies.models import Holiday, Schedule, ScheduleInterval
 from slaweb.api.errors import BadRequest, root_object
 from slaweb.api.pagination import base_url
 from slaweb.api.permissions import AgentReadsAdminWrites
 from slaweb.api.schema import with_errors
-from slaweb.api.timestamps import iso
-from slaweb.timezones import rails_name
 
 
-class IntervalOutput(serializers.Serializer):
+class IntervalOutput(serializers.Serializer[ScheduleInterval]):
     start_time = serializers.IntegerField()
     end_time = serializers.IntegerField()
 
 
-class ScheduleOutputSerializer(serializers.Serializer):
+# Give it schedules with their intervals prefetched (`policies.selectors.schedule_queryset`).
+class ScheduleOutputSerializer(serializers.Serializer[Schedule]):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    time_zone = serializers.CharField(help_text="Rails name where one exists, else IANA")
-    iana_time_zone = serializers.CharField()
+    time_zone = RailsTimeZone(help_text="Rails name where one exists, else IANA")
+    iana_time_zone = serializers.CharField(source="time_zone")
     intervals = IntervalOutput(many=True)
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    created_at = Timestamp()
+    updated_at = Timestamp()
 
 
-class HolidayOutputSerializer(serializers.Serializer):
+class WorkweekOutputSerializer(serializers.Serializer[Schedule]):
+    intervals = IntervalOutput(many=True)
+
+
+class ClockTime(serializers.CharField):
+    """A time of day, HH:MM, with :SS only when the seconds are not zero."""
+
+    def to_representation(self, value: Any) -> str:
+        moment: time = value
+        return moment.strftime("%H:%M:%S" if moment.second else "%H:%M")
+
+
+# Needs `context["root"]`.
+class HolidayOutputSerializer(serializers.Serializer[Holiday]):
     id = serializers.IntegerField()
-    url = serializers.CharField()
+    url = Link("/api/v2/business_hours/schedules/{obj.schedule_id}/holidays/{obj.pk}.json")
     name = serializers.CharField()
     start_date = serializers.DateField()
     end_date = serializers.DateField()
-    start_time = serializers.CharField(allow_null=True)
-    end_time = serializers.CharField(allow_null=True)
-
-
-def schedule_to_dict(schedule: Schedule) -> dict[str, Any]:
-    return {
-        "id": schedule.pk,
-        "name": schedule.name,
-        "time_zone": rails_name(schedule.time_zone) or schedule.time_zone,
-        "iana_time_zone": schedule.time_zone,
-        "intervals": [
-            {"start_time": i.start_time, "end_time": i.end_time} for i in schedule.intervals.all()
-        ],
-        "created_at": iso(schedule.created_at),
-        "updated_at": iso(schedule.updated_at),
-    }
-
-
-def holiday_to_dict(holiday: Holiday, root: str) -> dict[str, Any]:
-    def hhmm(moment: Any) -> str | None:
-        return moment.strftime("%H:%M:%S" if moment.second else "%H:%M") if moment else None
-
-    return {
-        "id": holiday.pk,
-        "url": (
-            f"{root}/api/v2/business_hours/schedules/{holiday.schedule_id}"
-            f"/holidays/{holiday.pk}.json"
-        ),
-        "name": holiday.name,
-        "start_date": holiday.start_date.isoformat(),
-        "end_date": holiday.end_date.isoformat(),
-        "start_time": hhmm(holiday.start_time),
-        "end_time": hhmm(holiday.end_time),
-    }
+    start_time = ClockTime(allow_null=True)
+    end_time = ClockTime(allow_null=True)
 
 
 ScheduleEnvelope = inline_serializer("ScheduleResponse", {"schedule": ScheduleOutputSerializer()})
 HolidayEnvelope = inline_serializer("HolidayResponse", {"holiday": HolidayOutputSerializer()})
 
 
-def _schedule(schedule_id: str) -> Schedule:
+def _schedule(schedule_id: str | int) -> Schedule:
     return selectors.schedule_queryset().get(pk=int(schedule_id))
 
 
-def _validated(serializer: serializers.Serializer) -> dict[str, Any]:
+def _one(schedule_id: int, code: int = status.HTTP_200_OK) -> Response:
+    body = ScheduleOutputSerializer(_schedule(schedule_id)).data
+    return Response({"schedule": body}, status=code)
+
+
+def _holiday(request: Request, holiday: Holiday, code: int = status.HTTP_200_OK) -> Response:
+    body = HolidayOutputSerializer(holiday, context=output_context(request)).data
+    return Response({"holiday": body}, status=code)
+
+
+def _validated(serializer: serializers.Serializer[Any]) -> dict[str, Any]:
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 
@@ -109,7 +106,7 @@ class ScheduleListCreateApi(APIView):
     )
     def get(self, request: Request) -> Response:
         schedules = selectors.schedule_queryset().order_by("id")
-        return Response({"schedules": [schedule_to_dict(s) for s in schedules]})
+        return Response({"schedules": serialize_many(ScheduleOutputSerializer, schedules)})
 
     @extend_schema(
         operation_id="CreateSchedule",
@@ -119,9 +116,7 @@ class ScheduleListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = _validated(ScheduleInputSerializer(data=root_object(request, "schedule")))
         schedule = services.schedule_create(**data)
-        response = Response(
-            {"schedule": schedule_to_dict(_schedule(schedule.pk))}, status=status.HTTP_201_CREATED
-        )
+        response = _one(schedule.pk, status.HTTP_201_CREATED)
         response["Location"] = (
             f"{base_url(request)}/api/v2/business_hours/schedules/{schedule.pk}.json"
         )
@@ -135,7 +130,7 @@ class ScheduleDetailApi(APIView):
         operation_id="ShowSchedule", responses=with_errors({200: ScheduleEnvelope}, lookup=True)
     )
     def get(self, request: Request, schedule_id: str) -> Response:
-        return Response({"schedule": schedule_to_dict(_schedule(schedule_id))})
+        return _one(int(schedule_id))
 
     @extend_schema(
         operation_id="UpdateSchedule",
@@ -146,7 +141,7 @@ class ScheduleDetailApi(APIView):
         schedule = _schedule(schedule_id)
         serializer = ScheduleInputSerializer(data=root_object(request, "schedule"), partial=True)
         services.schedule_update(schedule_id=schedule.pk, data=_validated(serializer))
-        return Response({"schedule": schedule_to_dict(_schedule(schedule_id))})
+        return _one(int(schedule_id))
 
     @extend_schema(
         operation_id="DeleteSchedule", request=None, responses=with_errors({204: None}, lookup=True)
@@ -163,7 +158,7 @@ class ScheduleWorkweekApi(APIView):
         operation_id="UpdateScheduleIntervals",
         request=inline_serializer("WorkweekRequest", {"workweek": WorkweekInputSerializer()}),
         responses=with_errors(
-            {200: inline_serializer("WorkweekResponse", {"workweek": WorkweekInputSerializer()})},
+            {200: inline_serializer("WorkweekResponse", {"workweek": WorkweekOutputSerializer()})},
             writes=True,
             lookup=True,
         ),
@@ -172,8 +167,7 @@ class ScheduleWorkweekApi(APIView):
         schedule = _schedule(schedule_id)
         data = _validated(WorkweekInputSerializer(data=root_object(request, "workweek")))
         services.schedule_set_workweek(schedule_id=schedule.pk, intervals=data["intervals"])
-        intervals = schedule_to_dict(_schedule(schedule_id))["intervals"]
-        return Response({"workweek": {"intervals": intervals}})
+        return Response({"workweek": WorkweekOutputSerializer(_schedule(schedule_id)).data})
 
 
 def _holiday_context(now: datetime, holiday: Holiday | None = None) -> dict[str, Any]:
@@ -221,8 +215,8 @@ class HolidayListCreateApi(APIView):
             raise BadRequest(
                 "InvalidParameter", "start_date and end_date must be YYYY-MM-DD"
             ) from None
-        root = base_url(request)
-        return Response({"holidays": [holiday_to_dict(h, root) for h in holidays]})
+        body = serialize_many(HolidayOutputSerializer, holidays, output_context(request))
+        return Response({"holidays": body})
 
     @extend_schema(
         operation_id="CreateScheduleHoliday",
@@ -235,9 +229,8 @@ class HolidayListCreateApi(APIView):
             data=root_object(request, "holiday"), context=_holiday_context(timezone.now())
         )
         holiday = services.holiday_create(schedule_id=schedule.pk, **_validated(serializer))
-        body = {"holiday": holiday_to_dict(holiday, base_url(request))}
-        response = Response(body, status=status.HTTP_201_CREATED)
-        response["Location"] = body["holiday"]["url"]
+        response = _holiday(request, holiday, status.HTTP_201_CREATED)
+        response["Location"] = response.data["holiday"]["url"]
         return response
 
 
@@ -253,7 +246,7 @@ class HolidayDetailApi(APIView):
     )
     def get(self, request: Request, schedule_id: str, holiday_id: str) -> Response:
         holiday = self._holiday(schedule_id, holiday_id)
-        return Response({"holiday": holiday_to_dict(holiday, base_url(request))})
+        return _holiday(request, holiday)
 
     @extend_schema(
         operation_id="UpdateScheduleHoliday",
@@ -270,7 +263,7 @@ class HolidayDetailApi(APIView):
         updated = services.holiday_update(
             schedule_id=holiday.schedule_id, holiday_id=holiday.pk, data=_validated(serializer)
         )
-        return Response({"holiday": holiday_to_dict(updated, base_url(request))})
+        return _holiday(request, updated)
 
     @extend_schema(
         operation_id="DeleteScheduleHoliday",

@@ -1,59 +1,70 @@
-"""SLA policy input validation and output, shared by the API and the admin pages."""
+"""SLA policies as the API answers them: the serializer is both the answer and its schema."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from policies.api.output import Link, Timestamp
 from policies.inputs import FilterSchemaSerializer, full_metric_settings
-from policies.models import Policy
+from policies.models import Policy, PolicyMetric
 from policies.selectors import policy_filter_dict
-from slaweb.api.timestamps import iso
 
 
-class PolicyMetricOutputSerializer(serializers.Serializer):
+class MinutesRoundedUp(serializers.IntegerField):
+    """Seconds shown as whole minutes, rounded up."""
+
+    def to_representation(self, value: int) -> int:
+        return math.ceil(value / 60)
+
+
+class PolicyMetricOutputSerializer(serializers.Serializer[PolicyMetric]):
     priority = serializers.CharField()
     metric = serializers.CharField()
-    target = serializers.IntegerField(help_text="Minutes, rounded up")
-    target_in_seconds = serializers.IntegerField()
+    target = MinutesRoundedUp(source="target_seconds", help_text="Minutes, rounded up")
+    target_in_seconds = serializers.IntegerField(source="target_seconds")
     business_hours = serializers.BooleanField()
 
 
-class PolicyOutputSerializer(serializers.Serializer):
-    url = serializers.CharField()
+@extend_schema_field(FilterSchemaSerializer)
+class PolicyFilter(serializers.Field[Policy, Any, dict[str, Any], Policy]):
+    """The policy's conditions, `{"all": [...], "any": [...]}`."""
+
+    def get_attribute(self, instance: Policy) -> Policy:
+        return instance
+
+    def to_representation(self, value: Policy) -> dict[str, list[dict[str, Any]]]:
+        return policy_filter_dict(value)
+
+
+class MetricSettings(serializers.JSONField):
+    """Every metric's flags, false unless set."""
+
+    def get_attribute(self, instance: Policy) -> Any:
+        return super().get_attribute(instance) or {}
+
+    def to_representation(self, value: Any) -> Any:
+        return full_metric_settings(value)
+
+
+# Key order as Zendesk returns it. Needs `context["root"]`; give it policies with their
+# conditions and metrics prefetched (`policies.selectors.policy_queryset`).
+class PolicyOutputSerializer(serializers.Serializer[Policy]):
+    url = Link("/api/v2/slas/policies/{obj.pk}.json")
     id = serializers.IntegerField()
     title = serializers.CharField()
     description = serializers.CharField(allow_null=True)
     position = serializers.IntegerField()
-    filter = FilterSchemaSerializer()
-    policy_metrics = PolicyMetricOutputSerializer(many=True)
-    metric_settings = serializers.JSONField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    filter = PolicyFilter()
+    policy_metrics = PolicyMetricOutputSerializer(many=True, source="metrics")
+    metric_settings = MetricSettings()
+    created_at = Timestamp()
+    updated_at = Timestamp()
 
 
 def policy_to_dict(policy: Policy, base_url: str) -> dict[str, Any]:
-    """The Zendesk representation; key order as Zendesk returns it."""
-    return {
-        "url": f"{base_url}/api/v2/slas/policies/{policy.pk}.json",
-        "id": policy.pk,
-        "title": policy.title,
-        "description": policy.description,
-        "position": policy.position,
-        "filter": policy_filter_dict(policy),
-        "policy_metrics": [
-            {
-                "priority": metric.priority,
-                "metric": metric.metric,
-                "target": math.ceil(metric.target_seconds / 60),
-                "target_in_seconds": metric.target_seconds,
-                "business_hours": metric.business_hours,
-            }
-            for metric in policy.metrics.all()
-        ],
-        "metric_settings": full_metric_settings(policy.metric_settings),
-        "created_at": iso(policy.created_at),
-        "updated_at": iso(policy.updated_at),
-    }
+    """The API's representation of a policy, for the admin's backtest page."""
+    return PolicyOutputSerializer(policy, context={"root": base_url}).data

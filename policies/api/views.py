@@ -13,10 +13,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from policies import selectors, services
-from policies.api.serializers import PolicyOutputSerializer, policy_to_dict
+from policies.api.output import output_context, serialize_many
+from policies.api.serializers import PolicyOutputSerializer
 from policies.inputs import PolicyInputSerializer
 from slaweb.api.errors import invalid, root_object
-from slaweb.api.pagination import base_url, paginate
+from slaweb.api.pagination import paginate
 from slaweb.api.permissions import IsAdmin
 from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
 from tickets.selectors import policy_definitions, policy_input_context
@@ -38,7 +39,8 @@ def _validated(request: Request, *, partial: bool) -> dict[str, Any]:
 
 def _one(request: Request, policy_id: int, code: int = status.HTTP_200_OK) -> Response:
     policy = selectors.policy_get(policy_id=int(policy_id))
-    return Response({"sla_policy": policy_to_dict(policy, base_url(request))}, status=code)
+    body = PolicyOutputSerializer(policy, context=output_context(request)).data
+    return Response({"sla_policy": body}, status=code)
 
 
 class PolicyListCreateApi(APIView):
@@ -50,12 +52,12 @@ class PolicyListCreateApi(APIView):
         responses=with_errors({200: PolicyListEnvelope}),
     )
     def get(self, request: Request) -> Response:
-        root = base_url(request)
+        context = output_context(request)
         return paginate(
             request,
             selectors.policy_queryset(),
             key="sla_policies",
-            serialize=lambda rows: [policy_to_dict(policy, root) for policy in rows],
+            serialize=lambda rows: serialize_many(PolicyOutputSerializer, rows, context),
             order=("position", "id"),
         )
 
@@ -68,7 +70,7 @@ class PolicyListCreateApi(APIView):
         data = _validated(request, partial=False)
         policy = services.policy_create(**data)
         response = _one(request, policy.pk, status.HTTP_201_CREATED)
-        response["Location"] = f"{base_url(request)}/api/v2/slas/policies/{policy.pk}.json"
+        response["Location"] = response.data["sla_policy"]["url"]
         return response
 
 
