@@ -15,27 +15,42 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from policies.api.output import (
+    BlankAsNull,
+    Link,
+    Timestamp,
+    output_context,
+    serialize_many,
+)
 from slaweb.api.errors import root_object
-from slaweb.api.pagination import base_url, paginate
+from slaweb.api.pagination import paginate
 from slaweb.api.permissions import AgentReadsAdminWrites
 from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
-from slaweb.api.timestamps import iso
 from tickets import objectives
 from tickets.inputs import ObjectiveInputSerializer
 from tickets.models import ServiceLevelObjective
-from tickets.objectives import ObjectiveStatus
+from tickets.objectives import DailyRate, ObjectiveStatus
 
 
-class DailyRateSerializer(serializers.Serializer):
+class DailyRateSerializer(serializers.Serializer[DailyRate]):
     day = serializers.DateField()
     achieved = serializers.IntegerField()
     breached = serializers.IntegerField()
     rate = serializers.FloatField(allow_null=True)
 
 
-class ObjectiveStatusSerializer(serializers.Serializer):
-    start_time = serializers.DateTimeField()
-    end_time = serializers.DateTimeField()
+class SlaObjectiveTrendSerializer(serializers.Serializer[ObjectiveStatus]):
+    previous_rate = serializers.FloatField(allow_null=True)
+    rate_change = serializers.FloatField(
+        allow_null=True, help_text="rate - previous_rate, in percentage points"
+    )
+    daily = DailyRateSerializer(many=True)
+
+
+# As an objective's field: its status from `context["statuses"]` (by objective id).
+class ObjectiveStatusSerializer(serializers.Serializer[ObjectiveStatus]):
+    start_time = Timestamp(source="start")
+    end_time = Timestamp(source="end")
     achieved = serializers.IntegerField()
     breached = serializers.IntegerField()
     in_progress = serializers.IntegerField()
@@ -58,72 +73,27 @@ class ObjectiveStatusSerializer(serializers.Serializer):
         help_text="Share of the budget used / share of the window elapsed; above 1 the budget "
         "runs out before the window ends",
     )
-    trend = inline_serializer(
-        "SlaObjectiveTrend",
-        {
-            "previous_rate": serializers.FloatField(allow_null=True),
-            "rate_change": serializers.FloatField(
-                allow_null=True, help_text="rate - previous_rate, in percentage points"
-            ),
-            "daily": DailyRateSerializer(many=True),
-        },
-    )
+    trend = SlaObjectiveTrendSerializer(source="*")
+
+    def get_attribute(self, instance: Any) -> ObjectiveStatus:
+        status: ObjectiveStatus = self.context["statuses"][instance.pk]
+        return status
 
 
-class ObjectiveOutputSerializer(serializers.Serializer):
-    url = serializers.CharField()
+# Needs `context["root"]` and `context["statuses"]`, each objective's status by id
+# (`tickets.objectives.objective_statuses`).
+class ObjectiveOutputSerializer(serializers.Serializer[ServiceLevelObjective]):
+    url = Link("/api/v2/slas/objectives/{obj.pk}.json")
     id = serializers.IntegerField()
     title = serializers.CharField()
     policy_id = serializers.IntegerField()
-    metric = serializers.CharField(allow_null=True)
-    priority = serializers.CharField(allow_null=True)
+    metric = BlankAsNull()
+    priority = BlankAsNull()
     target_rate = serializers.FloatField()
     window_days = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    created_at = Timestamp()
+    updated_at = Timestamp()
     status = ObjectiveStatusSerializer()
-
-
-def status_to_dict(state: ObjectiveStatus) -> dict[str, Any]:
-    return {
-        "start_time": iso(state.start),
-        "end_time": iso(state.end),
-        "achieved": state.achieved,
-        "breached": state.breached,
-        "in_progress": state.in_progress,
-        "rate": state.rate,
-        "met": state.met,
-        "allowed_breaches": state.allowed_breaches,
-        "error_budget_remaining": state.error_budget_remaining,
-        "budget_consumed_percent": state.budget_consumed_percent,
-        "burn_rate": state.burn_rate,
-        "trend": {
-            "previous_rate": state.previous_rate,
-            "rate_change": state.rate_change,
-            "daily": [
-                {"day": d.day, "achieved": d.achieved, "breached": d.breached, "rate": d.rate}
-                for d in state.daily
-            ],
-        },
-    }
-
-
-def objective_to_dict(
-    objective: ServiceLevelObjective, state: ObjectiveStatus, root: str
-) -> dict[str, Any]:
-    return {
-        "url": f"{root}/api/v2/slas/objectives/{objective.pk}.json",
-        "id": objective.pk,
-        "title": objective.title,
-        "policy_id": objective.policy_id,
-        "metric": objective.metric or None,
-        "priority": objective.priority or None,
-        "target_rate": float(objective.target_rate),
-        "window_days": objective.window_days,
-        "created_at": iso(objective.created_at),
-        "updated_at": iso(objective.updated_at),
-        "status": status_to_dict(state),
-    }
 
 
 ObjectiveEnvelope = inline_serializer(
@@ -148,10 +118,10 @@ def _validated(request: Request, *, partial: bool) -> dict[str, Any]:
 
 
 def _answer(request: Request, objective: ServiceLevelObjective, code: int = 200) -> Response:
-    state = objectives.objective_status(objective, now=timezone.now())
-    return Response(
-        {"objective": objective_to_dict(objective, state, base_url(request))}, status=code
-    )
+    statuses = {objective.pk: objectives.objective_status(objective, now=timezone.now())}
+    context = output_context(request, statuses=statuses)
+    body = ObjectiveOutputSerializer(objective, context=context).data
+    return Response({"objective": body}, status=code)
 
 
 class ObjectiveListCreateApi(APIView):
@@ -164,12 +134,12 @@ class ObjectiveListCreateApi(APIView):
         responses=with_errors({200: ObjectiveListEnvelope}),
     )
     def get(self, request: Request) -> Response:
-        root = base_url(request)
         now = timezone.now()
 
         def serialize(rows: list[ServiceLevelObjective]) -> list[dict[str, Any]]:
-            states = objectives.objective_statuses(rows, now=now)
-            return [objective_to_dict(row, states[row.pk], root) for row in rows]
+            statuses = objectives.objective_statuses(rows, now=now)
+            context = output_context(request, statuses=statuses)
+            return serialize_many(ObjectiveOutputSerializer, rows, context)
 
         return paginate(
             request, ServiceLevelObjective.objects.all(), key="objectives", serialize=serialize
@@ -184,7 +154,7 @@ class ObjectiveListCreateApi(APIView):
         data = _validated(request, partial=False)
         objective = objectives.objective_create(data=data, now=timezone.now())
         response = _answer(request, objective, status.HTTP_201_CREATED)
-        response["Location"] = f"{base_url(request)}/api/v2/slas/objectives/{objective.pk}.json"
+        response["Location"] = response.data["objective"]["url"]
         return response
 
 

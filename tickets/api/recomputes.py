@@ -2,52 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from policies.api.output import Timestamp, serialize_many
 from slaweb.api.pagination import paginate
 from slaweb.api.permissions import IsAgent
 from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
-from slaweb.api.timestamps import iso
 from tickets.models import SlaRecompute
 
 
-class RecomputeOutputSerializer(serializers.Serializer):
+class RecomputeOutputSerializer(serializers.Serializer[SlaRecompute]):
     id = serializers.IntegerField()
     reason = serializers.CharField()
     status = serializers.CharField()
-    policy_revision_id = serializers.IntegerField(allow_null=True)
-    effective_at = serializers.DateTimeField()
+    policy_revision_id = serializers.IntegerField(source="revision_id", allow_null=True)
+    effective_at = Timestamp()
     total = serializers.IntegerField()
     done = serializers.IntegerField()
     changed = serializers.IntegerField()
-    progress = serializers.FloatField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(allow_null=True)
+    progress = serializers.SerializerMethodField()
+    created_at = Timestamp()
+    updated_at = Timestamp()
+    finished_at = Timestamp(allow_null=True)
 
-
-def recompute_to_dict(run: SlaRecompute) -> dict[str, Any]:
-    progress = 1.0 if run.status == "done" else (run.done / run.total if run.total else 0.0)
-    return {
-        "id": run.pk,
-        "reason": run.reason,
-        "status": run.status,
-        "policy_revision_id": run.revision_id,
-        "effective_at": iso(run.effective_at),
-        "total": run.total,
-        "done": run.done,
-        "changed": run.changed,
-        "progress": round(min(progress, 1.0), 4),
-        "created_at": iso(run.created_at),
-        "updated_at": iso(run.updated_at),
-        "finished_at": iso(run.finished_at) if run.finished_at else None,
-    }
+    @extend_schema_field(OpenApiTypes.DOUBLE)
+    def get_progress(self, run: SlaRecompute) -> float:
+        progress = 1.0 if run.status == "done" else (run.done / run.total if run.total else 0.0)
+        return round(min(progress, 1.0), 4)
 
 
 class RecomputeListApi(APIView):
@@ -69,7 +55,7 @@ class RecomputeListApi(APIView):
             request,
             SlaRecompute.objects.filter(parent__isnull=True),
             key="recomputes",
-            serialize=lambda rows: [recompute_to_dict(r) for r in rows],
+            serialize=lambda rows: serialize_many(RecomputeOutputSerializer, rows),
         )
 
 
@@ -89,4 +75,4 @@ class RecomputeDetailApi(APIView):
     )
     def get(self, request: Request, recompute_id: str) -> Response:
         run = SlaRecompute.objects.get(pk=int(recompute_id))
-        return Response({"recompute": recompute_to_dict(run)})
+        return Response({"recompute": RecomputeOutputSerializer(run).data})

@@ -10,19 +10,25 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from policies.api.output import (
+    Link,
+    RailsTimeZone,
+    Timestamp,
+    output_context,
+    serialize_many,
+)
 from policies.engine.vocabulary import Role
 from slaweb.api.errors import root_object
 from slaweb.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
-from slaweb.api.pagination import base_url, paginate
+from slaweb.api.pagination import paginate
 from slaweb.api.permissions import IsAdmin, IsAgent, IsAuthenticatedUser
 from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
-from slaweb.api.timestamps import iso
-from slaweb.timezones import rails_name, resolve_time_zone
+from slaweb.timezones import resolve_time_zone
 from tickets import services
 from tickets.models import Group, Organization, User
 
 
-class UserInputSerializer(serializers.Serializer):
+class UserInputSerializer(serializers.Serializer[Any]):
     name = StrictCharField(max_length=255)
     email = serializers.EmailField(max_length=254)
     role = serializers.ChoiceField(choices=[r.value for r in Role], required=False)
@@ -67,20 +73,21 @@ class UserInputSerializer(serializers.Serializer):
         return attrs
 
 
-class UserOutputSerializer(serializers.Serializer):
+# Needs `context["root"]`.
+class UserOutputSerializer(serializers.Serializer[User]):
     id = serializers.IntegerField()
-    url = serializers.CharField()
+    url = Link("/api/v2/users/{obj.pk}.json")
     name = serializers.CharField()
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=[r.value for r in Role])
     active = serializers.BooleanField()
     default_group_id = serializers.IntegerField(allow_null=True)
     organization_id = serializers.IntegerField(allow_null=True)
-    time_zone = serializers.CharField()
-    iana_time_zone = serializers.CharField()
+    time_zone = RailsTimeZone()
+    iana_time_zone = serializers.CharField(source="time_zone")
     user_fields = serializers.DictField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    created_at = Timestamp()
+    updated_at = Timestamp()
 
 
 UserEnvelope = inline_serializer("UserResponse", {"user": UserOutputSerializer()})
@@ -88,26 +95,9 @@ UserRequest = inline_serializer("UserRequest", {"user": UserInputSerializer()})
 UserListEnvelope = paginated("UserListResponse", "users", UserOutputSerializer(many=True))
 
 
-def user_to_dict(user: User, root: str) -> dict[str, Any]:
-    return {
-        "id": user.pk,
-        "url": f"{root}/api/v2/users/{user.pk}.json",
-        "name": user.name,
-        "email": user.email,
-        "role": user.role,
-        "active": user.active,
-        "default_group_id": user.default_group_id,
-        "organization_id": user.organization_id,
-        "time_zone": rails_name(user.time_zone) or user.time_zone,
-        "iana_time_zone": user.time_zone,
-        "user_fields": user.user_fields,
-        "created_at": iso(user.created_at),
-        "updated_at": iso(user.updated_at),
-    }
-
-
 def _one(request: Request, user: User, code: int = status.HTTP_200_OK) -> Response:
-    return Response({"user": user_to_dict(user, base_url(request))}, status=code)
+    body = UserOutputSerializer(user, context=output_context(request)).data
+    return Response({"user": body}, status=code)
 
 
 class UserListCreateApi(APIView):
@@ -120,7 +110,7 @@ class UserListCreateApi(APIView):
         responses=with_errors({200: UserListEnvelope}),
     )
     def get(self, request: Request) -> Response:
-        root = base_url(request)
+        context = output_context(request)
         queryset = User.objects.all()
         role = request.query_params.get("role")
         if role:
@@ -129,7 +119,7 @@ class UserListCreateApi(APIView):
             request,
             queryset,
             key="users",
-            serialize=lambda rows: [user_to_dict(u, root) for u in rows],
+            serialize=lambda rows: serialize_many(UserOutputSerializer, rows, context),
         )
 
     @extend_schema(
@@ -142,7 +132,7 @@ class UserListCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         user = services.user_create(**serializer.validated_data)
         response = _one(request, user, status.HTTP_201_CREATED)
-        response["Location"] = f"{base_url(request)}/api/v2/users/{user.pk}.json"
+        response["Location"] = response.data["user"]["url"]
         return response
 
 

@@ -18,15 +18,21 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from policies.api.output import (
+    BlankAsNull,
+    Link,
+    Timestamp,
+    output_context,
+    serialize_many,
+)
 from policies.engine.vocabulary import Metric, Priority
 from policies.inputs import MAX_TARGET_SECONDS
 from policies.models import Policy
 from slaweb.api.errors import root_object
 from slaweb.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
-from slaweb.api.pagination import base_url, paginate
+from slaweb.api.pagination import paginate
 from slaweb.api.permissions import AgentReadsAdminWrites
 from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
-from slaweb.api.timestamps import iso
 from tickets.models import Group, NotificationRule, ServiceLevelObjective
 from tickets.notifications import rules
 from tickets.notifications.webhooks import check_webhook_url
@@ -61,7 +67,7 @@ class EscalationPriorityField(serializers.ChoiceField):
     pass
 
 
-class NotificationRuleInputSerializer(serializers.Serializer):
+class NotificationRuleInputSerializer(serializers.Serializer[Any]):
     """The `notification_rule` object of create and update requests.
 
     Update is partial: absent keys keep their value, and the rule as it would be saved is
@@ -283,8 +289,9 @@ def rule_fields(rule: NotificationRule) -> dict[str, Any]:
     return {name: getattr(rule, name) for name in rules.NOTIFICATION_RULE_FIELDS}
 
 
-class NotificationRuleOutputSerializer(serializers.Serializer):
-    url = serializers.CharField()
+# Needs `context["root"]`. The webhook secret is never shown, only whether one is set.
+class NotificationRuleOutputSerializer(serializers.Serializer[NotificationRule]):
+    url = Link("/api/v2/slas/notification_rules/{obj.pk}.json")
     id = serializers.IntegerField()
     title = serializers.CharField()
     active = serializers.BooleanField()
@@ -292,56 +299,35 @@ class NotificationRuleOutputSerializer(serializers.Serializer):
     lead_seconds = serializers.IntegerField(allow_null=True)
     percent = serializers.IntegerField(allow_null=True)
     policy_id = serializers.IntegerField(allow_null=True)
-    metric = serializers.CharField(allow_null=True)
-    priority = serializers.CharField(allow_null=True)
+    metric = BlankAsNull()
+    priority = BlankAsNull()
     channel = serializers.ChoiceField(choices=CHANNELS)
-    webhook_url = serializers.CharField(allow_null=True)
-    has_webhook_secret = serializers.BooleanField()
-    recipients = serializers.ListField(child=serializers.CharField())
+    webhook_url = serializers.SerializerMethodField()
+    has_webhook_secret = serializers.SerializerMethodField()
+    recipients = serializers.SerializerMethodField()
     email_addresses = serializers.ListField(child=serializers.CharField())
     hold_for_business_hours = serializers.BooleanField()
     combine_warnings = serializers.BooleanField()
-    set_priority = serializers.CharField(allow_null=True)
+    set_priority = BlankAsNull()
     set_group_id = serializers.IntegerField(allow_null=True)
-    add_tag = serializers.CharField(allow_null=True)
+    add_tag = BlankAsNull()
     objective_id = serializers.IntegerField(allow_null=True)
     burn_rate = serializers.FloatField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    created_at = Timestamp()
+    updated_at = Timestamp()
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_webhook_url(self, rule: NotificationRule) -> str | None:
+        return rule.webhook_url if rule.channel == "webhook" else None
 
-def rule_to_dict(rule: NotificationRule, root: str) -> dict[str, Any]:
-    webhook = rule.channel == "webhook"
-    return {
-        "url": f"{root}/api/v2/slas/notification_rules/{rule.pk}.json",
-        "id": rule.pk,
-        "title": rule.title,
-        "active": rule.active,
-        "trigger": rule.trigger,
-        "lead_seconds": rule.lead_seconds,
-        "percent": rule.percent,
-        "policy_id": rule.policy_id,
-        "metric": rule.metric or None,
-        "priority": rule.priority or None,
-        "channel": rule.channel,
-        "webhook_url": rule.webhook_url if webhook else None,
-        "has_webhook_secret": webhook and bool(rule.webhook_secret),
-        "recipients": [
-            name
-            for name, on in (("assignee", rule.email_assignee), ("group", rule.email_group))
-            if on
-        ],
-        "email_addresses": list(rule.email_addresses),
-        "hold_for_business_hours": rule.hold_for_business_hours,
-        "combine_warnings": rule.combine_warnings,
-        "set_priority": rule.set_priority or None,
-        "set_group_id": rule.set_group_id,
-        "add_tag": rule.add_tag or None,
-        "objective_id": rule.objective_id,
-        "burn_rate": float(rule.burn_rate) if rule.burn_rate is not None else None,
-        "created_at": iso(rule.created_at),
-        "updated_at": iso(rule.updated_at),
-    }
+    @extend_schema_field(serializers.BooleanField())
+    def get_has_webhook_secret(self, rule: NotificationRule) -> bool:
+        return rule.channel == "webhook" and bool(rule.webhook_secret)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_recipients(self, rule: NotificationRule) -> list[str]:
+        wanted = (("assignee", rule.email_assignee), ("group", rule.email_group))
+        return [name for name, on in wanted if on]
 
 
 RuleEnvelope = inline_serializer(
@@ -359,6 +345,11 @@ RuleListEnvelope = paginated(
 
 def _get(rule_id: str) -> NotificationRule:
     return NotificationRule.objects.get(pk=int(rule_id))
+
+
+def _one(request: Request, rule: NotificationRule, code: int = status.HTTP_200_OK) -> Response:
+    body = NotificationRuleOutputSerializer(rule, context=output_context(request)).data
+    return Response({"notification_rule": body}, status=code)
 
 
 def _validated(request: Request, current: NotificationRule | None) -> dict[str, Any]:
@@ -379,12 +370,12 @@ class NotificationRuleListCreateApi(APIView):
         responses=with_errors({200: RuleListEnvelope}),
     )
     def get(self, request: Request) -> Response:
-        root = base_url(request)
+        context = output_context(request)
         return paginate(
             request,
             NotificationRule.objects.all(),
             key="notification_rules",
-            serialize=lambda rows: [rule_to_dict(rule, root) for rule in rows],
+            serialize=lambda rows: serialize_many(NotificationRuleOutputSerializer, rows, context),
         )
 
     @extend_schema(
@@ -395,11 +386,8 @@ class NotificationRuleListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = _validated(request, None)
         rule = rules.notification_rule_create(data=data, now=timezone.now())
-        root = base_url(request)
-        response = Response(
-            {"notification_rule": rule_to_dict(rule, root)}, status=status.HTTP_201_CREATED
-        )
-        response["Location"] = f"{root}/api/v2/slas/notification_rules/{rule.pk}.json"
+        response = _one(request, rule, status.HTTP_201_CREATED)
+        response["Location"] = response.data["notification_rule"]["url"]
         return response
 
 
@@ -411,7 +399,7 @@ class NotificationRuleDetailApi(APIView):
         responses=with_errors({200: RuleEnvelope}, lookup=True),
     )
     def get(self, request: Request, rule_id: str) -> Response:
-        return Response({"notification_rule": rule_to_dict(_get(rule_id), base_url(request))})
+        return _one(request, _get(rule_id))
 
     @extend_schema(
         operation_id="UpdateSLANotificationRule",
@@ -421,7 +409,7 @@ class NotificationRuleDetailApi(APIView):
     def put(self, request: Request, rule_id: str) -> Response:
         data = _validated(request, _get(rule_id))  # 404 before validation
         rule = rules.notification_rule_update(rule_id=int(rule_id), data=data, now=timezone.now())
-        return Response({"notification_rule": rule_to_dict(rule, base_url(request))})
+        return _one(request, rule)
 
     @extend_schema(
         operation_id="DeleteSLANotificationRule",
