@@ -19,16 +19,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from policies.api.output import Timestamp
 from policies.engine.vocabulary import Metric, Priority
 from slaweb.api.errors import BadRequest
 from slaweb.api.permissions import IsAgent
 from slaweb.api.schema import with_errors
-from slaweb.api.timestamps import iso
 from slaweb.timezones import resolve_time_zone
 from tickets.reports import (
     GROUPINGS,
     INTERVALS,
+    Filters,
     Report,
+    ReportRow,
     figure_names,
     report_from_params,
     report_rows,
@@ -36,6 +38,18 @@ from tickets.reports import (
 )
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Duration(serializers.FloatField):
+    """One of a row's `durations`, in seconds; null without fulfilled targets of its kind."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def bind(self, field_name: str, parent: Any) -> None:
+        super().bind(field_name, parent)
+        self.source_attrs = ["durations", field_name]
 
 
 class _IgnoreFormatSuffix(BaseContentNegotiation):
@@ -49,26 +63,6 @@ class _IgnoreFormatSuffix(BaseContentNegotiation):
         self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
         return renderers[0], renderers[0].media_type
-
-
-def report_to_dict(report: Report) -> dict[str, Any]:
-    filters = report.filters
-    return {
-        "start_time": iso(report.start),
-        "end_time": iso(report.end),
-        "time_zone": report.time_zone,
-        "group_by": report.group_by,
-        "interval": report.interval,
-        "filters": {
-            "policy_id": filters.policy_id,
-            "metric": filters.metric,
-            "priority": filters.priority,
-            "group_id": filters.group_id,
-        },
-        "total": row_figures(report.total),
-        "groups": [row_figures(row) for row in report.groups],
-        "series": [row_figures(row) for row in report.series],
-    }
 
 
 def _cell(value: Any) -> Any:
@@ -105,44 +99,45 @@ def csv_response(report: Report) -> HttpResponse:
     return response
 
 
-class SlaReportRowSerializer(serializers.Serializer):
+class SlaReportRowSerializer(serializers.Serializer[ReportRow]):
     key = serializers.JSONField(help_text="The group's id or name, or the period's first date")
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # not Field.label
     achieved = serializers.IntegerField()
     breached = serializers.IntegerField()
     in_progress = serializers.IntegerField()
     achieved_percent = serializers.FloatField(
         allow_null=True, help_text="achieved / (achieved + breached), in percent"
     )
-    reply_median_seconds = serializers.FloatField(allow_null=True)
-    reply_p90_seconds = serializers.FloatField(allow_null=True)
-    reply_business_median_seconds = serializers.FloatField(allow_null=True)
-    reply_business_p90_seconds = serializers.FloatField(allow_null=True)
-    resolution_median_seconds = serializers.FloatField(allow_null=True)
-    resolution_p90_seconds = serializers.FloatField(allow_null=True)
-    resolution_business_median_seconds = serializers.FloatField(allow_null=True)
-    resolution_business_p90_seconds = serializers.FloatField(allow_null=True)
+    reply_median_seconds = Duration()
+    reply_p90_seconds = Duration()
+    reply_business_median_seconds = Duration()
+    reply_business_p90_seconds = Duration()
+    resolution_median_seconds = Duration()
+    resolution_p90_seconds = Duration()
+    resolution_business_median_seconds = Duration()
+    resolution_business_p90_seconds = Duration()
 
 
-ReportResponse = inline_serializer(
-    "SlaReportResponse",
-    {
-        "report": inline_serializer(
-            "SlaReport",
-            {
-                "start_time": serializers.DateTimeField(),
-                "end_time": serializers.DateTimeField(),
-                "time_zone": serializers.CharField(),
-                "group_by": serializers.ChoiceField(choices=GROUPINGS),
-                "interval": serializers.ChoiceField(choices=INTERVALS),
-                "filters": serializers.DictField(),
-                "total": SlaReportRowSerializer(),
-                "groups": SlaReportRowSerializer(many=True),
-                "series": SlaReportRowSerializer(many=True),
-            },
-        )
-    },
-)
+class SlaReportFiltersSerializer(serializers.Serializer[Filters]):
+    policy_id = serializers.IntegerField(allow_null=True)
+    metric = serializers.CharField(allow_null=True)
+    priority = serializers.CharField(allow_null=True)
+    group_id = serializers.IntegerField(allow_null=True)
+
+
+class SlaReportSerializer(serializers.Serializer[Report]):
+    start_time = Timestamp(source="start")
+    end_time = Timestamp(source="end")
+    time_zone = serializers.CharField()
+    group_by = serializers.ChoiceField(choices=GROUPINGS)
+    interval = serializers.ChoiceField(choices=INTERVALS)
+    filters = SlaReportFiltersSerializer()
+    total = SlaReportRowSerializer()
+    groups = SlaReportRowSerializer(many=True)
+    series = SlaReportRowSerializer(many=True)
+
+
+ReportResponse = inline_serializer("SlaReportResponse", {"report": SlaReportSerializer()})
 _time_help = (
     "ISO 8601 (without an offset: in `time_zone`; a date alone: its local midnight) or Unix seconds"
 )
@@ -206,7 +201,7 @@ class SlaReportApi(APIView):
         )
         if wanted == "csv":
             return csv_response(report)
-        return Response({"report": report_to_dict(report)})
+        return Response({"report": SlaReportSerializer(report).data})
 
 
 class SlaReportCsvApi(SlaReportApi):
