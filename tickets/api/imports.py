@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from slaweb.api.errors import BadRequest, root_object
-from slaweb.api.pagination import base_url
 from slaweb.api.permissions import IsAdmin
 from slaweb.api.schema import with_errors
 from tickets.api.tickets import (
@@ -31,7 +30,7 @@ from tickets.models import Ticket
 # Request shapes, for the schema; tickets/imports.py validates.
 
 
-class ImportCommentSerializer(serializers.Serializer):
+class ImportCommentSerializer(serializers.Serializer[Any]):
     author_id = serializers.IntegerField(required=False, help_text="Defaults to the requester")
     value = serializers.CharField(required=False, help_text="The text; `body` or `html_body` too")
     body = serializers.CharField(required=False)
@@ -53,9 +52,9 @@ class AuditEventTypeField(serializers.CharField):
     """Not an enum in the schema: a second enum named `type` would rename the ticket's."""
 
 
-class ImportAuditEventSerializer(serializers.Serializer):
+class ImportAuditEventSerializer(serializers.Serializer[Any]):
     type = AuditEventTypeField()
-    field_name = serializers.CharField(
+    field_name = serializers.CharField(  # type: ignore[assignment]  # not Field.field_name
         required=False,
         help_text="Create/Change: a ticket field (status, priority, group_id, assignee_id, type, "
         "tags, ...) or a custom field's id",
@@ -71,7 +70,7 @@ class ImportAuditEventSerializer(serializers.Serializer):
     )
 
 
-class ImportAuditSerializer(serializers.Serializer):
+class ImportAuditSerializer(serializers.Serializer[Any]):
     created_at = serializers.DateTimeField(
         required=False, help_text="Required after the first audit, which is at created_at"
     )
@@ -134,7 +133,7 @@ class TicketImportApi(APIView):
     def post(self, request: Request) -> Response:
         ticket = ticket_import(data=root_object(request, "ticket"), now=timezone.now())
         response = _one(request, ticket.pk, status.HTTP_201_CREATED)
-        response["Location"] = f"{base_url(request)}/api/v2/tickets/{ticket.pk}.json"
+        response["Location"] = response.data["ticket"]["url"]
         return response
 
 
@@ -162,13 +161,12 @@ class TicketBulkImportApi(APIView):
     def post(self, request: Request) -> Response:
         now = timezone.now()
         tickets = ticket_import_many(items=_ticket_list(request), now=now)
-        wanted = includes(request)
         by_id = {
             t.pk: t
-            for t in with_sla_prefetch(Ticket.objects.all(), wanted).filter(
+            for t in with_sla_prefetch(Ticket.objects.all(), includes(request)).filter(
                 pk__in=[t.pk for t in tickets]
             )
         }
         ordered = [by_id[t.pk] for t in tickets]
-        body = serialize_tickets(ordered, request, wanted, timezone.now())
+        body = serialize_tickets(ordered, request, timezone.now())
         return Response({"tickets": body}, status=status.HTTP_201_CREATED)

@@ -11,11 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from policies.api.output import serialize_many
 from slaweb.api.errors import BadRequest
 from slaweb.api.pagination import _decode_cursor, _encode_cursor, _page_url
 from slaweb.api.permissions import IsAdmin
 from slaweb.api.schema import with_errors
-from tickets.api.tickets import metric_event_to_dict
+from tickets.api.tickets import TicketMetricEventSerializer
 from tickets.models import TicketMetricEvent
 
 TIME_BASED_LIMIT = 1000
@@ -48,9 +49,7 @@ class TicketMetricEventsApi(APIView):
                 200: inline_serializer(
                     "TicketMetricEventsResponse",
                     {
-                        "ticket_metric_events": serializers.ListField(
-                            child=serializers.DictField()
-                        ),
+                        "ticket_metric_events": TicketMetricEventSerializer(many=True),
                         "count": serializers.IntegerField(required=False),
                         "end_time": serializers.IntegerField(required=False),
                         "next_page": serializers.URLField(allow_null=True, required=False),
@@ -87,7 +86,7 @@ class TicketMetricEventsApi(APIView):
             before = _encode_cursor([int(rows[0].time.timestamp()), rows[0].pk]) if rows else None
             return Response(
                 {
-                    "ticket_metric_events": [metric_event_to_dict(e) for e in rows],
+                    "ticket_metric_events": serialize_many(TicketMetricEventSerializer, rows),
                     "meta": {"has_more": has_more, "after_cursor": after, "before_cursor": before},
                     "links": {
                         "next": _page_url(request, **{"page[size]": size, "page[after]": after})
@@ -106,7 +105,7 @@ class TicketMetricEventsApi(APIView):
         next_page = request.build_absolute_uri(request.path) + "?" + query.urlencode()
         return Response(
             {
-                "ticket_metric_events": [metric_event_to_dict(e) for e in rows],
+                "ticket_metric_events": serialize_many(TicketMetricEventSerializer, rows),
                 "count": len(rows),
                 "end_time": end_time,
                 "next_page": next_page,

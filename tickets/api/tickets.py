@@ -15,12 +15,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from policies.api.output import (
+    BlankAsNull,
+    Link,
+    Timestamp,
+    output_context,
+    serialize_many,
+)
 from slaweb.api.errors import BadRequest, RecordInvalid, root_object
-from slaweb.api.pagination import base_url, paginate
+from slaweb.api.pagination import paginate
 from slaweb.api.permissions import IsAuthenticatedUser
 from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
 from slaweb.api.timestamps import iso
 from tickets import services
+from tickets.api.output import AlwaysNull, CommentType, ViaSerializer
 from tickets.inputs import TicketInputSerializer
 from tickets.models import (
     Ticket,
@@ -30,15 +38,6 @@ from tickets.models import (
 )
 from tickets.sla.explain import explain, slas_for
 
-VIA_CHANNELS = {
-    0: "web",
-    4: "email",
-    5: "api",
-    8: "rule",
-    29: "chat",
-    34: "voice",
-    48: "web_widget",
-}
 EVENT_METRIC_KEYS = (
     "agent_work_time",
     "pausable_update_time",
@@ -47,59 +46,104 @@ EVENT_METRIC_KEYS = (
     "requester_wait_time",
     "resolution_time",
 )
+SIDE_LOADS = ("slas", "metric_events")
 
 
 # Output ---------------------------------------------------------------------------------------
 
 
-def metric_event_to_dict(event: TicketMetricEvent) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": event.pk,
-        "ticket_id": event.ticket_id,
-        "metric": event.metric,
-        "instance_id": event.instance_id,
-        "type": event.type,
-        "time": iso(event.time),
-    }
-    if event.type == "apply_sla":
-        body["sla"] = event.sla
-    if event.type == "update_status":
-        body["status"] = event.status
-    if event.type == "breach":
-        body["deleted"] = event.deleted
-    return body
+class TicketMetricEventSerializer(serializers.Serializer[TicketMetricEvent]):
+    id = serializers.IntegerField()
+    ticket_id = serializers.IntegerField()
+    metric = serializers.CharField()
+    instance_id = serializers.IntegerField()
+    type = serializers.CharField()
+    time = Timestamp()
+    sla = serializers.JSONField(required=False, help_text="apply_sla events only")
+    status = serializers.JSONField(required=False, help_text="update_status events only")
+    deleted = serializers.BooleanField(required=False, help_text="breach events only")
+
+    # The event types that carry each optional key.
+    CARRIED_BY = {"sla": "apply_sla", "status": "update_status", "deleted": "breach"}
+
+    def to_representation(self, instance: TicketMetricEvent) -> dict[str, Any]:
+        body = super().to_representation(instance)
+        for key, kind in self.CARRIED_BY.items():
+            if instance.type != kind:
+                del body[key]
+        return body
 
 
-def ticket_to_dict(ticket: Ticket, root: str) -> dict[str, Any]:
-    return {
-        "url": f"{root}/api/v2/tickets/{ticket.pk}.json",
-        "id": ticket.pk,
-        "external_id": None,
-        "via": {"channel": VIA_CHANNELS.get(ticket.via_id, str(ticket.via_id)), "source": {}},
-        "created_at": iso(ticket.created_at),
-        "updated_at": iso(ticket.updated_at),
-        "type": ticket.type,
-        "subject": ticket.subject,
-        "raw_subject": ticket.subject,
-        "description": ticket.description,
-        "priority": ticket.priority,
-        "status": ticket.status,
-        "custom_status_id": ticket.custom_status_id,
-        "recipient": ticket.recipient or None,
-        "requester_id": ticket.requester_id,
-        "submitter_id": ticket.submitter_id,
-        "assignee_id": ticket.assignee_id,
-        "organization_id": ticket.organization_id,
-        "group_id": ticket.group_id,
-        "brand_id": ticket.brand_id,
-        "ticket_form_id": ticket.ticket_form_id,
-        "tags": list(ticket.tags),
-        "custom_fields": [
-            {"id": int(field_id), "value": value}
-            for field_id, value in ticket.custom_fields.items()
-        ],
-        "solved_at": iso(ticket.solved_at) if ticket.solved_at else None,
-    }
+class SlaSerializer(serializers.Serializer[Ticket]):
+    # The applied policy's targets now, as tickets/sla/explain.py `slas_for` builds them for
+    # the API and the admin's ticket page; needs `context["now"]`.
+    policy_metrics = serializers.ListField(child=serializers.DictField())
+
+    def to_representation(self, instance: Ticket) -> dict[str, Any]:
+        return slas_for(instance, list(instance.sla_targets.all()), self.context["now"])
+
+
+class MetricEventsByMetric(serializers.DictField):
+    """The ticket's metric events by metric, from `context["metric_events"]`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["child"] = serializers.ListField(child=TicketMetricEventSerializer())
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance: Ticket) -> dict[str, list[TicketMetricEvent]]:
+        events = self.context["metric_events"].get(instance.pk, {})
+        return {key: events.get(key, []) for key in EVENT_METRIC_KEYS}
+
+
+class CustomFieldValues(serializers.ListField):
+    """The ticket's `custom_fields` mapping as Zendesk's list of `{"id", "value"}`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["child"] = serializers.DictField()
+        super().__init__(**kwargs)
+
+    def to_representation(self, data: Any) -> list[Any]:
+        return [{"id": int(field_id), "value": value} for field_id, value in data.items()]
+
+
+# Needs `context["root"]`. With `context["include"]` (the side-loads asked for) it answers only
+# those: `slas` needs `context["now"]` and the tickets `with_sla_prefetch`, `metric_events`
+# needs `context["metric_events"]`; `ticket_context` gives all of them.
+class TicketOutputSerializer(serializers.Serializer[Ticket]):
+    url = Link("/api/v2/tickets/{obj.pk}.json")
+    id = serializers.IntegerField()
+    external_id = AlwaysNull()
+    via = ViaSerializer(source="*")
+    created_at = Timestamp()
+    updated_at = Timestamp()
+    type = serializers.CharField(allow_null=True)
+    subject = serializers.CharField(allow_blank=True)
+    raw_subject = serializers.CharField(source="subject", allow_blank=True)
+    description = serializers.CharField(allow_blank=True)
+    priority = serializers.CharField(allow_null=True)
+    status = serializers.CharField()
+    custom_status_id = serializers.IntegerField(allow_null=True)
+    recipient = BlankAsNull()
+    requester_id = serializers.IntegerField()
+    submitter_id = serializers.IntegerField()
+    assignee_id = serializers.IntegerField(allow_null=True)
+    organization_id = serializers.IntegerField(allow_null=True)
+    group_id = serializers.IntegerField(allow_null=True)
+    brand_id = serializers.IntegerField(allow_null=True)
+    ticket_form_id = serializers.IntegerField(allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField())
+    custom_fields = CustomFieldValues()
+    solved_at = Timestamp(allow_null=True)
+    slas = SlaSerializer(source="*", required=False)
+    metric_events = MetricEventsByMetric(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        wanted = self.context.get("include")
+        if wanted is not None:
+            for name in SIDE_LOADS:
+                if name not in wanted:
+                    del self.fields[name]
 
 
 def includes(request: Request) -> set[str]:
@@ -122,27 +166,29 @@ def with_sla_prefetch(queryset: QuerySet[Ticket], wanted: set[str]) -> QuerySet[
     return queryset
 
 
+def ticket_context(request: Request, tickets: list[Ticket], now: datetime) -> dict[str, Any]:
+    """`TicketOutputSerializer`'s context for these tickets: the side-loads the request asks
+    for, and the metric events of all of them in one query if it asks for those."""
+    wanted = includes(request)
+    context = output_context(request, include=wanted, now=now)
+    if "metric_events" in wanted:
+        events: dict[int, dict[str, list[TicketMetricEvent]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        if tickets:
+            for event in TicketMetricEvent.objects.filter(
+                ticket_id__in=[t.pk for t in tickets]
+            ).order_by("time", "id"):
+                events[event.ticket_id][event.metric].append(event)
+        context["metric_events"] = events
+    return context
+
+
 def serialize_tickets(
-    tickets: list[Ticket], request: Request, wanted: set[str], now: datetime
+    tickets: list[Ticket], request: Request, now: datetime
 ) -> list[dict[str, Any]]:
-    root = base_url(request)
-    events: dict[int, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-    if "metric_events" in wanted and tickets:
-        for event in TicketMetricEvent.objects.filter(
-            ticket_id__in=[t.pk for t in tickets]
-        ).order_by("time", "id"):
-            events[event.ticket_id][event.metric].append(metric_event_to_dict(event))
-    out = []
-    for ticket in tickets:
-        body = ticket_to_dict(ticket, root)
-        if "slas" in wanted:
-            body["slas"] = slas_for(ticket, list(ticket.sla_targets.all()), now)
-        if "metric_events" in wanted:
-            body["metric_events"] = {
-                key: events[ticket.pk].get(key, []) for key in EVENT_METRIC_KEYS
-            }
-        out.append(body)
-    return out
+    context = ticket_context(request, tickets, now)
+    return serialize_many(TicketOutputSerializer, tickets, context)
 
 
 # Views ----------------------------------------------------------------------------------------
@@ -150,39 +196,6 @@ def serialize_tickets(
 INCLUDE_PARAMETER = OpenApiParameter(
     "include", str, description="Comma-separated side-loads: slas, metric_events"
 )
-
-
-class SlaSerializer(serializers.Serializer):
-    policy_metrics = serializers.ListField(child=serializers.DictField())
-
-
-class TicketOutputSerializer(serializers.Serializer):
-    url = serializers.CharField()
-    id = serializers.IntegerField()
-    external_id = serializers.CharField(allow_null=True)
-    via = serializers.DictField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-    type = serializers.CharField(allow_null=True)
-    subject = serializers.CharField(allow_blank=True)
-    raw_subject = serializers.CharField(allow_blank=True)
-    description = serializers.CharField(allow_blank=True)
-    priority = serializers.CharField(allow_null=True)
-    status = serializers.CharField()
-    custom_status_id = serializers.IntegerField(allow_null=True)
-    recipient = serializers.CharField(allow_null=True)
-    requester_id = serializers.IntegerField()
-    submitter_id = serializers.IntegerField()
-    assignee_id = serializers.IntegerField(allow_null=True)
-    organization_id = serializers.IntegerField(allow_null=True)
-    group_id = serializers.IntegerField(allow_null=True)
-    brand_id = serializers.IntegerField(allow_null=True)
-    ticket_form_id = serializers.IntegerField(allow_null=True)
-    tags = serializers.ListField(child=serializers.CharField())
-    custom_fields = serializers.ListField(child=serializers.DictField())
-    solved_at = serializers.DateTimeField(allow_null=True)
-    slas = SlaSerializer(required=False)
-    metric_events = serializers.DictField(required=False)
 
 
 TicketEnvelope = inline_serializer("TicketResponse", {"ticket": TicketOutputSerializer()})
@@ -196,9 +209,9 @@ def visible_tickets(request: Request) -> QuerySet[Ticket]:
 
 
 def _one(request: Request, ticket_id: int, code: int = status.HTTP_200_OK) -> Response:
-    wanted = includes(request)
-    ticket = with_sla_prefetch(visible_tickets(request), wanted).get(pk=ticket_id)
-    body = serialize_tickets([ticket], request, wanted, timezone.now())[0]
+    ticket = with_sla_prefetch(visible_tickets(request), includes(request)).get(pk=ticket_id)
+    context = ticket_context(request, [ticket], timezone.now())
+    body = TicketOutputSerializer(ticket, context=context).data
     return Response({"ticket": body}, status=code)
 
 
@@ -224,13 +237,12 @@ class TicketListCreateApi(APIView):
         responses=with_errors({200: TicketListEnvelope}),
     )
     def get(self, request: Request) -> Response:
-        wanted = includes(request)
         now = timezone.now()
         return paginate(
             request,
-            with_sla_prefetch(visible_tickets(request), wanted),
+            with_sla_prefetch(visible_tickets(request), includes(request)),
             key="tickets",
-            serialize=lambda rows: serialize_tickets(rows, request, wanted, now),
+            serialize=lambda rows: serialize_tickets(rows, request, now),
         )
 
     @extend_schema(
@@ -271,7 +283,7 @@ class TicketListCreateApi(APIView):
                 fields=data, submitter_id=submitter, comment=comment, now=timezone.now()
             )
         response = _one(request, ticket.pk, status.HTTP_201_CREATED)
-        response["Location"] = f"{base_url(request)}/api/v2/tickets/{ticket.pk}.json"
+        response["Location"] = response.data["ticket"]["url"]
         return response
 
 
@@ -359,23 +371,21 @@ class TicketShowManyApi(APIView):
             ) from None
         if not ids or len(ids) > 100 or any(i < 1 or i >= 2**62 for i in ids):
             raise BadRequest("InvalidParameter", "ids must list 1 to 100 ticket ids")
-        wanted = includes(request)
-        tickets = list(with_sla_prefetch(visible_tickets(request), wanted).filter(pk__in=ids))
+        visible = with_sla_prefetch(visible_tickets(request), includes(request))
+        tickets = list(visible.filter(pk__in=ids))
         tickets.sort(key=lambda t: ids.index(t.pk))
-        return Response({"tickets": serialize_tickets(tickets, request, wanted, timezone.now())})
+        return Response({"tickets": serialize_tickets(tickets, request, timezone.now())})
 
 
-def comment_to_dict(comment: TicketComment) -> dict[str, Any]:
-    return {
-        "id": comment.pk,
-        "type": "Comment",
-        "author_id": comment.author_id,
-        "body": comment.body,
-        "plain_body": comment.body,
-        "public": comment.public,
-        "via": {"channel": VIA_CHANNELS.get(comment.via_id, str(comment.via_id)), "source": {}},
-        "created_at": iso(comment.created_at),
-    }
+class TicketCommentOutputSerializer(serializers.Serializer[TicketComment]):
+    id = serializers.IntegerField()
+    type = CommentType()
+    author_id = serializers.IntegerField()
+    body = serializers.CharField(allow_blank=True)
+    plain_body = serializers.CharField(source="body", allow_blank=True)
+    public = serializers.BooleanField()
+    via = ViaSerializer(source="*")
+    created_at = Timestamp()
 
 
 class TicketCommentsApi(APIView):
@@ -386,9 +396,10 @@ class TicketCommentsApi(APIView):
         parameters=PAGINATION_PARAMETERS,
         responses=with_errors(
             {
-                200: inline_serializer(
+                200: paginated(
                     "TicketCommentsResponse",
-                    {"comments": serializers.ListField(child=serializers.DictField())},
+                    "comments",
+                    TicketCommentOutputSerializer(many=True),
                 )
             },
             lookup=True,
@@ -403,7 +414,7 @@ class TicketCommentsApi(APIView):
             request,
             comments,
             key="comments",
-            serialize=lambda rows: [comment_to_dict(c) for c in rows],
+            serialize=lambda rows: serialize_many(TicketCommentOutputSerializer, rows),
         )
 
 
