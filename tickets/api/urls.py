@@ -18,91 +18,87 @@ ID = r"(?P<ticket_id>[0-9]{1,18})"
 
 urlpatterns = [
     re_path(
-        r"^slas/policies/impact(?:\.json)?/?$",
+        r"^slas/policies/impact(?:\.json)?$",
         impact.PolicyImpactApi.as_view(),
         name="policy-impact",
     ),
-    re_path(r"^users(?:\.json)?/?$", users.UserListCreateApi.as_view(), name="user-list"),
-    re_path(r"^users/me(?:\.json)?/?$", users.UserMeApi.as_view(), name="user-me"),
+    re_path(r"^users(?:\.json)?$", users.UserListCreateApi.as_view(), name="user-list"),
+    re_path(r"^users/me(?:\.json)?$", users.UserMeApi.as_view(), name="user-me"),
     re_path(
-        r"^users/(?P<user_id>[0-9]{1,18})(?:\.json)?/?$",
+        r"^users/(?P<user_id>[0-9]{1,18})(?:\.json)?$",
         users.UserDetailApi.as_view(),
         name="user-detail",
     ),
-    re_path(r"^tickets(?:\.json)?/?$", tickets.TicketListCreateApi.as_view(), name="ticket-list"),
+    re_path(r"^tickets(?:\.json)?$", tickets.TicketListCreateApi.as_view(), name="ticket-list"),
     re_path(
-        r"^tickets/show_many(?:\.json)?/?$",
+        r"^tickets/show_many(?:\.json)?$",
         tickets.TicketShowManyApi.as_view(),
         name="ticket-show-many",
     ),
+    re_path(rf"^tickets/{ID}(?:\.json)?$", tickets.TicketDetailApi.as_view(), name="ticket-detail"),
     re_path(
-        rf"^tickets/{ID}(?:\.json)?/?$", tickets.TicketDetailApi.as_view(), name="ticket-detail"
-    ),
-    re_path(
-        rf"^tickets/{ID}/comments(?:\.json)?/?$",
+        rf"^tickets/{ID}/comments(?:\.json)?$",
         tickets.TicketCommentsApi.as_view(),
         name="ticket-comments",
     ),
     re_path(
-        rf"^tickets/{ID}/audits(?:\.json)?/?$",
+        rf"^tickets/{ID}/audits(?:\.json)?$",
         audits.TicketAuditListApi.as_view(),
         name="ticket-audit-list",
     ),
     re_path(
-        rf"^tickets/{ID}/audits/(?P<audit_id>[0-9]{{1,18}})(?:\.json)?/?$",
+        rf"^tickets/{ID}/audits/(?P<audit_id>[0-9]{{1,18}})(?:\.json)?$",
         audits.TicketAuditDetailApi.as_view(),
         name="ticket-audit-detail",
     ),
     re_path(
-        rf"^tickets/{ID}/sla_explanation(?:\.json)?/?$",
+        rf"^tickets/{ID}/sla_explanation(?:\.json)?$",
         tickets.TicketSlaExplanationApi.as_view(),
         name="ticket-sla-explanation",
     ),
     re_path(
-        r"^slas/recomputes(?:\.json)?/?$",
+        r"^slas/recomputes(?:\.json)?$",
         recomputes.RecomputeListApi.as_view(),
         name="recompute-list",
     ),
     re_path(
-        r"^slas/recomputes/(?P<recompute_id>[0-9]{1,18})(?:\.json)?/?$",
+        r"^slas/recomputes/(?P<recompute_id>[0-9]{1,18})(?:\.json)?$",
         recomputes.RecomputeDetailApi.as_view(),
         name="recompute-detail",
     ),
     re_path(
-        r"^slas/notification_rules(?:\.json)?/?$",
+        r"^slas/notification_rules(?:\.json)?$",
         notification_rules.NotificationRuleListCreateApi.as_view(),
         name="notification-rule-list",
     ),
     re_path(
-        r"^slas/notification_rules/(?P<rule_id>[0-9]{1,18})(?:\.json)?/?$",
+        r"^slas/notification_rules/(?P<rule_id>[0-9]{1,18})(?:\.json)?$",
         notification_rules.NotificationRuleDetailApi.as_view(),
         name="notification-rule-detail",
     ),
-    re_path(r"^slas/reports(?:\.json)?/?$", reports.SlaReportApi.as_view(), name="sla-report"),
-    re_path(
-        r"^slas/backtest(?:\.json)?/?$", backtest.SlaBacktestApi.as_view(), name="sla-backtest"
-    ),
+    re_path(r"^slas/reports(?:\.json)?$", reports.SlaReportApi.as_view(), name="sla-report"),
+    re_path(r"^slas/backtest(?:\.json)?$", backtest.SlaBacktestApi.as_view(), name="sla-backtest"),
     re_path(r"^slas/reports\.csv$", reports.SlaReportCsvApi.as_view(), name="sla-report-csv"),
     re_path(
-        r"^slas/objectives(?:\.json)?/?$",
+        r"^slas/objectives(?:\.json)?$",
         objectives.ObjectiveListCreateApi.as_view(),
         name="objective-list",
     ),
     re_path(
-        r"^slas/objectives/(?P<objective_id>[0-9]{1,18})(?:\.json)?/?$",
+        r"^slas/objectives/(?P<objective_id>[0-9]{1,18})(?:\.json)?$",
         objectives.ObjectiveDetailApi.as_view(),
         name="objective-detail",
     ),
     re_path(
-        r"^incremental/ticket_metric_events(?:\.json)?/?$",
+        r"^incremental/ticket_metric_events(?:\.json)?$",
         metric_events.TicketMetricEventsApi.as_view(),
         name="ticket-metric-events",
     ),
     re_path(
-        r"^imports/tickets(?:\.json)?/?$", imports.TicketImportApi.as_view(), name="ticket-import"
+        r"^imports/tickets(?:\.json)?$", imports.TicketImportApi.as_view(), name="ticket-import"
     ),
     re_path(
-        r"^imports/tickets/create_many(?:\.json)?/?$",
+        r"^imports/tickets/create_many(?:\.json)?$",
         imports.TicketBulkImportApi.as_view(),
         name="ticket-import-many",
     ),
