@@ -14,16 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from policies import selectors, services
-from policies.api.output import (
-    Link,
-    RailsTimeZone,
-    Timestamp,
-    output_context,
-    serialize_many,
-)
 from policies.inputs import HolidayInputSerializer, ScheduleInputSerializer, WorkweekInputSerializer
 from policies.models import Holiday, Schedule, ScheduleInterval
 from slaweb.api.errors import BadRequest, root_object
+from slaweb.api.output import Link, RailsTimeZone, Timestamp, output_context, serialize_many
 from slaweb.api.pagination import base_url
 from slaweb.api.permissions import AgentReadsAdminWrites
 from slaweb.api.schema import with_errors

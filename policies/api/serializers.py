@@ -8,10 +8,10 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from policies.api.output import Link, Timestamp
 from policies.inputs import FilterSchemaSerializer, full_metric_settings
 from policies.models import Policy, PolicyMetric
 from policies.selectors import policy_filter_dict
+from slaweb.api.output import Link, Timestamp
 
 
 class MinutesRoundedUp(serializers.IntegerField):

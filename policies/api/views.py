@@ -13,10 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from policies import selectors, services
-from policies.api.output import output_context, serialize_many
 from policies.api.serializers import PolicyOutputSerializer
 from policies.inputs import PolicyInputSerializer
 from slaweb.api.errors import invalid, root_object
+from slaweb.api.output import output_context, serialize_many
 from slaweb.api.pagination import paginate
 from slaweb.api.permissions import IsAdmin
 from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors

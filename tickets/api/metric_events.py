@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from policies.api.output import serialize_many
 from slaweb.api.errors import BadRequest
+from slaweb.api.output import serialize_many
 from slaweb.api.pagination import _decode_cursor, _encode_cursor, _page_url
 from slaweb.api.permissions import IsAdmin
 from slaweb.api.schema import with_errors

@@ -15,14 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from policies.api.output import (
-    BlankAsNull,
-    Link,
-    Timestamp,
-    output_context,
-    serialize_many,
-)
 from slaweb.api.errors import root_object
+from slaweb.api.output import BlankAsNull, Link, Timestamp, output_context, serialize_many
 from slaweb.api.pagination import paginate
 from slaweb.api.permissions import AgentReadsAdminWrites
 from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from policies.api.output import Timestamp, serialize_many
+from slaweb.api.output import Timestamp, serialize_many
 from slaweb.api.pagination import paginate
 from slaweb.api.permissions import IsAgent
 from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors

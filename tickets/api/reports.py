@@ -19,9 +19,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from policies.api.output import Timestamp
 from policies.engine.vocabulary import Metric, Priority
 from slaweb.api.errors import BadRequest
+from slaweb.api.output import Timestamp
 from slaweb.api.permissions import IsAgent
 from slaweb.api.schema import with_errors
 from slaweb.timezones import resolve_time_zone

@@ -10,16 +10,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from policies.api.output import (
-    Link,
-    RailsTimeZone,
-    Timestamp,
-    output_context,
-    serialize_many,
-)
 from policies.engine.vocabulary import Role
 from slaweb.api.errors import root_object
 from slaweb.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from slaweb.api.output import Link, RailsTimeZone, Timestamp, output_context, serialize_many
 from slaweb.api.pagination import paginate
 from slaweb.api.permissions import IsAdmin, IsAgent, IsAuthenticatedUser
 from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
