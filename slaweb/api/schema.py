@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -21,6 +22,28 @@ class BasicAuthScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untype
             "scheme": "basic",
             "description": "`{email}/token:{api_token}` or `{email}:{password}`",
         }
+
+
+class BearerAuthScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    """The Basic authenticator also takes OAuth access tokens (`Authorization: Bearer`), so
+    it stands for both schemes, either one; this wins over BasicAuthScheme and includes it."""
+
+    target_class = "tickets.authentication.ZendeskBasicAuthentication"
+    name = ["basicAuth", "bearerAuth"]
+    priority = 1
+
+    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[Any]]]:
+        return [{"basicAuth": []}, {"bearerAuth": []}]
+
+    def get_security_definition(self, auto_schema: Any) -> list[dict[str, str]]:
+        basic_scheme = BasicAuthScheme(self.target)  # type: ignore[no-untyped-call]
+        basic = basic_scheme.get_security_definition(auto_schema)
+        bearer = {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An OAuth access token from `POST /api/v2/oauth/tokens`",
+        }
+        return [basic, bearer]
 
 
 class SessionAuthScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
@@ -58,10 +81,11 @@ FORBIDDEN = inline_serializer(
 
 
 def with_errors(
-    responses: dict[int, Any], *, writes: bool = False, lookup: bool = False
-) -> dict[int, Any]:
-    """The success responses plus the errors an endpoint can answer with."""
-    errors: dict[int, Any] = {
+    responses: Mapping[Any, Any], *, writes: bool = False, lookup: bool = False
+) -> dict[Any, Any]:
+    """The success responses (by status, or by status and media type) plus the errors an
+    endpoint can answer with."""
+    errors: dict[Any, Any] = {
         401: OpenApiResponse(UNAUTHORIZED, description="Missing or wrong credentials"),
         403: OpenApiResponse(FORBIDDEN, description="Not allowed for this role"),
         405: OpenApiResponse(SIMPLE_ERROR, description="Method not allowed"),

@@ -45,7 +45,8 @@ class PolicyImpactApi(APIView):
     )
     def post(self, request: Request) -> Response:
         draft = root_object(request, "sla_policy")
-        raw_id = request.data.get("id", draft.get("id"))
+        body = request.data if isinstance(request.data, dict) else {}
+        raw_id = body.get("id", draft.get("id"))
         policy_id = None
         if raw_id is not None:
             if isinstance(raw_id, bool) or not isinstance(raw_id, int):

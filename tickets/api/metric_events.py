@@ -89,9 +89,7 @@ class TicketMetricEventsApi(APIView):
                     "ticket_metric_events": serialize_many(TicketMetricEventSerializer, rows),
                     "meta": {"has_more": has_more, "after_cursor": after, "before_cursor": before},
                     "links": {
-                        "next": _page_url(request, **{"page[size]": size, "page[after]": after})
-                        if has_more
-                        else None,
+                        "next": _cursor_link(request, size, after) if has_more and after else None,
                         "prev": None,
                     },
                 }
@@ -112,3 +110,8 @@ class TicketMetricEventsApi(APIView):
                 "end_of_stream": not full,
             }
         )
+
+
+def _cursor_link(request: Request, size: int, after: str) -> str:
+    params: dict[str, str | int] = {"page[size]": size, "page[after]": after}
+    return _page_url(request, **params)

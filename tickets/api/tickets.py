@@ -22,6 +22,7 @@ from slaweb.api.permissions import IsAuthenticatedUser
 from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
 from slaweb.api.timestamps import iso
 from tickets import services
+from tickets.api.access import signed_in
 from tickets.api.output import AlwaysNull, CommentType, ViaSerializer
 from tickets.inputs import TicketInputSerializer
 from tickets.models import (
@@ -199,7 +200,11 @@ TicketListEnvelope = paginated("TicketListResponse", "tickets", TicketOutputSeri
 
 def visible_tickets(request: Request) -> QuerySet[Ticket]:
     tickets = Ticket.objects.all()
-    return tickets if request.user.is_agent else tickets.filter(requester_id=request.user.pk)
+    return (
+        tickets
+        if signed_in(request).is_agent
+        else tickets.filter(requester_id=signed_in(request).pk)
+    )
 
 
 def _one(request: Request, ticket_id: int, code: int = status.HTTP_200_OK) -> Response:
@@ -217,8 +222,8 @@ def _comment(
         return None
     author = comment.get("author_id", default_author)
     public = comment.get("public", True)
-    if not request.user.is_agent:
-        author, public = request.user.pk, True  # end users speak for themselves, in public
+    if not signed_in(request).is_agent:
+        author, public = signed_in(request).pk, True  # end users speak for themselves, in public
     return services.NewComment(body=comment["body"], public=public, author_id=author)
 
 
@@ -249,7 +254,7 @@ class TicketListCreateApi(APIView):
         serializer = TicketInputSerializer(data=root_object(request, "ticket"))
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        user = request.user
+        user = signed_in(request)
         with transaction.atomic():
             requester = data.pop("requester", None)
             if not user.is_agent:
@@ -314,18 +319,18 @@ class TicketDetailApi(APIView):
                     ]
                 }
             )
-        if not request.user.is_agent and set(data) - {"comment"}:
+        if not signed_in(request).is_agent and set(data) - {"comment"}:
             self.permission_denied(request, "End users may only add comments")
         with transaction.atomic():
             requester = data.pop("requester", None)
             if requester is not None and "requester_id" not in data:
                 data["requester_id"] = services.requester_find_or_create(**requester).pk
             data.pop("submitter_id", None)
-            comment = _comment(data, request.user.pk, request)
+            comment = _comment(data, signed_in(request).pk, request)
             services.ticket_update(
                 ticket_id=ticket.pk,
                 fields=data,
-                author_id=request.user.pk,
+                author_id=signed_in(request).pk,
                 comment=comment,
                 now=timezone.now(),
             )
@@ -335,7 +340,7 @@ class TicketDetailApi(APIView):
         operation_id="DeleteTicket", request=None, responses=with_errors({204: None}, lookup=True)
     )
     def delete(self, request: Request, ticket_id: str) -> Response:
-        if not request.user.is_agent:
+        if not signed_in(request).is_agent:
             self.permission_denied(request)
         services.ticket_delete(ticket_id=int(ticket_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -402,7 +407,7 @@ class TicketCommentsApi(APIView):
     def get(self, request: Request, ticket_id: str) -> Response:
         ticket = visible_tickets(request).get(pk=int(ticket_id))
         comments = ticket.comments.all()
-        if not request.user.is_agent:
+        if not signed_in(request).is_agent:
             comments = comments.filter(public=True)
         return paginate(
             request,
@@ -429,7 +434,7 @@ class TicketSlaExplanationApi(APIView):
         ),
     )
     def get(self, request: Request, ticket_id: str) -> Response:
-        if not request.user.is_agent:
+        if not signed_in(request).is_agent:
             self.permission_denied(request)
         ticket = Ticket.objects.select_related("requester", "submitter", "organization").get(
             pk=int(ticket_id)

@@ -19,6 +19,7 @@ from slaweb.api.permissions import IsAdmin, IsAgent, IsAuthenticatedUser
 from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
 from slaweb.timezones import resolve_time_zone
 from tickets import services
+from tickets.api.access import signed_in
 from tickets.models import Group, Organization, User
 
 
@@ -136,7 +137,7 @@ class UserDetailApi(APIView):
 
     @extend_schema(operation_id="ShowUser", responses=with_errors({200: UserEnvelope}, lookup=True))
     def get(self, request: Request, user_id: str) -> Response:
-        if not request.user.is_agent and int(user_id) != request.user.pk:
+        if not signed_in(request).is_agent and int(user_id) != signed_in(request).pk:
             self.permission_denied(request)
         return _one(request, User.objects.get(pk=int(user_id)))
 
@@ -158,4 +159,4 @@ class UserMeApi(APIView):
 
     @extend_schema(operation_id="ShowCurrentUser", responses=with_errors({200: UserEnvelope}))
     def get(self, request: Request) -> Response:
-        return _one(request, request.user)
+        return _one(request, signed_in(request))
