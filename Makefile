@@ -41,7 +41,7 @@ run: demo
 test: install-dev
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-# Lint and format, types (mypy with the Django and DRF stubs; strict on the engine), the import
+# Lint and format, types (mypy, strict, with the Django and DRF stubs), the import
 # layers (import-linter: slaweb <- policies <- tickets, a pure engine, no circles) and migrations.
 check: install-dev
 	$(BIN)/ruff check .
