@@ -21,13 +21,15 @@ QUEUE = "/admin/tickets/ticket/"
 
 
 def reply_elsewhere(ticket: Ticket, author: User) -> None:
-    """A public reply saved outside the page (the API's code path), as another tab would."""
+    """A public reply saved outside the page (the API's code path), as another tab would, in
+    the same second as the ticket's last save: the page must notice it all the same."""
+    ticket.refresh_from_db()
     services.ticket_update(
         ticket_id=ticket.pk,
         fields={},
         author_id=author.pk,
         comment=services.NewComment(body="Hello", public=True, author_id=author.pk),
-        now=datetime.now(UTC),
+        now=ticket.updated_at,
     )
 
 

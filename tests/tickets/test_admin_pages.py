@@ -74,6 +74,7 @@ def test_poll_answers_badges_in_the_include_slas_shape(
         "status",
         "priority",
         "updated_at",
+        "version",
         "next_breach_at",
         "badge",
         "policy_metrics",

@@ -18,7 +18,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Max, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -31,7 +31,7 @@ from policies.engine.vocabulary import Priority, StatusCategory
 from policies.models import Policy
 from slaweb.api.timestamps import iso
 from tickets import services
-from tickets.models import Ticket, TicketMetricEvent, TicketSlaTarget
+from tickets.models import Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
 from tickets.sla.explain import explain, slas_for
 
 if TYPE_CHECKING:
@@ -198,6 +198,14 @@ def ticket_badge(ticket: Ticket, now: datetime) -> BadgeView | None:
     return badge_view(item, now) if item else None
 
 
+def with_version(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Each ticket's `version`: its latest update's audit id. A page compares versions to tell
+    that the ticket changed elsewhere; `updated_at` cannot, as two saves in one second share it.
+    Re-evaluations after policy edits are not updates and do not count."""
+    latest = TicketAudit.objects.filter(ticket=OuterRef("pk"), snapshot__isnull=False)
+    return tickets.annotate(version=Subquery(latest.order_by("-id").values("id")[:1]))
+
+
 def poll_payload(tickets: Iterable[Ticket], now: datetime) -> dict[str, Any]:
     rows = []
     for ticket in tickets:
@@ -208,6 +216,7 @@ def poll_payload(tickets: Iterable[Ticket], now: datetime) -> dict[str, Any]:
                 "status": ticket.status,
                 "priority": ticket.priority,
                 "updated_at": iso(ticket.updated_at),
+                "version": ticket.version,  # type: ignore[attr-defined]  # with_version()
                 "next_breach_at": iso(ticket.next_breach_at) if ticket.next_breach_at else None,
                 "badge": next_badge(items),
                 "policy_metrics": items,
@@ -231,7 +240,9 @@ def sla_poll_view(admin: TicketAdmin, request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "ids must be comma-separated ticket ids"}, status=400)
     if len(ids) > POLL_MAX_IDS or any(i < 1 or i >= 2**62 for i in ids):
         return JsonResponse({"error": f"ids must list at most {POLL_MAX_IDS} ids"}, status=400)
-    tickets = list(with_badge_targets(Ticket.objects.filter(pk__in=ids)).order_by("id"))
+    tickets = list(
+        with_version(with_badge_targets(Ticket.objects.filter(pk__in=ids))).order_by("id")
+    )
     attach_last_breaches(tickets)
     return JsonResponse(poll_payload(tickets, timezone.now()))
 
@@ -358,7 +369,7 @@ def ticket_page_view(
     if not object_id.isdigit():
         raise Http404
     ticket = get_object_or_404(
-        with_badge_targets(Ticket.objects.all()).select_related(
+        with_version(with_badge_targets(Ticket.objects.all())).select_related(
             "requester", "submitter", "assignee", "group", "sla_policy", "custom_status"
         ),
         pk=int(object_id),
@@ -415,7 +426,7 @@ def ticket_page_view(
         ),
         "now": now,
         "now_iso": js_time(now),
-        "updated_iso": iso(ticket.updated_at),
+        "version": ticket.version,  # type: ignore[attr-defined]  # with_version()
         "poll_url": reverse("admin:tickets_ticket_sla"),
         "queue_url": reverse("admin:tickets_ticket_changelist"),
         **(extra_context or {}),

@@ -110,7 +110,7 @@
           applyItem(el, ticket.badge);
         }
       }
-      if (live.dataset.ticket === String(ticket.id) && live.dataset.updatedAt !== ticket.updated_at) {
+      if (live.dataset.ticket === String(ticket.id) && live.dataset.version !== String(ticket.version)) {
         const notice = document.getElementById("ticket-changed");
         if (notice) notice.hidden = false;
       }
