@@ -9,6 +9,7 @@ from tickets.api import (
     objectives,
     recomputes,
     reports,
+    ticket_metrics,
     tickets,
     users,
 )
@@ -55,6 +56,21 @@ urlpatterns = [
         rf"^tickets/{ID}/sla_explanation(?:\.json)?$",
         tickets.TicketSlaExplanationApi.as_view(),
         name="ticket-sla-explanation",
+    ),
+    re_path(
+        rf"^tickets/{ID}/metrics(?:\.json)?$",
+        ticket_metrics.TicketMetricOfTicketApi.as_view(),
+        name="ticket-metrics-of-ticket",
+    ),
+    re_path(
+        r"^ticket_metrics(?:\.json)?$",
+        ticket_metrics.TicketMetricListApi.as_view(),
+        name="ticket-metric-list",
+    ),
+    re_path(
+        r"^ticket_metrics/(?P<ticket_metric_id>[0-9]{1,18})(?:\.json)?$",
+        ticket_metrics.TicketMetricDetailApi.as_view(),
+        name="ticket-metric-detail",
     ),
     re_path(
         r"^slas/recomputes(?:\.json)?$",
