@@ -1,5 +1,6 @@
 """Rate limits shared by every web process: API requests per user and minute (Zendesk's
-`X-Rate-Limit` headers and 429s), and failed sign-ins per account and per client address.
+`X-Rate-Limit` headers and 429s), and failed password sign-ins per account and per client
+address (wrong API and OAuth tokens are not counted: only passwords lock).
 
 Counts live in the database, one `tickets.RateLimitCounter` row per key, and are bumped with a
 single `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`: atomic on PostgreSQL and SQLite, so
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -222,14 +224,22 @@ class SignInLockBackend:
 
 
 class RateLimitMiddleware:
-    """Adds the rate-limit headers to API answers, and turns a locked admin sign-in into a
-    429 page that says why, before the password is checked."""
+    """Adds the rate-limit headers to API answers, gives a refused OAuth token's 401 the body
+    OAuth clients parse, and turns a locked admin sign-in into a 429 page that says why,
+    before the password is checked."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        # Left by tickets.authentication for a bearer token it refused: the API's error
+        # handler answers every 401 with the Basic body, an OAuth client expects this one.
+        oauth_error: dict[str, str] | None = getattr(request, "slaweb_oauth_error", None)
+        if oauth_error is not None and response.status_code == 401:
+            response.content = json.dumps(oauth_error, separators=(",", ":")).encode()
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
         rate: ApiRate | None = getattr(request, "slaweb_api_rate", None)
         if rate is not None:
             response["X-Rate-Limit"] = str(rate.limit)

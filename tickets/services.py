@@ -22,6 +22,7 @@ from tickets.models import (
     TicketComment,
     User,
 )
+from tickets.models.accounts import OAuthToken
 from tickets.sla.store import ticket_sla_refresh, ticket_snapshot
 
 
@@ -280,3 +281,27 @@ def requester_find_or_create(*, email: str, name: str = "") -> User:
     if existing is not None:
         return existing
     return user_create(name=name or email.split("@")[0], email=email, role="end-user")
+
+
+# OAuth tokens ---------------------------------------------------------------------------------
+
+
+def oauth_token_create(
+    *, user: User, scopes: list[str], client_id: int | None = None
+) -> tuple[OAuthToken, str]:
+    """A new OAuth access token for `user`, with the token itself: shown once, only its hash
+    is kept. Repeated scopes are kept once, in their order."""
+    token = OAuthToken.generate()
+    created = OAuthToken.objects.create(
+        user=user,
+        scopes=list(dict.fromkeys(scopes)),
+        client_id=client_id,
+        token_hash=OAuthToken.hash(token),
+        prefix=token[: OAuthToken.PREFIX_LENGTH],
+    )
+    return created, token
+
+
+def oauth_token_revoke(*, token_id: int, at: datetime) -> None:
+    """From `at` on, the token is refused; its row stays, with when it was last used."""
+    OAuthToken.objects.filter(pk=token_id, revoked_at__isnull=True).update(revoked_at=at)

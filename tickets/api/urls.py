@@ -6,6 +6,7 @@ from tickets.api import (
     impact,
     imports,
     metric_events,
+    oauth_tokens,
     objectives,
     recomputes,
     reports,
@@ -29,6 +30,21 @@ urlpatterns = [
         r"^users/(?P<user_id>[0-9]{1,18})(?:\.json)?$",
         users.UserDetailApi.as_view(),
         name="user-detail",
+    ),
+    re_path(
+        r"^oauth/tokens(?:\.json)?$",
+        oauth_tokens.OAuthTokenListCreateApi.as_view(),
+        name="oauth-token-list",
+    ),
+    re_path(
+        r"^oauth/tokens/current(?:\.json)?$",
+        oauth_tokens.OAuthTokenCurrentApi.as_view(),
+        name="oauth-token-current",
+    ),
+    re_path(
+        r"^oauth/tokens/(?P<oauth_token_id>[0-9]{1,18})(?:\.json)?$",
+        oauth_tokens.OAuthTokenDetailApi.as_view(),
+        name="oauth-token-detail",
     ),
     re_path(r"^tickets(?:\.json)?$", tickets.TicketListCreateApi.as_view(), name="ticket-list"),
     re_path(

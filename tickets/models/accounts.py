@@ -1,4 +1,4 @@
-"""The help desk account: people, their API tokens, teams, organizations, brands and
+"""The help desk account: people, their API and OAuth tokens, teams, organizations, brands and
 support addresses."""
 
 from __future__ import annotations
@@ -137,6 +137,95 @@ class ApiToken(models.Model):
     def generate() -> str:
         # 40 characters like Zendesk's tokens; 240 bits of randomness.
         return secrets.token_urlsafe(30)
+
+
+# What OAuth scopes may name (Zendesk's list), and the one access some of them are limited to.
+OAUTH_SCOPE_RESOURCES: dict[str, str | None] = {
+    "tickets": None,
+    "users": None,
+    "auditlogs": "read",
+    "organizations": None,
+    "hc": None,
+    "apps": None,
+    "triggers": None,
+    "automations": None,
+    "targets": None,
+    "webhooks": None,
+    "macros": None,
+    "requests": None,
+    "satisfaction_ratings": None,
+    "dynamic_content": None,
+    "any_channel": "write",
+    "web_widget": "write",
+}
+
+
+def oauth_scope_problem(scope: str) -> str | None:
+    """Why `scope` is not one of Zendesk's OAuth scopes, or None when it is."""
+    if scope in ("read", "write", "impersonate"):
+        return None
+    resource, sep, access = scope.partition(":")
+    if resource not in OAUTH_SCOPE_RESOURCES:
+        return f"{scope!r} is not a scope: use read, write, impersonate or resource:read|write"
+    if not sep:
+        return None
+    if access not in ("read", "write"):
+        return f"{scope!r}: the access after the resource must be read or write"
+    only = OAUTH_SCOPE_RESOURCES[resource]
+    if only is not None and access != only:
+        return f"{scope!r}: {resource} can only be scoped {only}"
+    return None
+
+
+class OAuthToken(models.Model):
+    """An OAuth access token for `Authorization: Bearer {token}` (Zendesk's OAuth Tokens API).
+
+    Only its SHA-256 is stored, and its first characters to show in lists. It never expires;
+    revoking it keeps the row (with `revoked_at`) and refuses it from then on. Its scopes say
+    what it may do, as Zendesk's do: `read` (GET, HEAD, OPTIONS) and `write` (everything
+    else) for every resource, or `{resource}:read`, `{resource}:write` and a bare
+    `{resource}` (both) for one; `impersonate` is accepted and grants nothing here.
+    """
+
+    PREFIX_LENGTH = 10  # Zendesk shows the first 10 characters of a token
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="oauth_tokens")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=PREFIX_LENGTH, editable=False)
+    scopes = models.JSONField(default=list)
+    client_id = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="As sent on creation; slaweb has no OAuth clients"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "OAuth token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user.email})"
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return ApiToken.hash(token)
+
+    @staticmethod
+    def generate() -> str:
+        # 64 hexadecimal characters like Zendesk's access tokens; 256 bits of randomness.
+        return secrets.token_hex(32)
+
+    def allows(self, *, write: bool, resource: str | None) -> bool:
+        """Whether the scopes cover a read (or a write) of `resource` (None: a resource no
+        scope names, which only the unprefixed `read` and `write` reach)."""
+        access = "write" if write else "read"
+        granted = {access}
+        if resource is not None:
+            granted.add(f"{resource}:{access}")
+            if OAUTH_SCOPE_RESOURCES.get(resource) in (None, access):
+                granted.add(resource)  # a bare resource: every access it has
+        return not granted.isdisjoint(self.scopes)
 
 
 class Organization(models.Model):
