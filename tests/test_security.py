@@ -163,13 +163,24 @@ def test_a_successful_sign_in_clears_the_accounts_failures(limits: Any, member: 
     assert api(basic("member@example.com", PASSWORD), ip="10.0.0.3").status_code == 200
 
 
-def test_wrong_tokens_lock_too_but_a_valid_token_still_works(limits: Any, member: User) -> None:
+def test_wrong_tokens_never_lock(limits: Any, member: User) -> None:
+    """API tokens cannot be guessed, so a wrong one is a plain 401 every time: an integration
+    with a stale token reports bad credentials instead of sleeping on a Retry-After."""
+    token = services.api_token_create(user=member)
+    for _ in range(10):
+        assert api(basic("member@example.com/token", "guess")).status_code == 401
+    assert not RateLimitCounter.objects.filter(key__startswith="signin-").exists()
+    assert api(basic("member@example.com", PASSWORD)).status_code == 200
+    assert api(basic("member@example.com/token", token)).status_code == 200
+
+
+def test_a_valid_token_works_while_the_password_is_locked(limits: Any, member: User) -> None:
     token = services.api_token_create(user=member)
     for _ in range(3):
-        assert api(basic("member@example.com/token", "guess")).status_code == 401
-    assert api(basic("member@example.com/token", "guess")).status_code == 429
+        assert api(basic("member@example.com", "wrong")).status_code == 401
     assert api(basic("member@example.com", PASSWORD)).status_code == 429
     assert api(basic("member@example.com/token", token)).status_code == 200
+    assert api(basic("member@example.com/token", "guess")).status_code == 401
 
 
 def test_one_address_failing_on_many_accounts_is_locked(limits: Any, member: User) -> None:
@@ -202,9 +213,10 @@ def test_forwarded_addresses_count_only_behind_configured_proxies(
     "username", ["x" * 5000 + "@example.com", "tab\tand\u2028line@example.com", "émile@example.com"]
 )
 def test_odd_usernames_are_counted_without_errors(limits: Any, username: str) -> None:
-    for header in (basic(username, "wrong"), basic(username + "/token", "wrong")):
-        assert api(header, ip="10.0.0.5").status_code == 401
+    assert api(basic(username + "/token", "wrong"), ip="10.0.0.4").status_code == 401
+    assert api(basic(username, "wrong"), ip="10.0.0.5").status_code == 401
     assert api(basic(username.upper(), "wrong"), ip="10.0.0.6").status_code == 401
+    assert api(basic(username, "wrong"), ip="10.0.0.8").status_code == 401
     assert api(basic(username, "wrong"), ip="10.0.0.7").status_code == 429
     assert all(len(key) <= 255 for key in RateLimitCounter.objects.values_list("key", flat=True))
 
@@ -274,7 +286,8 @@ def test_signing_in_on_the_form_clears_the_failures(limits: Any) -> None:
 def test_form_and_api_failures_add_up(limits: Any, member: User) -> None:
     sign_in(Client(), "member@example.com", "wrong")
     api(basic("member@example.com", "wrong"))
-    api(basic("member@example.com/token", "wrong"))
+    api(basic("member@example.com/token", "wrong"))  # a wrong token does not count
+    sign_in(Client(), "member@example.com", "wrong")
     assert sign_in(Client(), "member@example.com", PASSWORD).status_code == 429
 
 

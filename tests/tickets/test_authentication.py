@@ -44,7 +44,6 @@ def test_password_auth() -> None:
         "Basic " + base64.b64encode(b":").decode(),
         "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),
         "Basic a b c",
-        "Bearer something",
         "Basic " + base64.b64encode(b"nobody@example.com/token:abc").decode(),
     ],
 )
@@ -56,6 +55,16 @@ def test_malformed_or_wrong_credentials_are_401(header: str) -> None:
     assert response.status_code == 401
     assert response.json() == {"error": "Couldn't authenticate you"}
     assert response["WWW-Authenticate"].startswith("Basic")
+
+
+def test_an_unknown_bearer_token_is_401_the_oauth_way() -> None:
+    UserFactory(role="admin", email="a@example.com")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer something")
+    response = client.get(ME)
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_token"
+    assert response["WWW-Authenticate"] == 'Bearer realm="slaweb", error="invalid_token"'
 
 
 def test_token_of_another_user_is_refused() -> None:
