@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from policies import services as policy_services
 from tests.factories import TicketFactory, UserFactory, make_policy
+from tickets import services
 from tickets.notifications import rules as notification_rules
 from tickets.notifications.api import NotificationRuleInputSerializer
 from tickets.objectives import objective_create
@@ -134,6 +135,16 @@ ENDPOINTS = [
         (200, 403, 403),
     ),
     ("delete", "/api/v2/business_hours/schedules/{schedule}.json", None, (204, 403, 403)),
+    ("get", "/api/v2/tickets/{mine}/audits.json", None, (200, 200, 403)),
+    ("get", "/api/v2/tickets/{mine}/audits/{audit}.json", None, (200, 200, 403)),
+    ("get", "/api/v2/tickets/{mine}/metrics.json", None, (200, 200, 403)),
+    ("get", "/api/v2/ticket_metrics.json", None, (200, 200, 403)),
+    ("get", "/api/v2/ticket_metrics/{mine}.json", None, (200, 200, 403)),
+    ("get", "/api/v2/oauth/tokens.json", None, (200, 200, 403)),
+    ("post", "/api/v2/oauth/tokens.json", {"token": {"scopes": ["read"]}}, (201, 403, 403)),
+    ("get", "/api/v2/oauth/tokens/{oauth_token}.json", None, (200, 404, 403)),
+    ("get", "/api/v2/oauth/tokens/current.json", None, (404, 404, 403)),
+    ("delete", "/api/v2/oauth/tokens/{oauth_token}.json", None, (204, 404, 403)),
     (
         "post",
         "/api/v2/imports/tickets.json",
@@ -211,6 +222,8 @@ def test_permission_matrix(
         "customer": end_user.pk,
         "rule": rule.pk,
         "objective": objective.pk,
+        "audit": mine.audits.order_by("id").values_list("id", flat=True)[0],
+        "oauth_token": services.oauth_token_create(user=admin_user, scopes=["read"])[0].pk,
     }
     url = path.format(**names)
     response = getattr(client, method)(url, fill(body, names), format="json")
