@@ -17,6 +17,7 @@ from tickets.models.fields import (
     TicketFieldOption,
     TicketForm,
 )
+from tickets.models.jobs import JobStatus, JobStatusResult
 from tickets.models.notifications import NotificationRule, SlaNotification
 from tickets.models.objectives import ServiceLevelObjective
 from tickets.models.sla import SlaRecompute, TicketMetricEvent, TicketSlaTarget
@@ -42,6 +43,8 @@ __all__ = [
     "CustomField",
     "CustomStatus",
     "Group",
+    "JobStatus",
+    "JobStatusResult",
     "NotificationRule",
     "Organization",
     "RateLimitCounter",
