@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from policies import services as policy_services
+from policies.engine.vocabulary import Role
 from slaweb.db import retry_on_conflict
 from tickets.models import (
     OPEN_STATUSES,
@@ -25,12 +26,95 @@ from tickets.models import (
 from tickets.models.accounts import OAuthToken
 from tickets.sla.store import ticket_sla_refresh, ticket_snapshot
 
+# Users ----------------------------------------------------------------------------------------
+
+# What the user services write as given, besides the email and the password.
+USER_ATTRIBUTES = (
+    "name",
+    "role",
+    "organization_id",
+    "default_group_id",
+    "time_zone",
+    "user_fields",
+    "active",
+    "external_id",
+    "locale",
+    "phone",
+    "shared_phone_number",
+    "verified",
+    "tags",
+    "alias",
+    "details",
+    "notes",
+    "signature",
+)
+
+
+class UserWriteRefused(ValueError):
+    """A user write the account does not allow; `field` is the request key it is about ("base"
+    for the user as a whole) and `code` Zendesk's error code."""
+
+    def __init__(self, field: str, message: str, code: str = "InvalidValue") -> None:
+        super().__init__(message)
+        self.field = field
+        self.code = code
+
+    @property
+    def description(self) -> str:
+        """As Zendesk words a validation error: "Email: is already being used by another user"."""
+        if self.field == "base":
+            return str(self)
+        return f"{self.field.replace('_', ' ').capitalize()}: {self}"
+
+
+def _clean_email(email: str | None) -> str | None:
+    """Stored lower-cased; blank is none."""
+    return (email or "").strip().lower() or None
+
+
+def _user_taken(user: User) -> str | None:
+    """The unique key (email, external_id) another user already has, or None."""
+    others = User.objects.exclude(pk=user.pk)
+    if user.email and others.filter(email=user.email).exists():
+        return "email"
+    if user.external_id and others.filter(external_id__iexact=user.external_id).exists():
+        return "external_id"
+    return None
+
+
+def _user_save(user: User) -> None:
+    """Save after the account's rules: agents and admins have an email, and email and external
+    id are unique (also when a concurrent write takes one first)."""
+    if user.is_agent and not user.email:
+        raise UserWriteRefused("email", "agents and admins need an email address", "BlankValue")
+    taken = _user_taken(user)
+    if taken is None:
+        try:
+            with transaction.atomic():
+                user.save()
+            return
+        except IntegrityError:
+            taken = _user_taken(user)
+            if taken is None:
+                raise
+    raise UserWriteRefused(taken, "is already being used by another user", "DuplicateValue")
+
+
+def _keep_an_admin(user: User) -> None:
+    """Refuse when `user` is the account's last active admin: someone must manage it. The
+    other admins are locked, so two admins removing each other cannot both succeed."""
+    others = User.objects.select_for_update().filter(role=Role.ADMIN, active=True)
+    if not list(others.exclude(pk=user.pk).values_list("pk", flat=True)[:1]):
+        raise UserWriteRefused(
+            "base", "The account's last admin cannot be deleted or lose the admin role", "LastAdmin"
+        )
+
 
 @transaction.atomic
 def user_create(
     *,
     name: str,
-    email: str,
+    email: str | None = None,
     role: str = "end-user",
     password: str | None = None,
     organization_id: int | None = None,
@@ -38,10 +122,20 @@ def user_create(
     time_zone: str = "UTC",
     user_fields: dict[str, Any] | None = None,
     active: bool = True,
+    external_id: str | None = None,
+    locale: str = "en-US",
+    phone: str | None = None,
+    shared_phone_number: bool | None = None,
+    verified: bool = False,
+    tags: list[str] | None = None,
+    alias: str = "",
+    details: str = "",
+    notes: str = "",
+    signature: str = "",
 ) -> User:
-    user = User.objects.create_user(
-        email,
-        password,
+    """A new user; only the name is required, as in Zendesk. Raises UserWriteRefused."""
+    user = User(
+        email=_clean_email(email),
         name=name,
         role=role,
         organization_id=organization_id,
@@ -49,34 +143,79 @@ def user_create(
         time_zone=time_zone,
         user_fields=user_fields or {},
         active=active,
+        external_id=external_id or None,
+        locale=locale,
+        phone=phone or None,
+        shared_phone_number=shared_phone_number if phone else None,
+        verified=verified,
+        tags=tags or [],
+        alias=alias,
+        details=details,
+        notes=notes,
+        signature=signature,
     )
+    user.set_password(password)
+    _user_save(user)
     if default_group_id is not None and user.is_agent:
         user.agent_groups.add(default_group_id)
     return user
 
 
+@retry_on_conflict
 @transaction.atomic
-def user_update(*, user_id: int, data: dict[str, Any]) -> User:
-    """Partial update; raises User.DoesNotExist."""
+def user_update(*, user_id: int, data: dict[str, Any], keep_an_admin: bool = False) -> User:
+    """Partial update; raises User.DoesNotExist and UserWriteRefused. With `keep_an_admin`
+    (the API's updates), the account's last active admin may not lose the role or be
+    deactivated."""
     user = User.objects.select_for_update().get(pk=user_id)
-    for attribute in (
-        "name",
-        "role",
-        "organization_id",
-        "default_group_id",
-        "time_zone",
-        "user_fields",
-        "active",
-    ):
+    was_admin = user.is_admin and user.active
+    for attribute in USER_ATTRIBUTES:
         if attribute in data:
             setattr(user, attribute, data[attribute])
     if "email" in data:
-        user.email = data["email"].strip().lower()
+        user.email = _clean_email(data["email"])
+    user.external_id = user.external_id or None
+    user.phone = user.phone or None
+    if user.phone is None:
+        user.shared_phone_number = None
     if data.get("password"):
         user.set_password(data["password"])
-    user.save()
+    if keep_an_admin and was_admin and not (user.is_admin and user.active):
+        _keep_an_admin(user)
+    _user_save(user)
     if user.default_group_id is not None and user.is_agent:
         user.agent_groups.add(user.default_group_id)
+    return user
+
+
+def user_matching(*, email: str | None, external_id: str | None) -> User | None:
+    """The user Zendesk's create_or_update updates: the one with this external id (in any
+    case), else the one with this email; None when neither is known."""
+    if external_id:
+        found = User.objects.filter(external_id__iexact=external_id).first()
+        if found is not None:
+            return found
+    cleaned = _clean_email(email)
+    return User.objects.filter(email=cleaned).first() if cleaned else None
+
+
+@retry_on_conflict
+@transaction.atomic
+def user_delete(*, user_id: int, by_user_id: int | None, at: datetime) -> User:
+    """Zendesk's soft delete: the user stays, inactive (`active` false), with its tickets.
+    From then on it cannot sign in, and its API and OAuth tokens are gone or revoked, so
+    reactivating it later does not bring them back. Nobody deletes themselves or the
+    account's last admin. Raises User.DoesNotExist and UserWriteRefused."""
+    user = User.objects.select_for_update().get(pk=user_id)
+    if user.pk == by_user_id:
+        raise UserWriteRefused("base", "You cannot delete yourself", "CannotDeleteSelf")
+    if user.is_admin and user.active:
+        _keep_an_admin(user)
+    ApiToken.objects.filter(user=user).delete()
+    OAuthToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=at)
+    if user.active:
+        user.active = False
+        user.save(update_fields=["active", "updated_at"])
     return user
 
 
@@ -275,7 +414,8 @@ def ticket_delete(*, ticket_id: int) -> None:
 
 
 def requester_find_or_create(*, email: str, name: str = "") -> User:
-    """Zendesk creates an unknown requester on the fly as an end user."""
+    """Zendesk creates an unknown requester on the fly as an end user. Users without an email
+    are never found this way: they are named by `requester_id`."""
     email = email.strip().lower()
     existing = User.objects.filter(email=email).first()
     if existing is not None:

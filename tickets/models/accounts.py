@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
+from django.db.models.functions import Lower
 
 from policies.engine.vocabulary import ROLE_IDS, Role
 
@@ -37,8 +38,9 @@ class User(AbstractBaseUser):
 
     ROLE_CHOICES: ClassVar = [(role.value, role.value) for role in Role]
 
-    # Stored lower-cased by the services, so uniqueness is case-insensitive.
-    email = models.EmailField(max_length=254, unique=True)
+    # Stored lower-cased by the services, so uniqueness is case-insensitive. Optional, as in
+    # Zendesk: end users may have none (agents and admins need one to sign in).
+    email = models.EmailField(max_length=254, unique=True, null=True, blank=True)
     name = models.CharField(max_length=255)
     role = models.CharField(max_length=16, choices=ROLE_CHOICES, default=Role.END_USER.value)
     organization = models.ForeignKey(
@@ -50,6 +52,17 @@ class User(AbstractBaseUser):
     time_zone = models.CharField(max_length=64, default="UTC")
     user_fields = models.JSONField(default=dict, blank=True)
     active = models.BooleanField(default=True)
+    # Unique regardless of case: Zendesk treats "ian1" and "IAN1" as the same external id.
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    locale = models.CharField(max_length=35, default="en-US", help_text="A BCP 47 tag")
+    phone = models.CharField(max_length=50, null=True, blank=True)
+    shared_phone_number = models.BooleanField(null=True, blank=True)
+    verified = models.BooleanField(default=False)
+    tags = models.JSONField(default=list, blank=True)
+    alias = models.CharField(max_length=255, blank=True)
+    details = models.TextField(blank=True)
+    notes = models.TextField(blank=True, help_text="Seen by agents only")
+    signature = models.TextField(blank=True, help_text="Agents and admins only")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -61,12 +74,15 @@ class User(AbstractBaseUser):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(Lower("external_id"), name="tickets_user_external_id_unique")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.name} <{self.email}>"
+        return f"{self.name} <{self.email}>" if self.email else self.name
 
     def get_short_name(self) -> str:
-        return self.name or self.email
+        return self.name or self.email or ""
 
     def get_full_name(self) -> str:
         return self.name

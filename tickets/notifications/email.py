@@ -20,7 +20,7 @@ def email_recipients(rule: NotificationRule, ticket: Ticket | None) -> list[str]
     """The rule's recipients for this ticket now: its assignee, its group's agents, and the
     fixed addresses, each once, in that order. Objective alerts (no ticket) go to the fixed
     addresses only."""
-    found: list[str] = []
+    found: list[str | None] = []
     if ticket is None:
         pass
     elif rule.email_assignee and ticket.assignee_id is not None:
@@ -34,7 +34,8 @@ def email_recipients(rule: NotificationRule, ticket: Ticket | None) -> list[str]
             .values_list("email", flat=True)
         )
     found += [str(address) for address in rule.email_addresses]
-    return list(dict.fromkeys(address.lower() for address in found))
+    # A user without an email address (an end user; agents need one) gets no email.
+    return list(dict.fromkeys(address.lower() for address in found if address))
 
 
 def email_message(row: SlaNotification) -> tuple[str, str]:
