@@ -5,6 +5,7 @@ from tickets.api import (
     backtest,
     impact,
     imports,
+    jobs,
     metric_events,
     oauth_tokens,
     objectives,
@@ -51,6 +52,16 @@ urlpatterns = [
         r"^tickets/show_many(?:\.json)?$",
         tickets.TicketShowManyApi.as_view(),
         name="ticket-show-many",
+    ),
+    re_path(
+        r"^tickets/create_many(?:\.json)?$",
+        jobs.TicketCreateManyApi.as_view(),
+        name="ticket-create-many",
+    ),
+    re_path(
+        r"^tickets/update_many(?:\.json)?$",
+        jobs.TicketUpdateManyApi.as_view(),
+        name="ticket-update-many",
     ),
     re_path(rf"^tickets/{ID}(?:\.json)?$", tickets.TicketDetailApi.as_view(), name="ticket-detail"),
     re_path(
@@ -133,5 +144,16 @@ urlpatterns = [
         r"^imports/tickets/create_many(?:\.json)?$",
         imports.TicketBulkImportApi.as_view(),
         name="ticket-import-many",
+    ),
+    re_path(r"^job_statuses(?:\.json)?$", jobs.JobStatusListApi.as_view(), name="job-status-list"),
+    re_path(
+        r"^job_statuses/show_many(?:\.json)?$",
+        jobs.JobStatusShowManyApi.as_view(),
+        name="job-status-show-many",
+    ),
+    re_path(
+        r"^job_statuses/(?P<job_status_id>[A-Za-z0-9]{1,64})(?:\.json)?$",
+        jobs.JobStatusDetailApi.as_view(),
+        name="job-status-detail",
     ),
 ]
