@@ -7,7 +7,7 @@ import tickets.models.jobs
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0013_oauth_tokens"),
+        ("tickets", "0016_user_profile_fields"),
     ]
 
     operations = [
