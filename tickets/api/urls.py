@@ -28,6 +28,15 @@ urlpatterns = [
     re_path(r"^users(?:\.json)?$", users.UserListCreateApi.as_view(), name="user-list"),
     re_path(r"^users/me(?:\.json)?$", users.UserMeApi.as_view(), name="user-me"),
     re_path(
+        r"^users/show_many(?:\.json)?$", users.UserShowManyApi.as_view(), name="user-show-many"
+    ),
+    re_path(r"^users/search(?:\.json)?$", users.UserSearchApi.as_view(), name="user-search"),
+    re_path(
+        r"^users/create_or_update(?:\.json)?$",
+        users.UserCreateOrUpdateApi.as_view(),
+        name="user-create-or-update",
+    ),
+    re_path(
         r"^users/(?P<user_id>[0-9]{1,18})(?:\.json)?$",
         users.UserDetailApi.as_view(),
         name="user-detail",
