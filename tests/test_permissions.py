@@ -145,6 +145,51 @@ ENDPOINTS = [
     ("get", "/api/v2/oauth/tokens/{oauth_token}.json", None, (200, 404, 403)),
     ("get", "/api/v2/oauth/tokens/current.json", None, (404, 404, 403)),
     ("delete", "/api/v2/oauth/tokens/{oauth_token}.json", None, (204, 404, 403)),
+    ("get", "/api/v2/users/show_many.json?ids={customer}", None, (200, 200, 403)),
+    ("get", "/api/v2/users/search.json?query=customer", None, (200, 200, 403)),
+    (
+        "post",
+        "/api/v2/users/create_or_update.json",
+        {"user": {"name": "N", "email": "n@example.com"}},
+        (201, 403, 403),
+    ),
+    ("delete", "/api/v2/users/{other}.json", None, (200, 403, 403)),
+    (
+        "post",
+        "/api/v2/tickets/create_many.json",
+        {"tickets": [{"subject": "s", "comment": {"body": "b"}}]},
+        (200, 200, 403),
+    ),
+    (
+        "put",
+        "/api/v2/tickets/update_many.json",
+        {"tickets": [{"id": "{mine}", "status": "open"}]},
+        (200, 200, 403),
+    ),
+    (
+        "put",
+        "/api/v2/tickets/update_many.json?ids={mine},{theirs}",
+        {"ticket": {"status": "open"}},
+        (200, 200, 403),
+    ),
+    ("get", "/api/v2/job_statuses.json", None, (200, 200, 403)),
+    ("get", "/api/v2/job_statuses/show_many.json?ids=0123abcd", None, (200, 200, 403)),
+    ("get", "/api/v2/job_statuses/0123abcd.json", None, (404, 404, 403)),
+    (
+        "post",
+        "/api/v2/imports/tickets/create_many.json",
+        {
+            "tickets": [
+                {
+                    "subject": "old",
+                    "requester_id": "{customer}",
+                    "created_at": "2024-01-02T09:00:00Z",
+                    "comments": [{"author_id": "{customer}", "value": "hi"}],
+                }
+            ]
+        },
+        (200, 403, 403),
+    ),
     (
         "post",
         "/api/v2/imports/tickets.json",
