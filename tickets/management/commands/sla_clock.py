@@ -27,6 +27,7 @@ from tickets.breach_clock import (
     next_due,
     record_due_breaches,
 )
+from tickets.jobs import resume_stale_jobs
 from tickets.notifications.firing import next_notification_due
 from tickets.sla.recompute import resume_stale_recomputes
 
@@ -101,6 +102,8 @@ class Command(BaseCommand):
                     resume_check_at = started + RESUME_EVERY
                     for run_id in resume_stale_recomputes():
                         self.stdout.write(f"{started.isoformat()} resumed recompute {run_id}")
+                    for job_id in resume_stale_jobs():
+                        self.stdout.write(f"{started.isoformat()} resumed job {job_id}")
             except Exception:
                 # The database went away, say: keep going, the next round retries.
                 logger.exception("SLA clock: round at %s failed", started)
