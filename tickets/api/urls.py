@@ -3,14 +3,18 @@ from django.urls import re_path
 from tickets.api import (
     audits,
     backtest,
+    brands,
+    groups,
     impact,
     imports,
     jobs,
     metric_events,
     oauth_tokens,
     objectives,
+    organizations,
     recomputes,
     reports,
+    ticket_fields,
     ticket_metrics,
     tickets,
     users,
@@ -153,6 +157,49 @@ urlpatterns = [
         r"^imports/tickets/create_many(?:\.json)?$",
         imports.TicketBulkImportApi.as_view(),
         name="ticket-import-many",
+    ),
+    re_path(
+        r"^ticket_fields(?:\.json)?$",
+        ticket_fields.TicketFieldListCreateApi.as_view(),
+        name="ticket-field-list",
+    ),
+    re_path(
+        r"^ticket_fields/(?P<ticket_field_id>[0-9]{1,18})(?:\.json)?$",
+        ticket_fields.TicketFieldDetailApi.as_view(),
+        name="ticket-field-detail",
+    ),
+    re_path(
+        r"^ticket_fields/(?P<ticket_field_id>[0-9]{1,18})/options(?:\.json)?$",
+        ticket_fields.TicketFieldOptionListCreateApi.as_view(),
+        name="ticket-field-option-list",
+    ),
+    re_path(
+        r"^ticket_fields/(?P<ticket_field_id>[0-9]{1,18})/options/(?P<option_id>[0-9]{1,18})"
+        r"(?:\.json)?$",
+        ticket_fields.TicketFieldOptionDetailApi.as_view(),
+        name="ticket-field-option-detail",
+    ),
+    re_path(r"^groups(?:\.json)?$", groups.GroupListCreateApi.as_view(), name="group-list"),
+    re_path(
+        r"^groups/(?P<group_id>[0-9]{1,18})(?:\.json)?$",
+        groups.GroupDetailApi.as_view(),
+        name="group-detail",
+    ),
+    re_path(
+        r"^organizations(?:\.json)?$",
+        organizations.OrganizationListCreateApi.as_view(),
+        name="organization-list",
+    ),
+    re_path(
+        r"^organizations/(?P<organization_id>[0-9]{1,18})(?:\.json)?$",
+        organizations.OrganizationDetailApi.as_view(),
+        name="organization-detail",
+    ),
+    re_path(r"^brands(?:\.json)?$", brands.BrandListCreateApi.as_view(), name="brand-list"),
+    re_path(
+        r"^brands/(?P<brand_id>[0-9]{1,18})(?:\.json)?$",
+        brands.BrandDetailApi.as_view(),
+        name="brand-detail",
     ),
     re_path(r"^job_statuses(?:\.json)?$", jobs.JobStatusListApi.as_view(), name="job-status-list"),
     re_path(

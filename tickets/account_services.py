@@ -1,0 +1,467 @@
+"""Writes to the records SLA conditions name: ticket fields and their drop-down options,
+groups, organizations and brands.
+
+Nothing is ever left pointing at a record that is gone. A record that tickets, users,
+notification rules or SLA policy conditions still refer to is not deleted (`StillReferenced`),
+and neither is a drop-down option a condition names; nor may such an option change its tag, or
+its field be deactivated, since conditions match on both. These checks run under the lock the
+policy services take for every policy write, so a policy saved at the same moment waits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+from django.db.models import Max
+
+from policies.engine.conditions import as_values
+from policies.models import PolicyCondition, PolicyOrderLock, PolicyRevision
+from slaweb.db import retry_on_conflict
+from tickets.models import (
+    Brand,
+    Group,
+    NotificationRule,
+    Organization,
+    Ticket,
+    TicketAudit,
+    TicketField,
+    TicketFieldOption,
+    User,
+)
+
+# Where Zendesk puts a new custom field: after every field placed by hand.
+NEW_FIELD_POSITION = 9999
+
+
+class AccountWriteRefused(ValueError):
+    """A write the account's data does not allow; `field` is the request key it is about
+    ("base" for the record as a whole)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+    @property
+    def description(self) -> str:
+        """As Zendesk words a validation error: "Name: has already been taken"."""
+        if self.field == "base":
+            return str(self)
+        return f"{self.field.replace('_', ' ').capitalize()}: {self}"
+
+
+class NameTaken(AccountWriteRefused):
+    def __init__(self, field: str = "name") -> None:
+        super().__init__(field, "has already been taken")
+
+
+class StillReferenced(AccountWriteRefused):
+    def __init__(self, field: str, what: str, uses: Sequence[str]) -> None:
+        super().__init__(field, f"{what} is still in use: {'; '.join(uses)}")
+        self.uses = list(uses)
+
+
+# What refers to a record -----------------------------------------------------------------------
+
+
+def _lock_conditions() -> None:
+    """Take the lock every policy write takes, so conditions cannot change under the checks."""
+    PolicyOrderLock.objects.select_for_update().get_or_create(pk=1)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _policies_naming(fields: Sequence[str], value_id: int | None = None) -> list[str]:
+    """Titles of the policies with a condition on one of `fields`; with `value_id`, only those
+    whose value names that id (alone or in an array, as a string or an integer)."""
+    titles: list[str] = []
+    conditions = PolicyCondition.objects.filter(field__in=list(fields)).order_by(
+        "policy__position", "policy_id"
+    )
+    for title, value in conditions.values_list("policy__title", "value"):
+        if value_id is not None and str(value_id) not in as_values(value):
+            continue
+        if title not in titles:
+            titles.append(title)
+    return titles
+
+
+def _policy_uses(fields: Sequence[str], value_id: int | None = None) -> list[str]:
+    return [
+        f"SLA policy {title!r} names it in a condition"
+        for title in _policies_naming(fields, value_id)
+    ]
+
+
+def _count_use(queryset: models.QuerySet[Any], noun: str, template: str) -> list[str]:
+    """`template` with "{}" replaced by the count of `noun`s, when there are any."""
+    count = queryset.count()
+    return [template.format(_plural(count, noun))] if count else []
+
+
+def _condition_fields(field_id: int) -> tuple[str, str]:
+    """The names a condition on ticket field `field_id` may have (current and legacy)."""
+    return (f"ticket_fields_{field_id}", f"custom_fields_{field_id}")
+
+
+def _saved(instance: Group | Organization | Brand) -> None:
+    """Save, turning a name another request has just taken into `NameTaken`."""
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        others = type(instance)._default_manager.exclude(pk=instance.pk)
+        if others.filter(name=instance.name).exists():
+            raise NameTaken() from None
+        raise
+
+
+# Groups --------------------------------------------------------------------------------------
+
+
+@retry_on_conflict
+@transaction.atomic
+def group_create(*, name: str, description: str = "") -> Group:
+    group = Group(name=name, description=description)
+    _saved(group)
+    return group
+
+
+@retry_on_conflict
+@transaction.atomic
+def group_update(*, group_id: int, data: dict[str, Any]) -> Group:
+    """Partial update of `name` and `description`; raises Group.DoesNotExist."""
+    group = Group.objects.select_for_update().get(pk=group_id)
+    for attribute in ("name", "description"):
+        if attribute in data:
+            setattr(group, attribute, data[attribute])
+    _saved(group)
+    return group
+
+
+@retry_on_conflict
+@transaction.atomic
+def group_delete(*, group_id: int) -> None:
+    """Raises Group.DoesNotExist, or StillReferenced while tickets, agents' default group,
+    notification rules or policy conditions name the group."""
+    _lock_conditions()
+    group = Group.objects.select_for_update().get(pk=group_id)
+    uses = _policy_uses(("group_id",), group.pk)
+    uses += _count_use(Ticket.objects.filter(group_id=group.pk), "ticket", "{} assigned to it")
+    uses += _count_use(
+        User.objects.filter(default_group_id=group.pk), "user", "it is the default group of {}"
+    )
+    uses += [
+        f"notification rule {title!r} assigns breached tickets to it"
+        for title in NotificationRule.objects.filter(set_group_id=group.pk).values_list(
+            "title", flat=True
+        )
+    ]
+    if uses:
+        raise StillReferenced("base", f"Group {group.name!r}", uses)
+    group.delete()
+
+
+# Organizations --------------------------------------------------------------------------------
+
+
+@retry_on_conflict
+@transaction.atomic
+def organization_create(
+    *, name: str, organization_fields: dict[str, Any] | None = None
+) -> Organization:
+    organization = Organization(name=name, organization_fields=organization_fields or {})
+    _saved(organization)
+    return organization
+
+
+@retry_on_conflict
+@transaction.atomic
+def organization_update(*, organization_id: int, data: dict[str, Any]) -> Organization:
+    """Partial update; `organization_fields` merge into the stored ones key by key, as in
+    Zendesk. Raises Organization.DoesNotExist."""
+    organization = Organization.objects.select_for_update().get(pk=organization_id)
+    if "name" in data:
+        organization.name = data["name"]
+    if "organization_fields" in data:
+        organization.organization_fields = {
+            **organization.organization_fields,
+            **data["organization_fields"],
+        }
+    _saved(organization)
+    return organization
+
+
+@retry_on_conflict
+@transaction.atomic
+def organization_delete(*, organization_id: int) -> None:
+    """Its users leave it, as in Zendesk. Raises Organization.DoesNotExist, or StillReferenced
+    while tickets or policy conditions name it."""
+    _lock_conditions()
+    organization = Organization.objects.select_for_update().get(pk=organization_id)
+    uses = _policy_uses(("organization_id",), organization.pk)
+    uses += _count_use(Ticket.objects.filter(organization_id=organization.pk), "ticket", "{} in it")
+    if uses:
+        raise StillReferenced("base", f"Organization {organization.name!r}", uses)
+    organization.delete()
+
+
+# Brands --------------------------------------------------------------------------------------
+
+
+@retry_on_conflict
+@transaction.atomic
+def brand_create(*, name: str, subdomain: str, active: bool = True) -> Brand:
+    brand = Brand(name=name, subdomain=subdomain, active=active)
+    _saved(brand)
+    return brand
+
+
+@retry_on_conflict
+@transaction.atomic
+def brand_update(*, brand_id: int, data: dict[str, Any]) -> Brand:
+    """Partial update of `name`, `subdomain` and `active`; raises Brand.DoesNotExist."""
+    brand = Brand.objects.select_for_update().get(pk=brand_id)
+    for attribute in ("name", "subdomain", "active"):
+        if attribute in data:
+            setattr(brand, attribute, data[attribute])
+    _saved(brand)
+    return brand
+
+
+@retry_on_conflict
+@transaction.atomic
+def brand_delete(*, brand_id: int) -> None:
+    """Its support addresses lose their brand. Raises Brand.DoesNotExist, or StillReferenced
+    while tickets or policy conditions name it."""
+    _lock_conditions()
+    brand = Brand.objects.select_for_update().get(pk=brand_id)
+    uses = _policy_uses(("brand_id",), brand.pk)
+    uses += _count_use(Ticket.objects.filter(brand_id=brand.pk), "ticket", "{} in it")
+    if uses:
+        raise StillReferenced("base", f"Brand {brand.name!r}", uses)
+    brand.delete()
+
+
+# Ticket fields and their options -------------------------------------------------------------
+
+
+def _named_options(
+    conditions: Iterable[tuple[str, dict[str, Any]]], fields: Sequence[str]
+) -> dict[int, list[str]]:
+    """Option id -> titles of the policies whose conditions on `fields` name it, from
+    (title, condition) pairs."""
+    named: dict[int, list[str]] = {}
+    for title, condition in conditions:
+        if condition.get("field") not in fields:
+            continue
+        for item in as_values(condition.get("value")):
+            if item is not None and item.isdigit() and title not in named.get(int(item), []):
+                named.setdefault(int(item), []).append(title)
+    return named
+
+
+def _replayed_conditions() -> Iterator[tuple[str, dict[str, Any]]]:
+    """(title, condition) of every policy revision a ticket not yet closed was saved under:
+    replaying such a ticket compiles them with the options as they are now (id to tag)."""
+    replayed = TicketAudit.objects.exclude(ticket__status="closed").values("revision_id")
+    for policies in PolicyRevision.objects.filter(pk__in=replayed).values_list(
+        "policies", flat=True
+    ):
+        for policy in policies:
+            for condition in [*policy["filter"].get("all", ()), *policy["filter"].get("any", ())]:
+                yield policy["title"], condition
+
+
+def _option_uses(field_id: int) -> dict[int, list[str]]:
+    """What names each option of field `field_id`, by option id: policy conditions now, and
+    earlier policy versions that tickets still to be replayed were saved under. Such options
+    must stay, with their tags."""
+    fields = _condition_fields(field_id)
+    current = PolicyCondition.objects.filter(field__in=fields).order_by(
+        "policy__position", "policy_id"
+    )
+    now = _named_options(
+        (
+            (title, {"field": field, "value": value})
+            for title, field, value in current.values_list("policy__title", "field", "value")
+        ),
+        fields,
+    )
+    earlier = _named_options(_replayed_conditions(), fields)
+    uses: dict[int, list[str]] = {}
+    for option_id in now.keys() | earlier.keys():
+        titles = now.get(option_id, [])
+        uses[option_id] = [f"SLA policy {title!r} names it in a condition" for title in titles]
+        uses[option_id] += [
+            f"an earlier version of SLA policy {title!r}, which tickets not yet closed were "
+            "saved under, names it"
+            for title in earlier.get(option_id, [])
+            if title not in titles
+        ]
+    return uses
+
+
+def _set_options(field: TicketField, items: Sequence[dict[str, Any]]) -> None:
+    """Make `items` the field's whole option list, in their order. An item is the option with
+    its `id` if it has one, else the field's option with its `value`, else a new option;
+    options left out are deleted (as Zendesk's PUT does)."""
+    existing = {option.pk: option for option in field.options.select_for_update()}
+    claimed: dict[int, TicketFieldOption] = {}
+    for item in items:
+        if item.get("id") is not None:
+            if item["id"] not in existing:
+                raise AccountWriteRefused(
+                    "custom_field_options", f"option {item['id']} is not one of this field's"
+                )
+            claimed[id(item)] = existing[item["id"]]
+    taken = {option.pk for option in claimed.values()}
+    by_value = {o.value: o for o in existing.values() if o.pk not in taken}
+    for item in items:
+        if id(item) not in claimed and item["value"] in by_value:
+            claimed[id(item)] = by_value.pop(item["value"])
+    kept = {option.pk for option in claimed.values()}
+
+    problems: list[str] = []
+    named = _option_uses(field.pk)
+    removed = [option for pk, option in existing.items() if pk not in kept]
+    for gone in removed:
+        problems += [f"option {gone.value!r}: {use}" for use in named.get(gone.pk, [])]
+    for item in items:
+        retagged = claimed.get(id(item))
+        if retagged is not None and retagged.value != item["value"]:
+            problems += [
+                f"option {retagged.value!r} (its tag cannot change): {use}"
+                for use in named.get(retagged.pk, [])
+            ]
+    if problems:
+        raise StillReferenced("custom_field_options", "The field's options", problems)
+
+    TicketFieldOption.objects.filter(pk__in=[option.pk for option in removed]).delete()
+    # Tags are unique within a field: park the changing ones first, so two options may swap.
+    changing = [
+        claimed[id(item)]
+        for item in items
+        if id(item) in claimed and claimed[id(item)].value != item["value"]
+    ]
+    for option in changing:
+        option.value = f"moving {option.pk}"  # a tag never holds a space
+        option.save(update_fields=["value"])
+    for index, item in enumerate(items):
+        option = claimed.get(id(item)) or TicketFieldOption(field=field)
+        option.name = item["name"]
+        option.value = item["value"]
+        option.position = item.get("position", index)
+        option.save()
+
+
+@retry_on_conflict
+@transaction.atomic
+def ticket_field_create(
+    *,
+    title: str,
+    type: str = "text",
+    active: bool = True,
+    position: int | None = None,
+    custom_field_options: Sequence[dict[str, Any]] = (),
+) -> TicketField:
+    field = TicketField.objects.create(
+        title=title,
+        type=type,
+        active=active,
+        position=NEW_FIELD_POSITION if position is None else position,
+    )
+    if custom_field_options:
+        _set_options(field, custom_field_options)
+    return field
+
+
+@retry_on_conflict
+@transaction.atomic
+def ticket_field_update(*, field_id: int, data: dict[str, Any]) -> TicketField:
+    """Partial update of `title`, `active` and `position`; a `custom_field_options` list
+    replaces the options. Deactivating a field conditions name is refused (StillReferenced):
+    conditions may name active drop-downs only. Raises TicketField.DoesNotExist."""
+    _lock_conditions()
+    field = TicketField.objects.select_for_update().get(pk=field_id)
+    if data.get("active") is False and field.active:
+        uses = _policy_uses(_condition_fields(field.pk))
+        if uses:
+            raise StillReferenced("active", f"Ticket field {field.title!r}", uses)
+    for attribute in ("title", "active", "position"):
+        if attribute in data:
+            setattr(field, attribute, data[attribute])
+    field.save()
+    if "custom_field_options" in data:
+        _set_options(field, data["custom_field_options"])
+    return field
+
+
+@retry_on_conflict
+@transaction.atomic
+def ticket_field_delete(*, field_id: int) -> None:
+    """Raises TicketField.DoesNotExist, or StillReferenced while policy conditions name the
+    field or tickets carry a value for it (deactivate it instead)."""
+    _lock_conditions()
+    field = TicketField.objects.select_for_update().get(pk=field_id)
+    uses = _policy_uses(_condition_fields(field.pk))
+    uses += _count_use(
+        Ticket.objects.filter(custom_fields__has_key=str(field.pk)), "ticket", "a value on {}"
+    )
+    earlier = _named_options(_replayed_conditions(), _condition_fields(field.pk))
+    titles = {title for option_titles in earlier.values() for title in option_titles}
+    now = set(_policies_naming(_condition_fields(field.pk)))
+    uses += [
+        f"an earlier version of SLA policy {title!r}, which tickets not yet closed were saved "
+        "under, names its options"
+        for title in sorted(titles - now)
+    ]
+    if uses:
+        raise StillReferenced("base", f"Ticket field {field.title!r}", uses)
+    field.delete()
+
+
+@retry_on_conflict
+@transaction.atomic
+def ticket_field_option_save(
+    *, field_id: int, data: dict[str, Any]
+) -> tuple[TicketFieldOption, bool]:
+    """Zendesk's create-or-update of one option: the field's option with `data["id"]` is
+    updated, else a new one goes last. Returns the option and whether it is new. Raises
+    TicketField.DoesNotExist, NameTaken("value") or StillReferenced (a named option's tag)."""
+    _lock_conditions()
+    field = TicketField.objects.select_for_update().get(pk=field_id)
+    option_id = data.get("id")
+    option = field.options.filter(pk=option_id).first() if option_id is not None else None
+    created = option is None
+    if option is None:
+        last = field.options.aggregate(last=Max("position"))["last"]
+        option = TicketFieldOption(field=field, position=0 if last is None else last + 1)
+    elif option.value != data["value"]:
+        uses = _option_uses(field.pk).get(option.pk, [])
+        if uses:
+            raise StillReferenced("value", f"Option {option.value!r}", uses)
+    option.name = data["name"]
+    option.value = data["value"]
+    if data.get("position") is not None:
+        option.position = data["position"]
+    # The field's row lock orders every write to its options, so this check holds at save.
+    if field.options.exclude(pk=option.pk).filter(value=option.value).exists():
+        raise NameTaken("value")
+    option.save()
+    return option, created
+
+
+@retry_on_conflict
+@transaction.atomic
+def ticket_field_option_delete(*, field_id: int, option_id: int) -> None:
+    """Raises TicketFieldOption.DoesNotExist, or StillReferenced while conditions name it."""
+    _lock_conditions()
+    option = TicketFieldOption.objects.select_for_update().get(pk=option_id, field_id=field_id)
+    uses = _option_uses(field_id).get(option.pk, [])
+    if uses:
+        raise StillReferenced("base", f"Option {option.value!r}", uses)
+    option.delete()
