@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from policies import services as policy_services
 from tests.factories import TicketFactory, UserFactory, make_policy
-from tickets import services
+from tickets import account_services, services
 from tickets.notifications import rules as notification_rules
 from tickets.notifications.api import NotificationRuleInputSerializer
 from tickets.objectives import objective_create
@@ -190,6 +190,55 @@ ENDPOINTS = [
         },
         (200, 403, 403),
     ),
+    ("get", "/api/v2/ticket_fields.json", None, (200, 200, 403)),
+    (
+        "post",
+        "/api/v2/ticket_fields.json",
+        {"ticket_field": {"type": "text", "title": "Age"}},
+        (201, 403, 403),
+    ),
+    ("get", "/api/v2/ticket_fields/{field}.json", None, (200, 200, 403)),
+    (
+        "put",
+        "/api/v2/ticket_fields/{field}.json",
+        {"ticket_field": {"title": "T"}},
+        (200, 403, 403),
+    ),
+    ("delete", "/api/v2/ticket_fields/{field}.json", None, (204, 403, 403)),
+    ("get", "/api/v2/ticket_fields/{field}/options.json", None, (200, 200, 403)),
+    (
+        "post",
+        "/api/v2/ticket_fields/{field}/options.json",
+        {"custom_field_option": {"name": "Silver", "value": "silver"}},
+        (201, 403, 403),
+    ),
+    ("get", "/api/v2/ticket_fields/{field}/options/{option}.json", None, (200, 200, 403)),
+    ("delete", "/api/v2/ticket_fields/{field}/options/{option}.json", None, (204, 403, 403)),
+    ("get", "/api/v2/groups.json", None, (200, 200, 403)),
+    ("post", "/api/v2/groups.json", {"group": {"name": "New team"}}, (201, 403, 403)),
+    ("get", "/api/v2/groups/{group}.json", None, (200, 200, 403)),
+    ("put", "/api/v2/groups/{group}.json", {"group": {"name": "Renamed"}}, (200, 403, 403)),
+    ("delete", "/api/v2/groups/{group}.json", None, (204, 403, 403)),
+    ("get", "/api/v2/organizations.json", None, (200, 200, 403)),
+    ("post", "/api/v2/organizations.json", {"organization": {"name": "New"}}, (201, 403, 403)),
+    ("get", "/api/v2/organizations/{organization}.json", None, (200, 200, 403)),
+    (
+        "put",
+        "/api/v2/organizations/{organization}.json",
+        {"organization": {"name": "Renamed"}},
+        (200, 403, 403),
+    ),
+    ("delete", "/api/v2/organizations/{organization}.json", None, (204, 403, 403)),
+    ("get", "/api/v2/brands.json", None, (200, 200, 403)),
+    (
+        "post",
+        "/api/v2/brands.json",
+        {"brand": {"name": "New", "subdomain": "new"}},
+        (201, 403, 403),
+    ),
+    ("get", "/api/v2/brands/{brand}.json", None, (200, 200, 403)),
+    ("put", "/api/v2/brands/{brand}.json", {"brand": {"active": False}}, (200, 403, 403)),
+    ("delete", "/api/v2/brands/{brand}.json", None, (204, 403, 403)),
     (
         "post",
         "/api/v2/imports/tickets.json",
@@ -257,6 +306,9 @@ def test_permission_matrix(
         },
         now=now,
     )
+    field = account_services.ticket_field_create(
+        title="Plan", type="tagger", custom_field_options=[{"name": "Gold", "value": "gold"}]
+    )
     names = {
         "policy": policy.pk,
         "me": me.pk,
@@ -269,6 +321,11 @@ def test_permission_matrix(
         "objective": objective.pk,
         "audit": mine.audits.order_by("id").values_list("id", flat=True)[0],
         "oauth_token": services.oauth_token_create(user=admin_user, scopes=["read"])[0].pk,
+        "field": field.pk,
+        "option": field.options.get().pk,
+        "group": account_services.group_create(name="Team").pk,
+        "organization": account_services.organization_create(name="Customer").pk,
+        "brand": account_services.brand_create(name="Brand", subdomain="brand").pk,
     }
     url = path.format(**names)
     response = getattr(client, method)(url, fill(body, names), format="json")
