@@ -161,6 +161,11 @@ SLAWEB_SIGN_IN_MAX_FAILURES_PER_IP = env_int("SLAWEB_SIGN_IN_MAX_FAILURES_PER_IP
 SLAWEB_SIGN_IN_WINDOW_SECONDS = env_int("SLAWEB_SIGN_IN_WINDOW_SECONDS", 900)
 SLAWEB_NUM_PROXIES = env_int("SLAWEB_NUM_PROXIES", 0)
 
+# The incremental metric event export (tickets/sla/publishing.py) leaves out events published
+# in the last this many seconds, as Zendesk leaves out the most recent minute. Exactness does not
+# depend on it; it absorbs clocks of different hosts disagreeing by up to this much.
+SLAWEB_EXPORT_HOLD_BACK_SECONDS = env_int("SLAWEB_EXPORT_HOLD_BACK_SECONDS", 60)
+
 # SLA notifications (tickets/notifications.py). Webhooks go only to http(s) URLs whose host
 # resolves to public addresses, unless private ones (loopback, RFC 1918, link-local) are
 # allowed. A failed delivery is retried after base * 2^(attempts - 1) seconds, at most cap,

@@ -201,7 +201,8 @@ def test_15_metric_events_export_in_both_forms(admin_client: APIClient, end_user
     start = int((MON + timedelta(hours=12)).timestamp())
     body = admin_client.get(f"/api/v2/incremental/ticket_metric_events?start_time={start}").json()
     assert {e["ticket_id"] for e in body["ticket_metric_events"]} == {first + 1}
-    assert body["end_time"] == int((MON + timedelta(days=1)).timestamp())
+    # end_time is exclusive: the second after the last event's (published at its creation).
+    assert body["end_time"] == int((MON + timedelta(days=1)).timestamp()) + 1
     assert body["next_page"].endswith(f"start_time={body['end_time']}")
     apply = next(e for e in body["ticket_metric_events"] if e["type"] == "apply_sla")
     assert apply["sla"] == {

@@ -53,7 +53,12 @@ class TicketSlaTarget(models.Model):
 
 
 class TicketMetricEvent(models.Model):
-    """Zendesk's ticket metric events, append-only; kept when a ticket is deleted."""
+    """Zendesk's ticket metric events, append-only; kept when a ticket is deleted.
+
+    `published_seq` and `published_at` place the event in the incremental export; they are
+    stamped by `tickets.sla.publishing` in the transaction that writes or changes the event
+    (NULL only until then) and say nothing about when the event happened (`time` does).
+    """
 
     ticket_id = models.BigIntegerField(db_index=True)
     metric = models.CharField(max_length=32)
@@ -65,6 +70,10 @@ class TicketMetricEvent(models.Model):
     sla = models.JSONField(null=True, blank=True)
     status = models.JSONField(null=True, blank=True)
     deleted = models.BooleanField(default=False)
+    # The export's order: unique, increasing in commit order, and new each time `deleted` flips.
+    published_seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    # The export's clock (start_time, end_time): never decreasing along published_seq.
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["time", "id"]
@@ -74,7 +83,17 @@ class TicketMetricEvent(models.Model):
                 name="metric_event_once",
             ),
         ]
-        indexes = [models.Index(fields=["time", "id"], name="metric_event_time")]
+        indexes = [
+            models.Index(fields=["time", "id"], name="metric_event_time"),
+            # The time-based export: a range of published_at, in published_seq order.
+            models.Index(fields=["published_at", "published_seq"], name="metric_event_published"),
+            # Events not yet published: what the publisher stamps, one index scan.
+            models.Index(
+                fields=["id"],
+                name="metric_event_unpublished",
+                condition=models.Q(published_seq__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} {self.metric}#{self.instance_id} {self.type}"

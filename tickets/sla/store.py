@@ -28,6 +28,7 @@ from policies.models import Policy
 from tickets.models import OPEN_STATUSES, Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
 from tickets.selectors import account_schedule, revision_specs
 from tickets.sla.notification_schedule import TargetRow, notifications_schedule
+from tickets.sla.publishing import publish
 
 
 def ticket_snapshot(ticket: Ticket, *, has_public_comment: bool) -> dict[str, Any]:
@@ -262,9 +263,10 @@ def sla_store_many(results: Sequence[tuple[Ticket, TicketSla]], *, now: datetime
     """Replace each ticket's SLA rows with its result and append its new metric events, in a
     fixed number of queries for the whole batch.
 
-    Events are append-only: ones already stored stay (only their `deleted` flag may change), so
-    storing the same result twice writes nothing, and the unique key makes a concurrent writer
-    fail rather than record an event twice. Call inside a transaction.
+    Events are append-only: ones already stored stay (only their `deleted` flag may change, which
+    publishes them again in the incremental export), so storing the same result twice writes
+    nothing, and the unique key makes a concurrent writer fail rather than record an event twice.
+    Call inside a transaction.
     """
     if not results:
         return
@@ -412,6 +414,10 @@ def sla_store_many(results: Sequence[tuple[Ticket, TicketSla]], *, now: datetime
         ticket_ids=ticket_ids,
         now=now,
     )
+    if new or flips[True] or flips[False]:
+        # Last, as the lock it takes is held until the transaction commits: new events and
+        # flipped flags take their place in the incremental export.
+        publish(changed=flips[True] + flips[False])
 
 
 KEYS_DIGEST = 32  # hex characters of the keys' digest; the flags' digest follows

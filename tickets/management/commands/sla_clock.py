@@ -1,6 +1,7 @@
 """Record SLA breaches as their deadlines pass: a long-running loop (or one round with --once).
 
-Each round refreshes the tickets whose targets are due, opens the objective alerts whose
+Each round refreshes the tickets whose targets are due, publishes any metric events that were
+committed without being published (tickets/sla/publishing.py), opens the objective alerts whose
 condition has started to hold (tickets/objective_alerts.py, at most every
 SLAWEB_OBJECTIVE_CHECK_SECONDS) and queues the SLA notifications that are due
 (tickets/notifications.py), then sleeps until the next deadline or notification, never
@@ -29,6 +30,7 @@ from tickets.breach_clock import (
 )
 from tickets.jobs import resume_stale_jobs
 from tickets.notifications.firing import next_notification_due
+from tickets.sla.publishing import publish_unpublished
 from tickets.sla.recompute import resume_stale_recomputes
 
 logger = logging.getLogger("tickets.sla.breach_clock")
@@ -107,6 +109,10 @@ class Command(BaseCommand):
             except Exception:
                 # The database went away, say: keep going, the next round retries.
                 logger.exception("SLA clock: round at %s failed", started)
+            try:
+                publish_unpublished()
+            except Exception:
+                logger.exception("SLA clock: publishing metric events at %s failed", started)
             if refreshed:
                 self.stdout.write(f"{started.isoformat()} refreshed {refreshed} ticket(s)")
                 self.stdout.flush()
