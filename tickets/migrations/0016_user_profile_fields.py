@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0013_oauth_tokens"),
+        ("tickets", "0014_metric_event_publishing"),
     ]
 
     operations = [
