@@ -65,7 +65,15 @@ def _item(field: str, values: dict[str, Any], **overrides: Any) -> dict[str, Any
 
 
 def _listed(entries: list[tuple[Any, str]]) -> dict[str, Any]:
-    return {"list": [{"title": title, "value": value} for value, title in entries], "type": "list"}
+    """A list of choices. Ids are strings (`"10001"`), as Zendesk's reference and OpenAPI file
+    give them, so clients generated from that file accept the answer; filters take either."""
+    return {
+        "list": [
+            {"title": title, "value": str(value) if isinstance(value, int) else value}
+            for value, title in entries
+        ],
+        "type": "list",
+    }
 
 
 NONE_ENTRY: tuple[Any, str] = (None, "-")

@@ -209,11 +209,12 @@ def test_a_policy_built_with_all_and_any_conditions_is_saved_exactly(
         "all": [{"field": "type", "operator": "is", "value": "incident"}],
         "any": [
             {"field": "current_tags", "operator": "includes", "value": "vip gold"},
-            {"field": "group_id", "operator": "is", "value": tier2.pk},
+            # Ids as the definitions list them: strings, as in Zendesk's reference.
+            {"field": "group_id", "operator": "is", "value": str(tier2.pk)},
             {
                 "field": "custom_status_id",
                 "operator": "includes",
-                "value": [waiting.pk, escalated.pk],
+                "value": [str(waiting.pk), str(escalated.pk)],
             },
         ],
     }

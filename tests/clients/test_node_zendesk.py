@@ -105,7 +105,7 @@ def requests_to(output: dict[str, Any], method: str, path: str) -> list[dict[str
     return [r for r in output["requests"] if r["method"] == method and r["uri"] == uri]
 
 
-def node_policy_body(title: str, brand_id: int, minutes: int) -> dict[str, Any]:
+def node_policy_body(title: str, brand_id: str, minutes: int) -> dict[str, Any]:
     """What sla_policies.js creates (policyBody), as the server should echo it."""
     return {
         "title": title,
@@ -172,7 +172,7 @@ def test_list_returns_policies_in_position_order(
 def test_create_returns_201_with_the_new_policy(
     crud: dict[str, Any], server_url: str, crud_account: Account
 ) -> None:
-    assert crud["results"]["brand_id_from_definitions"] == crud_account.brand_id
+    assert crud["results"]["brand_id_from_definitions"] == str(crud_account.brand_id)
     a = ok(crud, "create_a")
     b = ok(crud, "create_b")
 
@@ -180,10 +180,10 @@ def test_create_returns_201_with_the_new_policy(
     created_a = a["result"]["sla_policy"]
     created_b = b["result"]["sla_policy"]
     assert {k: created_a[k] for k in ("title", "filter", "policy_metrics")} == node_policy_body(
-        "Node A", crud_account.brand_id, 30
+        "Node A", str(crud_account.brand_id), 30
     )
     assert {k: created_b[k] for k in ("title", "filter", "policy_metrics")} == node_policy_body(
-        "Node B", crud_account.brand_id, 60
+        "Node B", str(crud_account.brand_id), 60
     )
     assert created_a["description"] == "created by node-zendesk 6.0.1"
     assert (created_a["position"], created_b["position"]) == (3, 4)  # appended
@@ -203,7 +203,7 @@ def test_show_returns_the_policy(crud: dict[str, Any], crud_account: Account) ->
     assert policy["id"] == crud["results"]["ids"]["a"]
     assert policy["position"] == 3
     assert {k: policy[k] for k in ("title", "filter", "policy_metrics")} == node_policy_body(
-        "Node A", crud_account.brand_id, 30
+        "Node A", str(crud_account.brand_id), 30
     )
     assert policy["url"].endswith(f"/api/v2/slas/policies/{policy['id']}.json")
 
@@ -219,7 +219,7 @@ def test_update_of_title_only_keeps_filter_and_metrics(
     assert updated["status"] == 200
     policy = updated["result"]["sla_policy"]
     assert {k: policy[k] for k in ("title", "filter", "policy_metrics")} == node_policy_body(
-        "Node A (renamed)", crud_account.brand_id, 30
+        "Node A (renamed)", str(crud_account.brand_id), 30
     )
     assert policy["description"] == "created by node-zendesk 6.0.1"
     assert policy["position"] == 3
@@ -239,7 +239,7 @@ def test_update_with_the_whole_fetched_object(crud: dict[str, Any], crud_account
     assert policy["description"] == "edited in place"
     assert policy["position"] == 3
     assert {k: policy[k] for k in ("title", "filter", "policy_metrics")} == node_policy_body(
-        "Node A (renamed)", crud_account.brand_id, 30
+        "Node A (renamed)", str(crud_account.brand_id), 30
     )
     assert policy["metric_settings"] == sent["metric_settings"]
 
@@ -283,7 +283,7 @@ def test_get_definitions(crud: dict[str, Any], crud_account: Account) -> None:
     assert items.keys() == {item["value"] for item in definitions["any"]}
     assert items["brand_id"]["values"] == {
         "type": "list",
-        "list": [{"title": "Compat Support", "value": crud_account.brand_id}],
+        "list": [{"title": "Compat Support", "value": str(crud_account.brand_id)}],
     }
     assert [op["value"] for op in items["brand_id"]["operators"]] == ["is", "is_not"]
     for item in definitions["all"]:

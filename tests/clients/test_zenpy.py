@@ -302,7 +302,7 @@ def test_definitions(zenpy_api: ZenpyHarness, server_url: str, account: Account)
     assert [op["value"] for op in brand["operators"]] == ["is", "is_not"]
     assert brand["values"] == {
         "type": "list",
-        "list": [{"title": "Compat Support", "value": account.brand_id}],
+        "list": [{"title": "Compat Support", "value": str(account.brand_id)}],
     }
     assert [op["value"] for op in all_items["current_tags"]["operators"]] == [
         "includes",

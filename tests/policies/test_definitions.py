@@ -90,32 +90,32 @@ def test_values_come_from_live_account_data(admin_client: APIClient) -> None:
     def listed(field: str) -> list:
         return [(v["value"], v["title"]) for v in items[field]["values"]["list"]]
 
-    assert (brand.pk, "Acme") in listed("brand_id")
-    assert (form.pk, "Returns") in listed("ticket_form_id")
+    assert (str(brand.pk), "Acme") in listed("brand_id")
+    assert (str(form.pk), "Returns") in listed("ticket_form_id")
     assert listed("group_id")[0] == (None, "-")
-    assert (group.pk, "Billing") in listed("group_id")
-    assert (org.pk, "Globex") in listed("organization_id")
-    assert (agent.pk, "Zed Agent") in listed("assignee_id")
-    assert (customer.pk, "Carla Customer") not in listed("assignee_id")
-    assert (customer.pk, "Carla Customer") in listed("requester_id")
+    assert (str(group.pk), "Billing") in listed("group_id")
+    assert (str(org.pk), "Globex") in listed("organization_id")
+    assert (str(agent.pk), "Zed Agent") in listed("assignee_id")
+    assert (str(customer.pk), "Carla Customer") not in listed("assignee_id")
+    assert (str(customer.pk), "Carla Customer") in listed("requester_id")
     assert ("current_user", "(current user)") in listed("assignee_id")
     assert ("help@acme.example.com", "help@acme.example.com") in listed("recipient")
     assert address.pk
-    assert (status.pk, "Waiting on vendor (pending)") in listed("custom_status_id")
-    assert listed("requester_role") == [(4, "(agent)"), (0, "(end-user)"), (2, "(admin)")]
+    assert (str(status.pk), "Waiting on vendor (pending)") in listed("custom_status_id")
+    assert listed("requester_role") == [("4", "(agent)"), ("0", "(end-user)"), ("2", "(admin)")]
     assert listed("ticket_type_id") == [
-        (0, "-"),
-        (1, "Question"),
-        (2, "Incident"),
-        (3, "Problem"),
-        (4, "Task"),
+        ("0", "-"),
+        ("1", "Question"),
+        ("2", "Incident"),
+        ("3", "Problem"),
+        ("4", "Task"),
     ]
-    assert (4, "Email") in listed("via_id")
+    assert ("4", "Email") in listed("via_id")
     assert len(listed("via_id")) == 34
     product = items[f"ticket_fields_{option.field_id}"]
     assert product["title"] == "Product"
     assert [op["value"] for op in product["operators"]] == ["includes", "not_includes"]
-    assert (option.pk, "Mobile app") in listed(f"ticket_fields_{option.field_id}")
+    assert (str(option.pk), "Mobile app") in listed(f"ticket_fields_{option.field_id}")
     vip = items["requester.custom_fields.vip"]
     assert vip["group"] == "requester"
     assert [o["value"] for o in vip["operators"]] == ["is"]
@@ -152,3 +152,30 @@ def test_every_definitions_value_is_accepted_by_create(admin_client: APIClient) 
             "/api/v2/slas/policies", {"sla_policy": payload}, format="json"
         )
         assert response.status_code == 201, (field, response.json())
+
+
+def test_list_values_are_strings_or_null_as_in_zendesks_reference(admin_client: APIClient) -> None:
+    """Zendesk's example answer and OpenAPI file give list values as strings ("10001"); a
+    client generated from that file rejects integers."""
+    BrandFactory(name="Acme")
+    GroupFactory(name="Billing")
+    for field, item in items_by_field(admin_client).items():
+        for choice in item["values"].get("list", []):
+            assert choice["value"] is None or isinstance(choice["value"], str), (field, choice)
+
+
+def test_a_filter_takes_an_id_as_a_string_or_an_integer(admin_client: APIClient) -> None:
+    group = GroupFactory(name="Billing")
+    for value in (str(group.pk), group.pk):
+        response = admin_client.post(
+            "/api/v2/slas/policies.json",
+            {
+                "sla_policy": {
+                    "title": f"Billing {value!r}",
+                    "filter": {"all": [{"field": "group_id", "operator": "is", "value": value}]},
+                }
+            },
+            format="json",
+        )
+        assert response.status_code == 201, response.content
+        assert response.json()["sla_policy"]["filter"]["all"][0]["value"] == value

@@ -120,7 +120,11 @@ def definitions(client: APIClient) -> dict[str, Any]:
 
 
 def listed(definition: dict[str, Any]) -> list[tuple[Any, str]]:
-    return [(entry["value"], entry["title"]) for entry in definition["values"]["list"]]
+    """The choices as (id, title); ids come as strings, as in Zendesk's reference."""
+    return [
+        (int(entry["value"]) if str(entry["value"]).isdigit() else entry["value"], entry["title"])
+        for entry in definition["values"]["list"]
+    ]
 
 
 def tagger(title: str = "Plan", options: tuple[str, ...] = ("gold", "silver")) -> TicketField:
