@@ -17,6 +17,7 @@ from tickets.models.fields import (
     TicketFieldOption,
     TicketForm,
 )
+from tickets.models.idempotency import IdempotentRequest
 from tickets.models.jobs import JobStatus, JobStatusResult
 from tickets.models.notifications import NotificationRule, SlaNotification
 from tickets.models.objectives import ServiceLevelObjective
@@ -43,6 +44,7 @@ __all__ = [
     "CustomField",
     "CustomStatus",
     "Group",
+    "IdempotentRequest",
     "JobStatus",
     "JobStatusResult",
     "NotificationRule",

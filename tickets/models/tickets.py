@@ -43,9 +43,13 @@ class Ticket(models.Model):
     ticket_form = models.ForeignKey(TicketForm, null=True, blank=True, on_delete=models.SET_NULL)
     via_id = models.PositiveIntegerField(default=5)
     recipient = models.EmailField(blank=True)
+    # The client's own id for the ticket; not unique, as in Zendesk (null: none).
+    external_id = models.CharField(max_length=255, null=True, blank=True)
     tags = models.JSONField(default=list, blank=True)
-    # {"<ticket field id>": value}
+    # {"<ticket field id>": value}; a checkbox's value is a JSON boolean.
     custom_fields = models.JSONField(default=dict, blank=True)
+    # Whether any comment is public, kept by the services as comments are added.
+    is_public = models.BooleanField(default=False)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     solved_at = models.DateTimeField(null=True, blank=True)
@@ -75,6 +79,12 @@ class Ticket(models.Model):
             models.Index(fields=["status", "id"], name="ticket_status"),
             # The agent queue: open tickets by SLA deadline, one index scan.
             models.Index(fields=["sla_due_at", "id"], name="ticket_sla_due"),
+            # `GET /api/v2/tickets?external_id=`, in id order.
+            models.Index(
+                fields=["external_id", "id"],
+                name="ticket_external_id",
+                condition=models.Q(external_id__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -84,7 +94,10 @@ class Ticket(models.Model):
 class TicketComment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # The text; for a comment sent as HTML, the text of its HTML.
     body = models.TextField()
+    # The HTML as sent (`html_body`); blank when the comment was sent as text.
+    html_body = models.TextField(blank=True, default="")
     public = models.BooleanField(default=True)
     via_id = models.PositiveIntegerField(default=5)
     created_at = models.DateTimeField()
