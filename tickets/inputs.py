@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 from decimal import Decimal
 from typing import Any
 
+from django.utils.html import strip_tags
 from rest_framework import serializers
 
 from policies.engine.vocabulary import Metric, Priority, StatusCategory, TicketType
@@ -44,12 +47,57 @@ class WholeSerializer(serializers.Serializer[Any]):
 
 
 class CommentInputSerializer(WholeSerializer):
-    body = StrictCharField(max_length=65_536)
+    """A comment as Zendesk takes it: its text as `html_body`, `body` or the legacy `value`, in
+    that order of precedence (a comment sent as HTML keeps the HTML, and its text is the text of
+    the HTML). Validated, it is `{"body": text, "html_body": html or "", "public", "author_id"}`.
+    """
+
+    body = StrictCharField(max_length=65_536, required=False, allow_blank=True)
+    html_body = StrictCharField(max_length=65_536, required=False, allow_blank=True)
+    value = StrictCharField(
+        max_length=65_536, required=False, allow_blank=True, help_text="Legacy name of body"
+    )
     public = StrictBooleanField(required=False, default=True)
     author_id = StrictIntegerField(required=False)
 
     def validate_author_id(self, value: int) -> int:
         return _exists(User, value, "user")  # type: ignore[return-value]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        html, body, legacy = (attrs.pop(name, "") for name in ("html_body", "body", "value"))
+        if html.strip():
+            text = html_text(html)
+        else:
+            html, text = "", body or legacy
+        if not text.strip():
+            raise serializers.ValidationError({"body": ["This field is required."]}, "required")
+        return {**attrs, "body": text, "html_body": html}
+
+
+# Tags after which the text of HTML starts a new line.
+_LINE_ENDS = re.compile(r"<br\s*/?>|</(?:p|div|li|h[1-6]|tr|blockquote|pre)\s*>", re.IGNORECASE)
+
+
+def html_text(html: str) -> str:
+    """The text of HTML: no tags, entities decoded, a line per paragraph or line break."""
+    text = html_lib.unescape(strip_tags(_LINE_ENDS.sub("\n", html)))
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+def checkbox_value(field_id: int, value: Any) -> bool:
+    """A checkbox's value as Zendesk takes it: true or false, as JSON or as lower-case text
+    ("True" is not); none (null or blank) is unchecked."""
+    if isinstance(value, bool):
+        return value
+    if value in (None, "", "false"):
+        return False
+    if value == "true":
+        return True
+    raise serializers.ValidationError(
+        f"ticket field {field_id}: a checkbox is true or false, not {value!r}"
+    )
 
 
 class RequesterInputSerializer(WholeSerializer):
@@ -81,6 +129,16 @@ class TicketInputSerializer(serializers.Serializer[Any]):
     tags = serializers.ListField(child=StrictCharField(max_length=80), required=False)
     custom_fields = CustomFieldValueSerializer(many=True, required=False)
     recipient = serializers.EmailField(allow_blank=True, required=False)
+    external_id = StrictCharField(
+        max_length=255,
+        allow_null=True,
+        allow_blank=True,
+        required=False,
+        help_text="Your id for the ticket; need not be unique. Blank or null: none",
+    )
+
+    def validate_external_id(self, value: str | None) -> str | None:
+        return value or None
 
     def validate_requester_id(self, value: int) -> int:
         return _exists(User, value, "user")  # type: ignore[return-value]
@@ -130,6 +188,9 @@ class TicketInputSerializer(serializers.Serializer[Any]):
                 raise serializers.ValidationError(
                     f"ticket field {field.pk}: value must be a scalar"
                 )
+            if field.type == "checkbox":
+                clean[str(field.pk)] = checkbox_value(field.pk, value)
+                continue
             if field.type == "tagger" and value not in (None, ""):
                 options = {o.value for o in field.options.all()}
                 if str(value) not in options:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from tickets.models import (
     ChangeEvent,
     CommentEvent,
     CreateEvent,
+    IdempotentRequest,
     Ticket,
     TicketAudit,
     TicketComment,
@@ -250,15 +252,42 @@ TICKET_FIELDS = (
     "tags",
     "custom_fields",
     "recipient",
+    "external_id",
 )
 
 
 @dataclass(frozen=True)
 class NewComment:
-    body: str
+    body: str  # the text
     public: bool
     author_id: int
     created_at: datetime | None = None
+    html_body: str = ""  # the HTML, when the comment was sent as HTML
+
+
+def new_comment(
+    comment: dict[str, Any] | None, *, default_author_id: int, by: User
+) -> NewComment | None:
+    """A `comment` validated by tickets.inputs.CommentInputSerializer as the comment to write,
+    sent by `by`: an agent may name another author and make it an internal note; an end user
+    always speaks for themselves, in public."""
+    if comment is None:
+        return None
+    author_id = comment.get("author_id", default_author_id)
+    public = comment.get("public", True)
+    if not by.is_agent:
+        author_id, public = by.pk, True
+    return NewComment(
+        body=comment["body"], public=public, author_id=author_id, html_body=comment["html_body"]
+    )
+
+
+@dataclass(frozen=True)
+class TicketSave:
+    """A ticket after one audited save, and the audit that records the save."""
+
+    ticket: Ticket
+    audit: TicketAudit
 
 
 def _record_audit(
@@ -278,13 +307,17 @@ def _record_audit(
             ticket=ticket,
             author_id=comment.author_id,
             body=comment.body,
+            html_body=comment.html_body,
             public=comment.public,
             via_id=via_id,
             created_at=at,
         )
-    has_public = saved_comment is not None and saved_comment.public
+    has_public = ticket.is_public or (saved_comment is not None and saved_comment.public)
     if not has_public:
         has_public = ticket.comments.filter(public=True).exists()
+    if has_public and not ticket.is_public:
+        ticket.is_public = True
+        Ticket.objects.filter(pk=ticket.pk).update(is_public=True)
     audit = TicketAudit.objects.create(
         ticket=ticket,
         author_id=author_id,
@@ -327,8 +360,6 @@ def _apply(ticket: Ticket, fields: dict[str, Any], at: datetime) -> dict[str, tu
     return changes
 
 
-@retry_on_conflict
-@transaction.atomic
 def ticket_create(
     *,
     fields: dict[str, Any],
@@ -338,6 +369,22 @@ def ticket_create(
     via_id: int = 5,
 ) -> Ticket:
     """A new ticket; the submitter writes the first comment, as in Zendesk."""
+    return ticket_create_audited(
+        fields=fields, submitter_id=submitter_id, comment=comment, now=now, via_id=via_id
+    ).ticket
+
+
+@retry_on_conflict
+@transaction.atomic
+def ticket_create_audited(
+    *,
+    fields: dict[str, Any],
+    submitter_id: int,
+    comment: NewComment | None,
+    now: datetime,
+    via_id: int = 5,
+) -> TicketSave:
+    """`ticket_create`, with the audit of the creation."""
     now = now.replace(microsecond=0)  # Zendesk's times, and so the SLA's, are whole seconds
     requester = User.objects.get(pk=fields["requester_id"])
     fields = {**fields}
@@ -349,8 +396,6 @@ def ticket_create(
     return _save(ticket, fields, author_id=submitter_id, comment=comment, now=now, creating=True)
 
 
-@retry_on_conflict
-@transaction.atomic
 def ticket_update(
     *,
     ticket_id: int,
@@ -361,6 +406,28 @@ def ticket_update(
     via_id: int = 5,
 ) -> Ticket:
     """Change fields and/or add a comment in one audited save. Raises Ticket.DoesNotExist."""
+    return ticket_update_audited(
+        ticket_id=ticket_id,
+        fields=fields,
+        author_id=author_id,
+        comment=comment,
+        now=now,
+        via_id=via_id,
+    ).ticket
+
+
+@retry_on_conflict
+@transaction.atomic
+def ticket_update_audited(
+    *,
+    ticket_id: int,
+    fields: dict[str, Any],
+    author_id: int | None,
+    comment: NewComment | None,
+    now: datetime,
+    via_id: int = 5,
+) -> TicketSave:
+    """`ticket_update`, with the audit of the save."""
     ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
     # Whole seconds, and never before the last save (a recompute may have just written one).
     last = ticket.audits.aggregate(last=Max("created_at"))["last"]
@@ -390,11 +457,13 @@ def _save(
     now: datetime,
     creating: bool,
     via_id: int | None = None,
-) -> Ticket:
+) -> TicketSave:
     """One audited save: apply the fields, write the audit, re-evaluate the SLA."""
     changes = _apply(ticket, fields, now)
+    if comment is not None and comment.public:
+        ticket.is_public = True
     ticket.save()
-    _record_audit(
+    audit = _record_audit(
         ticket,
         author_id=author_id,
         at=now,
@@ -404,7 +473,54 @@ def _save(
         creating=creating,
     )
     ticket_sla_refresh(ticket, now=now)
-    return ticket
+    return TicketSave(ticket, audit)
+
+
+class IdempotencyKeyReused(Exception):
+    """The idempotency key came with another request before: its body was different."""
+
+
+@dataclass(frozen=True)
+class IdempotentAnswer:
+    status: int
+    body: dict[str, Any]
+    replayed: bool  # a repeat's: the first request's answer, and nothing was done again
+
+
+def idempotent_answer(
+    *,
+    user_id: int,
+    key: str,
+    digest: str,
+    now: datetime,
+    answer: Callable[[], tuple[int, dict[str, Any]]],
+) -> IdempotentAnswer:
+    """Do a request sent with an idempotency key once, as Zendesk does ticket creations: the
+    first time, `answer()` runs (and writes) and its status and body are kept with the key; a
+    repeat within `IdempotentRequest.LIFETIME` gets them back and runs nothing. `digest` is the
+    request's: a repeat with another raises IdempotencyKeyReused.
+
+    The key's row is written in the transaction `answer()` writes in: a concurrent repeat waits
+    on the unique key until that commits (then replays its answer) or rolls back (then answers
+    itself). An `answer()` that raises keeps nothing, so a refused request can be sent again.
+    """
+    with transaction.atomic():
+        IdempotentRequest.objects.filter(
+            user_id=user_id, created_at__lt=now - IdempotentRequest.LIFETIME
+        ).delete()
+        kept, claimed = IdempotentRequest.objects.select_for_update().get_or_create(
+            user_id=user_id, key=key, defaults={"request_digest": digest, "created_at": now}
+        )
+        if not claimed:
+            if kept.request_digest != digest:
+                raise IdempotencyKeyReused(key)
+            if kept.status_code is None or kept.response_body is None:
+                raise AssertionError("a committed idempotent request always has its answer")
+            return IdempotentAnswer(kept.status_code, kept.response_body, replayed=True)
+        status, body = answer()
+        kept.status_code, kept.response_body = status, body
+        kept.save(update_fields=["status_code", "response_body"])
+        return IdempotentAnswer(status, body, replayed=False)
 
 
 @transaction.atomic
