@@ -1,13 +1,57 @@
-"""Zendesk's Tickets API, with SLAs side-loaded the Zendesk way (`include=slas,metric_events`)."""
+"""Zendesk's Tickets API, with SLAs side-loaded the Zendesk way (`include=slas,metric_events`).
+
+Creating or updating a ticket answers the ticket and the audit of that save, as Zendesk does
+(the same audit `GET /api/v2/tickets/{id}/audits/{audit_id}` shows). A creation sent with an
+`Idempotency-Key` header is done once per key and user: a repeat within two hours with the same
+body answers the first answer again (`x-idempotency-lookup: hit`), one with another body is a
+400 `IdempotentRequestError`.
+
+The list filters by `external_id`, sorts with `sort_by`/`sort_order` (offset pages) or `sort`
+(cursor pages), and side-loads `users`, `groups` and `organizations` (for agents) as top-level
+arrays next to the tickets; include values slaweb does not know are ignored.
+
+Departures from Zendesk:
+- Keys for features slaweb does not have are answered with the one value they can have here:
+  `collaborator_ids`, `follower_ids`, `email_cc_ids`, `followup_ids` and
+  `sharing_agreement_ids` are empty, `due_at`, `problem_id`, `forum_topic_id` and
+  `satisfaction_rating` null, `has_incidents`, `allow_channelback`, `allow_attachments`
+  (slaweb takes no uploads) and `from_messaging_channel` false. Writing them is ignored.
+- `generated_timestamp` is `updated_at` in Unix seconds: slaweb keeps no other write time.
+- Cursor pages sort by `id`, `updated_at`, `status` (and `created_at`); `sort_by` on a text key
+  (subject, names) needs offset pages. Status sorts in lifecycle order (new, open, pending,
+  hold, solved, closed), names sort with no one first.
+- Comments have no attachments (`attachments` is empty) and no metadata (`metadata` has empty
+  `system` and `custom`). A comment sent as HTML keeps its HTML as `html_body`; its `body` and
+  `plain_body` are the text of that HTML. One sent as text answers it as `html_body` in
+  paragraphs.
+- `solved_at` is slaweb's: when the ticket was last solved.
+"""
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Prefetch,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.expressions import Combinable, CombinedExpression
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -23,9 +67,31 @@ from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
 from slaweb.api.timestamps import iso
 from tickets import services
 from tickets.api.access import signed_in
-from tickets.api.output import AlwaysNull, CommentType, ViaSerializer
+from tickets.api.audits import (
+    EmptyList,
+    TicketAuditMetadataSerializer,
+    TicketAuditOutputSerializer,
+    ticket_audits,
+    with_comments,
+)
+from tickets.api.groups import GroupOutputSerializer
+from tickets.api.organizations import OrganizationOutputSerializer
+from tickets.api.output import (
+    AlwaysFalse,
+    AlwaysNullInteger,
+    AlwaysNullObject,
+    AlwaysNullTimestamp,
+    CommentHtml,
+    CommentType,
+    NoIds,
+    UnixTime,
+    ViaSerializer,
+)
+from tickets.api.users import UserOutputSerializer, user_rows
 from tickets.inputs import TicketInputSerializer
 from tickets.models import (
+    Group,
+    Organization,
     Ticket,
     TicketComment,
     TicketMetricEvent,
@@ -41,7 +107,9 @@ EVENT_METRIC_KEYS = (
     "requester_wait_time",
     "resolution_time",
 )
+# Side-loads inside each ticket, and side-loaded records next to the tickets.
 SIDE_LOADS = ("slas", "metric_events")
+RECORD_SIDE_LOADS = ("users", "groups", "organizations")
 
 
 # Output ---------------------------------------------------------------------------------------
@@ -107,10 +175,11 @@ class CustomFieldValues(serializers.ListField):
 class TicketOutputSerializer(serializers.Serializer[Ticket]):
     url = Link("/api/v2/tickets/{obj.pk}.json")
     id = serializers.IntegerField()
-    external_id = AlwaysNull()
+    external_id = serializers.CharField(allow_null=True)
     via = ViaSerializer(source="*")
     created_at = Timestamp()
     updated_at = Timestamp()
+    generated_timestamp = UnixTime(source="updated_at", help_text="updated_at in Unix seconds")
     type = serializers.CharField(allow_null=True)
     subject = serializers.CharField(allow_blank=True)
     raw_subject = serializers.CharField(source="subject", allow_blank=True)
@@ -124,13 +193,34 @@ class TicketOutputSerializer(serializers.Serializer[Ticket]):
     assignee_id = serializers.IntegerField(allow_null=True)
     organization_id = serializers.IntegerField(allow_null=True)
     group_id = serializers.IntegerField(allow_null=True)
-    brand_id = serializers.IntegerField(allow_null=True)
-    ticket_form_id = serializers.IntegerField(allow_null=True)
+    collaborator_ids = NoIds()
+    follower_ids = NoIds()
+    email_cc_ids = NoIds()
+    forum_topic_id = AlwaysNullInteger()
+    problem_id = AlwaysNullInteger()
+    has_incidents = AlwaysFalse()
+    is_public = serializers.BooleanField(help_text="Whether any comment is public")
+    due_at = AlwaysNullTimestamp()
     tags = serializers.ListField(child=serializers.CharField())
     custom_fields = CustomFieldValues()
+    satisfaction_rating = AlwaysNullObject()
+    sharing_agreement_ids = NoIds()
+    followup_ids = NoIds()
+    brand_id = serializers.IntegerField(allow_null=True)
+    ticket_form_id = serializers.IntegerField(allow_null=True)
+    allow_channelback = AlwaysFalse()
+    allow_attachments = AlwaysFalse(help_text="slaweb takes no uploads")
+    from_messaging_channel = AlwaysFalse()
     solved_at = Timestamp(allow_null=True)
     slas = SlaSerializer(source="*", required=False)
     metric_events = MetricEventsByMetric(required=False)
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        # Zendesk's old name of `custom_fields`, still answered. Not declared: `fields` would
+        # shadow the serializer's own.
+        fields = super().get_fields()
+        fields["fields"] = CustomFieldValues(source="custom_fields", help_text="As custom_fields")
+        return fields
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -186,16 +276,211 @@ def serialize_tickets(
     return serialize_many(TicketOutputSerializer, tickets, context)
 
 
+def side_loaded(request: Request, tickets: list[Ticket]) -> dict[str, list[dict[str, Any]]]:
+    """The records the request side-loads (`include=users,groups,organizations`) for these
+    tickets: one query each. Only agents get them: they are the account's people and teams."""
+    wanted = [name for name in RECORD_SIDE_LOADS if name in includes(request)]
+    if not wanted or not signed_in(request).is_agent:
+        return {}
+    context = output_context(request)
+    body: dict[str, list[dict[str, Any]]] = {}
+    if "users" in wanted:
+        user_ids = {
+            pk
+            for t in tickets
+            for pk in (t.requester_id, t.submitter_id, t.assignee_id)
+            if pk is not None
+        }
+        users = user_rows().filter(pk__in=user_ids).order_by("id") if user_ids else []
+        body["users"] = serialize_many(UserOutputSerializer, users, context)
+    if "groups" in wanted:
+        group_ids = {t.group_id for t in tickets if t.group_id is not None}
+        groups = Group.objects.filter(pk__in=group_ids).order_by("id") if group_ids else []
+        body["groups"] = serialize_many(GroupOutputSerializer, groups, context)
+    if "organizations" in wanted:
+        organization_ids = {t.organization_id for t in tickets if t.organization_id is not None}
+        organizations = (
+            Organization.objects.filter(pk__in=organization_ids).order_by("id")
+            if organization_ids
+            else []
+        )
+        body["organizations"] = serialize_many(OrganizationOutputSerializer, organizations, context)
+    return body
+
+
+def side_load_fields() -> dict[str, serializers.BaseSerializer[Any]]:
+    """The side-loaded records' keys, for the schema of a response that may have them."""
+    return {
+        "users": UserOutputSerializer(many=True, required=False),
+        "groups": GroupOutputSerializer(many=True, required=False),
+        "organizations": OrganizationOutputSerializer(many=True, required=False),
+    }
+
+
+def with_side_loads(name: str, envelope: Any) -> Any:
+    """An inline response serializer (`paginated`'s, say) plus the side-loaded records."""
+    fields = {key: copy.deepcopy(field) for key, field in type(envelope)._declared_fields.items()}
+    return inline_serializer(name, {**fields, **side_load_fields()})
+
+
+# Sorting --------------------------------------------------------------------------------------
+
+# Zendesk's `sort_by` keys (offset pages) and the column or annotation each sorts by.
+SORT_BY = {
+    "assignee": "assignee_name",
+    "assignee.name": "assignee_name",
+    "created_at": "created_at",
+    "group": "group_name",
+    "id": "id",
+    "requester": "requester_name",
+    "requester.name": "requester_name",
+    "status": "status_rank",
+    "subject": "subject",
+    "updated_at": "updated_at",
+}
+# The keys a cursor page can sort by: they have whole-number values (cursors carry those).
+CURSOR_SORTS = ("id", "created_at", "updated_at", "status")
+CURSOR_PARAMETERS = ("page[size]", "page[after]", "page[before]")
+STATUS_ORDER = ("new", "open", "pending", "hold", "solved", "closed")
+# Cursors carry whole numbers from 0 up to this, ascending: descending keys are this minus
+# the value.
+TOP = 2**62 - 1
+
+
+class EpochSeconds(Func):
+    """A moment as whole seconds since 1970, in SQL (PostgreSQL and SQLite)."""
+
+    output_field = BigIntegerField()
+    template = "CAST(FLOOR(EXTRACT(EPOCH FROM %(expressions)s)) AS BIGINT)"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "CAST(unixepoch(%(expressions)s) AS INTEGER)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def _status_rank() -> Case:
+    return Case(
+        *[When(status=name, then=Value(rank)) for rank, name in enumerate(STATUS_ORDER)],
+        default=Value(len(STATUS_ORDER)),
+        output_field=IntegerField(),
+    )
+
+
+SORT_ANNOTATIONS: dict[str, Callable[[], Combinable]] = {
+    "assignee_name": lambda: Coalesce(F("assignee__name"), Value("")),
+    "group_name": lambda: Coalesce(F("group__name"), Value("")),
+    "requester_name": lambda: F("requester__name"),
+    "status_rank": _status_rank,
+}
+
+
+# The whole-number values of the cursor keys.
+CURSOR_SORT_VALUES: dict[str, Callable[[], Combinable]] = {
+    "id": lambda: F("id"),
+    "created_at": lambda: EpochSeconds("created_at"),
+    "updated_at": lambda: EpochSeconds("updated_at"),
+    "status": _status_rank,
+}
+
+
+def _from_top(value: Combinable) -> ExpressionWrapper[CombinedExpression]:
+    # 64-bit: a 32-bit result would make Django drop a cursor beyond its range as no match.
+    return ExpressionWrapper(Value(TOP) - value, output_field=BigIntegerField())
+
+
+def _sort_parameter(request: Request) -> tuple[str, bool]:
+    """The key the request sorts by and whether descending, from `sort` (`-updated_at`) or
+    `sort_by` and `sort_order`; by default `id`, ascending."""
+    params = request.query_params
+    order = params.get("sort_order", "asc")
+    if order not in ("asc", "desc"):
+        raise BadRequest("InvalidPaginationParameter", "sort_order is not valid: asc or desc")
+    if "sort" in params:
+        sort = params["sort"]
+        key = sort.removeprefix("-")
+        if key not in CURSOR_SORTS:
+            raise BadRequest("InvalidPaginationParameter", "sort is not valid")
+        return key, sort.startswith("-")
+    key = params.get("sort_by", "id")
+    if key not in SORT_BY:
+        raise BadRequest("InvalidPaginationParameter", "sort_by is not valid")
+    return key, order == "desc"
+
+
+def sorted_tickets(
+    request: Request, tickets: QuerySet[Ticket]
+) -> tuple[QuerySet[Ticket], tuple[str, ...]]:
+    """The tickets and the order `paginate` pages them in, as the request sorts them; ties go
+    by id, in the same direction."""
+    key, descending = _sort_parameter(request)
+    if not any(name in request.query_params for name in CURSOR_PARAMETERS):
+        column = SORT_BY[key]
+        if column in SORT_ANNOTATIONS:
+            tickets = tickets.annotate(**{column: SORT_ANNOTATIONS[column]()})
+        sign = "-" if descending else ""
+        return tickets, (f"{sign}{column}", f"{sign}id") if column != "id" else (f"{sign}id",)
+    if key not in CURSOR_SORTS:
+        raise BadRequest(
+            "InvalidPaginationParameter",
+            f"sort_by {key} needs offset pagination (page and per_page)",
+        )
+    if key == "id" and not descending:
+        return tickets, ("id",)
+    value = CURSOR_SORT_VALUES[key]()
+    if not descending:
+        return tickets.annotate(sort_key=value), ("sort_key", "id")
+    tickets = tickets.annotate(sort_key=_from_top(value), sort_id=_from_top(F("id")))
+    return tickets, ("sort_id",) if key == "id" else ("sort_key", "sort_id")
+
+
 # Views ----------------------------------------------------------------------------------------
 
 INCLUDE_PARAMETER = OpenApiParameter(
-    "include", str, description="Comma-separated side-loads: slas, metric_events"
+    "include",
+    str,
+    description="Comma-separated side-loads: slas and metric_events in each ticket; users, "
+    "groups and organizations next to the tickets (agents only). Others are ignored.",
+)
+LIST_PARAMETERS = [
+    OpenApiParameter(
+        "external_id", str, description="Only the tickets with this external id (maybe several)"
+    ),
+    OpenApiParameter(
+        "sort_by", str, enum=list(SORT_BY), description="Offset pages (and some cursor keys)"
+    ),
+    OpenApiParameter("sort_order", str, enum=["asc", "desc"], description="With sort_by"),
+    OpenApiParameter(
+        "sort",
+        str,
+        enum=[f"{sign}{key}" for key in CURSOR_SORTS for sign in ("", "-")],
+        description="Cursor pages: a key, descending with a leading -",
+    ),
+]
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    location=OpenApiParameter.HEADER,
+    description="Create once: a repeat within 2 hours with the same body answers the first "
+    "answer (x-idempotency-lookup: hit); another body is a 400 IdempotentRequestError",
 )
 
 
-TicketEnvelope = inline_serializer("TicketResponse", {"ticket": TicketOutputSerializer()})
+TicketEnvelope = inline_serializer(
+    "TicketResponse", {"ticket": TicketOutputSerializer(), **side_load_fields()}
+)
+TicketSaveEnvelope = inline_serializer(
+    "TicketUpdateResponse",
+    {
+        "ticket": TicketOutputSerializer(),
+        "audit": TicketAuditOutputSerializer(help_text="The audit of this save"),
+        **side_load_fields(),
+    },
+)
 TicketRequest = inline_serializer("TicketRequest", {"ticket": TicketInputSerializer()})
-TicketListEnvelope = paginated("TicketListResponse", "tickets", TicketOutputSerializer(many=True))
+TicketListEnvelope = with_side_loads(
+    "TicketListResponse",
+    paginated("TicketListResponse", "tickets", TicketOutputSerializer(many=True)),
+)
 
 
 def visible_tickets(request: Request) -> QuerySet[Ticket]:
@@ -207,24 +492,35 @@ def visible_tickets(request: Request) -> QuerySet[Ticket]:
     )
 
 
-def _one(request: Request, ticket_id: int, code: int = status.HTTP_200_OK) -> Response:
+def _one_body(request: Request, ticket_id: int) -> dict[str, Any]:
     ticket = with_sla_prefetch(visible_tickets(request), includes(request)).get(pk=ticket_id)
     context = ticket_context(request, [ticket], timezone.now())
     body = TicketOutputSerializer(ticket, context=context).data
-    return Response({"ticket": body}, status=code)
+    return {"ticket": body, **side_loaded(request, [ticket])}
 
 
-def _comment(
-    data: dict[str, Any], default_author: int, request: Request
-) -> services.NewComment | None:
-    comment = data.pop("comment", None)
-    if comment is None:
-        return None
-    author = comment.get("author_id", default_author)
-    public = comment.get("public", True)
-    if not signed_in(request).is_agent:
-        author, public = signed_in(request).pk, True  # end users speak for themselves, in public
-    return services.NewComment(body=comment["body"], public=public, author_id=author)
+def _one(request: Request, ticket_id: int, code: int = status.HTTP_200_OK) -> Response:
+    return Response(_one_body(request, ticket_id), status=code)
+
+
+def _saved(request: Request, saved: services.TicketSave) -> dict[str, Any]:
+    """The answer to a create or update: the ticket and the audit of the save."""
+    body = _one_body(request, saved.ticket.pk)
+    [audit] = with_comments([ticket_audits(saved.ticket.pk).get(pk=saved.audit.pk)])
+    return {**body, "audit": TicketAuditOutputSerializer(audit).data}
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key.strip()) <= 255:
+        raise BadRequest("InvalidRequest", "Idempotency-Key must be 1 to 255 characters")
+    return key
+
+
+def _digest(request: Request) -> str:
+    """The request body's fingerprint: the same JSON, however spaced or ordered, is the same."""
+    canonical = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class TicketListCreateApi(APIView):
@@ -232,30 +528,49 @@ class TicketListCreateApi(APIView):
 
     @extend_schema(
         operation_id="ListTickets",
-        parameters=[*PAGINATION_PARAMETERS, INCLUDE_PARAMETER],
+        parameters=[*PAGINATION_PARAMETERS, *LIST_PARAMETERS, INCLUDE_PARAMETER],
         responses=with_errors({200: TicketListEnvelope}),
     )
     def get(self, request: Request) -> Response:
         now = timezone.now()
-        return paginate(
+        tickets = visible_tickets(request)
+        if "external_id" in request.query_params:
+            external_id = request.query_params["external_id"]
+            if not external_id:
+                raise BadRequest("InvalidParameter", "external_id must not be blank")
+            tickets = tickets.filter(external_id=external_id)
+        tickets, order = sorted_tickets(request, tickets)
+        page: list[Ticket] = []
+
+        def serialize(rows: list[Ticket]) -> list[dict[str, Any]]:
+            page.extend(rows)
+            return serialize_tickets(rows, request, now)
+
+        response = paginate(
             request,
-            with_sla_prefetch(visible_tickets(request), includes(request)),
+            with_sla_prefetch(tickets, includes(request)),
             key="tickets",
-            serialize=lambda rows: serialize_tickets(rows, request, now),
+            serialize=serialize,
+            order=order,
         )
+        response.data.update(side_loaded(request, page))
+        return response
 
     @extend_schema(
         operation_id="CreateTicket",
-        parameters=[INCLUDE_PARAMETER],
+        parameters=[INCLUDE_PARAMETER, IDEMPOTENCY_PARAMETER],
         request=TicketRequest,
-        responses=with_errors({201: TicketEnvelope}, writes=True),
+        responses=with_errors({201: TicketSaveEnvelope}, writes=True),
     )
     def post(self, request: Request) -> Response:
-        serializer = TicketInputSerializer(data=root_object(request, "ticket"))
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        given = root_object(request, "ticket")
+        key = _idempotency_key(request)
         user = signed_in(request)
-        with transaction.atomic():
+
+        def create() -> tuple[int, dict[str, Any]]:
+            serializer = TicketInputSerializer(data=given)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
             requester = data.pop("requester", None)
             if not user.is_agent:
                 data["requester_id"] = user.pk
@@ -264,7 +579,9 @@ class TicketListCreateApi(APIView):
                 data["requester_id"] = services.requester_find_or_create(**requester).pk
             data.setdefault("requester_id", user.pk)
             submitter = data.pop("submitter_id", user.pk)
-            comment = _comment(data, submitter, request)
+            comment = services.new_comment(
+                data.pop("comment", None), default_author_id=submitter, by=user
+            )
             if comment is None and data.get("description"):
                 comment = services.NewComment(data["description"], True, submitter)
             if comment is None:
@@ -278,10 +595,31 @@ class TicketListCreateApi(APIView):
                         ]
                     }
                 )
-            ticket = services.ticket_create(
+            saved = services.ticket_create_audited(
                 fields=data, submitter_id=submitter, comment=comment, now=timezone.now()
             )
-        response = _one(request, ticket.pk, status.HTTP_201_CREATED)
+            return status.HTTP_201_CREATED, _saved(request, saved)
+
+        if key is None:
+            with transaction.atomic():
+                code, body = create()
+            response = Response(body, status=code)
+        else:
+            try:
+                answer = services.idempotent_answer(
+                    user_id=user.pk,
+                    key=key,
+                    digest=_digest(request),
+                    now=timezone.now(),
+                    answer=create,
+                )
+            except services.IdempotencyKeyReused:
+                raise BadRequest(
+                    "IdempotentRequestError",
+                    "Request parameters don't match the given idempotency key",
+                ) from None
+            response = Response(answer.body, status=answer.status)
+            response["x-idempotency-lookup"] = "hit" if answer.replayed else "miss"
         response["Location"] = response.data["ticket"]["url"]
         return response
 
@@ -301,7 +639,7 @@ class TicketDetailApi(APIView):
         operation_id="UpdateTicket",
         parameters=[INCLUDE_PARAMETER],
         request=TicketRequest,
-        responses=with_errors({200: TicketEnvelope}, writes=True, lookup=True),
+        responses=with_errors({200: TicketSaveEnvelope}, writes=True, lookup=True),
     )
     def put(self, request: Request, ticket_id: str) -> Response:
         ticket = visible_tickets(request).get(pk=int(ticket_id))
@@ -319,22 +657,25 @@ class TicketDetailApi(APIView):
                     ]
                 }
             )
-        if not signed_in(request).is_agent and set(data) - {"comment"}:
+        user = signed_in(request)
+        if not user.is_agent and set(data) - {"comment"}:
             self.permission_denied(request, "End users may only add comments")
         with transaction.atomic():
             requester = data.pop("requester", None)
             if requester is not None and "requester_id" not in data:
                 data["requester_id"] = services.requester_find_or_create(**requester).pk
             data.pop("submitter_id", None)
-            comment = _comment(data, signed_in(request).pk, request)
-            services.ticket_update(
+            comment = services.new_comment(
+                data.pop("comment", None), default_author_id=user.pk, by=user
+            )
+            saved = services.ticket_update_audited(
                 ticket_id=ticket.pk,
                 fields=data,
-                author_id=signed_in(request).pk,
+                author_id=user.pk,
                 comment=comment,
                 now=timezone.now(),
             )
-        return _one(request, ticket.pk)
+        return Response(_saved(request, saved))
 
     @extend_schema(
         operation_id="DeleteTicket", request=None, responses=with_errors({204: None}, lookup=True)
@@ -355,7 +696,8 @@ class TicketShowManyApi(APIView):
         responses=with_errors(
             {
                 200: inline_serializer(
-                    "TicketShowManyResponse", {"tickets": TicketOutputSerializer(many=True)}
+                    "TicketShowManyResponse",
+                    {"tickets": TicketOutputSerializer(many=True), **side_load_fields()},
                 )
             }
         ),
@@ -373,18 +715,34 @@ class TicketShowManyApi(APIView):
         visible = with_sla_prefetch(visible_tickets(request), includes(request))
         tickets = list(visible.filter(pk__in=ids))
         tickets.sort(key=lambda t: ids.index(t.pk))
-        return Response({"tickets": serialize_tickets(tickets, request, timezone.now())})
+        return Response(
+            {
+                "tickets": serialize_tickets(tickets, request, timezone.now()),
+                **side_loaded(request, tickets),
+            }
+        )
 
 
+# Give it comments `with_audit_ids`.
 class TicketCommentOutputSerializer(serializers.Serializer[TicketComment]):
     id = serializers.IntegerField()
     type = CommentType()
     author_id = serializers.IntegerField()
     body = serializers.CharField(allow_blank=True)
+    html_body = CommentHtml(source="*")
     plain_body = serializers.CharField(source="body", allow_blank=True)
     public = serializers.BooleanField()
+    attachments = EmptyList(child=serializers.DictField(), help_text="Always empty")
+    audit_id = serializers.IntegerField(
+        source="saved_by_audit_id", allow_null=True, help_text="The audit that added it"
+    )
     via = ViaSerializer(source="*")
+    metadata = TicketAuditMetadataSerializer(source="*")
     created_at = Timestamp()
+
+
+def with_audit_ids(comments: QuerySet[TicketComment]) -> QuerySet[TicketComment]:
+    return comments.annotate(saved_by_audit_id=F("audit__id"))
 
 
 class TicketCommentsApi(APIView):
@@ -411,7 +769,7 @@ class TicketCommentsApi(APIView):
             comments = comments.filter(public=True)
         return paginate(
             request,
-            comments,
+            with_audit_ids(comments),
             key="comments",
             serialize=lambda rows: serialize_many(TicketCommentOutputSerializer, rows),
         )
