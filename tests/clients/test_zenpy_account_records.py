@@ -27,7 +27,11 @@ pytestmark = pytest.mark.clients
 def definition_values(zenpy_api: ZenpyHarness, field: str) -> list[tuple[Any, str]]:
     definitions = zenpy_api.client.sla_policies.definitions()
     [item] = [item for item in definitions.all if item["value"] == field]
-    return [(entry["value"], entry["title"]) for entry in item["values"]["list"]]
+    # Ids come as strings, as in Zendesk's reference; compared here as the ids they name.
+    return [
+        (int(entry["value"]) if str(entry["value"]).isdigit() else entry["value"], entry["title"])
+        for entry in item["values"]["list"]
+    ]
 
 
 def test_groups_create_update_delete(zenpy_api: ZenpyHarness, server_url: str) -> None:

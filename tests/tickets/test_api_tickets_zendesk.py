@@ -411,7 +411,7 @@ def test_other_checkbox_values_are_refused(
 
 def test_the_migration_turns_stored_checkbox_text_into_booleans(end_user: User) -> None:
     migration = importlib.import_module(
-        "tickets.migrations.0015_ticket_external_id_and_idempotency"
+        "tickets.migrations.0018_ticket_external_id_and_idempotency"
     )
     checkbox, text = TicketFieldFactory(type="checkbox"), TicketFieldFactory(type="text")
     services.ticket_create(
