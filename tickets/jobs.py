@@ -36,15 +36,17 @@ from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_tasks import task
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions
 
 from slaweb.api.errors import BadRequest, RecordInvalid, zendesk_exception_handler
-from slaweb.api.fields import StrictCharField
 from slaweb.db import retry_on_conflict
-from tickets import services
 from tickets.imports import ticket_import
-from tickets.inputs import TicketInputSerializer
-from tickets.models import JobStatus, JobStatusResult, Ticket, User
+from tickets.models import JobStatus, JobStatusResult, User
+from tickets.ticket_writes import (
+    TicketBulkUpdateInputSerializer,
+    ticket_create_as,
+    ticket_update_as,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,118 +66,6 @@ IMPORT_MANY = "imports.tickets.create_many"
 
 # What a single endpoint answers as the caller's mistake: these fail the item, not the job.
 ITEM_ERRORS = (exceptions.APIException, ObjectDoesNotExist, DjangoPermissionDenied)
-
-
-# The Tickets API's create and update, as a user -------------------------------------------------
-
-
-def _comment(data: dict[str, Any], default_author: int, user: User) -> services.NewComment | None:
-    comment = data.pop("comment", None)
-    if comment is None:
-        return None
-    author = comment.get("author_id", default_author)
-    public = comment.get("public", True)
-    if not user.is_agent:
-        author, public = user.pk, True  # end users speak for themselves, in public
-    return services.NewComment(body=comment["body"], public=public, author_id=author)
-
-
-def ticket_create_as(*, user: User, data: Any, now: datetime) -> Ticket:
-    """A ticket from a Tickets API `ticket` object, created as `user` creates one with
-    POST /api/v2/tickets: end users request their own tickets, an agent's requester may be
-    found or created by email, the submitter writes the first comment (or the description).
-    Raises the validation errors that endpoint answers; writes nothing then."""
-    if not isinstance(data, dict):
-        raise RecordInvalid(
-            {"base": [{"description": "base: a ticket must be a JSON object", "error": "Invalid"}]}
-        )
-    serializer = TicketInputSerializer(data=data)
-    serializer.is_valid(raise_exception=True)
-    fields = dict(serializer.validated_data)
-    with transaction.atomic():
-        requester = fields.pop("requester", None)
-        if not user.is_agent:
-            fields["requester_id"] = user.pk
-            fields.pop("submitter_id", None)
-        elif requester is not None and "requester_id" not in fields:
-            fields["requester_id"] = services.requester_find_or_create(**requester).pk
-        fields.setdefault("requester_id", user.pk)
-        submitter = fields.pop("submitter_id", user.pk)
-        comment = _comment(fields, submitter, user)
-        if comment is None and fields.get("description"):
-            comment = services.NewComment(fields["description"], True, submitter)
-        if comment is None:
-            raise RecordInvalid(
-                {
-                    "comment": [
-                        {
-                            "description": "Comment: a new ticket needs a comment",
-                            "error": "BlankValue",
-                        }
-                    ]
-                }
-            )
-        return services.ticket_create(
-            fields=fields, submitter_id=submitter, comment=comment, now=now
-        )
-
-
-class TicketBulkUpdateInputSerializer(TicketInputSerializer):
-    """A ticket update in update_many: the Tickets API's fields, plus the tags to add and to
-    remove (Zendesk's `additional_tags` and `remove_tags`)."""
-
-    additional_tags = serializers.ListField(child=StrictCharField(max_length=80), required=False)
-    remove_tags = serializers.ListField(child=StrictCharField(max_length=80), required=False)
-
-    def validate_additional_tags(self, tags: list[str]) -> list[str]:
-        return self.validate_tags(tags)
-
-    def validate_remove_tags(self, tags: list[str]) -> list[str]:
-        return self.validate_tags(tags)
-
-
-def ticket_update_as(*, user: User, ticket_id: int, data: Any, now: datetime) -> Ticket:
-    """A Tickets API update of one ticket as `user` makes it with PUT /api/v2/tickets/{id}:
-    end users see only their tickets and may only comment, a closed ticket takes no update.
-    Raises what that endpoint answers (Ticket.DoesNotExist is its 404); writes nothing then."""
-    if not isinstance(data, dict):
-        raise RecordInvalid(
-            {"base": [{"description": "base: a ticket must be a JSON object", "error": "Invalid"}]}
-        )
-    visible = Ticket.objects.all()
-    if not user.is_agent:
-        visible = visible.filter(requester_id=user.pk)
-    ticket = visible.get(pk=ticket_id)
-    serializer = TicketBulkUpdateInputSerializer(data=data, partial=True)
-    serializer.is_valid(raise_exception=True)
-    fields = dict(serializer.validated_data)
-    if ticket.status == "closed":
-        raise RecordInvalid(
-            {
-                "status": [
-                    {
-                        "description": "Status: closed prevents ticket update",
-                        "error": "InvalidValue",
-                    }
-                ]
-            }
-        )
-    if not user.is_agent and set(fields) - {"comment"}:
-        raise exceptions.PermissionDenied("End users may only add comments")
-    added = fields.pop("additional_tags", [])
-    removed = set(fields.pop("remove_tags", []))
-    if added or removed:
-        base = fields.get("tags", ticket.tags)
-        fields["tags"] = [tag for tag in dict.fromkeys([*base, *added]) if tag not in removed]
-    with transaction.atomic():
-        requester = fields.pop("requester", None)
-        if requester is not None and "requester_id" not in fields:
-            fields["requester_id"] = services.requester_find_or_create(**requester).pk
-        fields.pop("submitter_id", None)
-        comment = _comment(fields, user.pk, user)
-        return services.ticket_update(
-            ticket_id=ticket.pk, fields=fields, author_id=user.pk, comment=comment, now=now
-        )
 
 
 # Starting a job -----------------------------------------------------------------------------
@@ -265,13 +155,19 @@ class Outcome:
 
 
 def _create(user: User, item: dict[str, Any], now: datetime) -> Outcome:
-    return Outcome("create", ticket_create_as(user=user, data=item, now=now).pk)
+    return Outcome("create", ticket_create_as(user=user, data=item, now=now).ticket.pk)
 
 
 def _update(user: User, item: dict[str, Any], now: datetime) -> Outcome:
     data = {key: value for key, value in item.items() if key != "id"}
-    ticket = ticket_update_as(user=user, ticket_id=item["id"], data=data, now=now)
-    return Outcome("update", ticket.pk)
+    saved = ticket_update_as(
+        user=user,
+        ticket_id=item["id"],
+        data=data,
+        now=now,
+        input_serializer=TicketBulkUpdateInputSerializer,
+    )
+    return Outcome("update", saved.ticket.pk)
 
 
 def _import(user: User, item: dict[str, Any], now: datetime) -> Outcome:

@@ -59,13 +59,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from slaweb.api.errors import BadRequest, RecordInvalid, root_object
+from slaweb.api.errors import BadRequest, root_object
 from slaweb.api.output import BlankAsNull, Link, Timestamp, output_context, serialize_many
 from slaweb.api.pagination import paginate
 from slaweb.api.permissions import IsAuthenticatedUser
 from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
 from slaweb.api.timestamps import iso
-from tickets import services
+from tickets import services, ticket_writes
 from tickets.api.access import signed_in
 from tickets.api.audits import (
     EmptyList,
@@ -568,36 +568,7 @@ class TicketListCreateApi(APIView):
         user = signed_in(request)
 
         def create() -> tuple[int, dict[str, Any]]:
-            serializer = TicketInputSerializer(data=given)
-            serializer.is_valid(raise_exception=True)
-            data = dict(serializer.validated_data)
-            requester = data.pop("requester", None)
-            if not user.is_agent:
-                data["requester_id"] = user.pk
-                data.pop("submitter_id", None)
-            elif requester is not None and "requester_id" not in data:
-                data["requester_id"] = services.requester_find_or_create(**requester).pk
-            data.setdefault("requester_id", user.pk)
-            submitter = data.pop("submitter_id", user.pk)
-            comment = services.new_comment(
-                data.pop("comment", None), default_author_id=submitter, by=user
-            )
-            if comment is None and data.get("description"):
-                comment = services.NewComment(data["description"], True, submitter)
-            if comment is None:
-                raise RecordInvalid(
-                    {
-                        "comment": [
-                            {
-                                "description": "Comment: a new ticket needs a comment",
-                                "error": "BlankValue",
-                            }
-                        ]
-                    }
-                )
-            saved = services.ticket_create_audited(
-                fields=data, submitter_id=submitter, comment=comment, now=timezone.now()
-            )
+            saved = ticket_writes.ticket_create_as(user=user, data=given, now=timezone.now())
             return status.HTTP_201_CREATED, _saved(request, saved)
 
         if key is None:
@@ -642,39 +613,12 @@ class TicketDetailApi(APIView):
         responses=with_errors({200: TicketSaveEnvelope}, writes=True, lookup=True),
     )
     def put(self, request: Request, ticket_id: str) -> Response:
-        ticket = visible_tickets(request).get(pk=int(ticket_id))
-        serializer = TicketInputSerializer(data=root_object(request, "ticket"), partial=True)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        if ticket.status == "closed":
-            raise RecordInvalid(
-                {
-                    "status": [
-                        {
-                            "description": "Status: closed prevents ticket update",
-                            "error": "InvalidValue",
-                        }
-                    ]
-                }
-            )
-        user = signed_in(request)
-        if not user.is_agent and set(data) - {"comment"}:
-            self.permission_denied(request, "End users may only add comments")
-        with transaction.atomic():
-            requester = data.pop("requester", None)
-            if requester is not None and "requester_id" not in data:
-                data["requester_id"] = services.requester_find_or_create(**requester).pk
-            data.pop("submitter_id", None)
-            comment = services.new_comment(
-                data.pop("comment", None), default_author_id=user.pk, by=user
-            )
-            saved = services.ticket_update_audited(
-                ticket_id=ticket.pk,
-                fields=data,
-                author_id=user.pk,
-                comment=comment,
-                now=timezone.now(),
-            )
+        saved = ticket_writes.ticket_update_as(
+            user=signed_in(request),
+            ticket_id=int(ticket_id),
+            data=root_object(request, "ticket"),
+            now=timezone.now(),
+        )
         return Response(_saved(request, saved))
 
     @extend_schema(

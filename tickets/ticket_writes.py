@@ -1,0 +1,127 @@
+"""A ticket written as a user writes it through the Tickets API: validated with the API's
+input, with its rules for who may set what (end users request their own tickets and may only
+comment on them; an agent's requester may be found or created by email; the submitter writes
+the first comment). One path for the single endpoints and the bulk jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from rest_framework import exceptions, serializers
+
+from slaweb.api.errors import RecordInvalid
+from slaweb.api.fields import StrictCharField
+from tickets import services
+from tickets.inputs import TicketInputSerializer
+from tickets.models import Ticket, User
+
+
+def ticket_create_as(*, user: User, data: Any, now: datetime) -> services.TicketSave:
+    """A ticket from a Tickets API `ticket` object, created as `user` creates one with
+    POST /api/v2/tickets: end users request their own tickets, an agent's requester may be
+    found or created by email, the submitter writes the first comment (or the description).
+    Raises the validation errors that endpoint answers; writes nothing then."""
+    if not isinstance(data, dict):
+        raise RecordInvalid(
+            {"base": [{"description": "base: a ticket must be a JSON object", "error": "Invalid"}]}
+        )
+    serializer = TicketInputSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    fields = dict(serializer.validated_data)
+    with transaction.atomic():
+        requester = fields.pop("requester", None)
+        if not user.is_agent:
+            fields["requester_id"] = user.pk
+            fields.pop("submitter_id", None)
+        elif requester is not None and "requester_id" not in fields:
+            fields["requester_id"] = services.requester_find_or_create(**requester).pk
+        fields.setdefault("requester_id", user.pk)
+        submitter = fields.pop("submitter_id", user.pk)
+        comment = services.new_comment(
+            fields.pop("comment", None), default_author_id=submitter, by=user
+        )
+        if comment is None and fields.get("description"):
+            comment = services.NewComment(fields["description"], True, submitter)
+        if comment is None:
+            raise RecordInvalid(
+                {
+                    "comment": [
+                        {
+                            "description": "Comment: a new ticket needs a comment",
+                            "error": "BlankValue",
+                        }
+                    ]
+                }
+            )
+        return services.ticket_create_audited(
+            fields=fields, submitter_id=submitter, comment=comment, now=now
+        )
+
+
+class TicketBulkUpdateInputSerializer(TicketInputSerializer):
+    """A ticket update in update_many: the Tickets API's fields, plus the tags to add and to
+    remove (Zendesk's `additional_tags` and `remove_tags`)."""
+
+    additional_tags = serializers.ListField(child=StrictCharField(max_length=80), required=False)
+    remove_tags = serializers.ListField(child=StrictCharField(max_length=80), required=False)
+
+    def validate_additional_tags(self, tags: list[str]) -> list[str]:
+        return self.validate_tags(tags)
+
+    def validate_remove_tags(self, tags: list[str]) -> list[str]:
+        return self.validate_tags(tags)
+
+
+def ticket_update_as(
+    *,
+    user: User,
+    ticket_id: int,
+    data: Any,
+    now: datetime,
+    input_serializer: type[TicketInputSerializer] = TicketInputSerializer,
+) -> services.TicketSave:
+    """A Tickets API update of one ticket as `user` makes it with PUT /api/v2/tickets/{id}:
+    end users see only their tickets and may only comment, a closed ticket takes no update.
+    Raises what that endpoint answers (Ticket.DoesNotExist is its 404); writes nothing then."""
+    if not isinstance(data, dict):
+        raise RecordInvalid(
+            {"base": [{"description": "base: a ticket must be a JSON object", "error": "Invalid"}]}
+        )
+    visible = Ticket.objects.all()
+    if not user.is_agent:
+        visible = visible.filter(requester_id=user.pk)
+    ticket = visible.get(pk=ticket_id)
+    serializer = input_serializer(data=data, partial=True)
+    serializer.is_valid(raise_exception=True)
+    fields = dict(serializer.validated_data)
+    if ticket.status == "closed":
+        raise RecordInvalid(
+            {
+                "status": [
+                    {
+                        "description": "Status: closed prevents ticket update",
+                        "error": "InvalidValue",
+                    }
+                ]
+            }
+        )
+    if not user.is_agent and set(fields) - {"comment"}:
+        raise exceptions.PermissionDenied("End users may only add comments")
+    added = fields.pop("additional_tags", [])
+    removed = set(fields.pop("remove_tags", []))
+    if added or removed:
+        base = fields.get("tags", ticket.tags)
+        fields["tags"] = [tag for tag in dict.fromkeys([*base, *added]) if tag not in removed]
+    with transaction.atomic():
+        requester = fields.pop("requester", None)
+        if requester is not None and "requester_id" not in fields:
+            fields["requester_id"] = services.requester_find_or_create(**requester).pk
+        fields.pop("submitter_id", None)
+        comment = services.new_comment(
+            fields.pop("comment", None), default_author_id=user.pk, by=user
+        )
+        return services.ticket_update_audited(
+            ticket_id=ticket.pk, fields=fields, author_id=user.pk, comment=comment, now=now
+        )
