@@ -32,7 +32,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError, transaction
-from django.db.models import F, Q, QuerySet, Value
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_tasks import task
@@ -347,7 +347,16 @@ def recent_jobs(now: datetime) -> QuerySet[JobStatus]:
         JobStatus.objects.filter(created_at__gte=now - RETENTION)
         .prefetch_related("results")
         .annotate(
-            finish_rank=Coalesce(Value(TOP) - F("finished_order"), Value(0)),
-            creation_rank=Value(TOP) - F("id"),
+            # 64-bit keys: as plain integers PostgreSQL's lookups would treat a cursor beyond
+            # 32 bits as out of range and match nothing.
+            finish_rank=Coalesce(
+                Value(TOP, output_field=BigIntegerField()) - F("finished_order"),
+                Value(0, output_field=BigIntegerField()),
+                output_field=BigIntegerField(),
+            ),
+            creation_rank=ExpressionWrapper(
+                Value(TOP, output_field=BigIntegerField()) - F("id"),
+                output_field=BigIntegerField(),
+            ),
         )
     )
