@@ -418,3 +418,20 @@ def test_answers_match_zendesks_schema_and_ours(
         jsonschema.validate(response.json(), zendesk)
     for url in (audits_url(ticket.pk + 1000), f"{audits_url(ticket.pk, '')}/999999.json"):
         assert_matches_schema(schema, "get", url, agent_client.get(url))
+
+
+def test_a_comment_sent_as_html_keeps_its_html_in_the_audit(
+    agent_client: APIClient, end_user: User
+) -> None:
+    ticket = TicketFactory(requester=end_user)
+    response = agent_client.put(
+        f"/api/v2/tickets/{ticket.pk}.json",
+        {"ticket": {"comment": {"html_body": "<p>Try <b>restarting</b></p>"}}},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    [event] = [e for e in response.json()["audit"]["events"] if e["type"] == "Comment"]
+    assert event["html_body"] == "<p>Try <b>restarting</b></p>"
+    listed = get_ok(agent_client, audits_url(ticket.pk))["audits"][-1]
+    [listed_event] = [e for e in listed["events"] if e["type"] == "Comment"]
+    assert listed_event["html_body"] == "<p>Try <b>restarting</b></p>"

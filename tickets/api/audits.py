@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
-from django.utils.html import linebreaks
 from drf_spectacular.utils import (
     PolymorphicProxySerializer,
     extend_schema,
@@ -37,6 +36,7 @@ from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
 from tickets.api.output import (
     ChangeType,
     Channel,
+    CommentHtml,
     CommentType,
     Constant,
     CreateType,
@@ -89,13 +89,6 @@ class AuditChangeEventSerializer(serializers.Serializer[ChangeEvent]):
     previous_value = serializers.JSONField(help_text="The value before")
 
 
-class HtmlBody(serializers.CharField):
-    """Plain text as HTML: escaped, in paragraphs and line breaks."""
-
-    def to_representation(self, value: str) -> str:
-        return linebreaks(value, autoescape=True)
-
-
 class EmptyList(serializers.ListField):
     """Always `[]`."""
 
@@ -112,7 +105,7 @@ class AuditCommentEventSerializer(serializers.Serializer[CommentEvent]):
     type = CommentType()
     author_id = serializers.IntegerField(source="comment.author_id")
     body = serializers.CharField(source="comment.body", allow_blank=True)
-    html_body = HtmlBody(source="comment.body")
+    html_body = CommentHtml(source="comment")
     plain_body = serializers.CharField(source="comment.body", allow_blank=True)
     public = serializers.BooleanField(source="comment.public")
     attachments = EmptyList(child=serializers.DictField())
