@@ -4,7 +4,6 @@ name, written and read as Zendesk scripts do."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -15,6 +14,8 @@ from rest_framework.test import APIClient
 from policies.models import Policy
 from tests.factories import TicketFactory, UserFactory, make_policy
 from tests.test_schema import assert_matches_schema
+from tests.zendesk_oas import ZENDESK_OAS_TICKETS as ZENDESK_OAS
+from tests.zendesk_oas import json_schema as _json_schema
 from tickets import account_services
 from tickets.models import (
     Brand,
@@ -29,27 +30,11 @@ from tickets.models import (
 
 pytestmark = pytest.mark.django_db
 
-ZENDESK_OAS = Path("/work/shared/zendesk-oas-tickets.yaml")
 HOST = "help.example.org"
 ROOT = f"http://{HOST}"
 
 
 # Zendesk's published schemas ----------------------------------------------------------------
-
-
-def _json_schema(node: Any) -> Any:
-    """OpenAPI 3.0 schema objects as JSON Schema: `nullable` becomes a "null" type."""
-    if isinstance(node, list):
-        return [_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: _json_schema(value) for key, value in node.items() if key != "nullable"}
-    if node.get("nullable"):
-        if "type" in out:
-            out["type"] = [out["type"], "null"]
-        else:
-            out = {"anyOf": [out, {"type": "null"}]}
-    return out
 
 
 @pytest.fixture(scope="module")

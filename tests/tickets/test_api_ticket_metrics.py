@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,12 +17,11 @@ from rest_framework.test import APIClient
 
 from policies import services as policy_services
 from tests.factories import GroupFactory, TicketFactory, UserFactory
+from tests.zendesk_oas import ZENDESK_OAS_TICKETS as OAS
 from tickets import services
 from tickets.models import Ticket, User
 
 pytestmark = pytest.mark.django_db
-
-OAS = Path("/work/shared/zendesk-oas-tickets.yaml")
 
 
 def t(day: int, hour: int, minute: int = 0) -> datetime:

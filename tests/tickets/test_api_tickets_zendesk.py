@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import copy
 import importlib
-import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -37,12 +35,13 @@ from tests.factories import (
     metric,
 )
 from tests.test_schema import assert_matches_schema
+from tests.zendesk_oas import ZENDESK_OAS_TICKETS as ZENDESK_OAS
+from tests.zendesk_oas import json_schema as _nullable
 from tickets import services
 from tickets.models import IdempotentRequest, Ticket, TicketAudit, TicketComment, User
 
 pytestmark = pytest.mark.django_db
 
-ZENDESK_OAS = Path(os.environ.get("ZENDESK_OAS_TICKETS", "/work/shared/zendesk-oas-tickets.yaml"))
 EVERYTHING = {"all": [], "any": []}
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -123,23 +122,6 @@ NULL_WHEN_UNSET = (
     "ticket_form_id",
     "type",
 )
-
-
-def _nullable(node: Any) -> Any:
-    """OpenAPI 3.0's `nullable: true` as JSON Schema: a "null" type (and null in an enum)."""
-    if isinstance(node, list):
-        return [_nullable(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    node = {key: _nullable(value) for key, value in node.items()}
-    if node.pop("nullable", False):
-        if "type" in node:
-            node["type"] = [node["type"], "null"]
-            if "enum" in node:
-                node["enum"] = [*node["enum"], None]
-        else:
-            node = {"anyOf": [node, {"type": "null"}]}
-    return node
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,10 @@ create_or_update and the soft delete.
 
 Every answer is checked against slaweb's own OpenAPI schema, and user objects also against
 Zendesk's (`UserForAdmin`, `UserForEndUser`, `UserResponse`, `UsersResponse` in
-/work/shared/zendesk-oas-tickets.yaml)."""
+shared/zendesk-oas-tickets.yaml beside the checkout)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -22,13 +21,14 @@ from rest_framework.test import APIClient
 from tests.conftest import basic, token_client
 from tests.factories import GroupFactory, OrganizationFactory, UserFactory
 from tests.test_schema import assert_matches_schema
+from tests.zendesk_oas import ZENDESK_OAS_TICKETS as ZENDESK_OAS
+from tests.zendesk_oas import json_schema as _json_schema
 from tickets import services
 from tickets.models import ApiToken, Ticket, User
 from tickets.models.accounts import OAuthToken
 
 pytestmark = pytest.mark.django_db
 
-ZENDESK_OAS = Path("/work/shared/zendesk-oas-tickets.yaml")
 USERS = "/api/v2/users.json"
 PASSWORD = "correct-horse-battery"
 
@@ -50,18 +50,6 @@ NOT_ANSWERED = {"remote_photo_url"}
 
 
 # Schemas --------------------------------------------------------------------------------------
-
-
-def _json_schema(node: Any) -> Any:
-    """An OpenAPI 3.0 schema as JSON Schema: `nullable: true` lets null through."""
-    if isinstance(node, list):
-        return [_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: _json_schema(value) for key, value in node.items() if key != "nullable"}
-    if node.get("nullable") is True and "type" in node:
-        out["type"] = [node["type"], "null"]
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 `POST /api/v2/tickets/create_many`, `PUT /api/v2/tickets/update_many` (both of Zendesk's forms)
 and `POST /api/v2/imports/tickets/create_many` answer a job status at once; the work runs as a
 task, item by item, each on its own. Answers are checked against Zendesk's JobStatus schema
-(/work/shared/zendesk-oas-tickets.yaml) as well as slaweb's own.
+(shared/zendesk-oas-tickets.yaml beside the checkout) as well as slaweb's own.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from datetime import UTC, timedelta
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -23,6 +22,8 @@ from rest_framework.test import APIClient
 
 from tests.factories import TicketFactory, UserFactory
 from tests.test_schema import assert_matches_schema
+from tests.zendesk_oas import ZENDESK_OAS_TICKETS as ZENDESK_OAS
+from tests.zendesk_oas import json_schema as _json_schema
 from tickets import jobs
 from tickets.models import JobStatus, JobStatusResult, Ticket, TicketAudit, User
 
@@ -32,22 +33,9 @@ CREATE_MANY = "/api/v2/tickets/create_many.json"
 UPDATE_MANY = "/api/v2/tickets/update_many.json"
 IMPORT_MANY = "/api/v2/imports/tickets/create_many.json"
 JOB_STATUSES = "/api/v2/job_statuses.json"
-ZENDESK_OAS = Path("/work/shared/zendesk-oas-tickets.yaml")
 
 
 # Zendesk's schema -----------------------------------------------------------------------------
-
-
-def _json_schema(node: Any) -> Any:
-    """An OpenAPI 3.0 schema as JSON Schema: `nullable: true` lets null through."""
-    if isinstance(node, list):
-        return [_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: _json_schema(value) for key, value in node.items() if key != "nullable"}
-    if node.get("nullable") is True and "type" in node:
-        out["type"] = [node["type"], "null"]
-    return out
 
 
 @pytest.fixture(scope="module")

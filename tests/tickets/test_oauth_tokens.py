@@ -3,7 +3,7 @@ sign-in with its scopes, and sign-in lock-out that belongs to passwords only.
 
 Every answer of the tokens API is checked against slaweb's own OpenAPI schema, and token
 objects also against Zendesk's (`OAuthTokenResponse`, `OAuthTokensResponse` in
-/work/shared/zendesk-oas-tickets.yaml)."""
+shared/zendesk-oas-tickets.yaml beside the checkout)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import copy
 import re
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -25,6 +24,8 @@ from rest_framework.test import APIClient
 from tests.conftest import basic
 from tests.factories import UserFactory
 from tests.test_schema import assert_matches_schema
+from tests.zendesk_oas import ZENDESK_OAS_TICKETS as ZENDESK_OAS
+from tests.zendesk_oas import json_schema as _json_schema
 from tickets import services
 from tickets.authentication import LAST_USED_RESOLUTION, scope_resource
 from tickets.models import RateLimitCounter, Ticket, User
@@ -32,7 +33,6 @@ from tickets.models.accounts import OAuthToken
 
 pytestmark = pytest.mark.django_db
 
-ZENDESK_OAS = Path("/work/shared/zendesk-oas-tickets.yaml")
 TOKENS = "/api/v2/oauth/tokens.json"
 ME = "/api/v2/users/me.json"
 PASSWORD = "correct-horse-battery"
@@ -52,18 +52,6 @@ NULL_IN_SLAWEB = ("client_id", "expires_at", "refresh_token", "refresh_token_exp
 
 
 # Schemas --------------------------------------------------------------------------------------
-
-
-def _json_schema(node: Any) -> Any:
-    """An OpenAPI 3.0 schema as JSON Schema: `nullable: true` lets null through."""
-    if isinstance(node, list):
-        return [_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: _json_schema(value) for key, value in node.items() if key != "nullable"}
-    if node.get("nullable") is True and "type" in node:
-        out["type"] = [node["type"], "null"]
-    return out
 
 
 @pytest.fixture(scope="module")
