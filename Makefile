@@ -70,7 +70,7 @@ load: install-dev
 	  echo "  DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/DBNAME make load"; \
 	  echo "(the role needs CREATEDB; a throwaway database is made next to DBNAME and dropped)"; \
 	  exit 2; }
-	$(BIN)/python -m tests.load.run $(LOAD_ARGS)
+	$(BIN)/python -m tests.load $(LOAD_ARGS)
 
 # SIGKILL gunicorn mid-write, a task worker mid-recompute and the breach clock at a breach;
 # then check nothing accepted was lost or repeated (uses DATABASE_URL like `make test`).

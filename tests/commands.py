@@ -3,14 +3,16 @@ same Django set-up as manage.py, without shipping the command inside the apps.""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
 import django
-from django.core.management.base import BaseCommand
 
 
-def main(command: type[BaseCommand], name: str) -> None:
+def main(module: str, name: str) -> None:
+    """Set Django up, then import `module` (it may import models) and run its `Command`."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "slaweb.settings")
     django.setup()
-    command().run_from_argv([f"python -m {name}", name, *sys.argv[1:]])
+    command = importlib.import_module(module).Command
+    command().run_from_argv(["python -m", name, *sys.argv[1:]])

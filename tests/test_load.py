@@ -26,7 +26,7 @@ def test_it_serves_mixed_load_without_errors_or_lost_writes(tmp_path: Path) -> N
         [
             sys.executable,
             "-m",
-            "tests.load.run",
+            "tests.load",
             "--users=5",
             "--spawn-rate=5",
             "--run-time=8",

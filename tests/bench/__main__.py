@@ -47,4 +47,4 @@ class Command(BaseCommand):
 if __name__ == "__main__":
     from tests.commands import main
 
-    main(Command, "tests.bench")
+    main("tests.bench.__main__", "tests.bench")

@@ -1,4 +1,4 @@
-"""The clients of `python -m tests.load.run` (`make load`): a support team's integrations
+"""The clients of `python -m tests.load` (`make load`): a support team's integrations
 using Zendesk's SLA Policies and Tickets APIs at once.
 
 Each simulated client reads policies and tickets (about 60 % of its requests) and writes them

@@ -1,4 +1,4 @@
-"""Load-test slaweb as deployed (`make load`, or `python -m tests.load.run`): gunicorn with
+"""Load-test slaweb as deployed (`make load`, or `python -m tests.load`): gunicorn with
 DEBUG=0, one task worker and one breach clock against a throwaway PostgreSQL database, driven
 by locust's headless clients (tests/load/locustfile.py) mixing SLA policy
 and ticket reads and writes.
@@ -500,9 +500,3 @@ def read_stats(path: Path) -> list[dict[str, Any]]:
             }
         )
     return sorted(rows, key=lambda row: row["name"] == "all")
-
-
-if __name__ == "__main__":
-    from tests.commands import main
-
-    main(Command, "tests.load.run")
