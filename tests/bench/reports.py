@@ -37,13 +37,13 @@ def _fill(rows: int, policies: list[int], groups: list[int], requester: int) -> 
             """
             INSERT INTO tickets_ticket (subject, description, priority, status, requester_id,
                 submitter_id, group_id, via_id, recipient, tags, custom_fields, created_at,
-                updated_at, sla_events_stored, sla_events_digest)
+                updated_at, sla_events_stored, sla_events_digest, is_public)
             SELECT 'Benchmark ticket', '',
                 (ARRAY['low', 'normal', 'high', 'urgent'])[1 + floor(random() * 4)::int],
                 'open', %(requester)s, %(requester)s,
                 CASE WHEN random() < 0.1 THEN NULL
                      ELSE (%(groups)s::bigint[])[1 + floor(random() * %(n_groups)s)::int] END,
-                5, '', '["bench"]', '{}', at, at, 0, ''
+                5, '', '["bench"]', '{}', at, at, 0, '', true
             FROM (
                 SELECT now() - random() * make_interval(days => %(days)s) AS at
                 FROM generate_series(1, %(tickets)s)
