@@ -10,14 +10,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 import pytest
-import yaml
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from policies import services as policy_services
 from tests.factories import GroupFactory, TicketFactory, UserFactory
-from tests.zendesk_oas import ZENDESK_OAS_TICKETS as OAS
+from tests.zendesk_oas import zendesk_components
 from tickets import services
 from tickets.models import Ticket, User
 
@@ -160,12 +159,6 @@ def test_an_open_ticket_answers_nulls(
 
 
 # Zendesk's schema ------------------------------------------------------------------------------
-
-
-def zendesk_components() -> dict[str, Any]:
-    if not OAS.exists():
-        pytest.skip(f"{OAS} is not here")
-    return yaml.safe_load(OAS.read_text())["components"]
 
 
 def nullable(schema: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ ZENDESK_OAS_TICKETS) and against slaweb's schema.
 
 from __future__ import annotations
 
-import copy
 import importlib
 import threading
 import time
@@ -18,7 +17,6 @@ from typing import Any
 import jsonschema
 import pytest
 import time_machine
-import yaml
 from django.apps import apps
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
@@ -35,8 +33,8 @@ from tests.factories import (
     metric,
 )
 from tests.test_schema import assert_matches_schema
-from tests.zendesk_oas import ZENDESK_OAS_TICKETS as ZENDESK_OAS
 from tests.zendesk_oas import json_schema as _nullable
+from tests.zendesk_oas import zendesk_components
 from tickets import services
 from tickets.models import IdempotentRequest, Ticket, TicketAudit, TicketComment, User
 
@@ -129,9 +127,7 @@ def zendesk() -> dict[str, Any]:
     """Zendesk's components, with the departures its prose documentation and clients show:
     the keys in NULL_WHEN_UNSET may be null; a custom field value is any JSON value (checkboxes
     are booleans); an audit event's value is too (tags are arrays, DOC ticket audit events)."""
-    if not ZENDESK_OAS.exists():
-        pytest.skip(f"Zendesk's OpenAPI file is not at {ZENDESK_OAS}")
-    components = copy.deepcopy(yaml.safe_load(ZENDESK_OAS.read_text())["components"])
+    components = zendesk_components()
     schemas = components["schemas"]
     ticket = schemas["TicketObject"]["properties"]
     for key in NULL_WHEN_UNSET:

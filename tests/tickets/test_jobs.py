@@ -15,15 +15,14 @@ from typing import Any
 
 import jsonschema
 import pytest
-import yaml
 from django.db import IntegrityError, connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.factories import TicketFactory, UserFactory
 from tests.test_schema import assert_matches_schema
-from tests.zendesk_oas import ZENDESK_OAS_TICKETS as ZENDESK_OAS
 from tests.zendesk_oas import json_schema as _json_schema
+from tests.zendesk_oas import zendesk_components
 from tickets import jobs
 from tickets.models import JobStatus, JobStatusResult, Ticket, TicketAudit, User
 
@@ -40,9 +39,7 @@ JOB_STATUSES = "/api/v2/job_statuses.json"
 
 @pytest.fixture(scope="module")
 def zendesk() -> dict[str, Any]:
-    if not ZENDESK_OAS.exists():
-        pytest.skip(f"{ZENDESK_OAS} is not here")
-    components = _json_schema(yaml.safe_load(ZENDESK_OAS.read_text())["components"])
+    components = _json_schema(zendesk_components())
     return {"components": {"schemas": components["schemas"]}}
 
 
