@@ -14,7 +14,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from django.db import connection, models, transaction
 from django.db.models import Q
@@ -22,7 +22,7 @@ from django.db.models import Q
 from policies.engine.business_time import Schedule
 from policies.engine.history import Comment, TicketUpdate
 from policies.engine.metrics import TicketSla, evaluate
-from policies.engine.types import TicketFacts
+from policies.engine.types import PolicySpec, TicketFacts
 from policies.engine.vocabulary import Priority, Role, StatusCategory
 from policies.models import Policy
 from tickets.models import OPEN_STATUSES, Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
@@ -89,29 +89,56 @@ def facts_from_snapshot(
     )
 
 
+class SavedAudit(Protocol):
+    """What turning an audit into an engine update reads of it (ReplayAudit, MetricAudit)."""
+
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def via_id(self) -> int: ...
+    @property
+    def snapshot(self) -> dict[str, Any] | None: ...
+    @property
+    def comment_id(self) -> int | None: ...
+    @property
+    def comment_author_id(self) -> int | None: ...
+    @property
+    def comment_public(self) -> bool | None: ...
+    @property
+    def comment_author_role(self) -> str: ...
+
+
+def audit_update(
+    ticket: Ticket,
+    audit: SavedAudit,
+    previous: TicketUpdate | None,
+    policies: tuple[PolicySpec, ...] = (),
+) -> TicketUpdate:
+    """One audit as an engine update. An audit without a snapshot (a re-evaluation) left the
+    ticket's fields as they were after `previous`."""
+    comment = None
+    if audit.comment_id is not None:
+        # A comment's author and visibility are NOT NULL: present whenever the comment is.
+        comment = Comment(
+            author_id=cast(int, audit.comment_author_id),
+            author_role=Role(audit.comment_author_role),
+            public=cast(bool, audit.comment_public),
+        )
+    if audit.snapshot is not None:
+        facts = facts_from_snapshot(ticket.pk, ticket.created_at, audit.snapshot, audit.via_id)
+    elif previous is not None:
+        facts = dataclasses.replace(previous.facts, current_via_id=audit.via_id)
+    else:
+        raise ValueError(f"the first audit of ticket {ticket.pk} has no snapshot to start from")
+    return TicketUpdate(audit.created_at, facts, comment, policies)
+
+
 def ticket_history(ticket: Ticket, audits: Sequence[ReplayAudit]) -> list[TicketUpdate]:
-    """The engine's view of a ticket: one update per audit, each with its own policy revision.
-    An audit without a snapshot (a re-evaluation) left the ticket's fields as they were."""
+    """The engine's view of a ticket: one update per audit, each with its own policy revision."""
     updates: list[TicketUpdate] = []
     for audit in audits:
-        comment = None
-        if audit.comment_id is not None:
-            # A comment's author and visibility are NOT NULL: present whenever the comment is.
-            comment = Comment(
-                author_id=cast(int, audit.comment_author_id),
-                author_role=Role(audit.comment_author_role),
-                public=cast(bool, audit.comment_public),
-            )
-        if audit.snapshot is not None:
-            facts = facts_from_snapshot(ticket.pk, ticket.created_at, audit.snapshot, audit.via_id)
-        elif updates:
-            facts = dataclasses.replace(updates[-1].facts, current_via_id=audit.via_id)
-        else:
-            raise ValueError(
-                f"audit {audit.id} of ticket {ticket.pk} has no snapshot to start from"
-            )
         specs = revision_specs(audit.revision_id, audit.revision_digest)
-        updates.append(TicketUpdate(audit.created_at, facts, comment, specs))
+        updates.append(audit_update(ticket, audit, updates[-1] if updates else None, specs))
     return updates
 
 

@@ -11,21 +11,19 @@ the author of each save, which `ReplayAudit` does not carry.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 
 from policies.engine.business_time import Schedule
-from policies.engine.history import Comment, TicketUpdate
+from policies.engine.history import TicketUpdate
 from policies.engine.ticket_metrics import TicketMetricSet, ticket_metric_set
-from policies.engine.vocabulary import Role
 from tickets.models import Ticket, TicketAudit
 from tickets.selectors import account_schedule
-from tickets.sla.store import facts_from_snapshot
+from tickets.sla.store import audit_update
 
 
 class MetricAudit(NamedTuple):
@@ -67,25 +65,10 @@ def metric_audits(ticket_ids: Sequence[int]) -> dict[int, list[MetricAudit]]:
 
 
 def metric_history(ticket: Ticket, audits: Sequence[MetricAudit]) -> list[TicketUpdate]:
-    """The engine's view of the ticket, one update per audit (policies left out). An audit
-    without a snapshot (a re-evaluation) left the fields as they were."""
+    """The engine's view of the ticket, one update per audit (policies left out)."""
     updates: list[TicketUpdate] = []
     for audit in audits:
-        comment = None
-        if audit.comment_id is not None:
-            # A comment's author and visibility are NOT NULL: present whenever the comment is.
-            comment = Comment(
-                author_id=cast(int, audit.comment_author_id),
-                author_role=Role(audit.comment_author_role),
-                public=cast(bool, audit.comment_public),
-            )
-        if audit.snapshot is not None:
-            facts = facts_from_snapshot(ticket.pk, ticket.created_at, audit.snapshot, audit.via_id)
-        elif updates:
-            facts = dataclasses.replace(updates[-1].facts, current_via_id=audit.via_id)
-        else:
-            raise ValueError(f"the first audit of ticket {ticket.pk} has no snapshot")
-        updates.append(TicketUpdate(audit.created_at, facts, comment, ()))
+        updates.append(audit_update(ticket, audit, updates[-1] if updates else None))
     return updates
 
 
