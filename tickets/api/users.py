@@ -58,6 +58,7 @@ from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
 from slaweb.timezones import resolve_time_zone
 from tickets import services
 from tickets.api.access import signed_in
+from tickets.api.output import AlwaysFalse, AlwaysNullInteger
 from tickets.models import ApiToken, Group, Organization, User
 from tickets.models.accounts import OAuthToken
 
@@ -227,24 +228,6 @@ def _refused(error: services.UserWriteRefused) -> RecordInvalid:
 
 
 # Output ---------------------------------------------------------------------------------------
-
-
-class AlwaysFalse(serializers.BooleanField):
-    """False for every user: a Zendesk feature slaweb does not have."""
-
-    def get_attribute(self, instance: Any) -> bool:
-        return False
-
-
-class AlwaysNullInteger(serializers.IntegerField):
-    """Null for every user: a Zendesk feature slaweb does not have."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs["allow_null"] = True
-        super().__init__(**kwargs)
-
-    def get_attribute(self, instance: Any) -> None:
-        return None
 
 
 @extend_schema_field({"type": ["object", "null"], "additionalProperties": True})
