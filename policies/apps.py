@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class PoliciesConfig(AppConfig):
     name = "policies"
-    verbose_name = "SLA policies"
+    verbose_name = "Service levels"

@@ -8,7 +8,34 @@ from typing import ClassVar
 
 from django.db import models
 
-from policies.engine.vocabulary import Metric, Priority
+from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority
+
+_WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+
+
+def spoken_duration(seconds: int) -> str:
+    """3600 -> "1 hour", 5400 -> "1 hour 30 minutes", 86400 -> "1 day": as people say it."""
+    parts = []
+    rest = seconds
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count} {unit}" + ("" if count == 1 else "s"))
+    return " ".join(parts[:2]) if parts else "0 minutes"
+
+
+def metric_title(metric: str) -> str:
+    """ "first_reply_time" -> "First reply time"; an unknown name is shown as it is."""
+    try:
+        return METRIC_TITLES[Metric(metric)]
+    except ValueError:
+        return metric
+
+
+def _week_time(minutes: int) -> str:
+    """Minutes since Sunday 00:00 (wrapping past the week's end) -> "Monday 09:00"."""
+    day, minute = divmod(minutes % (7 * 1440), 1440)
+    return f"{_WEEKDAYS[day]} {minute // 60:02d}:{minute % 60:02d}"
 
 
 class Policy(models.Model):
@@ -42,9 +69,12 @@ class PolicyCondition(models.Model):
 
     class Meta:
         ordering = ["policy", "group", "index"]
+        verbose_name = "policy condition"
 
     def __str__(self) -> str:
-        return f"{self.field} {self.operator} {self.value!r}"
+        words = "Meets all:" if self.group == "all" else "Meets any:"
+        value = "empty" if self.value in (None, "", []) else self.value
+        return f"{words} {self.field.replace('_', ' ')} {self.operator.replace('_', ' ')} {value}"
 
 
 class PolicyMetric(models.Model):
@@ -65,9 +95,13 @@ class PolicyMetric(models.Model):
                 fields=["policy", "priority", "metric"], name="policy_metric_unique"
             ),
         ]
+        verbose_name = "policy target"
 
     def __str__(self) -> str:
-        return f"{self.priority} {self.metric} {self.target_seconds}s"
+        metric = metric_title(self.metric)
+        hours = " (business hours)" if self.business_hours else " (calendar hours)"
+        within = spoken_duration(self.target_seconds)
+        return f"{self.priority.capitalize()} priority: {metric.lower()} within {within}{hours}"
 
 
 class PolicyOrderLock(models.Model):
@@ -81,7 +115,7 @@ class PolicyOrderLock(models.Model):
         verbose_name = "policy order lock"
 
     def __str__(self) -> str:
-        return "policy order lock"
+        return "Policy order lock"
 
 
 class Schedule(models.Model):
@@ -111,9 +145,11 @@ class ScheduleInterval(models.Model):
 
     class Meta:
         ordering = ["schedule", "start_time"]
+        verbose_name = "opening hours"
+        verbose_name_plural = "opening hours"
 
     def __str__(self) -> str:
-        return f"{self.start_time}-{self.end_time}"
+        return f"{_week_time(self.start_time)} to {_week_time(self.end_time)}"
 
 
 class Holiday(models.Model):
@@ -153,7 +189,8 @@ class PolicyRevision(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"revision {self.pk} ({len(self.policies)} policies)"
+        count = len(self.policies)
+        return f"Policy list as of revision {self.pk} ({count} polic{'y' if count == 1 else 'ies'})"
 
     @staticmethod
     def digest_of(policies: list[dict[str, object]]) -> str:

@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class TicketsConfig(AppConfig):
     name = "tickets"
-    verbose_name = "Tickets and account"
+    verbose_name = "Help desk"
 
     def ready(self) -> None:
         # Imported for what importing does: the OpenAPI auth schemes register themselves, and

@@ -141,9 +141,11 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["id"]
+        verbose_name = "API token"
+        verbose_name_plural = "API tokens"
 
     def __str__(self) -> str:
-        return f"{self.prefix}… ({self.user.email})"
+        return f"API token {self.prefix}… of {self.user.name or self.user.email}"
 
     @staticmethod
     def hash(token: str) -> str:
@@ -219,9 +221,10 @@ class OAuthToken(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name = "OAuth token"
+        verbose_name_plural = "OAuth tokens"
 
     def __str__(self) -> str:
-        return f"{self.prefix}… ({self.user.email})"
+        return f"OAuth token {self.prefix}… of {self.user.name or self.user.email}"
 
     @staticmethod
     def hash(token: str) -> str:
@@ -266,6 +269,7 @@ class Group(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        verbose_name = "group"
 
     def __str__(self) -> str:
         return self.name
@@ -292,6 +296,7 @@ class SupportAddress(models.Model):
 
     class Meta:
         ordering = ["email"]
+        verbose_name = "support address"
         verbose_name_plural = "support addresses"
 
     def __str__(self) -> str:
@@ -307,5 +312,8 @@ class RateLimitCounter(models.Model):
     hits = models.PositiveIntegerField()
     expires_at = models.FloatField(help_text="Unix time at which the count starts again")
 
+    class Meta:
+        verbose_name = "rate limit counter"
+
     def __str__(self) -> str:
-        return f"{self.key}: {self.hits}"
+        return f"Rate limit {self.key}: {self.hits} requests"

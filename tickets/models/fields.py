@@ -60,6 +60,7 @@ class TicketFieldOption(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["field", "value"], name="ticket_field_option_unique"),
         ]
+        verbose_name = "drop-down option"
 
     def __str__(self) -> str:
         return self.name
@@ -91,9 +92,10 @@ class CustomField(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["owner", "key"], name="custom_field_key_unique"),
         ]
+        verbose_name = "user or organization field"
 
     def __str__(self) -> str:
-        return f"{self.owner}.{self.key}"
+        return f"{self.get_owner_display()} field: {self.title}"
 
 
 class CustomStatus(models.Model):
@@ -111,6 +113,7 @@ class CustomStatus(models.Model):
 
     class Meta:
         ordering = ["status_category", "id"]
+        verbose_name = "custom status"
         verbose_name_plural = "custom statuses"
 
     def __str__(self) -> str:

@@ -56,7 +56,7 @@ class JobStatus(models.Model):
         indexes = [models.Index(fields=["status", "updated_at"], name="job_status_stale")]
 
     def __str__(self) -> str:
-        return f"job {self.public_id} ({self.kind}, {self.status})"
+        return f"Job {self.public_id}: {self.get_kind_display()}, {self.status}"
 
 
 class JobStatusResult(models.Model):
@@ -77,7 +77,8 @@ class JobStatusResult(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["job", "index"], name="job_status_result_once")
         ]
+        verbose_name = "job item result"
 
     def __str__(self) -> str:
         outcome = "ok" if self.success else self.error
-        return f"job {self.job_id} item {self.index}: {outcome}"
+        return f"Job {self.job_id} item {self.index}: {outcome}"

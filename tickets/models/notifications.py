@@ -7,6 +7,7 @@ from typing import ClassVar
 from django.db import models
 
 from policies.engine.vocabulary import Metric, Priority
+from policies.models import metric_title
 from tickets.models.tickets import Ticket
 
 
@@ -75,6 +76,7 @@ class NotificationRule(models.Model):
         # The table was created when rules belonged to the policies app; it keeps its name.
         db_table = "policies_notificationrule"
         ordering = ["id"]
+        verbose_name = "notification rule"
 
     def __str__(self) -> str:
         return self.title
@@ -158,6 +160,8 @@ class SlaNotification(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        verbose_name = "SLA notification"
+        verbose_name_plural = "SLA notifications"
         constraints = [
             models.UniqueConstraint(
                 fields=["ticket", "metric", "instance_id", "rule", "kind"],
@@ -193,8 +197,9 @@ class SlaNotification(models.Model):
 
     def __str__(self) -> str:
         if self.ticket_id is None:
-            return f"objective {self.objective_id} {self.kind} ({self.status})"
-        return f"#{self.ticket_id} {self.metric}#{self.instance_id} {self.kind} ({self.status})"
+            return f"Objective alert for objective {self.objective_id} ({self.status})"
+        metric = metric_title(self.metric)
+        return f"{self.kind.capitalize()} for ticket #{self.ticket_id}: {metric} ({self.status})"
 
     @property
     def idempotency_key(self) -> str:

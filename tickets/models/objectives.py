@@ -29,6 +29,7 @@ class ServiceLevelObjective(models.Model):
 
     class Meta:
         ordering = ["id"]
+        verbose_name = "service level objective"
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(target_rate__gt=0, target_rate__lt=100),

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from django.db import models
 
+from policies.models import metric_title
 from tickets.models.tickets import Ticket
 
 
@@ -33,6 +34,8 @@ class TicketSlaTarget(models.Model):
     elapsed_business_seconds = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = "SLA target"
+        verbose_name_plural = "SLA targets"
         ordering = ["ticket", "metric", "instance_id"]
         constraints = [
             models.UniqueConstraint(
@@ -49,7 +52,7 @@ class TicketSlaTarget(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.ticket_id} {self.metric}#{self.instance_id}"
+        return f"{metric_title(self.metric)} of ticket #{self.ticket_id}"
 
 
 class TicketMetricEvent(models.Model):
@@ -76,6 +79,8 @@ class TicketMetricEvent(models.Model):
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = "SLA metric event"
+        verbose_name_plural = "SLA metric events"
         ordering = ["time", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -96,7 +101,7 @@ class TicketMetricEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.ticket_id} {self.metric}#{self.instance_id} {self.type}"
+        return f"{metric_title(self.metric)} {self.type} on ticket #{self.ticket_id}"
 
 
 class SlaRecompute(models.Model):
@@ -138,6 +143,8 @@ class SlaRecompute(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        verbose_name = "SLA recompute"
+        verbose_name_plural = "SLA recomputes"
 
     def __str__(self) -> str:
-        return f"recompute {self.pk} ({self.reason}, {self.status})"
+        return f"SLA recompute {self.pk}: {self.get_reason_display()}, {self.status}"

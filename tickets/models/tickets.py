@@ -104,9 +104,10 @@ class TicketComment(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = "comment"
 
     def __str__(self) -> str:
-        return f"comment {self.pk} on #{self.ticket_id}"
+        return f"Comment {self.pk} on ticket #{self.ticket_id}"
 
 
 class TicketAudit(models.Model):
@@ -137,9 +138,10 @@ class TicketAudit(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ticket", "created_at", "id"], name="audit_ticket_time")]
+        verbose_name = "ticket update"
 
     def __str__(self) -> str:
-        return f"audit {self.pk} of #{self.ticket_id}"
+        return f"Update {self.pk} of ticket #{self.ticket_id}"
 
 
 class AuditEvent(PolymorphicModel):
@@ -149,7 +151,7 @@ class AuditEvent(PolymorphicModel):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"{type(self).__name__} {self.pk}"
+        return f"{self._meta.verbose_name} {self.pk}".capitalize()
 
 
 class CreateEvent(AuditEvent):
