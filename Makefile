@@ -30,7 +30,9 @@ demo: migrate
 	$(BIN)/python manage.py seed_demo
 
 # The web server, two task workers (a recompute's parts run side by side) and the breach
-# clock, stopped together.
+# clock, stopped together. The demo's sign-in lines and notification links name the address
+# the server listens on (make run PORT=8101).
+run demo: export SLAWEB_BASE_URL ?= http://$(HOST):$(PORT)
 run: demo
 	@trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
 	$(BIN)/python manage.py db_worker --interval 1 & \

@@ -11,6 +11,7 @@ import random
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -188,11 +189,13 @@ class Command(BaseCommand):
         if not Ticket.objects.exists():
             demo_tickets(now=timezone.now())
 
-        self.stdout.write("\nslaweb demo account is ready: http://127.0.0.1:8000/admin/\n")
+        # The address the server answers on: `make run` sets it from HOST and PORT.
+        base_url = settings.SLAWEB_BASE_URL.rstrip("/")
+        self.stdout.write(f"\nslaweb demo account is ready: {base_url}/admin/\n")
         for role, email, token in lines:
             self.stdout.write(
                 f"  {role:6} sign-in {email} / {DEMO_PASSWORD}   API token: {token}\n"
-                f"         curl -u {email}/token:{token} http://127.0.0.1:8000{CURL_PATHS[role]}\n"
+                f"         curl -u {email}/token:{token} {base_url}{CURL_PATHS[role]}\n"
             )
 
 
