@@ -19,7 +19,10 @@ Decisions on points the spec leaves open (each mirrors a spec §12 inference or 
 * A changed target on a breached instance: if the new deadline is past too, another breach
   event is recorded at the update (H5 "Newly applied SLA executes additional breach event");
   otherwise (later deadline, target or policy removed) its breach events become `deleted`
-  and the instance is no longer breached (§12.14).
+  and the instance is no longer breached (§12.14). That is what a save of the ticket does.
+* A configuration edit (an update marked `edit`) acts from its moment on and never rewrites
+  what happened: a recorded breach stays, with its time, whatever target the edit brings;
+  a running target whose new deadline is already past is breached at the edit.
 * A business-hours target on a schedule with no business time can never be reached: it gets
   `breach_at` None and the explanation says so (`NoBusinessTime` never escapes `evaluate`).
 * No priority means no policy is applied (`TicketSla.policy` None, §2.3); the matched policy
@@ -30,8 +33,9 @@ Decisions on points the spec leaves open (each mirrors a spec §12 inference or 
   starts a next reply instance (§12.4). Any end user's public comment starts next reply (§12.5).
 * `update_status` minutes are whole minutes, rounded down; `apply_sla` `target` is minutes
   rounded up (§12.9). All output times are UTC; calendar time is real elapsed time (DST-safe).
-* One schedule measures the whole history: a schedule edit reaches a ticket through a
-  re-evaluation, and business time is then recomputed with the new schedule throughout (§12.17).
+* Each update may bring a new schedule; it measures business time from that update on, and
+  time already run keeps the measure of the schedule it ran under. (Zendesk recomputes with
+  the new schedule throughout, §12.17; slaweb keeps history as it happened.)
 * Policy filters cannot test the status category or the priority (spec §1.6, §10.6), so a save
   changing only those (with the same policy set object) reuses the previous match.
 * Reopening into pending or on-hold emits `pause` for the wait metrics that stay stopped.
@@ -53,7 +57,7 @@ from operator import attrgetter
 from typing import TypedDict
 
 from policies.engine.business_time import AddExplanation, NoBusinessTime, Schedule
-from policies.engine.history import Comment, TicketUpdate
+from policies.engine.history import SAME_SCHEDULE, Comment, TicketUpdate
 from policies.engine.types import PolicySpec, Target, TicketFacts
 from policies.engine.vocabulary import Metric, Priority, Role, StatusCategory
 
@@ -316,15 +320,24 @@ _Staged = tuple[
 
 
 class _Segment:
-    """A closed stretch of running time, measured in calendar and business seconds."""
+    """A closed stretch of running time, measured in calendar and business seconds by the
+    schedule in force while it ran."""
 
-    __slots__ = ("start", "end", "calendar", "business")
+    __slots__ = ("start", "end", "calendar", "business", "schedule")
 
-    def __init__(self, start: datetime, end: datetime, calendar: int, business: int) -> None:
+    def __init__(
+        self,
+        start: datetime,
+        end: datetime,
+        calendar: int,
+        business: int,
+        schedule: Schedule | None,
+    ) -> None:
         self.start = start
         self.end = end
         self.calendar = calendar
         self.business = business
+        self.schedule = schedule
 
 
 class _Pause:
@@ -446,6 +459,8 @@ class _Replay:
         self.fire_due(at, inclusive=False)
         if self.stage:
             self.flush()
+        if update.schedule is not SAME_SCHEDULE and update.schedule is not self.schedule:
+            self.switch_schedule(at, update.schedule)
 
         facts = update.facts
         if update.policies is not self.last_policies or (
@@ -474,7 +489,7 @@ class _Replay:
             self.flush()
         self.priority = facts.priority
         self.applied = matched if facts.priority is not None else None
-        again = self.apply_targets(at)
+        again = self.apply_targets(at, edit=update.edit)
         if self.stage:
             self.flush()
         self.fire_now(at, again)
@@ -631,8 +646,23 @@ class _Replay:
 
     # -- targets and breaches ------------------------------------------------------------
 
-    def apply_targets(self, at: datetime) -> list[_Clock]:
-        """Give every open instance the applied policy's target; return re-breached ones."""
+    def switch_schedule(self, at: datetime, schedule: Schedule | None) -> None:
+        """Business time from `at` on is measured by `schedule`: running stretches are cut at
+        `at` so the time before keeps the old schedule's measure."""
+        for clock in self.open:
+            if clock.run_start is not None and clock.run_start < at:
+                self.close(clock, at)
+                clock.run_start = at
+        self.schedule = schedule
+        for clock in self.open:
+            if clock.target is not None and clock.target.business_hours:
+                self.refresh_deadline(clock)
+
+    def apply_targets(self, at: datetime, *, edit: bool = False) -> list[_Clock]:
+        """Give every open instance the applied policy's target; return re-breached ones.
+
+        A configuration edit leaves a recorded breach as it is: what happened stays happened.
+        """
         policy, priority = self.applied, self.priority
         again: list[_Clock] = []
         key = self.targets_for
@@ -658,7 +688,7 @@ class _Replay:
             self.refresh_deadline(clock)
             sla = _sla_payload(owner, target) if owner is not None and target is not None else None
             self.emit(clock, EventType.APPLY_SLA, at, sla=sla)
-            if clock.breached_at is None:
+            if clock.breached_at is None or edit:
                 continue
             if clock.deadline is not None and clock.deadline <= at:
                 again.append(clock)
@@ -701,17 +731,21 @@ class _Replay:
         target = clock.target
         if target is None:
             return
-        schedule = self.schedule if target.business_hours else None
+        business = target.business_hours
         remaining = target.seconds
         try:
             for segment in clock.closed:
-                length = segment.calendar if schedule is None else segment.business
+                length = segment.business if business else segment.calendar
                 if length > remaining:
-                    clock.deadline = self.add(schedule, segment.start, remaining)
+                    clock.deadline = self.add(
+                        segment.schedule if business else None, segment.start, remaining
+                    )
                     return
                 remaining -= length
             if clock.run_start is not None:
-                clock.deadline = self.add(schedule, clock.run_start, remaining)
+                clock.deadline = self.add(
+                    self.schedule if business else None, clock.run_start, remaining
+                )
         except NoBusinessTime:
             clock.deadline = None
             clock.unreachable = True
@@ -729,7 +763,7 @@ class _Replay:
         calendar = _seconds(start, at)
         schedule = self.schedule
         business = calendar if schedule is None else schedule.between(start, at)
-        clock.closed.append(_Segment(start, at, calendar, business))
+        clock.closed.append(_Segment(start, at, calendar, business, schedule))
         clock.used_calendar += calendar
         clock.used_business += business
         clock.run_start = None
