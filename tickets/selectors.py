@@ -4,7 +4,22 @@ definitions built from its live data, and policy revisions compiled with its dro
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from typing import Any
+
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from policies import selectors as policy_selectors
 from policies.engine.business_time import Schedule
@@ -29,9 +44,11 @@ from tickets.models import (
     Group,
     Organization,
     SupportAddress,
+    Ticket,
     TicketField,
     TicketFieldOption,
     TicketForm,
+    TicketSlaTarget,
     User,
 )
 
@@ -209,3 +226,82 @@ def policy_input_context() -> dict[str, Any]:
         "definitions": definition_items(),
         "ticket_field_ids": frozenset(TicketField.objects.values_list("pk", flat=True)),
     }
+
+
+# The agent home ------------------------------------------------------------------------------
+
+# The sections of the agent home, in the order they are shown: what breaches next is worked
+# first; the already breached follow (still owed, but no longer preventable); last the tickets
+# with no running target (nothing measured, or every target paused or fulfilled).
+QUEUE_NEXT = 0
+QUEUE_BREACHED = 1
+QUEUE_NOT_RUNNING = 2
+QUEUE_SECTION_TITLES = {
+    QUEUE_NEXT: "Breaching next",
+    QUEUE_BREACHED: "Already breached",
+    QUEUE_NOT_RUNNING: "No running SLA target",
+}
+QUEUE_SECTION_KEYS = {QUEUE_NEXT: "next", QUEUE_BREACHED: "breached", QUEUE_NOT_RUNNING: "none"}
+# The annotation `with_queue_section` adds (a name the type checker's model cannot know).
+QUEUE_SECTION = "queue_section"
+
+
+def breached_targets(*, now: datetime) -> QuerySet[TicketSlaTarget]:
+    """For a ticket queryset (OuterRef): its applied policy's open targets past their deadline
+    at `now`, recorded as breached or not yet (the clock may not have reached them)."""
+    return TicketSlaTarget.objects.filter(
+        Q(breached=True) | Q(breach_at__lte=now),
+        ticket_id=OuterRef("pk"),
+        policy_id=OuterRef("sla_policy_id"),
+        stage__in=["active", "paused"],
+        fulfilled_at__isnull=True,
+    )
+
+
+def with_queue_section(tickets: QuerySet[Ticket], *, now: datetime) -> QuerySet[Ticket]:
+    """Annotate `queue_section` (QUEUE_NEXT, QUEUE_BREACHED or QUEUE_NOT_RUNNING) and
+    `breached_since`, the earliest deadline among the ticket's breached targets.
+
+    A ticket with any breached target is breached, even if another target still runs: its
+    badge (the soonest deadline) already shows it late. The others are "next" when a target
+    runs towards a deadline (`sla_due_at`, kept by every save, is then after `now`).
+    """
+    breached = breached_targets(now=now)
+    return tickets.annotate(
+        breached_since=Subquery(breached.order_by("breach_at").values("breach_at")[:1]),
+        **{
+            QUEUE_SECTION: Case(
+                When(Exists(breached), then=Value(QUEUE_BREACHED)),
+                When(sla_due_at__gt=now, then=Value(QUEUE_NEXT)),
+                default=Value(QUEUE_NOT_RUNNING),
+                output_field=IntegerField(),
+            )
+        },
+    )
+
+
+def queue_order() -> list[Any]:
+    """The agent home's order, over `with_queue_section`: the sections in turn; inside them,
+    the soonest deadline first, then the most recently breached first (the smallest lateness
+    on the badge: "-5m" before "-14d", as the one breached minutes ago is the one a customer is
+    still waiting on at their desk), then by id."""
+    return [
+        F(QUEUE_SECTION).asc(),
+        Case(When(**{QUEUE_SECTION: QUEUE_NEXT}, then=F("sla_due_at"))).asc(nulls_last=True),
+        F("breached_since").desc(nulls_last=True),
+        "id",
+    ]
+
+
+def queue_section_counts(tickets: QuerySet[Ticket]) -> dict[int, int]:
+    """How many of `tickets` (annotated by `with_queue_section`) are in each section."""
+    counts = dict.fromkeys(QUEUE_SECTION_TITLES, 0)
+    rows = tickets.order_by().values(QUEUE_SECTION).annotate(count=Count("id"))
+    for row in rows:
+        counts[row[QUEUE_SECTION]] = row["count"]
+    return counts
+
+
+def tickets_of_agent_groups(tickets: QuerySet[Ticket], user_id: int) -> QuerySet[Ticket]:
+    """The tickets assigned to a group the agent is a member of."""
+    return tickets.filter(group__in=Group.objects.filter(agents__id=user_id).values("pk"))

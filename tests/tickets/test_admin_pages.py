@@ -128,11 +128,12 @@ def test_poll_rejects_bad_ids(agent: User, ids: str) -> None:
     assert "error" in response.json()
 
 
-def test_a_target_applied_after_its_deadline_shows_now(
+def test_a_target_applied_after_its_deadline_shows_how_late(
     agent: User, customer: User, policy: None
 ) -> None:
     # No priority, so no targets; two hours later a priority brings a 60-minute target that
-    # is already past: the breach is recorded at that save, and the badge says "Now".
+    # is already past: the breach is recorded at that save. Where Zendesk's badge says "Now",
+    # this one says how late the ticket is, and its tooltip says the target changed.
     ticket = TicketFactory(
         requester=customer, now=datetime.now(UTC) - timedelta(hours=2), priority=None
     )
@@ -150,7 +151,9 @@ def test_a_target_applied_after_its_deadline_shows_now(
 
     html = signed_in(agent).get(QUEUE).content.decode()
     assert 'data-now="true"' in html
-    assert '<span class="sla-badge__text">Now</span>' in html
+    assert '<span class="sla-badge__text">-60m</span>' in html
+    assert ">Now<" not in html
+    assert "(the target changed after the breach)" in html
 
 
 def test_a_breached_target_changed_to_a_later_but_past_deadline_shows_now(
@@ -343,7 +346,7 @@ def queue_ids(client: Client, **params: str) -> list[int]:
     return [row.pk for row in response.context["cl"].result_list]
 
 
-def test_queue_orders_by_next_breach_with_breached_first(
+def test_queue_orders_by_next_breach_then_the_breached(
     agent: User, customer: User, policy: None
 ) -> None:
     now = datetime.now(UTC)
@@ -353,7 +356,7 @@ def test_queue_orders_by_next_breach_with_breached_first(
     no_sla = TicketFactory(requester=customer, subject="no priority", priority=None)
     solved = TicketFactory(requester=customer, subject="solved", status="solved")
     client = signed_in(agent)
-    assert queue_ids(client) == [breached.pk, sooner.pk, later.pk, no_sla.pk]
+    assert queue_ids(client) == [sooner.pk, later.pk, breached.pk, no_sla.pk]
     assert solved.pk in queue_ids(client, status="all")
     assert queue_ids(client, status="solved") == [solved.pk]
     # The policy impact preview links to a list of ids.

@@ -8,6 +8,7 @@ engine's `remaining_display`) and once in static/slaweb/js/countdown.js, which t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,9 +28,10 @@ from django.utils import timezone
 
 from policies import selectors as policy_selectors
 from policies.engine.metrics import remaining_display
-from policies.engine.vocabulary import Priority, StatusCategory
+from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority, StatusCategory
 from policies.models import Policy
 from slaweb.api.timestamps import iso
+from slaweb.timezones import resolve_time_zone
 from tickets import services
 from tickets.models import Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
 from tickets.sla.explain import explain, slas_for
@@ -100,9 +102,10 @@ def attach_last_breaches(tickets: Sequence[Ticket]) -> None:
 
 
 def is_now(target: TicketSlaTarget, last_breaches: dict[tuple[str, int], datetime]) -> bool:
-    """Spec §4.2: "Now" when the target changed after a breach. A breach the clock records is
-    timed at breach_at; one recorded later was recorded by a save that set a target already
-    past (a late target, or a changed one: the engine records the breach again then)."""
+    """Whether the target changed after its breach (Zendesk's badge shows "Now" then, spec
+    §4.2). A breach the clock records is timed at breach_at; one recorded later was recorded
+    by a save that set a target already past (a late target, or a changed one: the engine
+    records the breach again then). The badges here never say "Now": see `badge_view`."""
     if not target.breached or target.breach_at is None:
         return False
     metric = EVENT_METRICS.get(target.metric, target.metric)
@@ -154,18 +157,56 @@ class BadgeView:
     now: bool
     text: str
     colour: str
+    tooltip: str
 
     @property
     def label(self) -> str:
         return METRIC_LABELS.get(self.metric, self.metric)
 
 
-def badge_view(item: dict[str, Any], now: datetime) -> BadgeView:
+def viewer_zone(user: Any) -> ZoneInfo:
+    """The viewer's time zone from their profile (UTC without one). The page scripts show the
+    browser's own zone instead; this is what a page says before they run."""
+    name = resolve_time_zone(getattr(user, "time_zone", "") or "") or "UTC"
+    return ZoneInfo(name)
+
+
+def local_time(moment: datetime, zone: ZoneInfo, *, year: bool = False) -> str:
+    """ "Tue 1 Dec, 14:05" in `zone` (with the year when asked): what countdown.js writes."""
+    local = moment.astimezone(zone)
+    day = f"{local:%a} {local.day} {local:%b}"
+    if year:
+        day += f" {local.year}"
+    return f"{day}, {local:%H:%M}"
+
+
+def badge_tooltip(item: dict[str, Any], zone: ZoneInfo, now: datetime) -> str:
+    """ "First reply: breached Tue 1 Dec, 14:05 (Europe/Berlin)"; countdown.js says the same."""
+    label = METRIC_LABELS.get(item["metric"], item["metric"])
+    if item["stage"] == "paused":
+        return f"{label}: paused" + (", already breached" if item["breached"] else "")
+    if not item["breach_at"]:
+        return f"{label}: no deadline (the schedule has no business hours left)"
+    moment = datetime.fromisoformat(item["breach_at"].replace("Z", "+00:00"))
+    when = f"{local_time(moment, zone, year=moment.year != now.year)} ({zone.key})"
+    if moment > now and not item["breached"]:
+        return f"{label}: due {when}"
+    changed = " (the target changed after the breach)" if item["now"] else ""
+    return f"{label}: breached {when}{changed}"
+
+
+def badge_view(item: dict[str, Any], now: datetime, zone: ZoneInfo | None = None) -> BadgeView:
+    """The badge's text and colour (spec §4.2).
+
+    One departure from Zendesk: where its badge says "Now" (a target changed after a breach),
+    this badge says how late the ticket is, counted from the deadline the current target
+    gives ("-14d"), as for any breach, and the tooltip adds that the target changed. Agents
+    read "Now" as "due now", and it hid days of lateness. The API's `include=slas` counts the
+    same way (a negative minutes/hours/days value).
+    """
     breach_at = item["breach_at"]
     if item["stage"] == "paused":
         text, colour = "paused", "red" if item["breached"] else "green"
-    elif item["now"]:
-        text, colour = "Now", "red"
     elif breach_at is None:  # a business-hours target the schedule can never reach
         text, colour = "", "none"
     else:
@@ -190,12 +231,13 @@ def badge_view(item: dict[str, Any], now: datetime) -> BadgeView:
         now=item["now"],
         text=text,
         colour=colour,
+        tooltip=badge_tooltip(item, zone or ZoneInfo("UTC"), now),
     )
 
 
-def ticket_badge(ticket: Ticket, now: datetime) -> BadgeView | None:
+def ticket_badge(ticket: Ticket, now: datetime, zone: ZoneInfo | None = None) -> BadgeView | None:
     item = next_badge(policy_metrics(ticket, now))
-    return badge_view(item, now) if item else None
+    return badge_view(item, now, zone) if item else None
 
 
 def with_version(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
@@ -317,6 +359,32 @@ class TicketUpdateForm(forms.Form):
         )
 
 
+def duration_words(seconds: int, *, business: bool = False) -> str:
+    """A target as people say it: "10 minutes", "1 hour 30 minutes", "8 business hours"."""
+    minutes, rest = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if not business and hours and hours % 24 == 0 and not minutes and not rest:
+        days = hours // 24
+        return f"{days} day{'s' if days != 1 else ''}"
+    parts = []
+    for value, unit in ((hours, "hour"), (minutes, "minute"), (rest, "second")):
+        if value:
+            parts.append(f"{value} {unit}{'s' if value != 1 else ''}")
+    words = " ".join(parts) or "0 minutes"
+    if not business:
+        return words
+    if len(parts) == 1:
+        count, unit = words.split(" ", 1)
+        return f"{count} business {unit}"
+    return f"{words} of business hours"
+
+
+def elapsed_words(minutes: int) -> str:
+    """ "2h 05m", "45m": durations the engine reports in whole minutes."""
+    hours, rest = divmod(minutes, 60)
+    return f"{hours}h {rest:02d}m" if hours else f"{rest}m"
+
+
 @dataclass(frozen=True)
 class TargetRow:
     target: TicketSlaTarget
@@ -331,12 +399,130 @@ class TargetRow:
         seconds = self.target.target_seconds
         if not seconds:
             return ""
-        minutes, rest = divmod(seconds, 60)
-        return f"{minutes} min" if not rest else f"{seconds} s"
+        return duration_words(seconds, business=self.target.business_hours)
 
 
-def explanation_for(ticket: Ticket, now: datetime) -> dict[str, Any]:
-    """What `GET /api/v2/tickets/{id}/sla_explanation` answers, with policy titles resolved."""
+# Metric events name the metrics as spec §4.4 does; people read the policy's names.
+EVENT_TITLES = {
+    "agent_work_time": "Agent work time",
+    "pausable_update_time": "Pausable update time",
+    "periodic_update_time": "Periodic update time",
+    "requester_wait_time": "Requester wait time",
+    "resolution_time": "Total resolution time",
+}
+
+
+def event_metric_title(metric: str, instance_id: int) -> str:
+    """ "First reply time", "Next reply time #2", "Periodic update time #3"."""
+    if metric == "reply_time":
+        if instance_id <= 1:
+            return METRIC_TITLES[Metric.FIRST_REPLY_TIME]
+        title = METRIC_TITLES[Metric.NEXT_REPLY_TIME]
+        return f"{title} #{instance_id - 1}" if instance_id > 2 else title
+    title = EVENT_TITLES.get(metric, metric.replace("_", " ").capitalize())
+    return f"{title} #{instance_id}" if instance_id > 1 else title
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One line of the metric events card, in words."""
+
+    time: datetime
+    text: str
+    kind: str
+    deleted: bool
+
+
+def event_rows(events: Iterable[TicketMetricEvent]) -> list[EventRow]:
+    """The ticket's metric events as sentences. The `measure` events of the ticket's creation
+    (one per metric, spec §4.4) read as one line."""
+    rows: list[EventRow] = []
+    seen: set[tuple[str, int]] = set()
+    measured_at: datetime | None = None
+    for event in events:
+        key = (event.metric, event.instance_id)
+        title = event_metric_title(event.metric, event.instance_id)
+        if event.type == "measure":
+            if event.time != measured_at:
+                measured_at = event.time
+                text = "Ticket created: every SLA metric is measured from here"
+                rows.append(EventRow(event.time, text, "measure", event.deleted))
+            continue
+        if event.type == "activate":
+            text = f"{title} {'resumed' if key in seen else 'started'}"
+            seen.add(key)
+        elif event.type == "pause":
+            text = f"{title} paused"
+        elif event.type == "fulfill":
+            text = f"{title}: fulfilled"
+        elif event.type == "breach":
+            text = f"{title}: breached"
+        elif event.type == "apply_sla":
+            sla = event.sla
+            if sla:
+                goal = duration_words(
+                    int(sla.get("target_in_seconds") or sla["target"] * 60),
+                    business=bool(sla.get("business_hours")),
+                )
+                policy = (sla.get("policy") or {}).get("title")
+                text = f"{title} target applied: {goal}" + (f" ({policy})" if policy else "")
+            else:
+                text = f"{title} target removed"
+        elif event.type == "update_status" and event.status:
+            calendar, business = event.status["calendar"], event.status["business"]
+            text = f"{title} took {elapsed_words(calendar)}"
+            if business != calendar:
+                text += f" ({elapsed_words(business)} in business hours)"
+        else:
+            text = f"{title}: {event.type.replace('_', ' ')}"
+        rows.append(EventRow(event.time, text, event.type, event.deleted))
+    return rows
+
+
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def readable_times(text: str, zone: ZoneInfo) -> str:
+    """The engine's sentences carry ISO times; people read "Thu 15 Jan 2026, 10:00"."""
+
+    def local(match: re.Match[str]) -> str:
+        moment = datetime.fromisoformat(match.group(0).replace("Z", "+00:00"))
+        return local_time(moment, zone, year=True)
+
+    return _ISO_TIME.sub(local, text)
+
+
+def policy_step_lines(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The policy history as one line per change: the engine records a step whenever the
+    policy set changes, so an edit to the applied policy repeats the same policy; those
+    repeats are dropped."""
+    lines: list[dict[str, Any]] = []
+    last: tuple[Any, ...] | None = None
+    for step in steps:
+        key = (step["matched_policy_id"], step["applied_policy_id"], step["priority"])
+        if key == last:
+            continue
+        last = key
+        if step["applied_title"]:
+            text = f"“{step['applied_title']}” applied at {step['priority']} priority"
+        elif step["matched_title"]:
+            text = f"“{step['matched_title']}” matches, but the ticket has no priority: no targets"
+        elif step["matched_policy_id"] is not None:
+            text = "a policy since deleted matched"
+        else:
+            text = "no policy matches"
+        lines.append({"at": _moment(step["at"]), "text": text})
+    return lines
+
+
+def explanation_for(ticket: Ticket, now: datetime, zone: ZoneInfo | None = None) -> dict[str, Any]:
+    """What `GET /api/v2/tickets/{id}/sla_explanation` answers, with policy titles resolved
+    and times as datetimes (the page shows them in the viewer's zone)."""
+    zone = zone or ZoneInfo("UTC")
     explained = explain(ticket, now)
     titles = dict(Policy.objects.values_list("id", "title"))
     for step in explained["policy_steps"]:
@@ -344,21 +530,43 @@ def explanation_for(ticket: Ticket, now: datetime) -> dict[str, Any]:
         step["applied_title"] = titles.get(step["applied_policy_id"])
     for instance in explained["targets"]:
         instance["label"] = METRIC_LABELS.get(instance["metric"], instance["metric"])
+        instance["activated_at"] = _moment(instance["activated_at"])
+        instance["deadline"] = _moment(instance["deadline"])
+        instance["pauses"] = [(_moment(start), _moment(end)) for start, end in instance["pauses"]]
+        instance["outcome"] = readable_times(instance["outcome"], zone)
+        if instance["target"]:
+            instance["target_words"] = duration_words(
+                instance["target"]["seconds"], business=instance["target"]["business_hours"]
+            )
         for change in instance["target_changes"]:
             change["policy_title"] = titles.get(change["policy_id"])
+            change["at"] = _moment(change["at"])
+            if change["target"]:
+                change["target_words"] = duration_words(
+                    change["target"]["seconds"], business=change["target"]["business_hours"]
+                )
+        spans = instance["schedule_spans"]
+        if spans:
+            spans["spans"] = [(_moment(start), _moment(end)) for start, end in spans["spans"]]
+    for item in explained["not_started"]:
+        metric = item["metric"]
+        item["title"] = METRIC_TITLES[Metric(metric)] if metric else None
     return {
         "policies_tried": explained["policies_tried"],
-        "policy_steps": explained["policy_steps"],
+        "policy_steps": policy_step_lines(explained["policy_steps"]),
         "instances": explained["targets"],
+        "not_started": explained["not_started"],
     }
 
 
-def _target_rows(ticket: Ticket, targets: list[TicketSlaTarget], now: datetime) -> list[TargetRow]:
+def _target_rows(
+    ticket: Ticket, targets: list[TicketSlaTarget], now: datetime, zone: ZoneInfo
+) -> list[TargetRow]:
     live = {(i["metric"], i["instance_id"]): i for i in policy_metrics(ticket, now)}
     rows = []
     for target in targets:
         item = live.get((target.metric, target.instance_id))
-        badge = badge_view(item, now) if item and item["stage"] != "achieved" else None
+        badge = badge_view(item, now, zone) if item and item["stage"] != "achieved" else None
         rows.append(TargetRow(target, badge))
     return rows
 
@@ -399,6 +607,7 @@ def ticket_page_view(
             messages.success(request, f"Ticket #{ticket.pk} saved.")
             return HttpResponseRedirect(request.path)
     now = timezone.now()
+    viewer = viewer_zone(request.user)
     schedule = policy_selectors.default_schedule()
     zone = ZoneInfo(schedule.time_zone if schedule else "UTC")
     targets = list(
@@ -416,12 +625,13 @@ def ticket_page_view(
         "ticket": ticket,
         "form": form,
         "can_change": can_change,
-        "targets": _target_rows(ticket, targets, now),
+        "targets": _target_rows(ticket, targets, now, viewer),
         "schedule": schedule,
         "schedule_zone": zone.key,
-        "explanation": explanation_for(ticket, now),
+        "viewer_zone": viewer.key,
+        "explanation": explanation_for(ticket, now, viewer),
         "comments": list(ticket.comments.select_related("author").order_by("created_at", "id")),
-        "events": list(
+        "events": event_rows(
             TicketMetricEvent.objects.filter(ticket_id=ticket.pk).order_by("time", "ordinal", "id")
         ),
         "now": now,

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.contrib.auth.models import Group as PermissionGroup
-from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
@@ -23,6 +23,7 @@ from tickets.admin.ticket_page import (
     sla_poll_view,
     ticket_badge,
     ticket_page_view,
+    viewer_zone,
     with_badge_targets,
 )
 from tickets.inputs import ObjectiveInputSerializer
@@ -43,10 +44,19 @@ from tickets.models import (
     TicketFieldOption,
     TicketForm,
     TicketMetricEvent,
-    TicketSlaTarget,
     User,
 )
 from tickets.objectives import objective_create, objective_delete, objective_update
+from tickets.selectors import (
+    QUEUE_SECTION,
+    QUEUE_SECTION_KEYS,
+    QUEUE_SECTION_TITLES,
+    breached_targets,
+    queue_order,
+    queue_section_counts,
+    tickets_of_agent_groups,
+    with_queue_section,
+)
 
 if TYPE_CHECKING:
     from django.contrib.admin.filters import _ListFilterChoices
@@ -231,17 +241,6 @@ class OpenStatusFilter(admin.SimpleListFilter):
         return queryset.filter(status=value)
 
 
-def breached_targets() -> QuerySet[TicketSlaTarget]:
-    """Targets of the ticket's applied policy that are open and past their breach time."""
-    return TicketSlaTarget.objects.filter(
-        Q(breached=True) | Q(breach_at__lte=timezone.now()),
-        ticket_id=OuterRef("pk"),
-        policy_id=OuterRef("sla_policy_id"),
-        stage__in=["active", "paused"],
-        fulfilled_at__isnull=True,
-    )
-
-
 class BreachedFilter(admin.SimpleListFilter):
     title = "breached"
     parameter_name = "breached"
@@ -250,10 +249,59 @@ class BreachedFilter(admin.SimpleListFilter):
         return [("yes", "Breached"), ("no", "Not breached")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        breached = breached_targets(now=timezone.now())
         if self.value() == "yes":
-            return queryset.filter(Exists(breached_targets()))
+            return queryset.filter(Exists(breached))
         if self.value() == "no":
-            return queryset.exclude(Exists(breached_targets()))
+            return queryset.exclude(Exists(breached))
+        return queryset
+
+
+class ViewFilter(admin.SimpleListFilter):
+    """All tickets, the signed-in agent's own, or their groups'. Shown as tabs above the list."""
+
+    title = "view"
+    parameter_name = "view"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("mine", "My tickets"), ("groups", "My groups")]
+
+    def choices(self, changelist: ChangeList) -> Iterator[_ListFilterChoices]:
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "All tickets",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        user_id = request.user.pk
+        if self.value() == "mine":
+            return queryset.filter(assignee_id=user_id)
+        if self.value() == "groups" and user_id is not None:
+            return tickets_of_agent_groups(queryset, user_id)
+        return queryset
+
+
+class SectionFilter(admin.SimpleListFilter):
+    """One section of the agent home: breaching next, already breached, or not running."""
+
+    title = "SLA"
+    parameter_name = "sla"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(QUEUE_SECTION_KEYS[s], title) for s, title in QUEUE_SECTION_TITLES.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        sections = {key: section for section, key in QUEUE_SECTION_KEYS.items()}
+        value = self.value()
+        if value in sections:
+            return queryset.filter(**{QUEUE_SECTION: sections[value]})
         return queryset
 
 
@@ -264,10 +312,42 @@ class PolicyFilter(admin.RelatedOnlyFieldListFilter):
 
 
 class QueueChangeList(ChangeList):
+    """The agent home: the queue in sections, with the views as tabs and each section's count.
+
+    Each ticket on the page gets `queue_badge` (its badge, with a tooltip in the viewer's
+    zone) and `queue_heading` (the section title on the first ticket of each section)."""
+
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
-        self.result_list = list(self.result_list)
-        attach_last_breaches(self.result_list)
+        tickets = list(self.result_list)
+        self.result_list = tickets
+        attach_last_breaches(tickets)
+        now, zone = timezone.now(), viewer_zone(request.user)
+        previous = None
+        for ticket in tickets:
+            ticket.queue_badge = ticket_badge(ticket, now, zone)
+            section = ticket.queue_section
+            heading = QUEUE_SECTION_TITLES[section] if section != previous else None
+            ticket.queue_heading = heading
+            previous = section
+        self.row_headings = [t.queue_heading for t in tickets]
+        # Counted over the other filters, so every section's link says what it would show.
+        unsectioned = self.get_queryset(request, exclude_parameters=["sla"])
+        counts = queue_section_counts(unsectioned)
+        chosen = self.params.get("sla")
+        self.section_links = [
+            {
+                "key": QUEUE_SECTION_KEYS[section],
+                "title": title,
+                "count": counts[section],
+                "selected": chosen == QUEUE_SECTION_KEYS[section],
+                "query_string": self.get_query_string({"sla": QUEUE_SECTION_KEYS[section]}),
+            }
+            for section, title in QUEUE_SECTION_TITLES.items()
+        ]
+        self.all_sections_query_string = self.get_query_string(remove=["sla"])
+        views = [spec for spec in self.filter_specs if isinstance(spec, ViewFilter)]
+        self.view_tabs = list(views[0].choices(self)) if views else []
 
     def get_ordering_field_columns(self) -> dict[int, Literal["desc", "asc"]]:
         # The default order is an expression the admin cannot map to a column: mark the badges.
@@ -276,8 +356,9 @@ class QueueChangeList(ChangeList):
         return super().get_ordering_field_columns()
 
 
-# The queue's order: the soonest deadline of a running target, already breached ones included
-# (spec §4.3: most breached first); tickets with nothing running last.
+# Sorting by the badge column: the soonest deadline of a running target, already breached ones
+# included (spec §4.3: most breached first); tickets with nothing running last. The default
+# order is the agent home's sections instead (tickets.selectors.queue_order).
 NEXT_SLA = F("sla_due_at").asc(nulls_last=True)
 
 
@@ -295,13 +376,15 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
         "sla",
         "status",
         "priority",
-        "requester",
-        "assignee",
+        "requester_name",
+        "assignee_name",
         "group",
         "sla_policy",
     ]
     list_display_links = None
     list_filter = [
+        ViewFilter,
+        SectionFilter,
         OpenStatusFilter,
         "group",
         ("assignee", admin.RelatedOnlyFieldListFilter),
@@ -317,14 +400,14 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
         queryset = super().get_queryset(request)
-        return with_badge_targets(queryset)
+        return with_queue_section(with_badge_targets(queryset), now=timezone.now())
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return QueueChangeList
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
         # Here rather than in `ordering`, whose system check knows only model fields.
-        return [NEXT_SLA, "id"]
+        return queue_order()
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -349,6 +432,7 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         context = {
+            "title": "Agent home",
             "poll_url": reverse("admin:tickets_ticket_sla"),
             "now_iso": js_time(timezone.now()),
             **(extra_context or {}),
@@ -362,10 +446,21 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
 
     @admin.display(description="next SLA breach", ordering=NEXT_SLA)
     def sla(self, ticket: Ticket) -> str:
-        badge = ticket_badge(ticket, timezone.now())
+        # QueueChangeList gives each ticket its badge, all with one `now` and the viewer's zone.
+        badge = getattr(ticket, "queue_badge", None)
+        if badge is None and not hasattr(ticket, "queue_badge"):
+            badge = ticket_badge(ticket, timezone.now())
         return render_to_string(
             "admin/tickets/ticket/_sla_badge.html", {"badge": badge, "ticket_id": ticket.pk}
         )
+
+    @admin.display(description="requester", ordering="requester__name")
+    def requester_name(self, ticket: Ticket) -> str:
+        return ticket.requester.name or ticket.requester.email or "-"
+
+    @admin.display(description="assignee", ordering="assignee__name")
+    def assignee_name(self, ticket: Ticket) -> str:
+        return ticket.assignee.name if ticket.assignee else "-"
 
 
 # Shown, and read-only: a tuple fits both attributes' types.

@@ -11,6 +11,7 @@ from typing import Any
 from policies import selectors as policy_selectors
 from policies.engine.conditions import explain_match
 from policies.engine.metrics import remaining_display
+from policies.engine.not_started import not_started
 from slaweb.api.timestamps import iso
 from tickets.models import (
     Ticket,
@@ -49,7 +50,8 @@ def slas_for(ticket: Ticket, targets: list[TicketSlaTarget], now: datetime) -> d
 
 def explain(ticket: Ticket, now: datetime) -> dict[str, Any]:
     """The engine's explanation of a ticket's SLA now, as JSON: which policies were tried and
-    why, how the applied policy changed over the history, and each target's reckoning."""
+    why, how the applied policy changed over the history, each target's reckoning, and why
+    each metric the policy measures that is not running has not started."""
     audits = ticket_audits(ticket)
     history = ticket_history(ticket, audits)
     result = ticket_sla_evaluate(ticket, now=now, schedule=account_schedule(), audits=audits)
@@ -61,6 +63,7 @@ def explain(ticket: Ticket, now: datetime) -> dict[str, Any]:
         "policies_tried": to_json(explain_match(last.policies, last.facts)),
         "policy_steps": to_json(explanation.policy_steps),
         "targets": to_json(explanation.instances),
+        "not_started": to_json(not_started(history, result)),
         "schedule": schedule.name if schedule else None,
     }
 

@@ -30,11 +30,13 @@
     return { unit, value: seconds < 0 ? -value : value, seconds };
   }
 
-  // What a badge shows: {text, colour} for its stage, breach time and flags.
+  // What a badge shows: {text, colour} for its stage, breach time and flags. A target changed
+  // after its breach (Zendesk's "Now") shows how late it is like any breach, counted from the
+  // deadline the current target gives: "-14d" says what "Now" hid (tickets/admin/ticket_page.py
+  // badge_view has the same rule; the tooltip says the target changed).
   function display(badge, nowMs) {
     if (!badge.stage || badge.stage === "achieved") return { text: "", colour: "none" };
     if (badge.stage === "paused") return { text: "paused", colour: badge.breached ? "red" : "green" };
-    if (badge.now) return { text: "Now", colour: "red" };
     if (!badge.breachAt) return { text: "", colour: "none" };
     const breachMs = Date.parse(badge.breachAt);
     const { unit, value } = remaining(breachMs, nowMs);
@@ -46,6 +48,46 @@
     if (past || badge.breached) colour = "red";
     else if (left / 1000 <= AMBER_SECONDS) colour = "amber";
     return { text, colour };
+  }
+
+  // The viewer's own time zone: the browser's.
+  const viewerZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+
+  const DATE_PARTS = new Intl.DateTimeFormat("en-GB", {
+    timeZone: viewerZone,
+    weekday: "short",
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
+
+  // "Tue 1 Dec, 14:05" (with the year when asked) in the viewer's zone, as the server writes
+  // it in ticket_page.py local_time.
+  function localTime(ms, withYear) {
+    const parts = {};
+    for (const part of DATE_PARTS.formatToParts(new Date(ms))) parts[part.type] = part.value;
+    const day = `${parts.weekday} ${parts.day} ${parts.month}${withYear ? ` ${parts.year}` : ""}`;
+    return `${day}, ${parts.hour}:${parts.minute}`;
+  }
+
+  function yearOf(ms) {
+    const year = DATE_PARTS.formatToParts(new Date(ms)).find((part) => part.type === "year");
+    return year ? year.value : "";
+  }
+
+  // "First reply: breached Tue 1 Dec, 14:05 (Europe/Berlin)", as ticket_page.py badge_tooltip.
+  function tooltip(badge, label, nowMs) {
+    if (!badge.stage || badge.stage === "achieved") return label;
+    if (badge.stage === "paused") return `${label}: paused${badge.breached ? ", already breached" : ""}`;
+    if (!badge.breachAt) return `${label}: no deadline (the schedule has no business hours left)`;
+    const breachMs = Date.parse(badge.breachAt);
+    const when = `${localTime(breachMs, yearOf(breachMs) !== yearOf(nowMs))} (${viewerZone})`;
+    if (breachMs > nowMs && !badge.breached) return `${label}: due ${when}`;
+    const changed = badge.now ? " (the target changed after the breach)" : "";
+    return `${label}: breached ${when}${changed}`;
   }
 
   const live = document.getElementById("sla-live");
@@ -75,6 +117,8 @@
       el.classList.toggle(`sla-badge--${name}`, name === colour);
     }
     el.classList.toggle("sla-badge--paused", badge.stage === "paused");
+    const title = tooltip(badge, el.dataset.label || "", nowMs);
+    if (title && el.title !== title) el.title = title;
   }
 
   function tick() {
@@ -94,7 +138,8 @@
     const label = el.querySelector(".sla-badge__metric");
     const text = item ? item.label : "";
     if (label && label.textContent !== text) label.textContent = text;
-    el.title = item && item.breach_at ? `${item.label}: breach at ${item.breach_at}` : text;
+    el.dataset.label = text;
+    if (!item) el.removeAttribute("title");
   }
 
   function applyPoll(body) {
@@ -190,6 +235,9 @@
   window.slawebCountdown = {
     remaining,
     display,
+    tooltip,
+    localTime,
+    viewerZone,
     interval,
     poll: () => schedule(0),
     polling: () => inFlight,

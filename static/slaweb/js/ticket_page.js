@@ -1,24 +1,17 @@
 // The ticket page: times in the viewer's own time zone, and a reply form that cannot be sent
-// twice. The badges tick and refresh through countdown.js.
+// twice. The badges tick and refresh through countdown.js (loaded first).
 "use strict";
 
 (function () {
-  const format = new Intl.DateTimeFormat(undefined, {
-    weekday: "short",
-    year: "numeric",
-    month: "short",
-    day: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    timeZoneName: "short",
-  });
-
-  for (const el of document.querySelectorAll("time.local-time")) {
-    const moment = new Date(el.getAttribute("datetime"));
-    if (!Number.isNaN(moment.getTime())) {
-      el.textContent = format.format(moment);
-      el.title = moment.toISOString();
+  // The server wrote each time in the viewer's profile zone; the browser's own zone is the one
+  // the viewer lives in. Same format as the server's ("Thu 15 Jan 2026, 10:00").
+  const countdown = window.slawebCountdown;
+  if (countdown) {
+    for (const el of document.querySelectorAll("time.local-time")) {
+      const ms = Date.parse(el.getAttribute("datetime"));
+      if (!Number.isNaN(ms)) el.textContent = countdown.localTime(ms, true);
     }
+    for (const el of document.querySelectorAll(".viewer-zone")) el.textContent = countdown.viewerZone;
   }
 
   // Keep each target's stage in step with the badges countdown.js refreshes.
