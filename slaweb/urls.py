@@ -21,4 +21,5 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]
 
+handler403 = "slaweb.views.permission_denied"
 handler500 = "slaweb.views.server_error"

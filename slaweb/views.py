@@ -1,4 +1,6 @@
-from django.http import HttpRequest, HttpResponse
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.template.loader import render_to_string
 from django.views import defaults
 
 from slaweb.api.errors import json_server_error
@@ -9,3 +11,27 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return json_server_error(request)
     return defaults.server_error(request)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A page someone may not open: for the admin site, its own page with the header, the
+    sidebar and a way back, still answering 403."""
+    if not request.path.startswith("/admin/") or not getattr(request.user, "is_staff", False):
+        return defaults.permission_denied(request, exception)
+    request.current_app = admin.site.name
+    context = {
+        **admin.site.each_context(request),
+        "title": "You can't open this page",
+        "subtitle": None,
+        "back_url": _same_site_referer(request),
+    }
+    return HttpResponseForbidden(render_to_string("403.html", context, request=request))
+
+
+def _same_site_referer(request: HttpRequest) -> str | None:
+    """The page the person came from, when it is one of ours (never an outside address)."""
+    referer = request.headers.get("Referer", "")
+    origin = f"{request.scheme}://{request.get_host()}/"
+    if referer.startswith(origin) and referer != request.build_absolute_uri():
+        return "/" + referer[len(origin) :]
+    return None
