@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -28,7 +28,7 @@ from django.utils.html import format_html
 
 from policies import selectors, services
 from policies.engine.shadowing import first_covering
-from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority
+from policies.engine.vocabulary import METRIC_TITLES, VIA_CHANNELS, Metric, Priority
 from policies.inputs import PolicyInputSerializer, full_metric_settings
 from policies.models import Policy
 from tickets.selectors import definition_items, policy_input_context
@@ -66,6 +66,119 @@ def target_grid() -> list[dict[str, Any]]:
     ]
 
 
+# Channels Zendesk retired or slaweb never receives tickets from: kept in the definitions (the
+# API serves Zendesk's document) but not offered by the builder, unless a policy already uses
+# one.
+RETIRED_CHANNELS = frozenset(
+    str(channel_id)
+    for channel_id, title in VIA_CHANNELS.items()
+    if title in {"Get Satisfaction", "Twitter Like", "Forum topic", "Satisfaction Prediction"}
+)
+# "Type (name)" matches the same tickets as "Type"; the builder offers only "Type".
+DUPLICATE_FIELDS = frozenset({"type"})
+CHANNEL_FIELDS = frozenset({"via_id", "current_via_id"})
+
+
+def builder_definitions() -> list[dict[str, Any]]:
+    """The condition definitions for the builder: fields and values it does not offer are
+    marked `hidden`, so a stored condition that uses one still shows by name."""
+    items = []
+    for item in definition_items():
+        item = {**item, "hidden": item["value"] in DUPLICATE_FIELDS}
+        if item["value"] in CHANNEL_FIELDS:
+            item["values"] = {
+                **item["values"],
+                "list": [
+                    {**entry, "hidden": str(entry["value"]) in RETIRED_CHANNELS}
+                    for entry in item["values"]["list"]
+                ],
+            }
+        items.append(item)
+    return items
+
+
+def duration_words(seconds: int) -> str:
+    """3600 -> "1 hour", 5400 -> "1 hour 30 minutes", 86400 -> "1 day"."""
+    parts = []
+    rest = seconds
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+        amount, rest = divmod(rest, size)
+        if amount:
+            parts.append(f"{amount} {unit}{'s' if amount != 1 else ''}")
+    return " ".join(parts) or "0 minutes"
+
+
+def target_summary(metrics: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The targets a policy sets, by priority (urgent first), in words; empty cells left out."""
+    titles = {metric.value: METRIC_TITLES[metric] for metric in Metric}
+    order = {metric.value: index for index, metric in enumerate(GRID_METRICS)}
+    rows = []
+    for priority in reversed(list(Priority)):
+        items = sorted(
+            (m for m in metrics if m["priority"] == priority.value),
+            key=lambda m: order.get(m["metric"], len(order)),
+        )
+        if items:
+            rows.append(
+                {
+                    "priority": priority.value.capitalize(),
+                    "targets": [
+                        {
+                            "metric": titles.get(m["metric"], m["metric"]),
+                            "duration": duration_words(int(m["target_in_seconds"])),
+                            "hours": "business hours" if m["business_hours"] else "calendar hours",
+                        }
+                        for m in items
+                    ],
+                }
+            )
+    return rows
+
+
+def is_catch_all(filter: dict[str, Any]) -> bool:
+    return not filter.get("all") and not filter.get("any")
+
+
+def position_choices(policy_id: int | None) -> tuple[list[tuple[str, str]], int]:
+    """(choices, default) for where a policy goes: each place named by its neighbours.
+
+    A new policy goes before the catch-all (a last policy without conditions), where it can
+    match; otherwise last.
+    """
+    others = [
+        p for p in selectors.policy_queryset().order_by("position", "id") if p.pk != policy_id
+    ]
+    choices: list[tuple[str, str]] = []
+    for index, policy in enumerate(others):
+        label = f"before “{policy.title}”"
+        if index == len(others) - 1 and is_catch_all(selectors.policy_filter_dict(policy)):
+            label += " (catch-all)"
+        if index == 0:
+            label = f"First, {label}"
+        choices.append((str(index + 1), label))
+    last = f"Last, after “{others[-1].title}”" if others else "First (the only policy)"
+    choices.append((str(len(others) + 1), last))
+    default = len(others) + 1
+    if others and is_catch_all(selectors.policy_filter_dict(others[-1])):
+        default = len(others)
+    return choices, default
+
+
+def condition_words(condition: dict[str, Any], definitions: dict[str, Any]) -> str:
+    """{"field": "ticket_type_id", "operator": "is", "value": "2"} -> "Type is Incident"."""
+    item = definitions.get(condition["field"])
+    if item is None:
+        return f"{condition['field']} {condition['operator']} {condition['value']}"
+    operator = next(
+        (op["title"].lower() for op in item["operators"] if op["value"] == condition["operator"]),
+        condition["operator"],
+    )
+    values = condition["value"] if isinstance(condition["value"], list) else [condition["value"]]
+    titles = {str(entry["value"]): entry["title"] for entry in item["values"].get("list", [])}
+    words = ", ".join(titles.get(str(value), str(value)) for value in values)
+    return f"{item['title']} {operator} {words}"
+
+
 class PrettyJSONField(forms.JSONField):
     def prepare_value(self, value: Any) -> str:
         if isinstance(value, str):
@@ -89,10 +202,13 @@ class PolicyAdminForm(forms.ModelForm[Policy]):
     metric_settings = PrettyJSONField(
         required=False, initial={}, widget=forms.Textarea(attrs={"rows": 6, "cols": 80})
     )
-    position = forms.IntegerField(
-        min_value=1,
+    position = forms.TypedChoiceField(
+        label="Position",
+        coerce=int,
+        empty_value=None,
         required=False,
-        help_text="Where a new policy goes, or where this one moves (blank: last, or unchanged).",
+        help_text="Policies are tried from the top; the first whose conditions a ticket meets "
+        "applies. A policy placed after the catch-all can never match.",
     )
 
     class Meta:
@@ -103,6 +219,21 @@ class PolicyAdminForm(forms.ModelForm[Policy]):
         super().__init__(*args, **kwargs)
         # Errors by condition row and target cell, for the builder to show next to them.
         self.placed_errors: dict[str, Any] = {}
+        choices, default = position_choices(self.instance.pk)
+        position = cast(forms.TypedChoiceField, self.fields["position"])
+        if self.instance.pk:
+            # Blank keeps it where it is, whatever moved while the page was open.
+            position.choices = [("", "Where it is now"), *choices]
+        else:
+            position.choices = choices
+            self.initial.setdefault("position", default)
+            if default < len(choices):
+                position.help_text = (
+                    f"A new policy goes {choices[default - 1][1]}, so it can match: policies "
+                    "are tried from the top, and the first whose conditions a ticket meets "
+                    "applies."
+                )
+        self.default_position_label = dict(choices).get(str(default), "")
         if self.instance.pk:
             policy = selectors.policy_get(policy_id=self.instance.pk)
             # Blank means "where it is": a position read when the page opened would undo a
@@ -130,6 +261,8 @@ class PolicyAdminForm(forms.ModelForm[Policy]):
             self.placed_errors = placed_errors(serializer.errors, data["policy_metrics"])
             for name, problems in serializer.errors.items():
                 target = name if name in self.fields else None
+                if target is not None and target in self.errors:
+                    continue  # the form said it already: one message per problem
                 self.add_error(target, [str(p) for p in _flatten(problems)])
         else:
             self.validated = dict(serializer.validated_data)
@@ -318,6 +451,7 @@ class PolicyAdmin(admin.ModelAdmin[Policy]):
             **(extra_context or {}),
             "can_reorder": self.can_reorder(request),
             "reorder_url": reverse("admin:policies_policy_reorder"),
+            "impact_url": reverse("policy-impact"),
         }
         return super().changelist_view(request, extra_context=context)
 
@@ -424,7 +558,7 @@ class PolicyAdmin(admin.ModelAdmin[Policy]):
         if obj is not None and not self.has_change_permission(request, obj):
             return [(None, {"fields": ["title", "description"]})]
         return [
-            (None, {"fields": ["title", "description"]}),
+            (None, {"fields": ["title", "description", "position"]}),
             (
                 "Filter and targets as JSON",
                 {
@@ -433,7 +567,7 @@ class PolicyAdmin(admin.ModelAdmin[Policy]):
                     "description": "The conditions and targets as the API takes them.",
                 },
             ),
-            ("Advanced", {"fields": ["position", "metric_settings"], "classes": ["collapse"]}),
+            ("Advanced", {"fields": ["metric_settings"], "classes": ["collapse"]}),
         ]
 
     def render_change_form(
@@ -450,7 +584,7 @@ class PolicyAdmin(admin.ModelAdmin[Policy]):
         config: dict[str, Any] = {
             "readonly": not editable,
             "policyId": obj.pk if obj else None,
-            "definitions": definition_items(),
+            "definitions": builder_definitions(),
             "priorities": [p.value for p in Priority],
             "metrics": [m.value for m in GRID_METRICS],
             "errors": getattr(form, "placed_errors", {}),
@@ -465,6 +599,13 @@ class PolicyAdmin(admin.ModelAdmin[Policy]):
                 "filter": selectors.policy_filter_dict(policy),
                 "policy_metrics": selectors.policy_metrics_list(policy),
             }
+        summary = None
+        if not editable and policy is not None:
+            summary = {
+                "targets": target_summary(selectors.policy_metrics_list(policy)),
+                "catch_all": is_catch_all(selectors.policy_filter_dict(policy)),
+                "position": policy.position,
+            }
         shadow = None
         if policy is not None:
             winner = shadowing_policy(selectors.policy_filter_dict(policy), policy.pk)
@@ -477,6 +618,8 @@ class PolicyAdmin(admin.ModelAdmin[Policy]):
                 "target_units": [("days", "d"), ("hours", "h"), ("minutes", "m")],
                 "priorities": [(p.value, p.value.capitalize()) for p in Priority],
                 "shadow_warning": shadow,
+                "policy_summary": summary,
+                "default_position": getattr(form, "default_position_label", ""),
                 "clone_url": reverse("admin:policies_policy_clone", args=[obj.pk]) if obj else "",
                 "can_clone": obj is not None and self.has_add_permission(request),
             }
@@ -498,6 +641,34 @@ class PolicyAdmin(admin.ModelAdmin[Policy]):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Conditions and metrics were saved by the service."""
+
+    def get_deleted_objects(
+        self, objs: Sequence[Policy] | QuerySet[Policy], request: HttpRequest
+    ) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
+        """What a delete removes, as an admin reads a policy: its conditions and targets in
+        words, not the rows that store them."""
+        definitions = {item["value"]: item for item in definition_items()}
+        listed: list[Any] = []
+        counts = {"SLA policies": 0, "conditions": 0, "targets": 0}
+        for policy in selectors.policy_queryset().filter(pk__in=[p.pk for p in objs]):
+            filter = selectors.policy_filter_dict(policy)
+            parts = [
+                f"Condition: {condition_words(c, definitions)}"
+                for group in ("all", "any")
+                for c in filter[group]
+            ]
+            for row in target_summary(selectors.policy_metrics_list(policy)):
+                parts += [
+                    f"Target: {row['priority']} priority, {t['metric']} within {t['duration']} "
+                    f"({t['hours']})"
+                    for t in row["targets"]
+                ]
+            counts["SLA policies"] += 1
+            counts["conditions"] += sum(len(filter[g]) for g in ("all", "any"))
+            counts["targets"] += len(policy.metrics.all())
+            listed += [f"SLA policy: {policy.title}", parts]
+        perms_needed = set() if self.has_delete_permission(request) else {"SLA policy"}
+        return listed, {k: v for k, v in counts.items() if v}, perms_needed, []
 
     def delete_model(self, request: HttpRequest, obj: Policy) -> None:
         services.policy_delete(policy_id=obj.pk)

@@ -86,6 +86,10 @@
         const select = element("select", { id, className: "policy-field" });
         const groups = new Map();
         config.definitions.forEach((item) => {
+            // Duplicates of another field are not offered, unless this condition uses one.
+            if (item.hidden && item.value !== condition.field) {
+                return;
+            }
             if (!groups.has(item.group)) {
                 const label = GROUP_TITLES[item.group] || item.group;
                 groups.set(item.group, element("optgroup", { label }));
@@ -135,8 +139,13 @@
             : [condition.value];
         const values = options.map((option) => option.value);
         options.forEach((option, index) => {
+            const selected = chosen.some((value) => same(value, option.value));
+            // Channels slaweb never sees are not offered, unless the condition already uses one.
+            if (option.hidden && !selected) {
+                return;
+            }
             const node = element("option", { value: String(index), text: option.title });
-            node.selected = chosen.some((value) => same(value, option.value));
+            node.selected = selected;
             select.append(node);
         });
         chosen.forEach((value) => {
@@ -282,6 +291,10 @@
             errors,
         );
 
+        // An edited row's old errors no longer describe it; the preview that follows every
+        // change puts back whatever is still wrong.
+        row.addEventListener("input", () => forgetRowErrors(group, condition));
+        row.addEventListener("change", () => forgetRowErrors(group, condition));
         field.addEventListener("change", () => {
             const definition = definitions.get(field.value);
             condition.field = field.value;
@@ -312,6 +325,14 @@
         condition.errors = errors;
         labelRows(group);
         return row;
+    }
+
+    function forgetRowErrors(group, condition) {
+        const key = `${group}:${conditions[group].indexOf(condition)}`;
+        if (serverErrors.conditions && serverErrors.conditions[key]) {
+            delete serverErrors.conditions[key];
+            placeErrors();
+        }
     }
 
     function labelRows(group) {
@@ -806,7 +827,7 @@
         document.querySelectorAll(".policy-add-condition").forEach((button) => {
             button.addEventListener("click", () => {
                 const group = button.dataset.group;
-                const first = config.definitions[0];
+                const first = config.definitions.find((item) => !item.hidden);
                 const condition = {
                     field: first.value,
                     operator: first.operators[0].value,
@@ -821,6 +842,7 @@
         cells().forEach((cell) => {
             inputsOf(cell).forEach((input) => {
                 input.addEventListener("input", () => {
+                    delete serverErrors.targets[cell.dataset.key];
                     cell.dataset.extraSeconds = "0";
                     cell.querySelector(".policy-target-extra").textContent = "";
                     changed();

@@ -1,6 +1,9 @@
 // The SLA policy list: drag rows by their handle (SortableJS) or use each row's Up and Down
-// buttons; every change is saved at once through the admin's reorder view, which refuses it
-// (409) when the order on the server is no longer the one this page started from.
+// buttons. A move first shows what it would do to open tickets (the same impact preview as the
+// policy editor, for the moved policy at its new position) and waits for Save or Cancel; the
+// save goes through the admin's reorder view, which refuses it (409) when the order on the
+// server is no longer the one this page started from. For a while after a save, Undo puts the
+// previous order back through the same view.
 "use strict";
 
 (function () {
@@ -12,7 +15,14 @@
     const body = table.tBodies[0];
     const status = document.getElementById("policy-order-status");
     const url = bar.dataset.reorderUrl;
+    const impactUrl = bar.dataset.impactUrl;
     const csrfToken = bar.dataset.csrfToken;
+    const confirmBox = document.getElementById("policy-order-confirm");
+    const confirmText = document.getElementById("policy-order-impact");
+    const confirmSave = document.getElementById("policy-order-save");
+    const confirmCancel = document.getElementById("policy-order-cancel");
+    const undoButton = document.getElementById("policy-order-undo");
+    const UNDO_SECONDS = 15;
 
     const rows = () => Array.from(body.rows).filter((row) => row.querySelector(".policy-order"));
     const idOf = (row) => Number(row.querySelector(".policy-order").dataset.policyId);
@@ -23,6 +33,10 @@
     let saving = false;
     let queued = null; // a message for a save that waits for the one in flight
     let stopped = false; // after a conflict the page reloads; nothing more is sent
+    let pending = null; // a move waiting for Save or Cancel: {message, before}
+    let undoable = null; // {order, timer}: the order before the last save, while Undo is offered
+    let previewRun = 0;
+    let sortable = null;
 
     function say(message, kind) {
         status.textContent = message;
@@ -36,9 +50,13 @@
             if (cell) {
                 cell.textContent = String(index + 1);
             }
-            row.querySelector('[data-move="up"]').disabled = stopped || index === 0;
-            row.querySelector('[data-move="down"]').disabled = stopped || index === all.length - 1;
+            const locked = stopped || pending !== null;
+            row.querySelector('[data-move="up"]').disabled = locked || index === 0;
+            row.querySelector('[data-move="down"]').disabled = locked || index === all.length - 1;
         });
+        if (sortable) {
+            sortable.option("disabled", stopped || pending !== null);
+        }
     }
 
     function arrange(ids) {
@@ -60,6 +78,135 @@
         });
     }
 
+    async function post(target, payload) {
+        const response = await fetch(target, {
+            method: "POST",
+            credentials: "same-origin",
+            headers: {
+                "Content-Type": "application/json",
+                Accept: "application/json",
+                "X-CSRFToken": csrfToken,
+            },
+            body: JSON.stringify(payload),
+        });
+        let answer = {};
+        try {
+            answer = await response.json();
+        } catch (error) {
+            answer = {};
+        }
+        return { response, answer };
+    }
+
+    function plural(count, one, many) {
+        return `${count} ${count === 1 ? one : many}`;
+    }
+
+    function impactWords(impact) {
+        const moved = impact.policy_changes;
+        const parts = [
+            moved
+                ? `Moves ${plural(moved, "open ticket", "open tickets")} to another policy`
+                : "Moves no open ticket to another policy",
+        ];
+        if (impact.target_changes) {
+            parts.push(`changes the targets of ${impact.target_changes}`);
+        }
+        if (impact.newly_breached) {
+            parts.push(`and ${impact.newly_breached} would become breached`);
+        }
+        return `${parts.join(", ")} (of ${plural(impact.open_tickets, "open ticket", "open tickets")}).`;
+    }
+
+    // A move is one policy at a new position: the editor's preview answers exactly that.
+    async function previewMove(row) {
+        const run = ++previewRun;
+        const position = rows().indexOf(row) + 1;
+        confirmText.textContent = "Working out the effect on open tickets…";
+        confirmSave.disabled = true;
+        try {
+            const { response, answer } = await post(impactUrl, {
+                id: idOf(row),
+                sla_policy: { position },
+            });
+            if (run !== previewRun) {
+                return;
+            }
+            if (!response.ok) {
+                throw new Error(
+                    (answer && answer.description) || `The server answered ${response.status}.`,
+                );
+            }
+            confirmText.textContent = impactWords(answer.impact);
+        } catch (error) {
+            if (run !== previewRun) {
+                return;
+            }
+            const reason =
+                error instanceof TypeError ? "the server could not be reached" : error.message;
+            confirmText.textContent = `The effect on open tickets is not known (${reason}).`;
+        }
+        confirmSave.disabled = false;
+    }
+
+    function ask(row) {
+        const position = rows().indexOf(row) + 1;
+        pending = {
+            message: `Moved “${titleOf(row)}” to position ${position}.`,
+            before: saved,
+            row,
+        };
+        dropUndo();
+        refresh();
+        say(`Move “${titleOf(row)}” to position ${position}?`, "busy");
+        confirmBox.hidden = false;
+        confirmBox.focus();
+        previewMove(row);
+    }
+
+    // The question is answered: the focus goes back to the row that moved.
+    function settle() {
+        const { row } = pending;
+        pending = null;
+        previewRun += 1;
+        confirmBox.hidden = true;
+        refresh();
+        const button = Array.from(row.querySelectorAll(".policy-move")).find((b) => !b.disabled);
+        if (button) {
+            button.focus();
+        }
+    }
+
+    function dropUndo() {
+        if (undoable) {
+            window.clearInterval(undoable.timer);
+            undoable = null;
+        }
+        undoButton.hidden = true;
+    }
+
+    function offerUndo(order, message) {
+        dropUndo();
+        let left = UNDO_SECONDS;
+        const show = () => {
+            undoButton.textContent = `Undo (${left} s)`;
+        };
+        undoable = {
+            order,
+            timer: window.setInterval(() => {
+                left -= 1;
+                if (left <= 0) {
+                    dropUndo();
+                    say(message, "success");
+                } else {
+                    show();
+                }
+            }, 1000),
+        };
+        show();
+        undoButton.hidden = false;
+    }
+
     async function send(order) {
         const response = await fetch(url, {
             method: "POST",
@@ -79,6 +226,8 @@
         }
         return { response, answer };
     }
+
+    let undoing = false;
 
     async function save(message) {
         if (stopped) {
@@ -111,10 +260,14 @@
             if (!response.ok) {
                 throw new Error(answer.error || `The server answered ${response.status}.`);
             }
+            const before = saved;
             saved = answer.order;
             showShadows(answer.shadowed || {});
             if (queued === null) {
                 say(`${message} Saved.`, "success");
+                if (!undoing) {
+                    offerUndo(before, `${message} Saved.`);
+                }
             }
         } catch (error) {
             queued = null;
@@ -133,10 +286,34 @@
     }
 
     function moved(row) {
-        const position = rows().indexOf(row) + 1;
-        refresh();
-        save(`Moved “${titleOf(row)}” to position ${position}.`);
+        ask(row);
     }
+
+    confirmSave.addEventListener("click", () => {
+        const { message } = pending;
+        settle();
+        save(message);
+    });
+    confirmCancel.addEventListener("click", () => {
+        const { before } = pending;
+        settle();
+        arrange(before);
+        say("Nothing moved: the order is as it was.", "success");
+    });
+    undoButton.addEventListener("click", async () => {
+        if (!undoable || saving) {
+            return;
+        }
+        const { order } = undoable;
+        dropUndo();
+        arrange(order);
+        undoing = true;
+        try {
+            await save("Undone: the previous order is back.");
+        } finally {
+            undoing = false;
+        }
+    });
 
     body.addEventListener("click", (event) => {
         const button = event.target.closest(".policy-move");
@@ -159,7 +336,7 @@
         (same.disabled ? other : same).focus();
     });
 
-    const sortable = Sortable.create(body, {
+    sortable = Sortable.create(body, {
         handle: ".policy-handle",
         draggable: "tr",
         animation: 150,
@@ -171,6 +348,9 @@
             if (event.oldIndex !== event.newIndex) {
                 moved(event.item);
             }
+        },
+        onStart: () => {
+            dropUndo();
         },
     });
 
