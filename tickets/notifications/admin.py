@@ -16,8 +16,56 @@ from tickets.models import NotificationRule
 from tickets.notifications import rules
 from tickets.notifications.api import NotificationRuleInputSerializer, rule_fields
 
+LEAD_UNITS = {"minutes": 60, "hours": 3600}
+# The API's messages name its fields and trigger codes; the form says what to do instead.
+PLAIN_MESSAGES = {
+    "is required for a warning_before rule": "Enter how long before the breach to warn.",
+    "is required for a warning_percent rule": "Enter the share of the target at which to warn.",
+}
+REQUIRED_MESSAGES = {
+    "title": "Give the rule a name.",
+    "trigger": "Choose when the rule notifies.",
+    "channel": "Choose how to notify: by webhook or by email.",
+    "webhook_url": "Enter the address that receives the webhook.",
+    "webhook_secret": "Enter the secret the webhook is signed with.",
+}
+
+
+def lead_words(seconds: int | None) -> str:
+    """1800 -> "30 minutes", 7200 -> "2 hours", 90 -> "90 seconds"."""
+    if seconds is None:
+        return ""
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def _plain(name: str, problem: str) -> str:
+    if problem in PLAIN_MESSAGES:
+        return PLAIN_MESSAGES[problem]
+    if problem.startswith("is required for a ") and name in REQUIRED_MESSAGES:
+        return REQUIRED_MESSAGES[name]
+    text = problem[:1].upper() + problem[1:]
+    return text if text.endswith(".") else f"{text}."
+
 
 class NotificationRuleAdminForm(forms.ModelForm[NotificationRule]):
+    lead_amount = forms.IntegerField(
+        label="Lead time",
+        required=False,
+        min_value=1,
+        help_text="How long before the breach the warning goes out.",
+    )
+    lead_unit = forms.ChoiceField(
+        label="Unit",
+        required=False,
+        choices=[("minutes", "minutes"), ("hours", "hours")],
+        initial="minutes",
+    )
     webhook_url = forms.URLField(
         label="Webhook URL",
         required=False,
@@ -51,7 +99,6 @@ class NotificationRuleAdminForm(forms.ModelForm[NotificationRule]):
             "title",
             "active",
             "trigger",
-            "lead_seconds",
             "percent",
             "policy",
             "metric",
@@ -69,7 +116,16 @@ class NotificationRuleAdminForm(forms.ModelForm[NotificationRule]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name, message in REQUIRED_MESSAGES.items():
+            if name in self.fields:
+                self.fields[name].error_messages["required"] = message
+        self.fields["percent"].label = "At percent of the target"
+        self.fields["percent"].help_text = "Warn when this share of the target has passed."
         rule = self.instance
+        if rule.lead_seconds:
+            unit = "hours" if rule.lead_seconds % 3600 == 0 else "minutes"
+            self.initial["lead_amount"] = rule.lead_seconds // LEAD_UNITS[unit]
+            self.initial["lead_unit"] = unit
         if rule.pk:
             self.initial["recipients"] = [
                 name
@@ -89,7 +145,7 @@ class NotificationRuleAdminForm(forms.ModelForm[NotificationRule]):
             "title": cleaned.get("title") or "",
             "active": bool(cleaned.get("active")),
             "trigger": cleaned.get("trigger") or "",
-            "lead_seconds": cleaned.get("lead_seconds"),
+            "lead_seconds": self._lead_seconds(),
             "percent": cleaned.get("percent"),
             "policy_id": policy.pk if policy is not None else None,
             "metric": cleaned.get("metric") or None,
@@ -121,16 +177,29 @@ class NotificationRuleAdminForm(forms.ModelForm[NotificationRule]):
                     "email_addresses": "email_addresses_text",
                     "set_group_id": "set_group",
                     "objective_id": "objective",
+                    "lead_seconds": "lead_amount",
+                    "webhook_secret": "new_webhook_secret",
                 }.get(name, name)
-                if field == "webhook_secret":
-                    field = "new_webhook_secret"
                 target = field if field in self.fields else None
+                if target is not None and target in self.errors:
+                    continue  # the form said it already: one message per problem
                 self.add_error(
-                    target, [f"{name}: {p}" if target is None else str(p) for p in _flat(problems)]
+                    target,
+                    [
+                        _plain(name, p) if target is not None else f"{name}: {p}"
+                        for p in _flat(problems)
+                    ],
                 )
         else:
             self.validated = dict(serializer.validated_data)
         return cleaned
+
+    def _lead_seconds(self) -> int | None:
+        amount = self.cleaned_data.get("lead_amount")
+        if amount is None:
+            return None
+        unit = self.cleaned_data.get("lead_unit") or "minutes"
+        return int(amount) * LEAD_UNITS.get(unit, 60)
 
 
 def _flat(problems: Any) -> list[str]:
@@ -148,9 +217,10 @@ class NotificationRuleAdmin(admin.ModelAdmin[NotificationRule]):
     list_filter = ["active", "trigger", "channel"]
     list_select_related = ["policy", "objective"]
     search_fields = ["title"]
+    change_form_template = "admin/notifications/rule_change_form.html"
     fieldsets = [
         (None, {"fields": ["title", "active"]}),
-        ("When", {"fields": ["trigger", "lead_seconds", "percent"]}),
+        ("When", {"fields": ["trigger", ("lead_amount", "lead_unit"), "percent"]}),
         (
             "Which targets",
             {
@@ -193,7 +263,7 @@ class NotificationRuleAdmin(admin.ModelAdmin[NotificationRule]):
     @admin.display(description="When")
     def when(self, rule: NotificationRule) -> str:
         if rule.trigger == "warning_before":
-            return f"{rule.lead_seconds} s before breach"
+            return f"{lead_words(rule.lead_seconds)} before breach"
         if rule.trigger == "warning_percent":
             return f"at {rule.percent} % of the target"
         if rule.trigger == "objective_below":
