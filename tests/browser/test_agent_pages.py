@@ -7,11 +7,19 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
 from policies.engine.metrics import remaining_display
+from tests.browser.screens import (
+    DESKTOP,
+    PHONE,
+    horizontal_overflow,
+    save_screenshot,
+    table_overflow,
+)
 from tests.factories import GroupFactory, TicketFactory, UserFactory, make_policy, metric
 from tickets import services
 from tickets.models import Ticket, TicketSlaTarget, User
@@ -203,8 +211,9 @@ def test_queue_orders_by_next_breach_and_filters(
 
     sign_in(agent)
     page.goto(QUEUE)
-    expect(page.get_by_role("heading", name="Ticket queue")).to_be_visible()
-    assert queue_ids(page) == [late.pk, soon.pk, later.pk, vip.pk, urgent.pk]
+    expect(page.get_by_role("heading", name="What to work on next")).to_be_visible()
+    # Breaching next, soonest first; then the breached; then nothing running (no urgent target).
+    assert queue_ids(page) == [soon.pk, later.pk, vip.pk, late.pk, urgent.pk]
     expect(page.locator("#result_list th.sorted")).to_have_class(re.compile(r"\bcolumn-sla\b"))
     expect(page.locator(f'.sla-badge[data-ticket="{late.pk}"]')).to_have_class(
         re.compile(r"\bsla-badge--red\b")
@@ -220,6 +229,7 @@ def test_queue_orders_by_next_breach_and_filters(
 
     def choose(title: str, option: str) -> list[int]:
         page.goto(QUEUE)
+        page.locator(".queue-filters > summary").click()
         section = filters.locator("details").filter(has=page.get_by_text(f"By {title}"))
         section.get_by_role("link", name=option, exact=True).click()
         page.wait_for_load_state()
@@ -248,18 +258,17 @@ def test_ticket_page_shows_targets_explanation_and_events(
     row = target_row(page, "first_reply_time")
     # Breach at 10:00 UTC: 11:00 in the browser's Europe/Berlin; the schedule-less account
     # shows UTC as the schedule's time.
-    expect(row.locator("td").nth(2)).to_contain_text("11:00")
-    expect(row.locator("td").nth(2)).to_contain_text(re.compile(r"GMT\+1|CET"))
+    expect(row.locator("td").nth(2)).to_have_text("Thu 15 Jan 2026, 11:00")
+    expect(page.locator(".viewer-zone")).to_have_text("Europe/Berlin")
     expect(row.locator("td").nth(3)).to_contain_text("Thu 15 Jan 2026, 10:00 UTC")
     expect(row.locator(".sla-badge")).to_have_class(re.compile(r"\bsla-badge--red\b"))
     why = page.locator("section", has=page.get_by_role("heading", name="Why this SLA"))
     expect(why).to_contain_text(f"{policy.title}: matched")
-    expect(why).to_contain_text("Everyone applied")
-    events = page.locator("table.ticket-events tbody tr")
-    expect(events.filter(has_text="apply_sla")).to_have_count(1)
-    reply_events = events.filter(has=page.get_by_role("cell", name="reply_time", exact=True))
-    expect(reply_events.filter(has_text="activate")).to_have_count(1)
-    expect(reply_events.filter(has_text="breach")).to_have_count(0)  # no clock ran here
+    expect(why).to_contain_text("“Everyone” applied at normal priority")
+    events = page.locator("ol.ticket-events li")
+    expect(events.filter(has_text="target applied")).to_have_count(1)
+    expect(events.filter(has_text="First reply time started")).to_have_count(1)
+    expect(events.filter(has_text="breached")).to_have_count(0)  # no clock ran here
 
 
 def test_ticket_page_fits_a_phone_and_works_from_the_keyboard(
@@ -363,3 +372,261 @@ def test_polling_slows_down_while_idle_or_hidden(
         }"""
     )
     assert page.evaluate(interval) == 300_000
+
+
+# The agent home, walked as a new agent ---------------------------------------------------------
+
+URGENT_TEN_MINUTES = [metric("urgent", minutes=10), metric("normal", minutes=60)]
+BREACH_TOOLTIP = re.compile(
+    r"^First reply: breached (Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]{2}( \d{4})?, "
+    r"\d\d:\d\d \(Europe/Berlin\)"
+)
+
+
+def old_breaches(customer: User, count: int, *, days: int = 3) -> list[Ticket]:
+    """Tickets breached days ago, more than a page of them, each a little older than the last."""
+    now = datetime.now(UTC)
+    return [
+        TicketFactory(
+            requester=customer,
+            subject=f"Old breach {n}",
+            now=now - timedelta(days=days, minutes=n),
+        )
+        for n in range(count)
+    ]
+
+
+def first_screen_ids(page: Any) -> list[int]:
+    """Ids of the queue's rows whose top is inside the viewport as the page opens."""
+    height = page.viewport_size["height"]
+    ids = []
+    for row in page.locator("#result_list tbody tr:has(td.field-id)").all():
+        box = row.bounding_box()
+        if box is not None and box["y"] < height:
+            ids.append(int(row.locator("td.field-id").inner_text()))
+    return ids
+
+
+def test_the_ticket_about_to_breach_is_on_the_first_screen_ahead_of_old_breaches(
+    page: Any, sign_in: Any, agent: User, customer: User
+) -> None:
+    make_policy("Urgent: 10-minute first reply", filter=EVERYTHING, metrics=URGENT_TEN_MINUTES)
+    old = old_breaches(customer, 55)
+    about_to_breach = TicketFactory(requester=customer, subject="Server down", priority="urgent")
+    page.set_viewport_size(DESKTOP)
+    sign_in(agent)
+    page.goto(QUEUE)
+
+    expect(page.get_by_role("heading", name="What to work on next")).to_be_visible()
+    ids = queue_ids(page)
+    assert ids[0] == about_to_breach.pk
+    assert about_to_breach.pk in first_screen_ids(page)
+    badge = page.locator(f'.sla-badge[data-ticket="{about_to_breach.pk}"]')
+    expect(badge.locator(".sla-badge__text")).to_have_text(re.compile(r"^(10|9)m$"))
+    expect(badge).to_have_class(re.compile(r"\bsla-badge--amber\b"))
+    # The breached come after it, in their own section, the most recent breach first.
+    headings = page.locator("#result_list tr.queue-section").all_inner_texts()
+    assert headings == ["Breaching next", "Already breached"]
+    assert ids[1:] == [t.pk for t in old][: len(ids) - 1]
+    sections = page.locator(".queue-sections")
+    expect(sections.locator('[data-section="next"]')).to_contain_text("1")
+    expect(sections.locator('[data-section="breached"]')).to_contain_text("55")
+    sections.locator('[data-section="breached"]').click()
+    page.wait_for_load_state()
+    assert about_to_breach.pk not in queue_ids(page)
+    save_screenshot(page, "agent-home-breached-1366")
+    assert page.console_errors == []
+
+
+def test_my_tickets_and_my_groups(page: Any, sign_in: Any, agent: User, customer: User) -> None:
+    make_policy("Everyone", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
+    other = UserFactory(role="agent", email="other-agent@example.com", name="Olga Other")
+    billing, sales = GroupFactory(name="Billing"), GroupFactory(name="Sales")
+    billing.agents.add(agent)
+    mine = TicketFactory(requester=customer, subject="mine", assignee=agent)
+    team = TicketFactory(requester=customer, subject="team", group=billing, assignee=other)
+    TicketFactory(requester=customer, subject="elsewhere", group=sales, assignee=other)
+    sign_in(agent)
+    page.goto(QUEUE)
+    tabs = page.get_by_role("navigation", name="Views")
+    expect(tabs.get_by_role("link", name="All tickets")).to_have_attribute("aria-current", "page")
+    assert len(queue_ids(page)) == 3
+
+    tabs.get_by_role("link", name="My tickets").click()
+    page.wait_for_load_state()
+    assert queue_ids(page) == [mine.pk]
+    expect(tabs.get_by_role("link", name="My tickets")).to_have_attribute("aria-current", "page")
+
+    tabs.get_by_role("link", name="My groups").click()
+    page.wait_for_load_state()
+    assert queue_ids(page) == [team.pk]
+    # The other filters still apply inside a view.
+    page.goto(f"{QUEUE}?view=groups&priority__exact=urgent")
+    assert queue_ids(page) == []
+    assert page.console_errors == []
+
+
+def test_badges_say_how_late_with_the_deadline_in_local_time(
+    page: Any, sign_in: Any, agent: User, customer: User
+) -> None:
+    make_policy("Everyone", filter=EVERYTHING, metrics=URGENT_TEN_MINUTES)
+    now = datetime.now(UTC)
+    fortnight = TicketFactory(requester=customer, subject="fortnight", now=now - timedelta(days=14))
+    # Breached as urgent (ten minutes), then made normal (sixty minutes, also long past):
+    # Zendesk's badge would say "Now" here.
+    changed = TicketFactory(
+        requester=customer, subject="changed", priority="urgent", now=now - timedelta(hours=3)
+    )
+    services.ticket_update(
+        ticket_id=changed.pk,
+        fields={"priority": "normal"},
+        author_id=agent.pk,
+        comment=None,
+        now=now,
+    )
+    sign_in(agent)
+    page.goto(QUEUE)
+    badge = page.locator(f'.sla-badge[data-ticket="{fortnight.pk}"]')
+    expect(badge.locator(".sla-badge__text")).to_have_text("-14d")
+    expect(badge).to_have_attribute("title", BREACH_TOOLTIP)
+    deadline = (now - timedelta(days=14) + timedelta(minutes=60)).astimezone(
+        ZoneInfo("Europe/Berlin")
+    )
+    expect(badge).to_have_attribute("title", re.compile(f"{deadline:%H:%M}"))
+
+    late = page.locator(f'.sla-badge[data-ticket="{changed.pk}"]')
+    expect(late.locator(".sla-badge__text")).to_have_text("-2h")
+    expect(late).to_have_attribute("title", BREACH_TOOLTIP)
+    expect(late).to_have_attribute("title", re.compile(r"target changed after the breach"))
+    expect(page.locator(".sla-badge__text", has_text="Now")).to_have_count(0)
+    # The same on the ticket page, and after a poll has refreshed the badges.
+    page.goto(ticket_page(changed))
+    row = target_row(page, "first_reply_time")
+    expect(row.locator(".sla-badge__text")).to_have_text("-2h")
+    page.evaluate("window.slawebCountdown.poll()")
+    wait_for_the_poll_in_flight(page)
+    expect(row.locator(".sla-badge__text")).to_have_text("-2h")
+    expect(row.locator(".sla-badge")).to_have_attribute("title", BREACH_TOOLTIP)
+    assert page.console_errors == []
+
+
+def test_a_ticket_an_agent_created_for_a_customer_says_why_first_reply_has_not_started(
+    page: Any, sign_in: Any, agent: User, customer: User
+) -> None:
+    make_policy("Urgent: 10-minute first reply", filter=EVERYTHING, metrics=URGENT_TEN_MINUTES)
+    ticket = TicketFactory(
+        requester=customer, submitter=agent, subject="Phoned in", priority="urgent"
+    )
+    sign_in(agent)
+    page.goto(ticket_page(ticket))
+    not_started = page.locator("#not-started")
+    expect(not_started).to_contain_text("First reply time")
+    expect(not_started).to_contain_text("An agent created this ticket for the requester")
+    expect(not_started).to_contain_text("requester writes the first comment")
+    why = page.locator("section", has=page.get_by_role("heading", name="Why this SLA"))
+    expect(why.locator('[data-reason="created_by_agent"]')).to_contain_text(
+        "next public comment starts next reply time"
+    )
+    # The requester's reply (through the API's code path) starts next reply time.
+    services.ticket_update(
+        ticket_id=ticket.pk,
+        fields={},
+        author_id=customer.pk,
+        comment=services.NewComment(body="Any news?", public=True, author_id=customer.pk),
+        now=datetime.now(UTC),
+    )
+    page.reload()
+    expect(target_row(page, "next_reply_time")).to_have_count(0)  # the policy has none
+    expect(page.locator("#not-started")).to_contain_text("First reply time")
+    assert page.console_errors == []
+
+
+def test_the_ticket_page_speaks_in_words_and_local_times(
+    page: Any, sign_in: Any, agent: User, customer: User
+) -> None:
+    make_policy(
+        "Everyone",
+        filter=EVERYTHING,
+        metrics=[
+            metric("normal", minutes=60),
+            metric("normal", "agent_work_time", 8 * 60, business_hours=True),
+        ],
+    )
+    ticket = TicketFactory(requester=customer, now=datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
+    sign_in(agent)
+    page.goto(ticket_page(ticket))
+    events = page.locator("ol.ticket-events")
+    expect(events).to_contain_text("Agent work time target applied: 8 business hours")
+    expect(events).to_contain_text("First reply time target applied: 1 hour (Everyone)")
+    expect(events).to_contain_text("First reply time started")
+    expect(events.locator("li", has_text="every SLA metric is measured")).to_have_count(1)
+    content = page.locator("#content").inner_text()
+    for jargon in ("agent_work_time", "apply_sla", "measure ", "instance 0", "2026-01-15T"):
+        assert jargon not in content, jargon
+    # Times in the browser's zone (Europe/Berlin: 10:00 for 09:00 UTC), readable.
+    expect(page.locator(".ticket-facts").first).to_contain_text("Thu 15 Jan 2026, 10:00")
+    expect(page.locator(".viewer-zone")).to_have_text("Europe/Berlin")
+    steps = page.locator(".ticket-policy-steps li")
+    expect(steps).to_have_count(1)
+    expect(steps).to_contain_text("“Everyone” applied at normal priority")
+    assert page.console_errors == []
+
+
+def long_names_queue(customer: User, agent: User) -> None:
+    policy_title = "Enterprise customers with a signed support contract"
+    make_policy(policy_title, filter=EVERYTHING, metrics=URGENT_TEN_MINUTES)
+    group = GroupFactory(name="Second-line technical support, Europe")
+    requester = UserFactory(
+        role="end-user",
+        email="maximiliane.mustermann-schmidt@example-enterprise.com",
+        name="Maximiliane Mustermann-Schmidt",
+    )
+    now = datetime.now(UTC)
+    for n in range(8):
+        TicketFactory(
+            requester=requester if n % 2 else customer,
+            subject=f"Our invoices for the last quarter show the wrong VAT rate, case {n}",
+            group=group,
+            assignee=agent,
+            priority="urgent" if n % 3 else "normal",
+            now=now - timedelta(minutes=7 * n),
+        )
+
+
+def test_the_queue_fits_1366_with_assignee_group_and_policy(
+    page: Any, sign_in: Any, agent: User, customer: User
+) -> None:
+    long_names_queue(customer, agent)
+    page.set_viewport_size(DESKTOP)
+    sign_in(agent)
+    page.goto(QUEUE)
+    assert horizontal_overflow(page) <= 0
+    assert table_overflow(page) <= 0
+    for column in ("assignee_name", "group", "sla_policy"):
+        cell = page.locator(f"#result_list td.field-{column}").first
+        expect(cell).to_be_visible()
+        box = cell.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= DESKTOP["width"], column
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1366", "390"])
+def test_screenshots_of_the_agent_home_and_the_ticket_page(
+    page: Any, sign_in: Any, agent: User, customer: User, size: dict[str, int]
+) -> None:
+    long_names_queue(customer, agent)
+    old_breaches(customer, 3, days=14)
+    created_for = TicketFactory(
+        requester=customer, submitter=agent, subject="Phoned in", priority="urgent"
+    )
+    page.set_viewport_size(size)
+    sign_in(agent)
+    page.goto(QUEUE)
+    assert horizontal_overflow(page) <= 0
+    assert table_overflow(page) <= 0
+    save_screenshot(page, f"agent-home-{size['width']}")
+    page.goto(ticket_page(created_for))
+    expect(page.locator("#not-started")).to_be_visible()
+    assert horizontal_overflow(page) <= 0
+    save_screenshot(page, f"ticket-page-{size['width']}", full_page=True)
+    assert page.console_errors == []

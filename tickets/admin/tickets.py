@@ -348,6 +348,11 @@ class QueueChangeList(ChangeList):
         self.all_sections_query_string = self.get_query_string(remove=["sla"])
         views = [spec for spec in self.filter_specs if isinstance(spec, ViewFilter)]
         self.view_tabs = list(views[0].choices(self)) if views else []
+        # The filters beside the view tabs and the sections, which have their own controls.
+        tabbed = {ViewFilter.parameter_name, SectionFilter.parameter_name}
+        others = [name for name in self.get_filters_params() if name not in tabbed]
+        self.other_filters_active = bool(others)
+        self.clear_other_filters_qs = self.get_query_string(remove=others)
 
     def get_ordering_field_columns(self) -> dict[int, Literal["desc", "asc"]]:
         # The default order is an expression the admin cannot map to a column: mark the badges.
