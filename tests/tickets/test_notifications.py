@@ -7,6 +7,7 @@ through Django's locmem backend.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -24,6 +25,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from policies import services as policy_services
 from policies.models import Policy
@@ -35,7 +37,7 @@ from tickets.notifications.api import NotificationRuleInputSerializer
 from tickets.notifications.delivery import notification_deliver, retry_delay
 from tickets.notifications.firing import next_notification_due, notifications_fire_due
 from tickets.notifications.messages import DeliveryError
-from tickets.notifications.webhooks import send_webhook
+from tickets.notifications.webhooks import send_webhook, standard_secret
 from tickets.services import NewComment, ticket_update
 from tickets.sla.notification_schedule import TargetRow, fire_time
 
@@ -353,13 +355,24 @@ def test_a_receiver_can_verify_the_signature_and_read_the_payload(
     tick(T0 + HOUR)
     [request] = receiver.received
 
-    # What a receiver does: HMAC-SHA256 of the raw body with the shared secret.
-    expected = "sha256=" + hmac.new(SECRET.encode(), request.body, hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(request.headers["x-slaweb-signature"], expected)
-    wrong = "sha256=" + hmac.new(b"other", request.body, hashlib.sha256).hexdigest()
-    assert not hmac.compare_digest(request.headers["x-slaweb-signature"], wrong)
-    assert request.headers["x-slaweb-timestamp"] == str(int((T0 + HOUR).timestamp()))
+    # What a receiver does: Standard Webhooks' verify, with the secret and the raw body, a
+    # few seconds after the attempt (it refuses timestamps more than 5 minutes away).
     key = f"{ticket.pk}:first_reply_time:1:{rule.pk}:breach"
+    with time_machine.travel(T0 + HOUR + 3 * SECOND, tick=False):
+        assert (
+            Webhook(standard_secret(SECRET)).verify(request.body, request.headers) == request.json
+        )
+        # A rule's plain-text secret is its key as UTF-8 bytes.
+        assert Webhook(SECRET.encode()).verify(request.body, request.headers) == request.json
+        with pytest.raises(WebhookVerificationError):
+            Webhook(b"another secret").verify(request.body, request.headers)
+    assert request.headers["webhook-id"] == key
+    assert request.headers["webhook-timestamp"] == str(int((T0 + HOUR).timestamp()))
+    assert request.headers["webhook-signature"].startswith("v1,")
+    # The raw recipe: HMAC-SHA256 of "{id}.{timestamp}.{body}", in base64.
+    signed = f"{key}.{request.headers['webhook-timestamp']}.".encode() + request.body
+    expected = base64.b64encode(hmac.new(SECRET.encode(), signed, hashlib.sha256).digest())
+    assert request.headers["webhook-signature"] == "v1," + expected.decode()
     assert request.headers["x-slaweb-idempotency-key"] == key
     assert request.headers["content-type"] == "application/json"
     assert request.json == {

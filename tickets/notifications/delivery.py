@@ -4,7 +4,7 @@
   email) and marks it delivered; on an error it records the error and schedules a retry with
   exponential backoff, until the last attempt fails it. A second task for the same row finds
   it delivered and does nothing, so a receiver never gets a notification twice from slaweb; it
-  can also drop repeats by the `X-Slaweb-Idempotency-Key` header."""
+  can also drop repeats by the `webhook-id` header (also sent as `X-Slaweb-Idempotency-Key`)."""
 
 from __future__ import annotations
 

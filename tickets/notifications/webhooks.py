@@ -1,35 +1,86 @@
 """Signed webhooks, sent only to public addresses: the address is resolved once, checked and
-pinned for the connection, so a DNS answer cannot change between the check and the send."""
+pinned for the connection, so a DNS answer cannot change between the check and the send.
+
+Signatures follow Standard Webhooks (https://www.standardwebhooks.com): HMAC-SHA256 over
+`{webhook-id}.{webhook-timestamp}.{body}`, sent as `webhook-signature: v1,<base64>`. The
+timestamp is signed with the body, so a receiver that rejects old timestamps cannot be fed a
+captured webhook again later; the id (the notification's idempotency key, the same on every
+retry) lets it drop repeats.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import base64
+import binascii
 import http.client
 import ipaddress
 import json
+import secrets
 import socket
 import ssl
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from standardwebhooks import Webhook
 
 from tickets.models import NotificationRule, SlaNotification
 from tickets.notifications.messages import DeliveryError
 
-SIGNATURE_HEADER = "X-Slaweb-Signature"
-
-
-TIMESTAMP_HEADER = "X-Slaweb-Timestamp"
-
-
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
+# The same value as webhook-id, under the name receivers used before the Standard Webhooks
+# headers.
 IDEMPOTENCY_HEADER = "X-Slaweb-Idempotency-Key"
 
+SECRET_PREFIX = "whsec_"
 
-def signature(secret: str, body: bytes) -> str:
-    """The `X-Slaweb-Signature` value: HMAC-SHA256 of the raw body, keyed by the secret."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+def new_webhook_secret() -> str:
+    """A fresh secret in the Standard Webhooks form: whsec_ and 32 random bytes in base64."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def webhook_secret_problem(secret: str) -> str | None:
+    """Why `secret` cannot sign webhooks, or None."""
+    if not secret:
+        return "is required for a webhook rule"
+    if secret.startswith(SECRET_PREFIX):
+        try:
+            key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
+        except (binascii.Error, ValueError):
+            return "starts with whsec_ but what follows is not base64"
+        if not key:
+            return "has no key after whsec_"
+    return None
+
+
+def signing_key(secret: str) -> bytes:
+    """The HMAC key of a rule's secret. A secret in the Standard Webhooks form (whsec_ and
+    base64) is the key it encodes; any other secret, as rules were given before that form,
+    is its own UTF-8 bytes, so receivers that already hold it keep verifying with it."""
+    problem = webhook_secret_problem(secret)
+    if problem:
+        raise DeliveryError(f"webhook secret {problem}")
+    if secret.startswith(SECRET_PREFIX):
+        return base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
+    return secret.encode()
+
+
+def standard_secret(secret: str) -> str:
+    """The secret in the whsec_ form that a Standard Webhooks library takes."""
+    return SECRET_PREFIX + base64.b64encode(signing_key(secret)).decode()
+
+
+def signed_headers(secret: str, *, message_id: str, body: bytes, now: datetime) -> dict[str, str]:
+    """The three Standard Webhooks headers for one attempt at `now`."""
+    signature = Webhook(signing_key(secret)).sign(message_id, now, body)
+    return {
+        ID_HEADER: message_id,
+        TIMESTAMP_HEADER: str(int(now.timestamp())),
+        SIGNATURE_HEADER: signature,
+    }
 
 
 def check_webhook_url(url: str) -> str | None:
@@ -122,8 +173,7 @@ def send_webhook(rule: NotificationRule, row: SlaNotification, *, now: datetime)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "slaweb-notifications",
-        SIGNATURE_HEADER: signature(rule.webhook_secret, body),
-        TIMESTAMP_HEADER: str(int(now.timestamp())),
+        **signed_headers(rule.webhook_secret, message_id=row.idempotency_key, body=body, now=now),
         IDEMPOTENCY_HEADER: row.idempotency_key,
     }
     timeout = settings.SLAWEB_WEBHOOK_TIMEOUT_SECONDS
