@@ -135,8 +135,8 @@ class IntervalForm(_RowForm):
             end += WEEK
         return start, end
 
-    def stored_label(self) -> str:
-        """The row as the API stores it, when the row is complete."""
+    def length_label(self) -> str:
+        """How long the interval is ("8 h", "7 h 30 min"), when the row is complete."""
         if self.is_bound:
             if not self.is_valid():
                 return ""
@@ -148,7 +148,14 @@ class IntervalForm(_RowForm):
             start = initial["start_day"] * DAY + _minutes_of(initial["start_time"])
             end = initial["end_day"] * DAY + _minutes_of(initial["end_time"])
             end += WEEK if end <= start else 0
-        return f"{start}–{end}"
+        return length_words(end - start)
+
+
+def length_words(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{hours} h {rest} min"
+    return f"{hours} h" if hours else f"{rest} min"
 
 
 def _minutes_of(moment: time) -> int:
@@ -229,10 +236,37 @@ def _holiday_initial(holiday: Holiday) -> dict[str, Any]:
     }
 
 
+HOLIDAY_FIELD_WORDS = {
+    "name": "Name",
+    "start_date": "Start date",
+    "end_date": "End date",
+    "start_time": "Start time",
+    "end_time": "End time",
+}
+HOLIDAY_MESSAGES = {
+    "must be on or after start_date": "End date must be on or after the start date.",
+    "must be no earlier than two years ago": "Start date must be no earlier than two years ago.",
+    "must be no later than two years from now": "End date must be no later than two years "
+    "from now.",
+}
+
+
+def holiday_message(field: str, problem: str) -> str:
+    """The API's message about a holiday field, as a sentence that names the field in words."""
+    if problem in HOLIDAY_MESSAGES:
+        return HOLIDAY_MESSAGES[problem]
+    if problem.startswith("holiday ends before it starts"):
+        return "The holiday ends before it starts: make the end time later than the start time."
+    if problem[:1].isupper():
+        return problem  # already a sentence ("This field is required.")
+    words = HOLIDAY_FIELD_WORDS.get(field, "This holiday")
+    return f"{words} {problem}" + ("" if problem.endswith(".") else ".")
+
+
 def _holiday_errors(form: forms.Form, errors: dict[str, Any]) -> None:
     for key, problems in errors.items():
         target = key if key in form.fields and key != "id" else None
-        form.add_error(target, [str(p) for p in problems])
+        form.add_error(target, [holiday_message(key, str(p)) for p in problems])
 
 
 class ScheduleEditor:

@@ -66,8 +66,8 @@ def test_admin_builds_a_schedule_with_a_cross_midnight_interval_and_a_partial_ho
     night.get_by_label("Start time").fill("22:00")
     night.get_by_label("End day").select_option(label="Saturday")
     night.get_by_label("End time").fill("06:00")
-    # The API's own form of the row, kept up to date while typing.
-    expect(night.locator("output")).to_have_text("8520–9000")
+    # The row's length, kept up to date while typing (across midnight here).
+    expect(night.locator("output")).to_have_text("8 h")
     expect(page.locator('[data-day="5"] .sched-week-bar')).to_have_count(1)
     expect(page.locator('[data-day="6"] .sched-week-bar')).to_have_count(1)
 
@@ -227,3 +227,48 @@ def test_an_agent_sees_the_schedule_read_only(page: Any, make_user: Any, sign_in
     expect(page.get_by_role("button", name="Add interval")).to_have_count(0)
     expect(page.get_by_role("button", name="Save", exact=True)).to_have_count(0)
     expect(page.get_by_label("iCal file (.ics)")).to_have_count(0)
+
+
+def test_an_overlap_is_flagged_while_editing_and_clears_when_fixed(
+    page: Any, make_user: Any, sign_in: Any
+) -> None:
+    schedule = services.schedule_create(name="Day desk", time_zone="Europe/Berlin")
+    sign_in(make_user("admin"))
+    page.goto(f"/admin/policies/schedule/{schedule.pk}/change/")
+    expect(page.locator("#intervals")).not_to_contain_text("Stored as")
+    expect(page.get_by_role("group", name="Interval 1")).to_contain_text("8 h")
+    page.get_by_role("button", name="Add interval").click()
+    extra = page.get_by_role("group", name="Interval 6")
+    extra.get_by_label("Start day").select_option(label="Monday")
+    extra.get_by_label("Start time").fill("16:00")
+    extra.get_by_label("End time").fill("18:00")
+    # Flagged on both rows before any save.
+    expect(extra).to_contain_text("Overlaps interval 1 (Monday 09:00 to Monday 17:00).")
+    expect(page.get_by_role("group", name="Interval 1")).to_contain_text(
+        "Overlaps interval 6 (Monday 16:00 to Monday 18:00)."
+    )
+    extra.get_by_label("Start time").fill("17:00")
+    expect(extra.locator("[data-overlap]")).to_have_text("")
+    expect(page.get_by_role("group", name="Interval 1").locator("[data-overlap]")).to_have_text("")
+    assert schedule.intervals.count() == 5
+
+
+def test_holiday_dates_in_the_wrong_order_are_explained_in_words(
+    page: Any, make_user: Any, sign_in: Any
+) -> None:
+    schedule = services.schedule_create(name="Day desk", time_zone="Europe/Berlin")
+    sign_in(make_user("admin"))
+    page.goto(f"/admin/policies/schedule/{schedule.pk}/change/")
+    page.get_by_role("button", name="Add holiday").click()
+    row = page.get_by_role("group", name="Holiday 1")
+    today = timezone.localdate()
+    row.get_by_label("Name").fill("Backwards")
+    row.get_by_label("Start date").fill((today + timedelta(days=9)).isoformat())
+    row.get_by_label("End date").fill((today + timedelta(days=8)).isoformat())
+    page.get_by_role("button", name="Save and continue editing").click()
+    row = page.get_by_role("group", name="Holiday 1")
+    expect(row).to_contain_text("End date must be on or after the start date.")
+    expect(row).not_to_contain_text("start_date")
+    # Correcting the field takes its message away at once.
+    row.get_by_label("End date").fill((today + timedelta(days=10)).isoformat())
+    expect(row).not_to_contain_text("must be on or after")

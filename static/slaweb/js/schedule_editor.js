@@ -59,8 +59,8 @@
     }
     for (const row of liveRows("intervals")) {
       const interval = intervalOf(row);
-      row.querySelector("[data-minutes]").textContent = interval
-        ? `${interval[0]}–${interval[1]}`
+      row.querySelector("[data-length]").textContent = interval
+        ? lengthText(interval[1] - interval[0])
         : "";
       if (!interval) {
         continue;
@@ -78,6 +78,63 @@
         start = stop;
       }
     }
+    flagOverlaps();
+  }
+
+  function lengthText(minutes) {
+    const hours = Math.floor(minutes / 60);
+    const rest = minutes % 60;
+    if (hours && rest) {
+      return `${hours} h ${rest} min`;
+    }
+    return hours ? `${hours} h` : `${rest} min`;
+  }
+
+  const DAY_NAMES = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+
+  function clockText(minute) {
+    const day = DAY_NAMES[Math.floor(minute / DAY) % 7];
+    const clock = minute % DAY;
+    const pad = (n) => String(n).padStart(2, "0");
+    return `${day} ${pad(Math.floor(clock / 60))}:${pad(clock % 60)}`;
+  }
+
+  // Overlaps are flagged on both rows as soon as they exist, across the week end too (an
+  // interval past Sunday 24:00 meets the start of the week again); touching is fine.
+  function flagOverlaps() {
+    const rows = liveRows("intervals");
+    const spans = rows.map((row) => intervalOf(row));
+    const found = rows.map(() => []);
+    for (let i = 0; i < rows.length; i += 1) {
+      for (let j = i + 1; j < rows.length; j += 1) {
+        const a = spans[i];
+        const b = spans[j];
+        if (!a || !b) {
+          continue;
+        }
+        const overlap = [0, WEEK, -WEEK].some(
+          (shift) => a[0] < b[1] + shift && b[0] + shift < a[1],
+        );
+        if (overlap) {
+          found[i].push(j);
+          found[j].push(i);
+        }
+      }
+    }
+    rows.forEach((row, index) => {
+      const note = row.querySelector("[data-overlap]");
+      const text = found[index]
+        .map((other) => {
+          const name = rows[other].getAttribute("aria-label") || "another interval";
+          const [start, end] = spans[other];
+          return `Overlaps ${name.toLowerCase()} (${clockText(start)} to ${clockText(end)}).`;
+        })
+        .join(" ");
+      if (note.textContent !== text) {
+        note.textContent = text;
+      }
+      row.classList.toggle("has-overlap", text !== "");
+    });
   }
 
   // A new interval follows the last one: the next day, the same hours.
