@@ -17,7 +17,9 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
     """A page someone may not open: for the admin site, its own page with the header, the
     sidebar and a way back, still answering 403."""
     if not request.path.startswith("/admin/") or not getattr(request.user, "is_staff", False):
-        return defaults.permission_denied(request, exception)
+        # Outside the admin's frame (nobody signed in to it): the plain page.
+        plain = defaults.ERROR_PAGE_TEMPLATE % {"title": "403 Forbidden", "details": ""}
+        return HttpResponseForbidden(plain)
     request.current_app = admin.site.name
     context = {
         **admin.site.each_context(request),

@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.test import Client, RequestFactory
 
+from slaweb.views import permission_denied
 from tickets import services
 from tickets.models import ApiToken, User
 
@@ -166,3 +169,18 @@ def test_outside_the_admin_a_403_stays_plain(agent_user: User) -> None:
     )
     assert response.status_code in (401, 403)
     assert response["Content-Type"].startswith("application/json")
+
+
+def test_the_backtest_sends_an_agent_to_the_friendly_page(agent_user: User) -> None:
+    response = signed_in(agent_user).get("/admin/reports/backtest/")
+    assert response.status_code == 403
+    assert 'id="nav-sidebar"' in response.content.decode()
+
+
+def test_a_403_outside_the_admin_frame_is_the_plain_page(db: None) -> None:
+    request = RequestFactory().get("/somewhere/")
+    request.user = AnonymousUser()
+    response = permission_denied(request, PermissionDenied())
+    assert response.status_code == 403
+    assert b"<h1>403 Forbidden</h1>" in response.content
+    assert b"nav-sidebar" not in response.content
