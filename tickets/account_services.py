@@ -116,6 +116,16 @@ def _saved(instance: Group | Organization | Brand) -> None:
         others = type(instance)._default_manager.exclude(pk=instance.pk)
         if others.filter(name=instance.name).exists():
             raise NameTaken() from None
+        if (
+            isinstance(instance, Organization)
+            and instance.external_id
+            and (
+                Organization.objects.exclude(pk=instance.pk)
+                .filter(external_id__iexact=instance.external_id)
+                .exists()
+            )
+        ):
+            raise NameTaken("external_id") from None
         raise
 
 
@@ -145,8 +155,9 @@ def group_update(*, group_id: int, data: dict[str, Any]) -> Group:
 @retry_on_conflict
 @transaction.atomic
 def group_delete(*, group_id: int) -> None:
-    """Raises Group.DoesNotExist, or StillReferenced while tickets, agents' default group,
-    notification rules or policy conditions name the group."""
+    """Marks the group deleted. Raises Group.DoesNotExist (for a deleted one too), or
+    StillReferenced while tickets, agents' default group, notification rules or policy
+    conditions name the group."""
     _lock_conditions()
     group = Group.objects.select_for_update().get(pk=group_id)
     uses = _policy_uses(("group_id",), group.pk)
@@ -162,7 +173,9 @@ def group_delete(*, group_id: int) -> None:
     ]
     if uses:
         raise StillReferenced("base", f"Group {group.name!r}", uses)
-    group.delete()
+    # Zendesk keeps a deleted group, marked; nothing names it any more, and lists leave it out.
+    group.deleted = True
+    group.save(update_fields=["deleted", "updated_at"])
 
 
 # Organizations --------------------------------------------------------------------------------
@@ -171,9 +184,14 @@ def group_delete(*, group_id: int) -> None:
 @retry_on_conflict
 @transaction.atomic
 def organization_create(
-    *, name: str, organization_fields: dict[str, Any] | None = None
+    *,
+    name: str,
+    organization_fields: dict[str, Any] | None = None,
+    external_id: str | None = None,
 ) -> Organization:
-    organization = Organization(name=name, organization_fields=organization_fields or {})
+    organization = Organization(
+        name=name, organization_fields=organization_fields or {}, external_id=external_id
+    )
     _saved(organization)
     return organization
 
@@ -184,8 +202,9 @@ def organization_update(*, organization_id: int, data: dict[str, Any]) -> Organi
     """Partial update; `organization_fields` merge into the stored ones key by key, as in
     Zendesk. Raises Organization.DoesNotExist."""
     organization = Organization.objects.select_for_update().get(pk=organization_id)
-    if "name" in data:
-        organization.name = data["name"]
+    for attribute in ("name", "external_id"):
+        if attribute in data:
+            setattr(organization, attribute, data[attribute])
     if "organization_fields" in data:
         organization.organization_fields = {
             **organization.organization_fields,

@@ -57,9 +57,12 @@ def test_groups_create_update_delete(zenpy_api: ZenpyHarness, server_url: str) -
 
     response = zenpy_api.client.groups.delete(updated)
     assert response.status_code == 204
-    with pytest.raises(RecordNotFoundException):
-        zenpy_api.client.groups(id=created.id)
+    # Marked deleted, as in Zendesk: still shown, no longer listed or offered to conditions.
+    assert zenpy_api.client.groups(id=created.id).deleted is True
+    assert list(zenpy_api.client.groups()) == []
     assert created.id not in [v for v, _ in definition_values(zenpy_api, "group_id")]
+    with pytest.raises(RecordNotFoundException):
+        zenpy_api.client.groups.delete(updated)
 
 
 def test_deleting_a_group_tickets_are_in_is_refused(zenpy_api: ZenpyHarness) -> None:
@@ -100,12 +103,16 @@ def test_organizations_create_update_delete(zenpy_api: ZenpyHarness, server_url:
         zenpy_api.client.organizations(id=created.id)
 
 
-def test_an_organization_with_an_external_id_is_refused(zenpy_api: ZenpyHarness) -> None:
-    with pytest.raises(APIException) as raised:
-        zenpy_api.client.organizations.create(Organization(name="Acme", external_id="crm-1"))
+def test_an_organization_keeps_its_external_id(zenpy_api: ZenpyHarness) -> None:
+    created = zenpy_api.client.organizations.create(Organization(name="Acme", external_id="crm-1"))
+    assert created.external_id == "crm-1"
+    assert models.Organization.objects.get().external_id == "crm-1"
+
+    with pytest.raises(APIException) as raised:  # unique regardless of case
+        zenpy_api.client.organizations.create(Organization(name="Other", external_id="CRM-1"))
     assert raised.value.response.status_code == 422
     assert "external_id" in raised.value.response.json()["details"]
-    assert not models.Organization.objects.exists()
+    assert models.Organization.objects.count() == 1
 
 
 def test_brands_create_update_delete(

@@ -176,10 +176,24 @@ def test_group_crud_in_zendesks_shapes(
     assert deleted.status_code == 204
     assert deleted.content == b""
     assert_matches_schema(our_schema, "delete", f"/api/v2/groups/{group.pk}.json", deleted)
+    # Marked deleted, as in Zendesk: shown as such, left out of lists, no longer writable.
     assert not Group.objects.exists()
-    missing = admin_client.get(f"/api/v2/groups/{group.pk}.json")
-    assert missing.status_code == 404
-    assert missing.json() == {"error": "RecordNotFound", "description": "Not found"}
+    assert Group.with_deleted.get(pk=group.pk).deleted is True
+    shown_deleted = admin_client.get(f"/api/v2/groups/{group.pk}.json")
+    assert ok(shown_deleted)["group"]["deleted"] is True
+    zendesk_valid("GroupResponse", shown_deleted.json())
+    assert ok(admin_client.get("/api/v2/groups.json"))["groups"] == []
+    with_deleted = ok(admin_client.get("/api/v2/groups.json?exclude_deleted=false"))
+    assert [(g["id"], g["deleted"]) for g in with_deleted["groups"]] == [(group.pk, True)]
+    bad_flag = admin_client.get("/api/v2/groups.json?exclude_deleted=maybe")
+    assert bad_flag.status_code == 400
+    for write in (admin_client.put, admin_client.delete):
+        missing = write(f"/api/v2/groups/{group.pk}.json", {"group": {"name": "x"}}, format="json")
+        assert missing.status_code == 404
+        assert missing.json() == {"error": "RecordNotFound", "description": "Not found"}
+    # Its name is free again.
+    again = admin_client.post("/api/v2/groups.json", {"group": {"name": "Tier II"}}, format="json")
+    assert ok(again, 201)["group"]["id"] != group.pk
 
 
 @pytest.mark.parametrize(
@@ -351,7 +365,8 @@ def test_organization_crud_in_zendesks_shapes(
     [
         ({"organization": {}}, "name"),
         ({"organization": {"name": "acme"}}, "name"),
-        ({"organization": {"name": "New", "external_id": "crm-1"}}, "external_id"),
+        ({"organization": {"name": "New", "external_id": "crm-1"}}, "external_id"),  # taken
+        ({"organization": {"name": "New", "external_id": 7}}, "external_id"),
         ({"organization": {"name": "New", "organization_fields": []}}, "organization_fields"),
         (
             {"organization": {"name": "New", "organization_fields": {"a": {"b": 1}}}},
@@ -362,7 +377,7 @@ def test_organization_crud_in_zendesks_shapes(
 def test_bad_organization_is_a_422_and_writes_nothing(
     admin_client: APIClient, body: dict[str, Any], field: str
 ) -> None:
-    account_services.organization_create(name="Acme")
+    account_services.organization_create(name="Acme", external_id="CRM-1")
     before = counts()
     assert field in details(admin_client.post("/api/v2/organizations.json", body, format="json"))
     assert counts() == before
@@ -420,6 +435,7 @@ def test_brand_crud_in_zendesks_shapes(
             "active": True,
             "is_deleted": False,
             "created_at": body["brand"]["created_at"],
+            "updated_at": body["brand"]["created_at"],
         }
     }
     assert created["Location"] == body["brand"]["url"]
@@ -1174,3 +1190,38 @@ def test_a_field_an_earlier_policy_version_names_stays_while_tickets_replay_it(
     ticket.status = "closed"
     ticket.save(update_fields=["status"])
     assert admin_client.delete(url).status_code == 204
+
+
+def test_organization_external_id_is_kept_unique_regardless_of_case(
+    admin_client: APIClient,
+) -> None:
+    created = admin_client.post(
+        "/api/v2/organizations.json",
+        {"organization": {"name": "Acme", "external_id": "CRM-1"}},
+        format="json",
+    )
+    organization = ok(created, 201)["organization"]
+    assert organization["external_id"] == "CRM-1"
+    assert Organization.objects.get().external_id == "CRM-1"
+
+    other = account_services.organization_create(name="Other")
+    taken = admin_client.put(
+        f"/api/v2/organizations/{other.pk}.json",
+        {"organization": {"external_id": "crm-1"}},
+        format="json",
+    )
+    assert "external_id" in details(taken)
+    assert Organization.objects.get(pk=other.pk).external_id is None
+
+    renamed = admin_client.put(
+        f"/api/v2/organizations/{organization['id']}.json",
+        {"organization": {"name": "Acme Inc"}},
+        format="json",
+    )
+    assert ok(renamed)["organization"]["external_id"] == "CRM-1"  # partial update keeps it
+    cleared = admin_client.put(
+        f"/api/v2/organizations/{organization['id']}.json",
+        {"organization": {"external_id": ""}},
+        format="json",
+    )
+    assert ok(cleared)["organization"]["external_id"] is None

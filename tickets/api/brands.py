@@ -11,9 +11,9 @@ Departures from Zendesk:
   A deleted brand's support addresses stay, without a brand.
 - Lists are in id order (Zendesk: by name), so that cursor pages are stable.
 - slaweb keeps no host mapping, logo, signature template, help center or ticket forms per
-  brand, nor when a brand last changed: `brand_url`, `host_mapping`, `logo`,
-  `signature_template`, `has_help_center`, `help_center_state`, `ticket_form_ids`, `default`
-  and `updated_at` are not answered (sent, they are ignored). `is_deleted` is always false.
+  brand: `brand_url`, `host_mapping`, `logo`, `signature_template`, `has_help_center`,
+  `help_center_state`, `ticket_form_ids` and `default` are not answered (sent, they are
+  ignored). `is_deleted` is always false.
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ class BrandOutputSerializer(serializers.Serializer[Brand]):
     active = serializers.BooleanField()
     is_deleted = serializers.SerializerMethodField()
     created_at = Timestamp()
+    updated_at = Timestamp()
 
     def get_is_deleted(self, brand: Brand) -> bool:
         return False

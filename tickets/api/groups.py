@@ -2,10 +2,11 @@
 name (`group_id`). Agents read, admins write; a new group is a condition value at once.
 
 Departures from Zendesk:
-- Deleting is refused (422) while tickets, agents' default group, notification rules or SLA
-  policy conditions name the group. Zendesk marks a deleted group `deleted: true` and keeps
-  it for what refers to it; slaweb keeps no such mark, so it would have nothing to point at.
-  Every group shown is therefore `deleted: false`, and `exclude_deleted` changes nothing.
+- Deleting marks the group `deleted: true`, as in Zendesk: lists leave it out
+  (`exclude_deleted=false` lists it too), show still finds it, and it can no longer be
+  updated, assigned or named in a condition. Deleting is refused (422) while tickets, agents'
+  default group, notification rules or SLA policy conditions name the group, so nothing
+  points at a deleted group.
 - Every group is public: `is_public: false` is a 422.
 - There is no account default group: `default` is not answered.
 - `user_id` (the groups of one agent) is not a filter here.
@@ -15,13 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from slaweb.api.errors import invalid, root_object
+from slaweb.api.errors import BadRequest, invalid, root_object
 from slaweb.api.fields import StrictBooleanField, StrictCharField
 from slaweb.api.output import Link, Timestamp, output_context, serialize_many
 from slaweb.api.pagination import paginate
@@ -70,7 +71,7 @@ class GroupOutputSerializer(serializers.Serializer[Group]):
         return True
 
     def get_deleted(self, group: Group) -> bool:
-        return False
+        return group.deleted
 
 
 GroupEnvelope = inline_serializer("GroupResponse", {"group": GroupOutputSerializer()})
@@ -95,14 +96,25 @@ class GroupListCreateApi(APIView):
 
     @extend_schema(
         operation_id="ListGroups",
-        parameters=PAGINATION_PARAMETERS,
+        parameters=[
+            *PAGINATION_PARAMETERS,
+            OpenApiParameter(
+                "exclude_deleted",
+                bool,
+                description="false lists deleted groups too (by default they are left out)",
+            ),
+        ],
         responses=with_errors({200: GroupListEnvelope}),
     )
     def get(self, request: Request) -> Response:
         context = output_context(request)
+        exclude_deleted = request.query_params.get("exclude_deleted", "true")
+        if exclude_deleted not in ("true", "false"):
+            raise BadRequest("InvalidParameter", "exclude_deleted is not valid: true or false")
+        groups = Group.objects if exclude_deleted == "true" else Group.with_deleted
         return paginate(
             request,
-            Group.objects.all(),
+            groups.all(),
             key="groups",
             serialize=lambda rows: serialize_many(GroupOutputSerializer, rows, context),
         )
@@ -130,7 +142,7 @@ class GroupDetailApi(APIView):
         operation_id="ShowGroupById", responses=with_errors({200: GroupEnvelope}, lookup=True)
     )
     def get(self, request: Request, group_id: str) -> Response:
-        return _one(request, Group.objects.get(pk=int(group_id)))
+        return _one(request, Group.with_deleted.get(pk=int(group_id)))
 
     @extend_schema(
         operation_id="UpdateGroup",

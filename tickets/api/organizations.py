@@ -3,10 +3,9 @@ conditions name (`organization_id`, and `organization.custom_fields.<key>` throu
 `organization_fields`). Agents read, admins write.
 
 Departures from Zendesk:
-- slaweb keeps no `external_id` for organizations: it is answered as null, and a request that
-  sets one is a 422 rather than a value silently dropped. `details`, `notes`,
-  `domain_names`, `tags`, `group_id`, `shared_tickets` and `shared_comments` are not kept
-  either and are not answered (sent, they are ignored).
+- `external_id` is unique regardless of case, as in Zendesk; null or blank clears it.
+- `details`, `notes`, `domain_names`, `tags`, `group_id`, `shared_tickets` and
+  `shared_comments` are not kept and are not answered (sent, they are ignored).
 - `organization_fields` values must be strings, numbers, booleans or null; an update merges
   the fields it sends into the stored ones, as Zendesk does.
 - Deleting is refused (422) while tickets or SLA policy conditions name the organization
@@ -60,9 +59,7 @@ class OrganizationFieldsField(serializers.DictField):
 class OrganizationInputSerializer(serializers.Serializer[Any]):
     name = StrictCharField(max_length=255)
     organization_fields = OrganizationFieldsField(required=False)
-    external_id = StrictCharField(
-        required=False, allow_null=True, allow_blank=True, help_text="Only null: not kept"
-    )
+    external_id = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=255)
 
     def validate_name(self, name: str) -> str:
         taken = Organization.objects.filter(name__iexact=name)
@@ -72,10 +69,15 @@ class OrganizationInputSerializer(serializers.Serializer[Any]):
             raise serializers.ValidationError("has already been taken")
         return name
 
-    def validate_external_id(self, external_id: str | None) -> None:
-        if external_id:
-            raise serializers.ValidationError("slaweb keeps no external ids for organizations")
-        return None
+    def validate_external_id(self, external_id: str | None) -> str | None:
+        if not external_id:
+            return None
+        taken = Organization.objects.filter(external_id__iexact=external_id)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError("has already been taken")
+        return external_id
 
 
 # Needs `context["root"]`.
@@ -83,13 +85,10 @@ class OrganizationOutputSerializer(serializers.Serializer[Organization]):
     url = Link("/api/v2/organizations/{obj.pk}.json")
     id = serializers.IntegerField()
     name = serializers.CharField()
-    external_id = serializers.SerializerMethodField()
+    external_id = serializers.CharField(allow_null=True)
     organization_fields = serializers.DictField()
     created_at = Timestamp()
     updated_at = Timestamp()
-
-    def get_external_id(self, organization: Organization) -> str | None:
-        return None
 
 
 OrganizationEnvelope = inline_serializer(
@@ -114,7 +113,7 @@ def _validated(request: Request, organization: Organization | None = None) -> di
         organization, data=data, partial=organization is not None
     )
     serializer.is_valid(raise_exception=True)
-    return {k: v for k, v in serializer.validated_data.items() if k != "external_id"}
+    return dict(serializer.validated_data)
 
 
 class OrganizationListCreateApi(APIView):

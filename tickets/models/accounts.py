@@ -250,26 +250,51 @@ class OAuthToken(models.Model):
 class Organization(models.Model):
     name = models.CharField(max_length=255, unique=True)
     organization_fields = models.JSONField(default=dict, blank=True)
+    # Unique regardless of case: Zendesk treats "company1" and "Company1" as the same.
+    external_id = models.CharField(max_length=255, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("external_id"), name="tickets_organization_external_id_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
 
 
+class UndeletedGroups(models.Manager["Group"]):
+    def get_queryset(self) -> models.QuerySet[Group]:
+        return super().get_queryset().filter(deleted=False)
+
+
 class Group(models.Model):
-    name = models.CharField(max_length=255, unique=True)
+    """Deleting a group marks it `deleted`, as Zendesk does: `objects` (the default manager,
+    so every list and choice) leaves it out; `with_deleted` still finds it."""
+
+    name = models.CharField(max_length=255)
     description = models.TextField(blank=True)
     agents = models.ManyToManyField(User, blank=True, related_name="agent_groups")
+    deleted = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UndeletedGroups()
+    with_deleted: models.Manager[Group] = models.Manager()
 
     class Meta:
         ordering = ["name", "id"]
         verbose_name = "group"
+        # A deleted group's name may be taken again.
+        constraints = [
+            models.UniqueConstraint(
+                "name", condition=models.Q(deleted=False), name="tickets_group_name_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -280,6 +305,7 @@ class Brand(models.Model):
     subdomain = models.SlugField(max_length=63, blank=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name", "id"]
