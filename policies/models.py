@@ -172,11 +172,12 @@ class Holiday(models.Model):
 
 
 class PolicyRevision(models.Model):
-    """The whole policy list as it stood from `created_at` on, frozen.
+    """The SLA configuration as it stood from `created_at` on, frozen: the policy list and the
+    account's business-hours schedule.
 
     Every ticket save records the revision in force, so re-evaluating a ticket's history later
-    applies each save's own policies: edits reach open tickets from the edit on, never
-    rewriting what happened before it.
+    applies each save's own policies and schedule: edits reach open tickets from the edit on,
+    never rewriting what happened before it.
     """
 
     created_at = models.DateTimeField()
@@ -184,6 +185,10 @@ class PolicyRevision(models.Model):
     # SHA-256 of the policies: compiled revisions are cached by content, never by an id that a
     # rolled-back transaction could hand out again.
     digest = models.CharField(max_length=64, default="", editable=False)
+    schedule = models.JSONField(
+        null=True, blank=True, help_text="The default schedule; empty means calendar time"
+    )
+    schedule_digest = models.CharField(max_length=64, default="", editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -193,6 +198,6 @@ class PolicyRevision(models.Model):
         return f"Policy list as of revision {self.pk} ({count} polic{'y' if count == 1 else 'ies'})"
 
     @staticmethod
-    def digest_of(policies: list[dict[str, object]]) -> str:
+    def digest_of(policies: object) -> str:
         canonical = json.dumps(policies, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()

@@ -3,6 +3,7 @@ queries, and the condition definitions built from the account's live data."""
 
 from __future__ import annotations
 
+from datetime import date, time
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -150,6 +151,46 @@ def schedule_queryset() -> QuerySet[Schedule]:
 def default_schedule() -> Schedule | None:
     """The first schedule is the account's default; None means calendar time."""
     return schedule_queryset().order_by("id").first()
+
+
+def schedule_snapshot(schedule: Schedule | None) -> dict[str, Any] | None:
+    """What a revision keeps of the default schedule (None: no schedule, calendar time)."""
+    if schedule is None:
+        return None
+    return {
+        "time_zone": schedule.time_zone,
+        "intervals": [
+            [i.start_time, i.end_time]
+            for i in sorted(schedule.intervals.all(), key=lambda i: (i.start_time, i.end_time))
+        ],
+        "holidays": [
+            {
+                "start_date": h.start_date.isoformat(),
+                "end_date": h.end_date.isoformat(),
+                "start_time": h.start_time.isoformat() if h.start_time else None,
+                "end_time": h.end_time.isoformat() if h.end_time else None,
+            }
+            for h in sorted(schedule.holidays.all(), key=lambda h: (h.start_date, h.pk))
+        ],
+    }
+
+
+def schedule_from_snapshot(snapshot: dict[str, Any] | None) -> clock.Schedule | None:
+    if snapshot is None:
+        return None
+    return clock.Schedule(
+        snapshot["time_zone"],
+        [clock.WeeklyInterval(start, end) for start, end in snapshot["intervals"]],
+        [
+            clock.Holiday(
+                date.fromisoformat(h["start_date"]),
+                date.fromisoformat(h["end_date"]),
+                time.fromisoformat(h["start_time"]) if h["start_time"] else None,
+                time.fromisoformat(h["end_time"]) if h["end_time"] else None,
+            )
+            for h in snapshot["holidays"]
+        ],
+    )
 
 
 def schedule_for_engine(schedule: Schedule) -> clock.Schedule:

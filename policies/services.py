@@ -24,8 +24,14 @@ from policies.models import (
     Schedule,
     ScheduleInterval,
 )
-from policies.selectors import current_revision_id, policy_queryset, policy_snapshot
-from policies.signals import policies_revised, schedules_changed
+from policies.selectors import (
+    current_revision_id,
+    default_schedule,
+    policy_queryset,
+    policy_snapshot,
+    schedule_snapshot,
+)
+from policies.signals import policies_revised
 from slaweb.db import retry_on_conflict
 
 
@@ -50,15 +56,19 @@ def _lock_order() -> None:
 
 def _revision_create(now: datetime) -> PolicyRevision:
     snapshots = [policy_snapshot(policy) for policy in policy_queryset()]
+    schedule = schedule_snapshot(default_schedule())
     return PolicyRevision.objects.create(
         created_at=now.replace(microsecond=0),  # audit times are whole seconds
         policies=snapshots,
         digest=PolicyRevision.digest_of(snapshots),
+        schedule=schedule,
+        schedule_digest=PolicyRevision.digest_of(schedule),
     )
 
 
 def policy_revision_record(*, now: datetime) -> PolicyRevision:
-    """Freeze the policy list as it now stands; open tickets follow it from `now` on.
+    """Freeze the policy list and the default schedule as they now stand; open tickets follow
+    them from `now` on.
 
     Called inside each write's transaction, under the order lock, so revisions are in order.
     """
@@ -252,8 +262,13 @@ def policy_clone(*, policy_id: int, now: datetime | None = None) -> Policy:
 
 
 def _schedule_changed() -> None:
-    """Business-hour deadlines of open tickets follow the schedule at once."""
-    schedules_changed.send(sender=Schedule, now=timezone.now())
+    """Business-hour deadlines of open tickets follow the default schedule from now on: a
+    change to it is a new revision. Other schedules measure nothing yet."""
+    _lock_order()
+    current = PolicyRevision.objects.order_by("-id").first()
+    snapshot = schedule_snapshot(default_schedule())
+    if current is None or current.schedule_digest != PolicyRevision.digest_of(snapshot):
+        policy_revision_record(now=timezone.now())
 
 
 # Monday to Friday, 09:00-17:00: what a new schedule starts with until its workweek is set.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,6 +17,7 @@ from tickets.models import SlaRecompute
 from tickets.notifications import rules as notification_rules
 from tickets.notifications.api import NotificationRuleInputSerializer
 from tickets.objectives import objective_create
+from tickets.sla.rewrite import history_rewrite_apply
 
 pytestmark = pytest.mark.django_db
 
@@ -163,6 +164,20 @@ ENDPOINTS = [
         (204, 403, 403),
     ),
     ("get", "/api/v2/slas/recomputes/{recompute}.json", None, (200, 200, 403)),
+    ("get", "/api/v2/slas/history_rewrites.json", None, (200, 403, 403)),
+    ("get", "/api/v2/slas/history_rewrites/{history_rewrite}.json", None, (200, 403, 403)),
+    (
+        "post",
+        "/api/v2/slas/history_rewrites/preview.json",
+        {"history_rewrite": {"since": "2026-01-01T00:00:00Z"}},
+        (200, 403, 403),
+    ),
+    (
+        "post",
+        "/api/v2/slas/history_rewrites.json",
+        {"history_rewrite": {"since": "2026-01-01T00:00:00Z", "reason": "Wrong target"}},
+        (201, 403, 403),
+    ),
     ("get", "/api/v2/slas/reports.json", None, (200, 200, 403)),
     (
         "put",
@@ -365,6 +380,9 @@ def test_permission_matrix(
             end_date=date.fromisoformat(NEW_YEAR),
         ).pk,
         "recompute": SlaRecompute.objects.order_by("-id").values_list("id", flat=True)[0],
+        "history_rewrite": history_rewrite_apply(
+            since=now - timedelta(days=1), now=now, actor_id=admin_user.pk, reason="Wrong target"
+        ).pk,
         "option": field.options.get().pk,
         "group": account_services.group_create(name="Team").pk,
         "organization": account_services.organization_create(name="Customer").pk,

@@ -102,6 +102,9 @@ def test_every_route_is_documented(schema: dict[str, Any]) -> None:
         "/api/v2/slas/policies/impact",
         "/api/v2/slas/recomputes",
         "/api/v2/slas/recomputes/{recompute_id}",
+        "/api/v2/slas/history_rewrites",
+        "/api/v2/slas/history_rewrites/preview",
+        "/api/v2/slas/history_rewrites/{rewrite_id}",
         "/api/v2/slas/reports",
         "/api/v2/slas/backtest",
         "/api/v2/slas/notification_rules",
@@ -236,6 +239,17 @@ TICKET_CALLS = [
     ("get", "/api/v2/incremental/ticket_metric_events.json?start_time=0", None),
     ("get", "/api/v2/incremental/ticket_metric_events.json?start_time=0&page[size]=2", None),
     ("get", "/api/v2/slas/recomputes.json", None),
+    (
+        "post",
+        "/api/v2/slas/history_rewrites/preview.json",
+        {"history_rewrite": {"since": "2026-01-01T00:00:00Z"}},
+    ),
+    (
+        "post",
+        "/api/v2/slas/history_rewrites.json",
+        {"history_rewrite": {"since": "2026-01-01T00:00:00Z", "reason": "Wrong target"}},
+    ),
+    ("get", "/api/v2/slas/history_rewrites.json", None),
     ("delete", "/api/v2/tickets/{tid}.json", None),
 ]
 

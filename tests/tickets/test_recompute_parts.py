@@ -35,6 +35,14 @@ def edit_policy(policy_id: int, minutes: int, capture: Any) -> SlaRecompute:
     return SlaRecompute.objects.get(parent__isnull=True, reason="policies", revision__isnull=False)
 
 
+def edit_policy_uncommitted(policy_id: int, minutes: int) -> SlaRecompute:
+    """An edit whose run is recorded but, uncommitted in the test's transaction, not run."""
+    policy_services.policy_update(
+        policy_id=policy_id, data={"policy_metrics": [metric("normal", minutes=minutes)]}
+    )
+    return SlaRecompute.objects.filter(parent__isnull=True).latest("id")
+
+
 def test_a_large_run_is_split_and_every_ticket_recomputed(
     admin_client: APIClient,
     end_user: User,
@@ -66,14 +74,11 @@ def test_a_large_run_is_split_and_every_ticket_recomputed(
 def test_a_part_whose_worker_died_is_resumed_and_finishes_the_run(
     admin_client: APIClient, end_user: User, small_parts: None
 ) -> None:
-    make_policy("P", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
+    policy = make_policy("P", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
     tickets = [create(admin_client, end_user, when=MON, priority="normal") for _ in range(4)]
-    revision = policy_services.PolicyRevision.objects.latest("id").pk
     with time_machine.travel(MON + timedelta(minutes=5), tick=False):
         # Not committed in this test's transaction, so the parts are not run yet.
-        run = recompute.recompute_start(
-            reason="policies", effective_at=MON + timedelta(minutes=5), revision_id=revision
-        )
+        run = edit_policy_uncommitted(policy.pk, 30)
     first, second = run.parts.order_by("id")
     assert recompute.recompute_run(recompute_id=run.pk, now=MON).status == "queued"
     recompute.recompute_run(recompute_id=first.pk, now=MON + timedelta(minutes=6))
@@ -96,13 +101,10 @@ def test_a_part_whose_worker_died_is_resumed_and_finishes_the_run(
 def test_a_save_after_the_runs_clock_reading_does_not_fail_the_run(
     admin_client: APIClient, end_user: User
 ) -> None:
-    make_policy("P", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
+    policy = make_policy("P", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
     ticket = create(admin_client, end_user, when=MON, priority="normal")
-    revision = policy_services.PolicyRevision.objects.latest("id").pk
     with time_machine.travel(MON + timedelta(minutes=1), tick=False):
-        run = recompute.recompute_start(
-            reason="policies", effective_at=MON + timedelta(minutes=1), revision_id=revision
-        )
+        run = edit_policy_uncommitted(policy.pk, 30)
     # A save lands after the moment the worker read the clock, before it locked the ticket.
     with time_machine.travel(MON + timedelta(minutes=3), tick=False):
         admin_client.put(

@@ -8,7 +8,9 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
+from policies import selectors as policy_selectors
 from policies import services as policy_services
+from policies.models import PolicyRevision
 from tests.factories import UserFactory, make_policy, metric
 from tickets.models import SlaRecompute, Ticket, TicketAudit, TicketMetricEvent, User
 
@@ -260,7 +262,8 @@ def test_a_policy_edit_recomputes_exactly_the_affected_open_tickets(
             now=edit,
         )
     run = SlaRecompute.objects.latest("id")
-    assert (run.status, run.total, run.done, run.changed) == ("done", 3, 3, 2)
+    # Only the edited policy's tickets are candidates: the other open ticket is not even read.
+    assert (run.status, run.total, run.done, run.changed) == ("done", 2, 2, 2)
     for ticket in vip:
         assert (
             slas(admin_client, ticket, edit)["first_reply_time"]["breach_at"]
@@ -412,9 +415,16 @@ def test_a_schedule_edit_moves_business_hour_deadlines_of_open_tickets(
             intervals=[(0, 10080)],  # around the clock
         )
     after = Ticket.objects.get(pk=ticket).next_breach_at
-    assert after == now - timedelta(minutes=1) + timedelta(hours=2)
+    edit = PolicyRevision.objects.latest("id")
+    # The new hours count from the edit on; the time before it keeps the old hours' measure.
+    old_hours = policy_selectors.schedule_from_snapshot(
+        PolicyRevision.objects.filter(pk__lt=edit.pk).latest("id").schedule
+    )
+    assert old_hours is not None
+    used = old_hours.between(now - timedelta(minutes=1), edit.created_at)
+    assert after == edit.created_at + timedelta(hours=2, seconds=-used)
     assert before != after
-    assert SlaRecompute.objects.filter(reason="schedule", status="done").exists()
+    assert SlaRecompute.objects.filter(revision=edit, status="done").exists()
 
 
 def test_a_save_right_after_a_policy_edit_stays_in_order(

@@ -5,6 +5,7 @@ from tickets.api import (
     backtest,
     brands,
     groups,
+    history_rewrites,
     impact,
     imports,
     jobs,
@@ -111,6 +112,21 @@ urlpatterns = [
         r"^ticket_metrics/(?P<ticket_metric_id>[0-9]{1,18})(?:\.json)?$",
         ticket_metrics.TicketMetricDetailApi.as_view(),
         name="ticket-metric-detail",
+    ),
+    re_path(
+        r"^slas/history_rewrites(?:\.json)?$",
+        history_rewrites.HistoryRewriteListCreateApi.as_view(),
+        name="history-rewrite-list",
+    ),
+    re_path(
+        r"^slas/history_rewrites/preview(?:\.json)?$",
+        history_rewrites.HistoryRewritePreviewApi.as_view(),
+        name="history-rewrite-preview",
+    ),
+    re_path(
+        r"^slas/history_rewrites/(?P<rewrite_id>[0-9]{1,18})(?:\.json)?$",
+        history_rewrites.HistoryRewriteDetailApi.as_view(),
+        name="history-rewrite-detail",
     ),
     re_path(
         r"^slas/recomputes(?:\.json)?$",

@@ -21,7 +21,7 @@ from tickets.models.idempotency import IdempotentRequest
 from tickets.models.jobs import JobStatus, JobStatusResult
 from tickets.models.notifications import NotificationRule, SlaNotification
 from tickets.models.objectives import ServiceLevelObjective
-from tickets.models.sla import SlaRecompute, TicketMetricEvent, TicketSlaTarget
+from tickets.models.sla import HistoryRewrite, SlaRecompute, TicketMetricEvent, TicketSlaTarget
 from tickets.models.tickets import (
     OPEN_STATUSES,
     AuditEvent,
@@ -44,6 +44,7 @@ __all__ = [
     "CustomField",
     "CustomStatus",
     "Group",
+    "HistoryRewrite",
     "IdempotentRequest",
     "JobStatus",
     "JobStatusResult",

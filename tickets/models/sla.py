@@ -116,6 +116,7 @@ class SlaRecompute(models.Model):
         ("running", "running"),
         ("done", "done"),
         ("failed", "failed"),
+        ("replaced", "replaced by a newer edit"),
     ]
     REASON_CHOICES: ClassVar = [("policies", "policies changed"), ("schedule", "schedule changed")]
 
@@ -148,3 +149,34 @@ class SlaRecompute(models.Model):
 
     def __str__(self) -> str:
         return f"SLA recompute {self.pk}: {self.get_reason_display()}, {self.status}"
+
+
+class HistoryRewrite(models.Model):
+    """An admin re-applied the SLA configuration of `revision` to tickets' whole history.
+
+    Edits never change what happened; this is the one way to, on purpose, and it is kept: who,
+    when, why, over which tickets, and how each past period's figures changed.
+    """
+
+    created_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        "tickets.User", null=True, on_delete=models.SET_NULL, related_name="+", verbose_name="by"
+    )
+    reason = models.TextField()
+    since = models.DateTimeField(help_text="Tickets created from this moment on")
+    revision = models.ForeignKey(
+        "policies.PolicyRevision", on_delete=models.PROTECT, related_name="+"
+    )
+    tickets_considered = models.PositiveIntegerField()
+    tickets_changed = models.PositiveIntegerField()
+    summary = models.JSONField(help_text="The changed tickets and the figures per period")
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "history rewrite"
+        verbose_name_plural = "history rewrites"
+
+    def __str__(self) -> str:
+        return (
+            f"History rewrite of {self.created_at:%Y-%m-%d %H:%M} ({self.tickets_changed} tickets)"
+        )

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +26,7 @@ from slaweb.api.errors import BadRequest, RecordInvalid, _details_from_drf, inva
 from slaweb.api.timestamps import iso
 from tickets.models import Ticket
 from tickets.selectors import account_schedule, dropdown_option_values, policy_input_context
-from tickets.sla.store import ReplayAudit, audits_for_replay, replay, ticket_history
+from tickets.sla.store import audits_by_ticket, replay, ticket_history
 
 BATCH = 500
 MIN_DAYS, MAX_DAYS = 1, 90
@@ -85,13 +84,6 @@ def _tickets_after(last_id: int, start: datetime, now: datetime) -> list[Ticket]
         .only("id", "created_at", "status", "priority")
         .order_by("pk")[:BATCH]
     )
-
-
-def _grouped(rows: Iterable[ReplayAudit]) -> dict[int, list[ReplayAudit]]:
-    groups: dict[int, list[ReplayAudit]] = defaultdict(list)
-    for row in rows:
-        groups[row.ticket_id].append(row)
-    return groups
 
 
 def _empty() -> dict[str, int]:
@@ -155,7 +147,7 @@ def backtest(
     last_id = 0
     while batch := _tickets_after(last_id, start, now):
         last_id = batch[-1].pk
-        audits = _grouped(audits_for_replay([ticket.pk for ticket in batch]))
+        audits = audits_by_ticket([ticket.pk for ticket in batch])
         for ticket in batch:
             if not audits[ticket.pk]:
                 continue

@@ -1,13 +1,21 @@
 """Policy and schedule edits reach open tickets: recompute them in the background.
 
 Zendesk applies an edited policy only when each ticket is next updated (spec §2); slaweb
-re-evaluates every open ticket right away. A policy edit is recorded as a re-evaluation audit
-at the moment of the edit, so breaches it reveals are recorded then, never back-dated, and
-replaying a ticket later gives the same answer.
+re-evaluates the open tickets an edit can affect right away. The rule is that of a ledger:
+
+* What happened stays happened. An edit acts from its moment on: it is recorded as a
+  re-evaluation audit at the edit, which gives running targets their new deadlines; a
+  breach already recorded keeps its time, and time already run keeps its schedule's measure.
+* No-ops write nothing. A ticket whose policy, targets, deadlines and breaches come out as
+  stored gets no audit, no event, no change; tickets the edit cannot affect (by comparing the
+  revisions) are not even evaluated.
+* Bursts collapse. A run that finds a newer run queued stops and hands its work over.
+* Rewriting the past is explicit (`tickets.sla.rewrite`), never a side effect of an edit.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -15,17 +23,17 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.dispatch import receiver
 from django.utils import timezone
 from django_tasks import task
 
 from policies.engine.business_time import Schedule
-from policies.engine.history import TicketUpdate
+from policies.engine.history import SAME_SCHEDULE, TicketUpdate
 from policies.engine.metrics import TicketSla
 from policies.engine.types import PolicySpec, Target
 from policies.models import PolicyRevision
-from policies.signals import policies_revised, schedules_changed
+from policies.signals import policies_revised
 from slaweb.db import retry_on_conflict
 from tickets.models import (
     OPEN_STATUSES,
@@ -35,13 +43,14 @@ from tickets.models import (
     TicketMetricEvent,
     TicketSlaTarget,
 )
-from tickets.selectors import account_schedule, revision_specs
+from tickets.selectors import revision_specs
 from tickets.sla.store import (
     ReplayAudit,
-    audits_for_replay,
+    audits_by_ticket,
     event_keys,
     insert_rows,
     replay,
+    revision_schedule,
     sla_store_many,
     ticket_audits,
     ticket_history,
@@ -87,15 +96,18 @@ def evaluate_with(
     *,
     specs: tuple[PolicySpec, ...] | None,
     at: datetime,
-    schedule: Schedule | None,
     now: datetime,
+    schedule: Schedule | None | object = SAME_SCHEDULE,
 ) -> TicketSla:
-    """The ticket's SLA if, at `at`, the policy list became `specs` (None: no policy change)."""
+    """The ticket's SLA if, at `at`, an edit made the policy list `specs` and the schedule
+    `schedule` (specs None: no edit)."""
     history = ticket_history(ticket, audits)
     if specs is not None:
         last = history[-1]
-        history.append(TicketUpdate(max(at, last.at), last.facts, None, specs))
-    return replay(history, schedule=schedule, now=now)
+        history.append(
+            TicketUpdate(max(at, last.at), last.facts, None, specs, schedule, edit=True)  # type: ignore[arg-type]
+        )
+    return replay(history, schedule=None, now=now)
 
 
 def _open_tickets_after(last_id: int) -> Iterable[Ticket]:
@@ -117,6 +129,8 @@ def recompute_start(
     """Record a run over every open ticket and enqueue its work, split into parts that
     several workers can take side by side when there are many tickets."""
     open_tickets = Ticket.objects.filter(status__in=OPEN_STATUSES)
+    if revision_id is not None:
+        open_tickets = open_tickets.filter(affected_by(PolicyRevision.objects.get(pk=revision_id)))
     total = open_tickets.count()
     run = SlaRecompute.objects.create(
         reason=reason,
@@ -157,11 +171,6 @@ def policies_changed(*, revision_id: int, **_: Any) -> SlaRecompute:
     )
 
 
-@receiver(schedules_changed, dispatch_uid="tickets.sla.recompute.schedule_changed")
-def schedule_changed(*, now: datetime, **_: Any) -> SlaRecompute:
-    return recompute_start(reason="schedule", effective_at=now)
-
-
 # A running recompute saves its place after every batch (well under a minute); one that has
 # not for this long lost its worker.
 STALE_AFTER = timedelta(minutes=2)
@@ -190,14 +199,18 @@ def recompute_run(*, recompute_id: int, now: datetime | None = None) -> SlaRecom
         return run
     if run.parent_id is not None:
         SlaRecompute.objects.filter(pk=run.parent_id, status="queued").update(status="running")
-    schedule = account_schedule()
     specs = None
+    schedule: Schedule | None = None
+    tickets = Ticket.objects.filter(status__in=OPEN_STATUSES)
     if run.revision is not None:
         specs = revision_specs(run.revision.pk, run.revision.digest)
-    tickets = Ticket.objects.filter(status__in=OPEN_STATUSES)
+        schedule = revision_schedule(run.revision.pk, run.revision.schedule_digest)
+        tickets = tickets.filter(affected_by(run.revision))
     if run.until_ticket_id is not None:
         tickets = tickets.filter(pk__lte=run.until_ticket_id)
     while True:
+        if _handed_over(run, now or timezone.now()):
+            return run
         batch = list(
             tickets.filter(pk__gt=run.last_ticket_id)
             .order_by("pk")
@@ -221,11 +234,99 @@ def recompute_run(*, recompute_id: int, now: datetime | None = None) -> SlaRecom
     return run
 
 
-def _grouped(rows: Iterable[ReplayAudit]) -> dict[int, list[ReplayAudit]]:
-    groups: dict[int, list[ReplayAudit]] = defaultdict(list)
-    for row in rows:
-        groups[row.ticket_id].append(row)
-    return groups
+def _handed_over(run: SlaRecompute, now: datetime) -> bool:
+    """Stop a run that a newer edit has overtaken: the newer run covers its tickets too (it
+    compares against every revision since the last finished run), so finishing this one would
+    only write states about to be replaced."""
+    top = run.parent_id or run.pk
+    newer = SlaRecompute.objects.filter(parent__isnull=True, revision__isnull=False, pk__gt=top)
+    if run.revision_id is None or not newer.exists():
+        return False
+    SlaRecompute.objects.filter(pk__in=[run.pk, top]).exclude(status="done").update(
+        status="replaced", finished_at=now, updated_at=timezone.now()
+    )
+    run.status = "replaced"
+    return True
+
+
+def affected_by(revision: PolicyRevision) -> Q:
+    """The open tickets whose SLA `revision` can change, as a filter.
+
+    A ticket evaluated under an older revision keeps its policy unless a policy now ahead of
+    it is new, has new conditions or moved ahead of it, or its own policy changed or went;
+    a ticket with a priority but no policy can only gain one from a new or changed filter;
+    only business-hours targets hear a schedule change. A ticket without a priority has no
+    targets to change: its next save applies the newest revision. Compared against every
+    revision since the last finished run, since a run handed over may have stopped halfway.
+    """
+    finished = (
+        SlaRecompute.objects.filter(parent__isnull=True, status="done", revision_id__lt=revision.pk)
+        .order_by("-revision_id")
+        .values_list("revision_id", flat=True)
+        .first()
+    )
+    older = PolicyRevision.objects.filter(pk__lt=revision.pk)
+    if finished is not None:
+        older = older.filter(pk__gte=finished)
+    policy_ids: set[int] = set()
+    unmatched = schedule = False
+    for old in older.only("policies", "schedule_digest").iterator():
+        changed, gained = policy_changes(old.policies, revision.policies)
+        policy_ids |= changed
+        unmatched = unmatched or gained
+        schedule = schedule or old.schedule_digest != revision.schedule_digest
+    wanted = Q(sla_policy_id__in=policy_ids)
+    if unmatched:
+        wanted |= Q(priority__isnull=False, sla_policy_id__isnull=True)
+    if schedule:
+        wanted |= Q(
+            Exists(
+                TicketSlaTarget.objects.filter(
+                    ticket_id=OuterRef("pk"), business_hours=True
+                ).exclude(stage="achieved")
+            )
+        )
+    return wanted if policy_ids or unmatched or schedule else Q(pk__in=[])
+
+
+# What decides which tickets a policy picks, and what it then promises them.
+_MATCHING = ("filter",)
+_PROMISE = ("filter", "policy_metrics", "metric_settings")
+
+
+def policy_changes(
+    old: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]]
+) -> tuple[set[int], bool]:
+    """Between two policy lists (revision snapshots, in position order): the ids of the old
+    policies whose tickets may change policy or targets, and whether a ticket that matched
+    nothing may now match. Titles, descriptions and moves that overtake nothing change nothing.
+    """
+
+    def key(snapshot: dict[str, Any], fields: tuple[str, ...]) -> str:
+        return json.dumps([snapshot.get(f) for f in fields], sort_keys=True)
+
+    old_by_id = {p["id"]: p for p in old}
+    new_ids = [p["id"] for p in new]
+    # Policies in the new list that could pick tickets they did not pick before.
+    fresh = {
+        p["id"]
+        for p in new
+        if p["id"] not in old_by_id or key(p, _MATCHING) != key(old_by_id[p["id"]], _MATCHING)
+    }
+    new_by_id = {p["id"]: p for p in new}
+    old_ids = [p["id"] for p in old]
+    changed: set[int] = set()
+    for index, policy_id in enumerate(old_ids):
+        current = new_by_id.get(policy_id)
+        if current is None or key(current, _PROMISE) != key(old_by_id[policy_id], _PROMISE):
+            changed.add(policy_id)
+            continue
+        ahead_before = set(old_ids[:index])
+        ahead_now = new_ids[: new_ids.index(policy_id)]
+        if any(p in fresh or p not in ahead_before for p in ahead_now):
+            changed.add(policy_id)
+    gained = bool(fresh) or any(p not in new_by_id for p in old_by_id)
+    return changed, gained
 
 
 @retry_on_conflict
@@ -262,7 +363,7 @@ def _recompute_batch(
         .filter(pk__in=ticket_ids, status__in=OPEN_STATUSES)
         .order_by("pk")
     )
-    audits = _grouped(audits_for_replay(ticket_ids))
+    audits = audits_by_ticket(ticket_ids)
     stored: dict[int, list[list[Any]]] = defaultdict(list)
     for ticket_id, *row in TicketSlaTarget.objects.filter(ticket_id__in=ticket_ids).values_list(
         "ticket_id",
@@ -282,7 +383,7 @@ def _recompute_batch(
         if run.revision_id is not None and history[-1].revision_id >= run.revision_id:
             ticket_specs = None
         after = evaluate_with(
-            ticket, history, specs=ticket_specs, at=run.effective_at, schedule=schedule, now=now
+            ticket, history, specs=ticket_specs, at=run.effective_at, now=now, schedule=schedule
         )
         if stored_signature(ticket, stored[ticket.pk]) == sla_signature(after):
             continue
@@ -318,7 +419,6 @@ def recompute_task(recompute_id: int) -> None:
 
 def impact_of(*, specs: tuple[PolicySpec, ...], now: datetime, listed: int = 500) -> dict[str, Any]:
     """What a draft policy list would do to open tickets now, without writing anything."""
-    schedule = account_schedule()
     counts = {
         "policy_changes": 0,
         "target_changes": 0,
@@ -333,12 +433,12 @@ def impact_of(*, specs: tuple[PolicySpec, ...], now: datetime, listed: int = 500
         if not batch:
             break
         last_id = batch[-1].pk
-        audits_by_ticket = _grouped(audits_for_replay([ticket.pk for ticket in batch]))
+        batch_audits = audits_by_ticket([ticket.pk for ticket in batch])
         for ticket in batch:
             open_tickets += 1
-            audits = audits_by_ticket[ticket.pk]
-            before = replay(ticket_history(ticket, audits), schedule=schedule, now=now)
-            after = evaluate_with(ticket, audits, specs=specs, at=now, schedule=schedule, now=now)
+            audits = batch_audits[ticket.pk]
+            before = replay(ticket_history(ticket, audits), schedule=None, now=now)
+            after = evaluate_with(ticket, audits, specs=specs, at=now, now=now)
             changes = _differences(before, after)
             for change in changes:
                 counts[change] += 1
@@ -382,12 +482,11 @@ def _differences(before: TicketSla, after: TicketSla) -> list[str]:
     return changes
 
 
-def ticket_sla_drift(
-    ticket: Ticket, *, now: datetime, schedule: Schedule | None, grace_seconds: int = 5
-) -> list[str]:
-    """Differences between a ticket's stored SLA and a fresh replay of its history; empty when
-    they agree. Breaches due in the last `grace_seconds` are the clock's to record, not drift."""
-    result = replay(ticket_history(ticket, ticket_audits(ticket)), schedule=schedule, now=now)
+def ticket_sla_drift(ticket: Ticket, *, now: datetime, grace_seconds: int = 5) -> list[str]:
+    """Differences between a ticket's stored SLA and a fresh replay of its history (each
+    save and edit with its own revision's policies and schedule); empty when they agree.
+    Breaches due in the last `grace_seconds` are the clock's to record, not drift."""
+    result = replay(ticket_history(ticket, ticket_audits(ticket)), schedule=None, now=now)
     problems = []
     fresh_rows = {
         (str(i.metric), i.instance_id): (i.target, i.breach_at, str(i.stage))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol, cast
@@ -20,11 +20,12 @@ from django.db import connection, models, transaction
 from django.db.models import Q
 
 from policies.engine.business_time import Schedule
-from policies.engine.history import Comment, TicketUpdate
+from policies.engine.history import SAME_SCHEDULE, Comment, TicketUpdate
 from policies.engine.metrics import TicketSla, evaluate
 from policies.engine.types import PolicySpec, TicketFacts
 from policies.engine.vocabulary import Priority, Role, StatusCategory
-from policies.models import Policy
+from policies.models import Policy, PolicyRevision
+from policies.selectors import schedule_from_snapshot
 from tickets.models import OPEN_STATUSES, Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
 from tickets.selectors import account_schedule, revision_specs
 from tickets.sla.notification_schedule import TargetRow, notifications_schedule
@@ -113,9 +114,10 @@ def audit_update(
     audit: SavedAudit,
     previous: TicketUpdate | None,
     policies: tuple[PolicySpec, ...] = (),
+    schedule: Schedule | None | object = SAME_SCHEDULE,
 ) -> TicketUpdate:
-    """One audit as an engine update. An audit without a snapshot (a re-evaluation) left the
-    ticket's fields as they were after `previous`."""
+    """One audit as an engine update. An audit without a snapshot is a configuration edit
+    reaching the ticket: it left the ticket's fields as they were after `previous`."""
     comment = None
     if audit.comment_id is not None:
         # A comment's author and visibility are NOT NULL: present whenever the comment is.
@@ -130,15 +132,41 @@ def audit_update(
         facts = dataclasses.replace(previous.facts, current_via_id=audit.via_id)
     else:
         raise ValueError(f"the first audit of ticket {ticket.pk} has no snapshot to start from")
-    return TicketUpdate(audit.created_at, facts, comment, policies)
+    return TicketUpdate(
+        audit.created_at,
+        facts,
+        comment,
+        policies,
+        schedule,  # type: ignore[arg-type]
+        edit=audit.snapshot is None,
+    )
+
+
+def revision_schedule(revision_id: int, digest: str) -> Schedule | None:
+    """A revision's schedule for the engine: one object per content, so an unchanged schedule
+    is the same object from update to update (the engine compares them by identity)."""
+    schedule = _SCHEDULES.get(digest, _SCHEDULES)
+    if schedule is _SCHEDULES:
+        snapshot = PolicyRevision.objects.values_list("schedule", flat=True).get(pk=revision_id)
+        schedule = _SCHEDULES[digest] = schedule_from_snapshot(snapshot)
+        while len(_SCHEDULES) > 64:
+            del _SCHEDULES[next(iter(_SCHEDULES))]
+    return cast(Schedule | None, schedule)
+
+
+# Schedules by content digest, oldest first.
+_SCHEDULES: dict[str, Any] = {}
 
 
 def ticket_history(ticket: Ticket, audits: Sequence[ReplayAudit]) -> list[TicketUpdate]:
-    """The engine's view of a ticket: one update per audit, each with its own policy revision."""
+    """The engine's view of a ticket: one update per audit, each with its own revision's
+    policies and schedule."""
     updates: list[TicketUpdate] = []
     for audit in audits:
         specs = revision_specs(audit.revision_id, audit.revision_digest)
-        updates.append(audit_update(ticket, audit, updates[-1] if updates else None, specs))
+        schedule = revision_schedule(audit.revision_id, audit.revision_schedule_digest)
+        previous = updates[-1] if updates else None
+        updates.append(audit_update(ticket, audit, previous, specs, schedule))
     return updates
 
 
@@ -151,6 +179,7 @@ class ReplayAudit(NamedTuple):
     via_id: int
     revision_id: int
     revision_digest: str
+    revision_schedule_digest: str
     snapshot: dict[str, Any] | None
     comment_id: int | None
     comment_author_id: int | None
@@ -170,6 +199,7 @@ def audits_for_replay(tickets: Any) -> Iterator[ReplayAudit]:
             "via_id",
             "revision_id",
             "revision__digest",
+            "revision__schedule_digest",
             "snapshot",
             "comment_id",
             "comment__author_id",
@@ -178,6 +208,14 @@ def audits_for_replay(tickets: Any) -> Iterator[ReplayAudit]:
         )
     )
     return map(ReplayAudit._make, rows)
+
+
+def audits_by_ticket(tickets: Any) -> dict[int, list[ReplayAudit]]:
+    """The audits of `tickets` (ids or a queryset) in replay order, by ticket: one query."""
+    groups: dict[int, list[ReplayAudit]] = defaultdict(list)
+    for row in audits_for_replay(tickets):
+        groups[row.ticket_id].append(row)
+    return groups
 
 
 def ticket_audits(ticket: Ticket) -> list[ReplayAudit]:
@@ -286,14 +324,17 @@ def insert_rows(
             copy.write_row(row)
 
 
-def sla_store_many(results: Sequence[tuple[Ticket, TicketSla]], *, now: datetime) -> None:
+def sla_store_many(
+    results: Sequence[tuple[Ticket, TicketSla]], *, now: datetime, rewritten: bool = False
+) -> None:
     """Replace each ticket's SLA rows with its result and append its new metric events, in a
     fixed number of queries for the whole batch.
 
     Events are append-only: ones already stored stay (only their `deleted` flag may change, which
     publishes them again in the incremental export), so storing the same result twice writes
     nothing, and the unique key makes a concurrent writer fail rather than record an event twice.
-    Call inside a transaction.
+    When the history was `rewritten` on purpose, stored breaches the result no longer has are
+    marked deleted. Call inside a transaction.
     """
     if not results:
         return
@@ -345,6 +386,8 @@ def sla_store_many(results: Sequence[tuple[Ticket, TicketSla]], *, now: datetime
     for ticket, _ in results:
         keys, count, known = keyed[ticket.pk], ticket.sla_events_stored, ticket.sla_events_digest
         prefix, digests[ticket.pk] = _events_digests(keys, min(count, len(keys)))
+        if rewritten:
+            continue
         if known and count <= len(keys) and prefix[:KEYS_DIGEST] == known[:KEYS_DIGEST]:
             appended[ticket.pk] = count
             if prefix != known:  # the same events, but some deleted flags changed
@@ -395,6 +438,12 @@ def sla_store_many(results: Sequence[tuple[Ticket, TicketSla]], *, now: datetime
     # Stored events the fresh result no longer has stay (events are append-only), so those
     # tickets' stored events are no longer a prefix of anything: digest unknown.
     leftover = {ticket_id for ticket_id, *_ in stored}
+    if rewritten:
+        flips[True].extend(
+            pk
+            for (_, _, _, kind, _, _), (pk, deleted) in stored.items()
+            if kind == "breach" and not deleted
+        )
     for ticket, _ in results:
         if ticket.pk in leftover:
             ticket.sla_events_digest = ""

@@ -11,7 +11,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from tickets.models import OPEN_STATUSES, Ticket
-from tickets.selectors import account_schedule
 from tickets.sla.recompute import ticket_sla_drift
 
 
@@ -23,14 +22,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, all: bool = False, **options: Any) -> None:
         now = timezone.now()
-        schedule = account_schedule()
         tickets = Ticket.objects.select_related("requester", "submitter", "organization")
         if not all:
             tickets = tickets.filter(status__in=OPEN_STATUSES)
         checked = drifted = 0
         for ticket in tickets.order_by("pk").iterator(chunk_size=500):
             checked += 1
-            problems = ticket_sla_drift(ticket, now=now, schedule=schedule)
+            problems = ticket_sla_drift(ticket, now=now)
             if problems:
                 drifted += 1
                 for problem in problems:
