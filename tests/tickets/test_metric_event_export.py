@@ -29,6 +29,7 @@ from tickets import services
 from tickets.breach_clock import record_due_breaches
 from tickets.models import TicketMetricEvent, User
 from tickets.sla.publishing import publish, publish_unpublished, time_page
+from tickets.sla.rewrite import history_rewrite_apply
 from tickets.sla.store import EVENT_COLUMNS, insert_rows
 
 pytestmark = pytest.mark.django_db
@@ -359,12 +360,14 @@ def test_a_consumer_following_the_export_gets_every_event_once_however_it_was_wr
         at(32)
         poll()
 
-        # A policy edit at 09:40: targets of an hour, so the breaches no longer apply.
+        # A policy edit at 09:40, targets of an hour, re-applied to the past on purpose: the
+        # breaches no longer happened.
         at(40)
         with django_capture_on_commit_callbacks(execute=True):
             policy_services.policy_update(
                 policy_id=policy.pk, data={"policy_metrics": [metric("normal", minutes=60)]}
             )
+            rewrite_the_past(at(40))
         assert TicketMetricEvent.objects.filter(type="breach", deleted=True).count() == 3
         at(40.5)
         poll()
@@ -411,6 +414,13 @@ def test_a_consumer_following_the_export_gets_every_event_once_however_it_was_wr
         assert consumer.ids == in_publish_order()
 
 
+def rewrite_the_past(now: datetime) -> None:
+    """Edits never delete a breach; an admin's explicit rewrite of the past does."""
+    history_rewrite_apply(
+        since=T0 - timedelta(hours=1), now=now, actor_id=None, reason="Targets were too short"
+    )
+
+
 def test_a_deleted_flag_flip_is_delivered_again(
     admin_client: APIClient,
     end_user: User,
@@ -433,6 +443,7 @@ def test_a_deleted_flag_flip_is_delivered_again(
             policy_services.policy_update(
                 policy_id=policy.pk, data={"policy_metrics": [metric("normal", minutes=60)]}
             )
+            rewrite_the_past(T0 + timedelta(minutes=40))
         clock.move_to(T0 + timedelta(minutes=41))
         for consumer in consumers:
             before = len(consumer.received)
