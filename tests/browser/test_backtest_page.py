@@ -36,7 +36,15 @@ def history(transactional_db: None) -> Policy:
 
 
 def drafts_on_page(page: Any) -> list[dict[str, Any]]:
-    return json.loads(page.get_by_label("Draft policies (JSON list)").input_value())
+    return json.loads(page.locator("#backtest-policies").input_value())
+
+
+def open_json(page: Any) -> Any:
+    """The draft as JSON sits under "Advanced"; open it and return the text area."""
+    details = page.locator("#backtest-json")
+    if details.get_attribute("open") is None:
+        page.get_by_text("Advanced: the draft as JSON").click()
+    return page.get_by_label("Draft policies (JSON list, in the API's shape)")
 
 
 def figure(row: Any, name: str) -> Any:
@@ -56,7 +64,7 @@ def test_run_a_backtest_and_read_the_numbers(
     # Shorten the first reply target to 20 minutes, as an admin would edit the JSON.
     live["policy_metrics"][0] = {**live["policy_metrics"][0], "target": 20}
     del live["policy_metrics"][0]["target_in_seconds"]
-    page.get_by_label("Draft policies (JSON list)").fill(json.dumps([live], indent=2))
+    open_json(page).fill(json.dumps([live], indent=2))
     page.get_by_label("Days back").fill("7")
     page.get_by_label("Group by").select_option("metric")
     page.get_by_role("button", name="Run backtest").click()
@@ -83,17 +91,21 @@ def test_errors_are_shown_next_to_the_draft(
 ) -> None:
     sign_in(admin)
     page.goto(PAGE)
-    area = page.get_by_label("Draft policies (JSON list)")
+    area = open_json(page)
+    area_errors = page.locator("#backtest-policies-errors")
     # Not JSON: caught before sending.
     area.fill("[{")
     page.get_by_role("button", name="Run backtest").click()
-    expect(page.get_by_role("alert")).to_contain_text("not valid JSON")
+    expect(area_errors).to_contain_text("not valid JSON")
     expect(area).to_be_focused()
     expect(page.locator("#backtest-table")).to_have_count(0)
-    # JSON, but not a valid policy: the API's own validation answers.
+    # JSON, but not a valid policy: the API's own validation answers, beside the draft, and
+    # the draft is the field outlined.
     area.fill(json.dumps([{"title": "", "filter": EVERY_TICKET}]))
     page.get_by_role("button", name="Run backtest").click()
-    expect(page.get_by_role("alert")).to_contain_text("Policy 1: Title")
+    expect(area_errors).to_contain_text("Policy 1: Title")
+    expect(area).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Days back")).not_to_have_attribute("aria-invalid", "true")
     # Reset puts the live policies back.
     page.get_by_role("button", name="Reset to live policies").click()
     assert drafts_on_page(page)[0]["title"] == "Standard"
@@ -121,3 +133,51 @@ def test_keyboard_and_phone_width(page: Any, sign_in: Any, admin: User, history:
     region = page.get_by_role("region", name="SLA targets under the live and the draft policies")
     region.focus()
     expect(region).to_be_focused()
+
+
+def test_a_days_error_is_listed_and_outlined_on_the_days_field(
+    page: Any, sign_in: Any, admin: User, history: Policy
+) -> None:
+    sign_in(admin)
+    page.goto(PAGE)
+    page.get_by_label("Days back").fill("0")
+    page.get_by_role("button", name="Run backtest").click()
+    days = page.get_by_label("Days back")
+    expect(page.locator("#backtest-days-errors")).to_contain_text("Days back must be a whole")
+    expect(days).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#backtest-policies-errors")).to_have_text("")
+    expect(page.locator("#backtest-policies")).not_to_have_attribute("aria-invalid", "true")
+
+
+def test_a_draft_policy_is_added_with_a_form_before_the_catch_all(
+    page: Any, sign_in: Any, admin: User, history: Policy
+) -> None:
+    sign_in(admin)
+    page.goto(PAGE)
+    builder = page.locator("#backtest-builder")
+    expect(builder.locator("#backtest-draft-list li")).to_have_count(1)
+    page.get_by_role("button", name="Add to the draft").click()
+    expect(page.locator("#backtest-new-title-errors")).to_have_text("Give the policy a title.")
+    page.get_by_label("Title").fill("Urgent incidents")
+    page.get_by_label("Priority").select_option("normal")
+    page.get_by_label("Metric").select_option("first_reply_time")
+    page.get_by_label("Within").fill("20")
+    expect(page.get_by_label("Position")).to_have_value("0")  # before the catch-all
+    page.get_by_role("button", name="Add to the draft").click()
+    expect(page.locator("#backtest-new-title-errors")).to_have_text("")
+    expect(builder.locator("#backtest-draft-list li")).to_have_count(2)
+    drafts = drafts_on_page(page)
+    assert [d["title"] for d in drafts] == ["Urgent incidents", "Standard"]
+    assert drafts[0]["policy_metrics"] == [
+        {
+            "priority": "normal",
+            "metric": "first_reply_time",
+            "target_in_seconds": 1200,
+            "business_hours": False,
+        }
+    ]
+    page.get_by_role("button", name="Run backtest").click()
+    total = page.locator("#backtest-table").locator("tfoot tr")
+    expect(figure(total, "draft-rate")).to_have_text("0%")
+    expect(figure(total, "live-rate")).to_have_text("50%")
+    assert page.console_errors == []

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from policies import selectors as policy_selectors
 from policies.api.serializers import policy_to_dict
-from policies.engine.vocabulary import METRIC_TITLES, Metric
+from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority
 from slaweb.api.errors import BadRequest, RecordInvalid
 from tickets.sla.backtest import DEFAULT_DAYS, GROUPINGS, MAX_DAYS, MIN_DAYS, backtest_from_body
 
@@ -76,12 +76,33 @@ def _row(label: str, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Which form field an API error is about: the page lists each error beside its own field.
+FIELD_OF_DETAIL = {"days": "days", "group_by": "group_by"}
+
+
+def field_errors(details: dict[str, list[dict[str, str]]]) -> dict[str, list[str]]:
+    """Zendesk's error details keyed by the page's fields (`policies`, `days`, `group_by`)."""
+    placed: dict[str, list[str]] = {}
+    for key, entries in details.items():
+        field = FIELD_OF_DETAIL.get(key, "policies")
+        for entry in entries:
+            text = entry["description"]
+            if field == "days":
+                text = text.replace("Days: must be", "Days back must be")
+            elif field == "group_by":
+                text = "Choose one of the groupings offered."
+            placed.setdefault(field, []).append(text)
+    return placed
+
+
 def backtest_view(request: HttpRequest) -> HttpResponse:
     """Admins only (the admin site's sign-in wraps it; agents are refused here)."""
     if not getattr(request.user, "is_admin", False):
         raise PermissionDenied
     now = timezone.now()
+    # Every problem as the API words it, and the same placed on the page's fields.
     errors: list[str] = []
+    placed: dict[str, list[str]] = {}
     result = None
     if request.method == "POST":
         drafts_text = request.POST.get("sla_policies", "")
@@ -91,7 +112,8 @@ def backtest_view(request: HttpRequest) -> HttpResponse:
         try:
             parsed = json.loads(drafts_text)
         except ValueError as error:
-            errors.append(f"The policies are not valid JSON: {error}")
+            placed["policies"] = [f"The draft policies are not valid JSON: {error}"]
+            errors = list(placed["policies"])
         else:
             # The API's body exactly: a whole number of days, or what the API rejects.
             days: Any = int(days_text) if days_text.strip().lstrip("-").isdigit() else days_text
@@ -100,13 +122,11 @@ def backtest_view(request: HttpRequest) -> HttpResponse:
             try:
                 result = backtest_from_body(body, now=now)
             except RecordInvalid as error:
-                errors.extend(
-                    f"{entry['description']} ({field})"
-                    for field, entries in error.details.items()
-                    for entry in entries
-                )
+                errors = [e["description"] for entries in error.details.values() for e in entries]
+                placed = field_errors(error.details)
             except BadRequest as error:
-                errors.append(error.description)
+                errors = [error.description]
+                placed = {"policies": [error.description]}
     else:
         drafts_text = json.dumps(live_drafts(request), indent=2)
         days_text = str(DEFAULT_DAYS)
@@ -119,9 +139,12 @@ def backtest_view(request: HttpRequest) -> HttpResponse:
         "days_text": days_text,
         "group_by": group_by,
         "group_by_choices": [(k, GROUP_BY_LABELS[k]) for k in ("", *GROUPINGS)],
+        "priority_choices": [(p.value, p.value.capitalize()) for p in reversed(list(Priority))],
+        "metric_choices": [(m.value, METRIC_TITLES[m]) for m in Metric],
         "min_days": MIN_DAYS,
         "max_days": MAX_DAYS,
         "errors": errors,
+        "field_errors": placed,
         "live_json": live_drafts(request),
         "result": result,
     }

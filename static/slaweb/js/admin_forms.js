@@ -54,7 +54,11 @@
         if (control.required && !hasValue(control)) {
             return;
         }
-        row.querySelectorAll("ul.errorlist").forEach((list) => list.remove());
+        // Emptied rather than removed: page scripts may fill the same list again.
+        row.querySelectorAll("ul.errorlist").forEach((list) => {
+            list.replaceChildren();
+            list.hidden = true;
+        });
         row.classList.remove("errors");
         row.removeAttribute("data-field-errors");
         control.removeAttribute("aria-invalid");
