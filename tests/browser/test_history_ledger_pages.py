@@ -1,0 +1,35 @@
+"""Clicking around the policy list never changes the past: a move shown with its impact,
+saved, then undone, leaves every report figure, badge and metric event as it was, with the
+recompute run by the real worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.browser.test_policy_pages import LIST, confirm_move, status, titles_in_db
+from tests.conftest import token_client
+from tests.factories import UserFactory
+from tests.tickets.test_history_ledger import account, run_worker, seen
+
+__all__ = ["account"]  # the fixture, used by name
+
+
+def test_a_move_and_its_undo_in_the_policy_list_change_nothing(
+    page: Any, sign_in: Any, account: dict[str, Any]
+) -> None:
+    before = seen(account["admin"], account["tickets"])
+    sign_in(UserFactory(role="admin", email="walker@example.com"))
+    page.goto(LIST)
+    page.get_by_role("button", name="Move “Everything else” up").click()
+    # The impact is shown before anything is saved: the VIP tickets would change policy.
+    confirm_move(page, "open tickets to another policy")
+    expect(status(page)).to_contain_text("Saved.")
+    assert titles_in_db() == ["Everything else", "VIP"]
+    page.get_by_role("button", name="Undo").click()
+    expect(status(page)).to_have_text("Undone: the previous order is back. Saved.")
+    assert titles_in_db() == ["VIP", "Everything else"]
+    run_worker()
+    assert seen(token_client(UserFactory(role="admin")), account["tickets"]) == before
+    assert not page.console_errors
