@@ -32,8 +32,16 @@
     }
 
     // A field's errors, as Django draws them: the row with class "errors" and its errorlist.
+    // On a line of several fields each has a "fieldBox", its errorlist just before it.
     function fieldRow(control) {
-        return control.closest(".form-row.errors, .fieldBox.errors, [data-field-errors]");
+        return control.closest(".fieldBox.errors, .form-row.errors, [data-field-errors]");
+    }
+
+    function errorLists(row) {
+        if (row.classList.contains("fieldBox")) {
+            return row.parentElement.querySelectorAll(":scope > ul.errorlist");
+        }
+        return row.querySelectorAll("ul.errorlist");
     }
 
     function hasValue(control) {
@@ -55,11 +63,15 @@
             return;
         }
         // Emptied rather than removed: page scripts may fill the same list again.
-        row.querySelectorAll("ul.errorlist").forEach((list) => {
+        errorLists(row).forEach((list) => {
             list.replaceChildren();
             list.hidden = true;
         });
         row.classList.remove("errors");
+        const line = row.closest(".form-row.errors");
+        if (line && !line.querySelector(".fieldBox.errors")) {
+            line.classList.remove("errors");
+        }
         row.removeAttribute("data-field-errors");
         control.removeAttribute("aria-invalid");
         const form = control.form;
