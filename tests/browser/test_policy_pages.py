@@ -355,7 +355,7 @@ def test_the_impact_preview_counts_and_links_the_changed_tickets(
     )
     link.click()
     expect(page).to_have_url(re.compile(r"/admin/tickets/ticket/\?id__in="))
-    expect(page.locator("#result_list tbody tr")).to_have_count(3)
+    expect(page.locator("#result_list tbody tr:has(td.field-id)")).to_have_count(3)
 
 
 def test_saving_shows_the_impact_first_when_it_was_not_previewed(

@@ -298,8 +298,8 @@ def test_admin_shows_the_api_errors(admin_browser: Client) -> None:
     )
     assert response.status_code == 200
     text = response.content.decode()
-    assert "is required for a warning_before rule" in text
-    assert "is required for a webhook rule" in text
+    assert "Enter how long before the breach to warn." in text
+    assert "Enter the secret the webhook is signed with." in text
     assert not NotificationRule.objects.exists()
 
 
