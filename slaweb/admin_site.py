@@ -51,6 +51,7 @@ SECTIONS: tuple[Section, ...] = (
         (
             Entry("SLA policies", model="policies.policy"),
             Entry("Business hours", model="policies.schedule"),
+            Entry("Rewrite SLA history", url_name="sla-history-rewrite", admins_only=True),
         ),
     ),
     Section(

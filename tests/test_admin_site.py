@@ -42,6 +42,7 @@ def test_home_groups_pages_into_sections_of_support_work(admin_user: User) -> No
         assert f">{name}</a>" in html
     assert '<a href="/admin/reports/">SLA reports</a>' in html
     assert ">Background tasks</a>" in html
+    assert '<a href="/admin/reports/history-rewrite/">Rewrite SLA history</a>' in html
     # Every registered page is in a named section: none fell through to "More".
     assert "More" not in section_names(html)
 
@@ -125,7 +126,14 @@ def test_internals_are_for_admins_only(admin_user: User, agent_user: User, url: 
 def test_agents_home_leaves_out_the_internals(agent_user: User) -> None:
     html = signed_in(agent_user).get("/admin/").content.decode()
     assert "System" not in section_names(html)
-    for hidden in ["Background tasks", "SLA recomputes", "SLA metric events", "Backtest"]:
+    hidden_pages = [
+        "Background tasks",
+        "SLA recomputes",
+        "SLA metric events",
+        "Backtest",
+        "Rewrite",
+    ]
+    for hidden in hidden_pages:
         assert hidden not in html
     assert ">Agent queue</a>" in html
     assert ">API tokens</a>" in html
