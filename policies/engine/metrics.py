@@ -48,15 +48,22 @@ a stage: event metric name, then instance id, then emission order.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from operator import attrgetter
-from typing import TypedDict
+from typing import Any, TypedDict
 
-from policies.engine.business_time import AddExplanation, NoBusinessTime, Schedule
+from policies.engine.business_time import (
+    AddExplanation,
+    Holiday,
+    NoBusinessTime,
+    Schedule,
+    WeeklyInterval,
+)
 from policies.engine.history import SAME_SCHEDULE, Comment, TicketUpdate
 from policies.engine.types import PolicySpec, Target, TicketFacts
 from policies.engine.vocabulary import Metric, Priority, Role, StatusCategory
@@ -229,6 +236,13 @@ class TicketSla:
     _explainer: Callable[[], Explanation] = field(
         default=lambda: Explanation((), ()), repr=False, compare=False
     )
+    # Carried evaluation (see `resume`): `events` are only those since `continued_from`, the
+    # last update of the state it continued, and `retracted` the earlier breach events it
+    # deleted (event metric, instance id, time). `state` is what the next evaluation continues
+    # from, when it was asked for.
+    continued_from: datetime | None = None
+    retracted: tuple[tuple[EventMetric, int, datetime], ...] = ()
+    state: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def explanation(self) -> Explanation:
@@ -237,29 +251,50 @@ class TicketSla:
 
 
 def evaluate(
-    updates: Sequence[TicketUpdate], *, schedule: Schedule | None, now: datetime
+    updates: Sequence[TicketUpdate],
+    *,
+    schedule: Schedule | None,
+    now: datetime,
+    carry: bool = False,
 ) -> TicketSla:
     """Replay `updates` (creation first, chronological) and report the SLA state at `now`.
 
     `schedule` measures business-hours targets; without one they run on calendar time
-    (spec §5.2). Raises `HistoryError` for histories that cannot be replayed.
+    (spec §5.2). With `carry`, the result's `state` lets `resume` continue from the last
+    update. Raises `HistoryError` for histories that cannot be replayed.
     """
     if not updates:
         raise HistoryError("a history starts with the ticket's creation")
     now_utc = _utc(now, "now")
     replay = _Replay(schedule)
-    previous = None
-    for index, update in enumerate(updates):
-        if update.at.utcoffset() is None:
-            raise HistoryError(f"updates[{index}].at must be timezone-aware")
-        at = update.at.astimezone(UTC)
-        if previous is not None and at < previous:
-            raise HistoryError(f"updates[{index}] is earlier than the update before it")
-        if at > now_utc:
-            raise HistoryError(f"updates[{index}] is after now")
-        previous = at
-        replay.apply(index, at, update)
-    return replay.finish(now_utc)
+    replay.apply_all(updates, now_utc)
+    return replay.finish(now_utc, replay.dump() if carry else None)
+
+
+def resume(
+    state: Mapping[str, Any],
+    updates: Sequence[TicketUpdate],
+    *,
+    policies: Sequence[PolicySpec],
+    schedule: Schedule | None,
+    now: datetime,
+) -> TicketSla:
+    """Continue an evaluation from `state` (a `TicketSla.state`) with the `updates` after it,
+    and report the SLA state at `now`: the same instances as replaying the whole history, and
+    the events since the state's last update. `policies` and `schedule` are those in force
+    after that last update (the engine keeps no policy or schedule in the state: the caller
+    names them). The result carries the next state. Raises `StateError` for a state this
+    version of the engine did not write, `HistoryError` for updates that cannot follow it.
+    """
+    now_utc = _utc(now, "now")
+    replay = _Replay.load(state, policies, schedule)
+    continued_from = replay.last_at
+    replay.apply_all(updates, now_utc)
+    return replay.finish(now_utc, replay.dump(), continued_from)
+
+
+class StateError(ValueError):
+    """A carried state this engine cannot continue (written by another version, or damaged)."""
 
 
 def remaining_display(breach_at: datetime, now: datetime) -> tuple[str, int]:
@@ -429,6 +464,12 @@ class _Replay:
         self.priority: Priority | None = None
         self.status: StatusCategory | None = None
         self.step_key: tuple[PolicySpec | None, PolicySpec | None, Priority | None] | None = None
+        # Continuing a carried state: events before `base_seq` were emitted (and stored)
+        # before; `breach_times` dates every breach event a clock may still delete.
+        self.base_seq = 0
+        self.updates = 0
+        self.last_at: datetime | None = None
+        self.breach_times: dict[int, datetime] = {}
 
     # -- events --------------------------------------------------------------------------
 
@@ -440,10 +481,12 @@ class _Replay:
         sla: SlaPayload | None = None,
         status: StatusPayload | None = None,
     ) -> int:
-        seq = len(self.events) + len(self.stage)
+        seq = self.base_seq + len(self.events) + len(self.stage)
         self.stage.append(
             (at, clock.rank, clock.instance_id, seq, clock.event_metric, type_, sla, status)
         )
+        if type_ is EventType.BREACH:
+            self.breach_times[seq] = at
         return seq
 
     def flush(self) -> None:
@@ -454,6 +497,22 @@ class _Replay:
             self.stage = []
 
     # -- one update ----------------------------------------------------------------------
+
+    def apply_all(self, updates: Sequence[TicketUpdate], now: datetime) -> None:
+        previous = self.last_at
+        for offset, update in enumerate(updates):
+            index = self.updates + offset
+            if update.at.utcoffset() is None:
+                raise HistoryError(f"updates[{index}].at must be timezone-aware")
+            at = update.at.astimezone(UTC)
+            if previous is not None and at < previous:
+                raise HistoryError(f"updates[{index}] is earlier than the update before it")
+            if at > now:
+                raise HistoryError(f"updates[{index}] is after now")
+            previous = at
+            self.apply(index, at, update)
+        self.updates += len(updates)
+        self.last_at = previous
 
     def apply(self, index: int, at: datetime, update: TicketUpdate) -> None:
         self.fire_due(at, inclusive=False)
@@ -794,7 +853,12 @@ class _Replay:
 
     # -- result --------------------------------------------------------------------------
 
-    def finish(self, now: datetime) -> TicketSla:
+    def finish(
+        self,
+        now: datetime,
+        state: dict[str, Any] | None = None,
+        continued_from: datetime | None = None,
+    ) -> TicketSla:
         self.fire_due(now, inclusive=True)
         self.flush()
         clocks = sorted(self.clocks, key=_clock_key)
@@ -809,17 +873,28 @@ class _Replay:
         @cache
         def explanation() -> Explanation:
             # Built on first use: most callers never read it, and explain_add walks schedules.
+            if continued_from is not None:
+                raise StateError("a carried evaluation has no history to explain: replay it")
             return Explanation(
                 tuple(self.steps),
                 tuple(self.explain(c, i) for c, i in zip(clocks, instances, strict=True)),
             )
 
+        owners = {seq: clock for clock in self.clocks for seq in clock.breach_events}
+        retracted = tuple(
+            (owners[seq].event_metric, owners[seq].instance_id, self.breach_times[seq])
+            for seq in sorted(self.deleted)
+            if seq < self.base_seq
+        )
         return TicketSla(
             policy=self.applied,
             instances=instances,
             events=events,
             next_breach_at=min(upcoming) if upcoming else None,
             _explainer=explanation,
+            continued_from=continued_from,
+            retracted=retracted,
+            state=state,
         )
 
     def instance(self, clock: _Clock, now: datetime) -> MetricInstance:
@@ -892,6 +967,260 @@ class _Replay:
             schedule_spans=spans,
             outcome=_outcome(clock, instance),
         )
+
+    # -- carried state -------------------------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        """Everything `load` needs to continue after the last update, as JSON values.
+
+        Taken between updates (before `finish`): no staged events, no fresh instances. The
+        policies and the schedule in force are not in it; whoever continues names them.
+        """
+        assert not self.stage
+        assert not self.fresh
+        index = {id(clock): n for n, clock in enumerate(self.clocks)}
+        schedules: list[dict[str, Any] | None] = []
+
+        def schedule_ref(schedule: Schedule | None) -> int:
+            if schedule is self.schedule:
+                return -1
+            snapshot = _schedule_dump(schedule)
+            if snapshot not in schedules:
+                schedules.append(snapshot)
+            return schedules.index(snapshot)
+
+        def ref(clock: _Clock | None) -> int | None:
+            return None if clock is None else index[id(clock)]
+
+        breach_seqs = {seq for clock in self.clocks for seq in clock.breach_events}
+        return {
+            "version": STATE_VERSION,
+            "updates": self.updates,
+            "last_at": _dt(self.last_at),
+            "seq": self.base_seq + len(self.events),
+            "facts": _facts_dump(self.last_facts),
+            "matched": self.matched.id if self.matched is not None else None,
+            "priority": self.priority.value if self.priority is not None else None,
+            "status": self.status.value if self.status is not None else None,
+            "next_ids": [self.next_reply_id, self.next_periodic_id, self.next_pausable_id],
+            "clocks": [_clock_dump(clock, schedule_ref) for clock in self.clocks],
+            "open": [index[id(clock)] for clock in self.open],
+            "reply": ref(self.reply),
+            "periodic": ref(self.periodic),
+            "pausable": ref(self.pausable),
+            "resolution": [index[id(clock)] for clock in self.resolution],
+            "breach_times": [[seq, _dt(self.breach_times[seq])] for seq in sorted(breach_seqs)],
+            "schedules": schedules,
+        }
+
+    @classmethod
+    def load(
+        cls,
+        state: Mapping[str, Any],
+        policies: Sequence[PolicySpec],
+        schedule: Schedule | None,
+    ) -> _Replay:
+        if not isinstance(state, Mapping) or state.get("version") != STATE_VERSION:
+            raise StateError("the state was written by another version of the engine")
+        replay = cls(schedule)
+        try:
+            by_id = {policy.id: policy for policy in policies}
+            schedules = [
+                schedule if _schedule_dump(schedule) == snapshot else _schedule_load(snapshot)
+                for snapshot in state["schedules"]
+            ]
+            replay.clocks = [
+                _clock_load(data, by_id, schedules, schedule) for data in state["clocks"]
+            ]
+
+            def clock(ref: int | None) -> _Clock | None:
+                return None if ref is None else replay.clocks[ref]
+
+            replay.open = [replay.clocks[n] for n in state["open"]]
+            replay.reply = clock(state["reply"])
+            replay.periodic = clock(state["periodic"])
+            replay.pausable = clock(state["pausable"])
+            replay.resolution = [replay.clocks[n] for n in state["resolution"]]
+            replay.next_reply_id, replay.next_periodic_id, replay.next_pausable_id = state[
+                "next_ids"
+            ]
+            replay.base_seq = state["seq"]
+            replay.updates = state["updates"]
+            replay.last_at = _dt_load(state["last_at"])
+            replay.breach_times = {
+                seq: datetime.fromisoformat(at) for seq, at in state["breach_times"]
+            }
+            facts = _facts_load(state["facts"])
+            replay.last_facts = facts
+            replay.last_filtered = _FILTERED(facts) if facts is not None else ()
+            replay.last_policies = policies
+            replay.matched = by_id.get(state["matched"]) if state["matched"] is not None else None
+            replay.priority = Priority(state["priority"]) if state["priority"] else None
+            replay.status = StatusCategory(state["status"]) if state["status"] else None
+        except (KeyError, IndexError, TypeError, ValueError) as error:
+            raise StateError(f"the state cannot be read: {error!r}") from error
+        if state["matched"] is not None and replay.matched is None:
+            raise StateError("the state's policy is not among the policies given")
+        replay.applied = replay.matched if replay.priority is not None else None
+        replay.targets_for = (replay.applied, replay.priority)
+        replay.step_key = (replay.matched, replay.applied, replay.priority)
+        return replay
+
+
+# Bump when the meaning of a state changes: an older state is then replayed in full instead.
+STATE_VERSION = 1
+
+
+def _dt(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _dt_load(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _schedule_dump(schedule: Schedule | None) -> dict[str, Any] | None:
+    if schedule is None:
+        return None
+    return {
+        "time_zone": schedule.time_zone,
+        "intervals": [[i.start_minute, i.end_minute] for i in schedule.intervals],
+        "holidays": [
+            [
+                h.start_date.isoformat(),
+                h.end_date.isoformat(),
+                h.start_time.isoformat() if h.start_time else None,
+                h.end_time.isoformat() if h.end_time else None,
+            ]
+            for h in schedule.holidays
+        ],
+    }
+
+
+def _schedule_load(snapshot: dict[str, Any] | None) -> Schedule | None:
+    if snapshot is None:
+        return None
+    return Schedule(
+        snapshot["time_zone"],
+        [WeeklyInterval(start, end) for start, end in snapshot["intervals"]],
+        [
+            Holiday(
+                date.fromisoformat(start),
+                date.fromisoformat(end),
+                dt.time.fromisoformat(start_time) if start_time else None,
+                dt.time.fromisoformat(end_time) if end_time else None,
+            )
+            for start, end, start_time, end_time in snapshot["holidays"]
+        ],
+    )
+
+
+def _facts_dump(facts: TicketFacts | None) -> dict[str, Any] | None:
+    if facts is None:
+        return None
+    data: dict[str, Any] = {}
+    for item in fields(TicketFacts):
+        value = getattr(facts, item.name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, StrEnum):
+            value = value.value
+        elif isinstance(value, frozenset):
+            value = sorted(value)
+        elif isinstance(value, Mapping):
+            value = [[key, item_value] for key, item_value in value.items()]
+        data[item.name] = value
+    return data
+
+
+def _facts_load(data: dict[str, Any] | None) -> TicketFacts | None:
+    if data is None:
+        return None
+    return TicketFacts(
+        **{
+            **data,
+            "created_at": _dt_load(data["created_at"]),
+            "status": StatusCategory(data["status"]),
+            "priority": Priority(data["priority"]) if data["priority"] else None,
+            "requester_role": Role(data["requester_role"]),
+            "submitter_role": Role(data["submitter_role"]),
+            "tags": frozenset(data["tags"]),
+            "custom_fields": {key: value for key, value in data["custom_fields"]},
+            "requester_fields": {key: value for key, value in data["requester_fields"]},
+            "organization_fields": {key: value for key, value in data["organization_fields"]},
+        }
+    )
+
+
+def _clock_dump(clock: _Clock, schedule_ref: Callable[[Schedule | None], int]) -> dict[str, Any]:
+    return {
+        "metric": clock.metric.value,
+        "instance": clock.instance_id,
+        "activated": [clock.activated_at.isoformat(), clock.activated_by],
+        "closed": [
+            [
+                s.start.isoformat(),
+                s.end.isoformat(),
+                s.calendar,
+                s.business,
+                schedule_ref(s.schedule),
+            ]
+            for s in clock.closed
+        ],
+        "used": [clock.used_calendar, clock.used_business],
+        "run_start": _dt(clock.run_start),
+        "fulfilled": [_dt(clock.fulfilled_at), clock.fulfilled_by],
+        "pauses": [[_dt(p.start), _dt(p.end)] for p in clock.pauses],
+        "target": None
+        if clock.target is None
+        else [clock.target.seconds, clock.target.business_hours],
+        "policy": clock.policy.id if clock.policy is not None else None,
+        "deadline": _dt(clock.deadline),
+        "unreachable": clock.unreachable,
+        "breached_at": _dt(clock.breached_at),
+        "breach_events": clock.breach_events,
+    }
+
+
+def _clock_load(
+    data: dict[str, Any],
+    policies: Mapping[int, PolicySpec],
+    schedules: Sequence[Schedule | None],
+    current: Schedule | None,
+) -> _Clock:
+    activated, why = data["activated"]
+    clock = _Clock(Metric(data["metric"]), data["instance"], datetime.fromisoformat(activated), why)
+    clock.closed = [
+        _Segment(
+            datetime.fromisoformat(start),
+            datetime.fromisoformat(end),
+            calendar,
+            business,
+            current if ref == -1 else schedules[ref],
+        )
+        for start, end, calendar, business, ref in data["closed"]
+    ]
+    clock.used_calendar, clock.used_business = data["used"]
+    clock.run_start = _dt_load(data["run_start"])
+    fulfilled_at, clock.fulfilled_by = data["fulfilled"]
+    clock.fulfilled_at = _dt_load(fulfilled_at)
+    clock.pauses = []
+    for start, end in data["pauses"]:
+        pause = _Pause(datetime.fromisoformat(start))
+        pause.end = _dt_load(end)
+        clock.pauses.append(pause)
+    clock.target = None if data["target"] is None else Target(*data["target"])
+    policy_id = data["policy"]
+    if policy_id is not None:
+        # Only the owner's id is read from an instance's policy; it may have left the list.
+        clock.policy = policies.get(policy_id) or PolicySpec(
+            policy_id, "", None, 0, lambda _facts: False, {}
+        )
+    clock.deadline = _dt_load(data["deadline"])
+    clock.unreachable = data["unreachable"]
+    clock.breached_at = _dt_load(data["breached_at"])
+    clock.breach_events = list(data["breach_events"])
+    return clock
 
 
 def _freeze_events(staged: list[_Staged], deleted: set[int]) -> tuple[MetricEvent, ...]:
