@@ -1,11 +1,18 @@
 """Load-test slaweb as deployed (`make load`, or `python -m tests.load`): gunicorn with
 DEBUG=0, one task worker and one breach clock against a throwaway PostgreSQL database, driven
-by locust's headless clients (tests/load/locustfile.py) mixing SLA policy
-and ticket reads and writes.
+by locust's headless clients (tests/load/locustfile.py). Two mixes run one after the other,
+each in its own database:
 
-Prints throughput and p50/p99 latency per request type, then checks that no request failed,
-that policy positions are exactly 1..n and that every write the server accepted is in the
-database. Exits non-zero on any failure; the database is dropped in every case.
+- policy-heavy: integrations reading and writing SLA policies and tickets, 60 % reads and
+  40 % writes, half of those policy writes;
+- realistic: a support desk's agents and integrations, 70 % ticket reads and agent queue
+  polls, 20 % ticket updates and comments, 8 % exports and metrics, 2 % policy reads and edits,
+  over tickets whose histories run from one audit to several hundred.
+
+For each mix it prints throughput and p50/p99 latency per request type, then checks that no
+request failed, that policy positions are exactly 1..n and that every write the server
+accepted is in the database. Exits non-zero on any failure; each database is dropped in
+every case.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -35,16 +44,17 @@ import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from policies import services as policy_services
 from policies.inputs import PolicyInputSerializer
-from policies.models import Policy
+from policies.models import Policy, PolicyRevision
+from policies.selectors import current_revision_id
 from tests.bench.recompute import _generate
 from tickets import services
-from tickets.models import SlaRecompute, Ticket, TicketComment
+from tickets.models import SlaRecompute, Ticket, TicketAudit, TicketComment
 from tickets.selectors import policy_input_context
 from tickets.sla.recompute import recompute_run
 
@@ -111,21 +121,166 @@ def metrics(*, scale: int, business: bool) -> list[dict[str, Any]]:
     ]
 
 
+@dataclass(frozen=True)
+class Mix:
+    """One run of the load test: its locust client class and the account it is seeded with."""
+
+    key: str
+    title: str
+    client_class: str  # in tests/load/locustfile.py
+    users: int
+    tickets: int
+    policies: int
+    # Tickets get histories of varied length (HISTORY_LENGTHS) instead of a single audit.
+    long_histories: bool
+
+
+MIXES = {
+    "policy": Mix("policy", "policy-heavy", "PolicyHeavyClient", 50, 2000, 20, False),
+    "realistic": Mix("realistic", "realistic", "RealisticClient", 60, 5000, 12, True),
+}
+
+# The realistic mix's request types by share of the requests, in percent (the task weights in
+# tests/load/locustfile.py sum to 1,000).
+REALISTIC_SHARES = (
+    (
+        "ticket reads and queue polls",
+        70,
+        ("GET ticket?include=slas", "GET tickets?include=slas", "GET agent queue poll"),
+    ),
+    ("ticket updates and comments", 20, ("PUT ticket (comment)", "PUT ticket (status, priority)")),
+    (
+        "exports and metrics",
+        8,
+        ("GET incremental/ticket_metric_events", "GET ticket_metrics", "GET ticket/metrics"),
+    ),
+    ("policy reads and edits", 2, ("GET policies", "GET policy", "PUT policy")),
+)
+# What the realistic mix must hold on the 2-core development machine.
+GOAL_REQUESTS_PER_SECOND = 100
+GOAL_P99_MS = 500
+
+# Audits per ticket for the realistic mix: (share of tickets, fewest, most). Most tickets are a
+# short exchange; a few are escalations and incidents with hundreds of updates.
+HISTORY_LENGTHS = ((0.60, 1, 10), (0.30, 11, 50), (0.09, 51, 200), (0.01, 201, 600))
+SEED_AGENTS = 12
+
+
+def history_length(rng: random.Random) -> int:
+    roll = rng.random()
+    for share, fewest, most in HISTORY_LENGTHS:
+        if roll < share:
+            return rng.randint(fewest, most)
+        roll -= share
+    return HISTORY_LENGTHS[-1][2]
+
+
+def extend_histories(rng: random.Random, agent_ids: list[int], now: datetime) -> list[int]:
+    """Grow each ticket `_generate` made (one end-user comment) into a conversation of
+    `history_length` audits spread between its creation and a minute ago: agents' public
+    replies and private notes, the requester's answers, priority and status changes. Written
+    in bulk, as `_generate` does; the recompute that follows evaluates the whole histories.
+    Returns each ticket's number of audits."""
+    revision = current_revision_id()
+    lengths = []
+    ids = list(Ticket.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), 500):
+        tickets = list(Ticket.objects.filter(pk__in=ids[start : start + 500]).order_by("pk"))
+        first = dict(
+            TicketAudit.objects.filter(ticket__in=tickets).values_list("ticket_id", "snapshot")
+        )
+        comments: list[TicketComment] = []
+        audits: list[tuple[TicketAudit, TicketComment | None]] = []
+        for ticket in tickets:
+            length = history_length(rng)
+            lengths.append(length)
+            span = max(1, int((now - ticket.created_at).total_seconds()) - 60)
+            offsets = sorted(rng.randint(1, span) for _ in range(length - 1))
+            status, priority = ticket.status, ticket.priority
+            for offset in offsets:
+                at = ticket.created_at + timedelta(seconds=offset)
+                roll = rng.random()
+                comment = None
+                if roll < 0.40:  # an agent's public reply
+                    status = rng.choice(("open", "pending"))
+                    comment = TicketComment(
+                        ticket=ticket, author_id=rng.choice(agent_ids), body="On it.", public=True
+                    )
+                elif roll < 0.65:  # the requester answers, which reopens the ticket
+                    status = "open"
+                    comment = TicketComment(
+                        ticket=ticket, author_id=ticket.requester_id, body="Still broken."
+                    )
+                elif roll < 0.75:  # a private note while waiting on a third party
+                    status = "hold"
+                    comment = TicketComment(
+                        ticket=ticket,
+                        author_id=rng.choice(agent_ids),
+                        body="Asked engineering.",
+                        public=False,
+                    )
+                elif roll < 0.90:
+                    priority = rng.choice(("low", "normal", "high", "urgent"))
+                else:
+                    status = rng.choice(("open", "pending", "hold"))
+                role = ""
+                if comment is not None:
+                    comment.created_at = at
+                    comments.append(comment)
+                    role = "end-user" if comment.author_id == ticket.requester_id else "agent"
+                audit = TicketAudit(
+                    ticket=ticket,
+                    author_id=comment.author_id if comment else rng.choice(agent_ids),
+                    created_at=at,
+                    revision_id=revision,
+                    comment_author_role=role,
+                    snapshot={**first[ticket.pk], "status": status, "priority": priority},
+                )
+                audits.append((audit, comment))
+            if offsets:
+                ticket.status, ticket.priority = status, priority
+                ticket.updated_at = ticket.created_at + timedelta(seconds=offsets[-1])
+        TicketComment.objects.bulk_create(comments, batch_size=2000)
+        for audit, comment in audits:
+            audit.comment = comment
+        TicketAudit.objects.bulk_create([audit for audit, _ in audits], batch_size=2000)
+        Ticket.objects.bulk_update(tickets, ["status", "priority", "updated_at"], batch_size=500)
+    return lengths
+
+
 class Command(BaseCommand):
     help = __doc__
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--users", type=int, default=50, help="concurrent clients (50)")
-        parser.add_argument("--spawn-rate", type=float, default=10, help="clients started per s")
-        parser.add_argument("--run-time", type=int, default=60, help="seconds of load (60)")
+        parser.add_argument(
+            "--mix",
+            choices=("both", *MIXES),
+            default="both",
+            help="which mix to run: policy(-heavy), realistic, or both one after the other",
+        )
+        parser.add_argument(
+            "--users",
+            type=int,
+            help="concurrent clients (policy-heavy 50, realistic 60)",
+        )
+        parser.add_argument(
+            "--client-rate",
+            type=float,
+            default=2,
+            help="requests per second each realistic client sends at most (2)",
+        )
+        parser.add_argument("--spawn-rate", type=float, default=20, help="clients started per s")
+        parser.add_argument("--run-time", type=int, default=60, help="seconds of load per mix")
         parser.add_argument(
             "--workers",
             type=int,
             default=2 * (os.cpu_count() or 1) + 1,
             help="gunicorn workers (default: 2 x cores + 1)",
         )
-        parser.add_argument("--tickets", type=int, default=2000, help="open tickets (2,000)")
-        parser.add_argument("--policies", type=int, default=20, help="seeded policies (20)")
+        parser.add_argument(
+            "--tickets", type=int, help="open tickets (policy-heavy 2,000, realistic 5,000)"
+        )
+        parser.add_argument("--policies", type=int, help="seeded policies (20, realistic 12)")
         parser.add_argument("--summary", help="also write the figures and checks here as JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -134,23 +289,44 @@ class Command(BaseCommand):
                 "the load test needs PostgreSQL: set DATABASE_URL, e.g. "
                 "DATABASE_URL=postgres://slaweb:slaweb@127.0.0.1:5432/slaweb make load"
             )
-        if options["policies"] < 3 or options["tickets"] < 100:
-            raise CommandError("--policies must be at least 3 and --tickets at least 100")
-        old_name = connection.settings_dict["NAME"]
-        name = f"slaweb_load_{os.getpid()}"
-        connection.settings_dict["TEST"] = {
-            **connection.settings_dict.get("TEST", {}),
-            "NAME": name,
-        }
+        mixes = list(MIXES.values()) if options["mix"] == "both" else [MIXES[options["mix"]]]
+        for mix in mixes:
+            if (options["policies"] or mix.policies) < 3 or (
+                options["tickets"] or mix.tickets
+            ) < 100:
+                raise CommandError("--policies must be at least 3 and --tickets at least 100")
         # Stopped by SIGTERM (a CI timeout, `kill`) or SIGINT, unwind so the servers are stopped
         # and the database is dropped, as on any other error.
         for stop in (signal.SIGTERM, signal.SIGINT):
             signal.signal(stop, interrupted)
-        workdir = Path(tempfile.mkdtemp(prefix="slaweb-load-"))
-        failures = ["interrupted"]
+        results: dict[str, dict[str, Any]] = {}
+        failures: list[str] = []
+        for mix in mixes:
+            self.stdout.write(f"\n== {mix.title} mix ==")
+            result = self.run_in_throwaway_database(mix, options)
+            results[mix.key] = result
+            failures += [f"{mix.title}: {failure}" for failure in result["failures"]]
+        if len(results) > 1:
+            self.print_comparison(results)
+        if options["summary"]:
+            summary = {"mixes": results, "failures": failures, **options}
+            Path(options["summary"]).write_text(json.dumps(summary, indent=2, default=str))
+        if failures:
+            raise CommandError("load test failed: " + "; ".join(failures))
+        self.stdout.write("load test passed")
+
+    def run_in_throwaway_database(self, mix: Mix, options: dict[str, Any]) -> dict[str, Any]:
+        old_name = connection.settings_dict["NAME"]
+        name = f"slaweb_load_{os.getpid()}_{mix.key}"
+        connection.settings_dict["TEST"] = {
+            **connection.settings_dict.get("TEST", {}),
+            "NAME": name,
+        }
+        workdir = Path(tempfile.mkdtemp(prefix=f"slaweb-load-{mix.key}-"))
+        result: dict[str, Any] = {"failures": ["interrupted"]}
         try:
             connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-            failures = self.run_load(name, workdir, options)
+            result = self.run_load(mix, name, workdir, options)
         finally:
             # Only once the connection points at the throwaway database: dropping "NAME"
             # before that would drop the database DATABASE_URL names.
@@ -165,24 +341,38 @@ class Command(BaseCommand):
                     )
                 connection.creation.destroy_test_db(old_name, verbosity=0)
                 self.stdout.write(f"database {name} dropped")
-            if failures:
+            if result["failures"]:
                 self.stdout.write(f"server and locust logs kept in {workdir}")
             else:
                 shutil.rmtree(workdir, ignore_errors=True)
-        if failures:
-            raise CommandError("load test failed: " + "; ".join(failures))
-        self.stdout.write("load test passed")
+        return result
 
-    def run_load(self, name: str, workdir: Path, options: dict[str, Any]) -> list[str]:
+    def run_load(
+        self, mix: Mix, name: str, workdir: Path, options: dict[str, Any]
+    ) -> dict[str, Any]:
         write = self.stdout.write
+        users = options["users"] or mix.users
         started = time.perf_counter()
-        account = self.seed(options["policies"], options["tickets"])
+        secret_key = secrets.token_urlsafe(50)
+        account = self.seed(
+            mix, options["policies"] or mix.policies, options["tickets"] or mix.tickets, secret_key
+        )
+        lengths = account.pop("history_lengths")
+        histories = (
+            f"histories of {min(lengths)} to {max(lengths)} audits (mean "
+            f"{sum(lengths) / len(lengths):.1f}, {sum(lengths):,} in all, "
+            f"{sum(1 for n in lengths if n > 200)} tickets over 200)"
+            if mix.long_histories
+            else "their creation audits"
+        )
         write(
-            f"seeded {options['policies']} policies, a business-hours schedule and "
-            f"{len(account['tickets']):,} open tickets with their audits and SLAs "
+            f"seeded {len(account['policies'])} policies, a business-hours schedule and "
+            f"{len(account['tickets']):,} open tickets with {histories} and their SLAs "
             f"in {time.perf_counter() - started:.1f} s (database {name})"
         )
-        env = self.server_env(name, workdir)
+        account_file = workdir / "account.json"
+        account_file.write_text(json.dumps(account))
+        env = self.server_env(name, workdir, secret_key)
         write(
             f"gunicorn with {options['workers']} workers, DEBUG=0, CONN_MAX_AGE="
             f"{env['CONN_MAX_AGE']}, plus one db_worker and one sla_clock; "
@@ -190,22 +380,42 @@ class Command(BaseCommand):
             "not refused with 429s"
         )
         writes_file = workdir / "writes.jsonl"
+        pace = (
+            f", each at most {options['client_rate']:g} requests/s"
+            if mix.client_class == "RealisticClient"
+            else ""
+        )
         with self.deployment(env, workdir, options["workers"]) as base:
             wait_until_up(base, (ADMIN_EMAIL + "/token", account["admin_token"]))
             write(
-                f"locust: {options['users']} clients (started {options['spawn_rate']:g}/s) "
+                f"locust: {users} {mix.title} clients{pace} (started {options['spawn_rate']:g}/s) "
                 f"for {options['run_time']} s against {base}"
             )
-            locust = self.locust(base, account, workdir, writes_file, options)
+            locust = self.locust(base, mix, users, account_file, workdir, writes_file, options)
         stats = read_stats(workdir / "locust_stats.csv")
         self.print_stats(stats)
-        failures, checks = self.verify(stats, locust, workdir, writes_file)
-        if options["summary"]:
-            summary = {"stats": stats, "checks": checks, "failures": failures, **options}
-            Path(options["summary"]).write_text(json.dumps(summary, indent=2, default=str))
-        return failures
+        result: dict[str, Any] = {
+            "mix": mix.title,
+            "users": users,
+            "tickets": len(account["tickets"]),
+            "policies": len(account["policies"]),
+            "audits_per_ticket": {
+                "min": min(lengths),
+                "max": max(lengths),
+                "mean": round(sum(lengths) / len(lengths), 1),
+            },
+            "stats": stats,
+        }
+        if mix.client_class == "RealisticClient":
+            result["shares"] = self.print_shares(stats)
+            result["goal"] = self.print_goal(stats)
+        failures, checks = self.verify(stats, locust, workdir, writes_file, account)
+        result.update(checks=checks, failures=failures)
+        return result
 
-    def seed(self, policy_count: int, ticket_count: int) -> dict[str, Any]:
+    def seed(
+        self, mix: Mix, policy_count: int, ticket_count: int, secret_key: str
+    ) -> dict[str, Any]:
         """The account, made through the services; tickets in bulk, then evaluated once."""
         # The recomputes that policy and schedule writes start run at once, on no tickets yet,
         # so the task worker starts the load test with an empty queue.
@@ -225,20 +435,47 @@ class Command(BaseCommand):
                 serializer = PolicyInputSerializer(data=data, context=policy_input_context())
                 serializer.is_valid(raise_exception=True)
                 policy_ids.append(policy_services.policy_create(**serializer.validated_data).pk)
-        _generate(ticket_count, random.Random(1))
+        rng = random.Random(1)
+        _generate(ticket_count, rng)
         now = timezone.now()
+        lengths = [1] * ticket_count
+        if mix.long_histories:
+            agents = [
+                services.user_create(
+                    name=f"Agent {i}", email=f"load-agent{i}@example.com", role="agent"
+                ).pk
+                for i in range(1, SEED_AGENTS + 1)
+            ]
+            lengths = extend_histories(rng, agents, now)
         first = SlaRecompute.objects.create(
             reason="schedule", effective_at=now.replace(microsecond=0)
         )
-        recompute_run(recompute_id=first.pk, now=now)
+        recompute_run(recompute_id=first.pk, now=timezone.now())
+        # The agent's browser, signed in to the admin, polls its queue with a session cookie.
+        # Signed with the server's secret key, as the session of a sign-in on its form would be.
+        with override_settings(SECRET_KEY=secret_key):
+            browser = Client()
+            browser.force_login(agent, backend="django.contrib.auth.backends.ModelBackend")
         return {
             "admin_token": services.api_token_create(user=admin, description="load test"),
+            "admin_email": ADMIN_EMAIL,
             "agent_token": services.api_token_create(user=agent, description="load test"),
+            "agent_email": AGENT_EMAIL,
+            "agent_id": agent.pk,
+            "agent_session": browser.cookies[settings.SESSION_COOKIE_NAME].value,
+            "session_cookie_name": settings.SESSION_COOKIE_NAME,
             "policies": policy_ids,
+            # The policies no seeded ticket matches: the realistic mix's admins edit those.
+            "segment_policies": list(
+                Policy.objects.filter(pk__in=policy_ids, title__startswith="Segment ")
+                .order_by("position")
+                .values_list("pk", flat=True)
+            ),
             "tickets": list(Ticket.objects.order_by("pk").values_list("pk", flat=True)),
+            "history_lengths": lengths,
         }
 
-    def server_env(self, name: str, workdir: Path) -> dict[str, str]:
+    def server_env(self, name: str, workdir: Path, secret_key: str) -> dict[str, str]:
         url = urlsplit(os.environ["DATABASE_URL"])._replace(path="/" + name)
         static = workdir / "static"
         static.mkdir()
@@ -246,7 +483,7 @@ class Command(BaseCommand):
             **os.environ,
             "DATABASE_URL": urlunsplit(url),
             "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
+            "SECRET_KEY": secret_key,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             # gunicorn is reached directly here, as the TLS-ending proxy would reach it.
             "SECURE_SSL_REDIRECT": "0",
@@ -302,20 +539,18 @@ class Command(BaseCommand):
     def locust(
         self,
         base: str,
-        account: dict[str, Any],
+        mix: Mix,
+        users: int,
+        account_file: Path,
         workdir: Path,
         writes_file: Path,
         options: dict[str, Any],
     ) -> subprocess.CompletedProcess[bytes]:
         env = {
             **os.environ,
-            "LOAD_ADMIN_EMAIL": ADMIN_EMAIL,
-            "LOAD_ADMIN_TOKEN": account["admin_token"],
-            "LOAD_AGENT_EMAIL": AGENT_EMAIL,
-            "LOAD_AGENT_TOKEN": account["agent_token"],
-            "LOAD_POLICY_IDS": ",".join(str(pk) for pk in account["policies"]),
-            "LOAD_TICKET_IDS": ",".join(str(pk) for pk in account["tickets"]),
+            "LOAD_ACCOUNT_FILE": str(account_file),
             "LOAD_WRITES_FILE": str(writes_file),
+            "LOAD_CLIENT_RATE": str(options["client_rate"]),
         }
         command = [
             str(BIN / "locust"),
@@ -323,7 +558,7 @@ class Command(BaseCommand):
             str(LOCUSTFILE),
             "--headless",
             "--users",
-            str(options["users"]),
+            str(users),
             "--spawn-rate",
             str(options["spawn_rate"]),
             "--run-time",
@@ -338,6 +573,7 @@ class Command(BaseCommand):
             "--only-summary",
             "--loglevel",
             "WARNING",
+            mix.client_class,
         ]
         with open(workdir / "locust.log", "wb") as log:
             return subprocess.run(
@@ -352,13 +588,62 @@ class Command(BaseCommand):
 
     def print_stats(self, stats: list[dict[str, Any]]) -> None:
         self.stdout.write(
-            f"\n{'request':28} {'requests':>9} {'failures':>9} {'req/s':>8} "
+            f"\n{'request':38} {'requests':>9} {'failures':>9} {'req/s':>8} "
             f"{'p50 ms':>8} {'p99 ms':>8}"
         )
         for row in stats:
             self.stdout.write(
-                f"{row['name']:28} {row['requests']:>9,} {row['failures']:>9,} "
+                f"{row['name']:38} {row['requests']:>9,} {row['failures']:>9,} "
                 f"{row['rps']:>8.1f} {row['p50']:>8,} {row['p99']:>8,}"
+            )
+        self.stdout.write("")
+
+    def print_shares(self, stats: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The realistic mix's request types grouped as the mix is defined, with each group's
+        share of the requests made against the share it is meant to have."""
+        total = sum(row["requests"] for row in stats if row["name"] != "all") or 1
+        shares = []
+        for label, meant, names in REALISTIC_SHARES:
+            count = sum(row["requests"] for row in stats if row["name"] in names)
+            shares.append({"group": label, "meant": meant, "share": round(100 * count / total, 1)})
+            self.stdout.write(
+                f"  {label:30} {100 * count / total:5.1f} % of requests (meant {meant} %)"
+            )
+        return shares
+
+    def print_goal(self, stats: list[dict[str, Any]]) -> dict[str, Any]:
+        overall = next((row for row in stats if row["name"] == "all"), None)
+        rps = overall["rps"] if overall else 0.0
+        p99 = overall["p99"] if overall else 0
+        failed = overall["failures"] if overall else 0
+        met = (
+            bool(overall) and rps >= GOAL_REQUESTS_PER_SECOND and p99 <= GOAL_P99_MS and not failed
+        )
+        self.stdout.write(
+            f"goal (at least {GOAL_REQUESTS_PER_SECOND} requests/s, p99 at most {GOAL_P99_MS} "
+            f"ms, no failure): {'met' if met else 'NOT met'} with {rps:.1f} requests/s, p99 "
+            f"{p99:,} ms, {failed} failures\n"
+        )
+        return {
+            "requests_per_second": GOAL_REQUESTS_PER_SECOND,
+            "p99_ms": GOAL_P99_MS,
+            "met": met,
+        }
+
+    def print_comparison(self, results: dict[str, dict[str, Any]]) -> None:
+        self.stdout.write(
+            f"\n{'mix':14} {'clients':>8} {'requests':>9} {'failures':>9} {'req/s':>8} "
+            f"{'p50 ms':>8} {'p99 ms':>8}"
+        )
+        for result in results.values():
+            overall = next((row for row in result.get("stats", []) if row["name"] == "all"), None)
+            if overall is None:
+                self.stdout.write(f"{result.get('mix', '?'):14} (no figures)")
+                continue
+            self.stdout.write(
+                f"{result['mix']:14} {result['users']:>8} {overall['requests']:>9,} "
+                f"{overall['failures']:>9,} {overall['rps']:>8.1f} {overall['p50']:>8,} "
+                f"{overall['p99']:>8,}"
             )
         self.stdout.write("")
 
@@ -368,6 +653,7 @@ class Command(BaseCommand):
         locust: subprocess.CompletedProcess[bytes],
         workdir: Path,
         writes_file: Path,
+        account: dict[str, Any],
     ) -> tuple[list[str], dict[str, Any]]:
         failures: list[str] = []
         checks: dict[str, Any] = {}
@@ -391,7 +677,10 @@ class Command(BaseCommand):
 
         titles: dict[int, str] = {}
         deleted: set[int] = set()
+        # Seeded policies several clients rename: every accepted title must have been in force.
+        renames: dict[int, set[str]] = {}
         comments: list[tuple[int, str]] = []
+        field_updates: Counter[tuple[int, str, str]] = Counter()
         lines = writes_file.read_text().splitlines() if writes_file.exists() else []
         for line in lines:
             entry = json.loads(line)
@@ -400,11 +689,30 @@ class Command(BaseCommand):
             elif entry["kind"] == "delete":
                 titles.pop(entry["id"], None)
                 deleted.add(entry["id"])
-            else:
+            elif entry["kind"] == "rename":
+                renames.setdefault(entry["id"], set()).add(entry["title"])
+            elif entry["kind"] == "comment":
                 comments.append((entry["ticket"], entry["body"]))
+            else:
+                field_updates[(entry["ticket"], entry["status"], entry["priority"])] += 1
         stored = dict(Policy.objects.filter(pk__in=titles).values_list("pk", "title"))
         wrong = {pk: title for pk, title in titles.items() if stored.get(pk) != title}
         still_there = set(Policy.objects.filter(pk__in=deleted).values_list("pk", flat=True))
+        in_force: set[tuple[int, str]] = set()
+        if renames:
+            for snapshots in PolicyRevision.objects.values_list("policies", flat=True):
+                in_force.update((policy["id"], policy["title"]) for policy in snapshots)
+        renamed_now = dict(Policy.objects.filter(pk__in=renames).values_list("pk", "title"))
+        renames_lost = sorted(
+            (pk, title)
+            for pk, accepted in renames.items()
+            for title in accepted
+            if (pk, title) not in in_force
+        ) + sorted(
+            (pk, renamed_now.get(pk, "(deleted)"))
+            for pk, accepted in renames.items()
+            if renamed_now.get(pk) not in accepted
+        )
         bodies = {body for _, body in comments}
         found = set(
             TicketComment.objects.filter(body__in=bodies, audit__isnull=False).values_list(
@@ -412,21 +720,50 @@ class Command(BaseCommand):
             )
         )
         missing = [pair for pair in comments if pair not in found]
+        # Every accepted ticket update wrote exactly one audit by the API's agent (nothing else
+        # writes as that user), and those without a comment carry the status and priority sent.
+        api_audits = TicketAudit.objects.filter(author_id=account["agent_id"])
+        audits_written = api_audits.count()
+        audited_fields = Counter(
+            (ticket_id, snapshot["status"], snapshot["priority"])
+            for ticket_id, snapshot in api_audits.filter(comment__isnull=True).values_list(
+                "ticket_id", "snapshot"
+            )
+        )
+        fields_missing = field_updates - audited_fields
+        accepted_updates = len(comments) + field_updates.total()
         checks.update(
             accepted_writes=len(lines),
             policies_kept=len(titles),
             policies_kept_wrong=len(wrong),
             policies_deleted=len(deleted),
             policies_deleted_still_there=len(still_there),
+            policy_renames=sum(len(accepted) for accepted in renames.values()),
+            policy_renames_lost=len(renames_lost),
             comments=len(comments),
             comments_missing=len(missing),
+            ticket_updates=accepted_updates,
+            ticket_update_audits=audits_written,
+            ticket_field_updates_missing=fields_missing.total(),
         )
         if wrong:
             failures.append(f"{len(wrong)} accepted policy writes are not in the database")
         if still_there:
             failures.append(f"{len(still_there)} deleted policies are still there")
+        if renames_lost:
+            failures.append(f"{len(renames_lost)} policy renames were lost: {renames_lost[:5]}")
         if missing:
             failures.append(f"{len(missing)} accepted ticket comments are missing: {missing[:5]}")
+        if audits_written != accepted_updates:
+            failures.append(
+                f"{accepted_updates} ticket updates were accepted but {audits_written} audits "
+                "were written"
+            )
+        if fields_missing:
+            failures.append(
+                f"{fields_missing.total()} accepted status and priority changes have no audit: "
+                f"{list(fields_missing)[:5]}"
+            )
 
         failed_tasks = list(DBTaskResult.objects.failed().values_list("exception_class_path"))
         checks["background_tasks_failed"] = len(failed_tasks)
@@ -438,12 +775,19 @@ class Command(BaseCommand):
             for error, times in errors.most_common(5):
                 failures.append(f"{label} logged {error} ({times}x)")
 
+        renamed = (
+            f"{checks['policy_renames']:,} policy renames ({len(renames_lost)} lost), "
+            if renames
+            else ""
+        )
         self.stdout.write(
             f"checks: policy positions 1..{len(positions)}: "
             f"{'held' if checks['positions_are_1_to_n'] else 'BROKEN'}; "
             f"{len(lines):,} accepted writes: {len(titles):,} policies kept "
             f"({len(wrong)} wrong), {len(deleted):,} deleted ({len(still_there)} still there), "
-            f"{len(comments):,} ticket comments ({len(missing)} missing); "
+            f"{renamed}{len(comments):,} ticket comments ({len(missing)} missing), "
+            f"{accepted_updates:,} ticket updates with {audits_written:,} audits "
+            f"({fields_missing.total()} status and priority changes missing); "
             f"failed background tasks: {len(failed_tasks)}"
         )
         return failures, checks
