@@ -66,7 +66,7 @@ def test_a_day_in_the_future_is_an_error_next_to_the_field(breached_then_lengthe
     page = signed_in("admin").post(URL, {"since": _days_ago(-2), "action": "preview"})
     html = page.content.decode()
     assert 'id="since-error"' in html
-    assert "The first day must be in the past." in html
+    assert "The first day must be before now." in html
 
 
 def test_agents_may_not_open_it(db: None) -> None:

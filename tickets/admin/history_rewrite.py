@@ -34,16 +34,12 @@ def _account_zone() -> ZoneInfo:
     return ZoneInfo(schedule.time_zone if schedule is not None else "UTC")
 
 
-def _since(text: str, zone: ZoneInfo, now: datetime) -> tuple[datetime | None, str | None]:
-    """Midnight of the chosen day in the account's time zone, or an error in words."""
+def _since(text: str, zone: ZoneInfo) -> datetime | None:
+    """Midnight of the chosen day in the account's time zone."""
     try:
-        day = date.fromisoformat(text.strip())
+        return datetime.combine(date.fromisoformat(text.strip()), time(), tzinfo=zone)
     except ValueError:
-        return None, "Choose the first day whose tickets should be recomputed."
-    since = datetime.combine(day, time(), tzinfo=zone)
-    if since >= now:
-        return None, "The first day must be in the past."
-    return since, None
+        return None
 
 
 def history_rewrite_view(request: HttpRequest) -> HttpResponse:
@@ -59,32 +55,27 @@ def history_rewrite_view(request: HttpRequest) -> HttpResponse:
         since_text = (now.astimezone(zone).date() - timedelta(days=DEFAULT_DAYS)).isoformat()
     reason = request.POST.get("reason", "").strip() if request.method == "POST" else ""
     if request.method == "POST":
-        since, problem = _since(since_text, zone, now)
-        if problem:
-            errors["since"] = problem
-        elif since is not None and request.POST.get("action") == "apply":
-            if not reason:
-                errors["reason"] = (
-                    "Say why the past is being rewritten; it is kept with the record."
+        since = _since(since_text, zone)
+        apply = request.POST.get("action") == "apply"
+        if since is None:
+            errors["since"] = "Choose the first day whose tickets should be recomputed."
+        elif apply and not reason:
+            errors["reason"] = "Say why the past is being rewritten; it is kept with the record."
+        try:
+            if since is not None and apply and not errors:
+                record = history_rewrite_apply(
+                    since=since, now=now, actor_id=request.user.pk, reason=reason
                 )
-            else:
-                try:
-                    record = history_rewrite_apply(
-                        since=since, now=now, actor_id=request.user.pk, reason=reason
-                    )
-                except RewriteRangeError:
-                    errors["since"] = "The first day must be in the past."
-                else:
-                    messages.success(
-                        request,
-                        f"History rewritten: {record.tickets_changed} of "
-                        f"{record.tickets_considered} tickets changed.",
-                    )
-                    return HttpResponseRedirect(reverse("sla-history-rewrite"))
-            if errors:
+                messages.success(
+                    request,
+                    f"History rewritten: {record.tickets_changed} of "
+                    f"{record.tickets_considered} tickets changed.",
+                )
+                return HttpResponseRedirect(reverse("sla-history-rewrite"))
+            if since is not None:
                 outcome = history_rewrite_preview(since=since, now=now)
-        elif since is not None:
-            outcome = history_rewrite_preview(since=since, now=now)
+        except RewriteRangeError as error:
+            errors["since"] = f"The first day {error}."
     context: dict[str, Any] = {
         **admin.site.each_context(request),
         "title": "Rewrite SLA history",

@@ -582,11 +582,6 @@ class ServiceLevelObjectiveForm(forms.ModelForm[ServiceLevelObjective]):
         required=False,
     )
 
-    def _get_validation_exclusions(self) -> set[str]:
-        # The target rate's range is the API serializer's to check (its message sits beside
-        # the field); the table's check constraint would repeat it at the top of the page.
-        return super()._get_validation_exclusions() | {"target_rate"}
-
     class Meta:
         model = ServiceLevelObjective
         fields = ["title", "policy", "metric", "priority", "target_rate", "window_days"]

@@ -42,20 +42,20 @@ class RewriteInputSerializer(serializers.Serializer[dict[str, Any]]):
     )
 
 
-class _Figures(serializers.Serializer[dict[str, Any]]):
+class RewriteFigures(serializers.Serializer[dict[str, Any]]):
     achieved = serializers.IntegerField()
     breached = serializers.IntegerField()
     in_progress = serializers.IntegerField()
     achieved_percent = serializers.FloatField(allow_null=True)
 
 
-class _Period(serializers.Serializer[dict[str, Any]]):
+class RewritePeriod(serializers.Serializer[dict[str, Any]]):
     period = serializers.CharField(help_text="The week's first day, or `total`")
-    before = _Figures()
-    after = _Figures()
+    before = RewriteFigures()
+    after = RewriteFigures()
 
 
-class _ChangedTicket(serializers.Serializer[dict[str, Any]]):
+class RewriteChangedTicket(serializers.Serializer[dict[str, Any]]):
     id = serializers.IntegerField()
     policy_before = serializers.IntegerField(allow_null=True)
     policy_after = serializers.IntegerField(allow_null=True)
@@ -71,8 +71,8 @@ class RewriteOutcomeSerializer(serializers.Serializer[Any]):
     time_zone = serializers.CharField(source="summary.time_zone")
     tickets_considered = serializers.IntegerField()
     tickets_changed = serializers.IntegerField()
-    tickets = _ChangedTicket(many=True, source="summary.tickets")
-    periods = _Period(many=True, source="summary.periods")
+    tickets = RewriteChangedTicket(many=True, source="summary.tickets")
+    periods = RewritePeriod(many=True, source="summary.periods")
 
 
 class RewriteRecordSerializer(RewriteOutcomeSerializer):
@@ -105,7 +105,7 @@ def _range_checked(call: Any) -> Any:
     try:
         return call()
     except RewriteRangeError as error:
-        raise invalid("since", "Since: must be before now") from error
+        raise invalid("since", f"Since: {error}") from error
 
 
 RecordResponse = inline_serializer("HistoryRewriteResponse", {KEY: RewriteRecordSerializer()})

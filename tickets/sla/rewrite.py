@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -53,7 +53,11 @@ class RewriteOutcome:
 
 
 class RewriteRangeError(ValueError):
-    """`since` is not before now."""
+    """`since` is not in the last `MAX_YEARS` years."""
+
+
+# How far back a rewrite may reach: further than any report or export reads.
+MAX_YEARS = 10
 
 
 def history_rewrite_preview(*, since: datetime, now: datetime) -> RewriteOutcome:
@@ -97,7 +101,9 @@ def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
 
 def _rewrite(*, since: datetime, now: datetime) -> RewriteOutcome:
     if since >= now:
-        raise RewriteRangeError("since must be before now")
+        raise RewriteRangeError("must be before now")
+    if since < now - timedelta(days=366 * MAX_YEARS):
+        raise RewriteRangeError(f"must be within the last {MAX_YEARS} years")
     revision_id = policy_revision_current(now=now)
     schedule = default_schedule()
     time_zone = schedule.time_zone if schedule is not None else "UTC"
