@@ -172,3 +172,20 @@ def test_a_rule_whose_secret_cannot_sign_fails_the_attempt_without_sending(
     with pytest.raises(DeliveryError, match="not base64"):
         send_webhook(rule, row, now=SENT_AT)
     assert hook.received == []
+
+
+def test_the_api_refuses_a_secret_that_cannot_sign(admin_client: Any) -> None:
+    body = {
+        "notification_rule": {
+            "title": "Hook",
+            "trigger": "breach",
+            "channel": "webhook",
+            "webhook_url": "https://hooks.example.com/sla",
+            "webhook_secret": "whsec_not base64!",
+        }
+    }
+    response = admin_client.post("/api/v2/slas/notification_rules.json", body, format="json")
+    assert response.status_code == 422
+    details = response.json()["details"]["webhook_secret"]
+    assert "not base64" in details[0]["description"]
+    assert not NotificationRule.objects.exists()

@@ -89,8 +89,9 @@ class NotificationRuleAdminForm(forms.ModelForm[NotificationRule]):
         label="Webhook secret",
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="Webhook rules: the key of the X-Slaweb-Signature HMAC. Blank keeps the "
-        "current secret.",
+        help_text="Webhook rules: the key that signs each webhook (the Standard Webhooks "
+        "webhook-signature header), best as whsec_ and base64; see the README on verifying "
+        "webhooks. Blank keeps the current secret.",
     )
 
     class Meta:

@@ -29,7 +29,7 @@ from slaweb.api.permissions import AgentReadsAdminWrites
 from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
 from tickets.models import Group, NotificationRule, ServiceLevelObjective
 from tickets.notifications import rules
-from tickets.notifications.webhooks import check_webhook_url
+from tickets.notifications.webhooks import check_webhook_url, webhook_secret_problem
 
 TRIGGERS = [choice for choice, _ in NotificationRule.TRIGGER_CHOICES]
 CHANNELS = [choice for choice, _ in NotificationRule.CHANNEL_CHOICES]
@@ -216,8 +216,9 @@ class NotificationRuleInputSerializer(serializers.Serializer[Any]):
         if rule["channel"] == "webhook":
             if not rule.get("webhook_url"):
                 errors["webhook_url"] = ["is required for a webhook rule"]
-            if not rule.get("webhook_secret"):
-                errors["webhook_secret"] = ["is required for a webhook rule"]
+            problem = webhook_secret_problem(rule.get("webhook_secret") or "")
+            if problem:
+                errors["webhook_secret"] = [problem]
             rule["email_assignee"] = rule["email_group"] = False
             rule["email_addresses"] = []
         else:
