@@ -401,6 +401,7 @@ class _Clock:
         "fulfilled_at",
         "fulfilled_by",
         "pauses",
+        "paused_before",
         "target",
         "policy",
         "deadline",
@@ -424,6 +425,7 @@ class _Clock:
         self.fulfilled_at: datetime | None = None
         self.fulfilled_by = ""
         self.pauses: list[_Pause] = []
+        self.paused_before = 0  # seconds of pauses a carried state summed up (only the last kept)
         self.target: Target | None = None
         self.policy: PolicySpec | None = None
         self.deadline: datetime | None = None
@@ -906,7 +908,7 @@ class _Replay:
                 if self.schedule is None
                 else self.schedule.between(clock.run_start, now)
             )
-        paused = sum(_seconds(p.start, p.end or now) for p in clock.pauses)
+        paused = clock.paused_before + sum(_seconds(p.start, p.end or now) for p in clock.pauses)
         if clock.fulfilled_at is not None:
             stage = Stage.ACHIEVED
         elif clock.run_start is not None:
@@ -978,7 +980,12 @@ class _Replay:
         """
         assert not self.stage
         assert not self.fresh
-        index = {id(clock): n for n, clock in enumerate(self.clocks)}
+        # Settled reply and update instances never change again (only open instances take
+        # targets, and only resolution-type ones reopen): the state leaves them out, so it
+        # does not grow with the ticket's age. A continued evaluation reports the rest.
+        kept = {id(clock) for clock in (*self.open, *self.resolution)}
+        clocks = [clock for clock in self.clocks if id(clock) in kept]
+        index = {id(clock): n for n, clock in enumerate(clocks)}
         schedules: list[dict[str, Any] | None] = []
 
         def schedule_ref(schedule: Schedule | None) -> int:
@@ -992,7 +999,7 @@ class _Replay:
         def ref(clock: _Clock | None) -> int | None:
             return None if clock is None else index[id(clock)]
 
-        breach_seqs = {seq for clock in self.clocks for seq in clock.breach_events}
+        breach_seqs = {seq for clock in clocks for seq in clock.breach_events}
         return {
             "version": STATE_VERSION,
             "updates": self.updates,
@@ -1003,7 +1010,7 @@ class _Replay:
             "priority": self.priority.value if self.priority is not None else None,
             "status": self.status.value if self.status is not None else None,
             "next_ids": [self.next_reply_id, self.next_periodic_id, self.next_pausable_id],
-            "clocks": [_clock_dump(clock, schedule_ref) for clock in self.clocks],
+            "clocks": [_clock_dump(clock, schedule_ref) for clock in clocks],
             "open": [index[id(clock)] for clock in self.open],
             "reply": ref(self.reply),
             "periodic": ref(self.periodic),
@@ -1047,9 +1054,7 @@ class _Replay:
             replay.base_seq = state["seq"]
             replay.updates = state["updates"]
             replay.last_at = _dt_load(state["last_at"])
-            replay.breach_times = {
-                seq: datetime.fromisoformat(at) for seq, at in state["breach_times"]
-            }
+            replay.breach_times = {seq: _when(at) for seq, at in state["breach_times"]}
             facts = _facts_load(state["facts"])
             replay.last_facts = facts
             replay.last_filtered = _FILTERED(facts) if facts is not None else ()
@@ -1071,12 +1076,31 @@ class _Replay:
 STATE_VERSION = 1
 
 
-def _dt(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+def _dt(value: datetime | None) -> int | str | None:
+    """Whole UTC seconds as an epoch number (the common case, and compact), else ISO 8601."""
+    if value is None:
+        return None
+    if value.microsecond == 0 and value.utcoffset() == timedelta(0):
+        return _seconds(_EPOCH, value)
+    return value.isoformat()
 
 
-def _dt_load(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+def _dt_load(value: int | str | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return _EPOCH + timedelta(seconds=value)
+    return datetime.fromisoformat(value)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _when(value: int | str) -> datetime:
+    moment = _dt_load(value)
+    if moment is None:
+        raise StateError("a time the state needs is missing")
+    return moment
 
 
 def _schedule_dump(schedule: Schedule | None) -> dict[str, Any] | None:
@@ -1156,21 +1180,18 @@ def _clock_dump(clock: _Clock, schedule_ref: Callable[[Schedule | None], int]) -
     return {
         "metric": clock.metric.value,
         "instance": clock.instance_id,
-        "activated": [clock.activated_at.isoformat(), clock.activated_by],
+        "activated": [_dt(clock.activated_at), clock.activated_by],
         "closed": [
-            [
-                s.start.isoformat(),
-                s.end.isoformat(),
-                s.calendar,
-                s.business,
-                schedule_ref(s.schedule),
-            ]
+            [_dt(s.start), _dt(s.end), s.calendar, s.business, schedule_ref(s.schedule)]
             for s in clock.closed
         ],
         "used": [clock.used_calendar, clock.used_business],
         "run_start": _dt(clock.run_start),
         "fulfilled": [_dt(clock.fulfilled_at), clock.fulfilled_by],
-        "pauses": [[_dt(p.start), _dt(p.end)] for p in clock.pauses],
+        # Only the last pause can still change; the earlier ones count as their total.
+        "paused_before": clock.paused_before
+        + sum(_seconds(p.start, p.end) for p in clock.pauses[:-1] if p.end is not None),
+        "pauses": [[_dt(p.start), _dt(p.end)] for p in clock.pauses[-1:]],
         "target": None
         if clock.target is None
         else [clock.target.seconds, clock.target.business_hours],
@@ -1189,11 +1210,11 @@ def _clock_load(
     current: Schedule | None,
 ) -> _Clock:
     activated, why = data["activated"]
-    clock = _Clock(Metric(data["metric"]), data["instance"], datetime.fromisoformat(activated), why)
+    clock = _Clock(Metric(data["metric"]), data["instance"], _when(activated), why)
     clock.closed = [
         _Segment(
-            datetime.fromisoformat(start),
-            datetime.fromisoformat(end),
+            _when(start),
+            _when(end),
             calendar,
             business,
             current if ref == -1 else schedules[ref],
@@ -1204,9 +1225,10 @@ def _clock_load(
     clock.run_start = _dt_load(data["run_start"])
     fulfilled_at, clock.fulfilled_by = data["fulfilled"]
     clock.fulfilled_at = _dt_load(fulfilled_at)
+    clock.paused_before = data["paused_before"]
     clock.pauses = []
     for start, end in data["pauses"]:
-        pause = _Pause(datetime.fromisoformat(start))
+        pause = _Pause(_when(start))
         pause.end = _dt_load(end)
         clock.pauses.append(pause)
     clock.target = None if data["target"] is None else Target(*data["target"])

@@ -22,6 +22,7 @@ from policies.engine.metrics import (
     STATE_VERSION,
     EventType,
     MetricEvent,
+    MetricInstance,
     StateError,
     TicketSla,
     evaluate,
@@ -146,6 +147,10 @@ def schedule_after(updates: list[TicketUpdate]) -> Schedule | None:
     raise AssertionError("the first update names the schedule")
 
 
+def instance_key(instance: MetricInstance) -> tuple[str, int]:
+    return (instance.metric.value, instance.instance_id)
+
+
 def row(event: MetricEvent) -> tuple[Any, ...]:
     return (event.metric, event.instance_id, event.type, event.time, event.sla, event.status)
 
@@ -168,6 +173,8 @@ def stored_after(stored: list[list[Any]], result: TicketSla) -> list[list[Any]]:
 def saved_one_at_a_time(updates: list[TicketUpdate], tail: int) -> None:
     first = evaluate(updates[:1], schedule=None, now=updates[0].at, carry=True)
     stored = [[row(event), event.deleted] for event in first.events]
+    # The target rows a store keeps: a carried result rewrites the instances it reports.
+    rows = {(i.metric, i.instance_id): i for i in first.instances}
     state = json.loads(json.dumps(first.state))  # as the database keeps it
     for count in range(2, len(updates) + 1):
         moment = updates[count - 1].at + (
@@ -181,7 +188,8 @@ def saved_one_at_a_time(updates: list[TicketUpdate], tail: int) -> None:
             now=moment,
         )
         full = evaluate(updates[:count], schedule=None, now=moment)
-        assert carried.instances == full.instances
+        rows.update({(i.metric, i.instance_id): i for i in carried.instances})
+        assert sorted(rows.values(), key=instance_key) == sorted(full.instances, key=instance_key)
         assert carried.next_breach_at == full.next_breach_at
         assert (carried.policy and carried.policy.id) == (full.policy and full.policy.id)
         stored = stored_after(stored, carried)
@@ -232,6 +240,23 @@ def test_a_carried_result_has_no_history_to_explain() -> None:
     )
     with pytest.raises(StateError):
         carried.explanation  # noqa: B018
+
+
+def test_the_state_does_not_grow_with_replies() -> None:
+    """Each reply settles one instance and opens another: the state keeps the open ones."""
+    plan = [
+        (60, S.OPEN, "requester", Priority.NORMAL, None, None, None),
+        (60, S.PENDING, "agent", None, None, None, None),
+    ] * 5
+    short = evaluate(build(plan), schedule=None, now=at("Mon 09:00"), carry=True).state
+    long = evaluate(build(plan * 40), schedule=None, now=at("Mon 23:00"), carry=True).state
+    assert short is not None
+    assert long is not None
+    assert len(short["clocks"]) == len(long["clocks"])
+    # What grows is the running stretches of the wait metrics that pending paused (two per
+    # cycle, kept so a later target change finds its deadline exactly): some 30 bytes each.
+    cycles = 200 - 5
+    assert len(json.dumps(long)) - len(json.dumps(short)) <= 2 * 40 * cycles
 
 
 def test_the_state_does_not_grow_with_comments_that_open_nothing_new() -> None:
