@@ -34,7 +34,7 @@ from policies import services as policy_services
 from slaweb.api.errors import RecordInvalid
 from slaweb.api.timestamps import iso
 from tickets import services
-from tickets.inputs import CommentInputSerializer, TicketInputSerializer
+from tickets.inputs import CommentInputSerializer, TicketInputSerializer, with_custom_status
 from tickets.models import Ticket, User
 from tickets.sla.store import ticket_sla_refresh
 
@@ -613,6 +613,11 @@ def ticket_import_write(plan: ImportPlan, *, now: datetime) -> Ticket:
             fields = dict(step.fields)
             if step.custom_fields:
                 fields["custom_fields"] = {**ticket.custom_fields, **step.custom_fields}
+            fields = with_custom_status(
+                fields, status=ticket.status, custom_status_id=ticket.custom_status_id, history=True
+            )
+        else:
+            fields = with_custom_status(fields, history=True)
         changes = services._apply(ticket, fields, step.at)
         ticket.save()
         author_id = step.author_id

@@ -14,6 +14,7 @@ from policies.engine.vocabulary import Metric, Priority, StatusCategory, TicketT
 from policies.models import Policy
 from slaweb.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from tickets import objectives
+from tickets.custom_statuses import category_of, custom_status_default
 from tickets.models import (
     Brand,
     CustomStatus,
@@ -218,6 +219,54 @@ class TicketInputSerializer(serializers.Serializer[Any]):
                 )
             attrs["status"] = custom.status_category
         return attrs
+
+
+def initial_status(fields: dict[str, Any]) -> str:
+    """A new ticket's status when none is given: open when it has an assignee, else new."""
+    return "open" if fields.get("assignee_id") else "new"
+
+
+def with_custom_status(
+    fields: dict[str, Any],
+    *,
+    status: str | None = None,
+    custom_status_id: int | None = None,
+    history: bool = False,
+) -> dict[str, Any]:
+    """Validated ticket fields with the custom status Zendesk gives them, for a ticket whose
+    status and custom status are now `status` and `custom_status_id` (None: a new ticket).
+
+    A custom status sets the status (TicketInputSerializer checks they agree). A status alone
+    keeps the ticket's custom status while its category stays, and otherwise brings the
+    category's default (closed tickets keep their solved one); so does a null custom status.
+    A new ticket always gets one. A status no longer active cannot be chosen anew, except in
+    `history` (an import replays what was chosen when it was active)."""
+    if status is not None and "status" not in fields and "custom_status_id" not in fields:
+        return fields
+    fields = dict(fields)
+    chosen = fields.get("custom_status_id")
+    if chosen is not None:
+        if (
+            not history
+            and chosen != custom_status_id
+            and not CustomStatus.objects.filter(pk=chosen, active=True).exists()
+        ):
+            raise serializers.ValidationError(
+                {"custom_status_id": [f"custom status {chosen} is not active"]}
+            )
+        return fields
+    new_status = fields.get("status") or status or initial_status(fields)
+    fields["status"] = new_status
+    current = (
+        CustomStatus.objects.filter(pk=custom_status_id)
+        .values_list("status_category", flat=True)
+        .first()
+        if custom_status_id is not None
+        else None
+    )
+    if "custom_status_id" in fields or current != category_of(new_status):
+        fields["custom_status_id"] = custom_status_default(new_status).pk
+    return fields
 
 
 METRICS = [m.value for m in Metric]

@@ -14,7 +14,7 @@ from rest_framework import exceptions, serializers
 from slaweb.api.errors import RecordInvalid
 from slaweb.api.fields import StrictCharField
 from tickets import services
-from tickets.inputs import TicketInputSerializer
+from tickets.inputs import TicketInputSerializer, with_custom_status
 from tickets.models import Ticket, User
 
 
@@ -29,7 +29,7 @@ def ticket_create_as(*, user: User, data: Any, now: datetime) -> services.Ticket
         )
     serializer = TicketInputSerializer(data=data)
     serializer.is_valid(raise_exception=True)
-    fields = dict(serializer.validated_data)
+    fields = with_custom_status(dict(serializer.validated_data))
     with transaction.atomic():
         requester = fields.pop("requester", None)
         if not user.is_agent:
@@ -115,6 +115,8 @@ def ticket_update_as(
         base = fields.get("tags", ticket.tags)
         fields["tags"] = [tag for tag in dict.fromkeys([*base, *added]) if tag not in removed]
     with transaction.atomic():
+        now_status = Ticket.objects.select_for_update().values("status", "custom_status_id")
+        fields = with_custom_status(fields, **now_status.get(pk=ticket.pk))
         requester = fields.pop("requester", None)
         if requester is not None and "requester_id" not in fields:
             fields["requester_id"] = services.requester_find_or_create(**requester).pk

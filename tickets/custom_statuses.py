@@ -1,0 +1,173 @@
+"""Custom ticket statuses: reading and writing them, and each category's default.
+
+A custom status belongs to one status category (new, open, pending, hold, solved), and SLA
+metrics follow only the category. So a status keeps its category for life (Zendesk's rule):
+an edit changes labels, descriptions and whether it is offered, never what a ticket's history
+measured. Every category has exactly one default, always active: the status a ticket gets when
+it is given only a category.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+
+from tickets.models import CustomStatus
+from tickets.models.fields import STATUS_CATEGORY_ORDER, SYSTEM_STATUSES
+
+MAX_PER_ACCOUNT = 300  # Zendesk's limits
+MAX_PER_CATEGORY = 100
+
+# What an edit may change; the category is fixed at creation, the default moves only by making
+# another status the default.
+EDITABLE = ("agent_label", "end_user_label", "description", "end_user_description", "active")
+
+
+class CustomStatusRefused(ValueError):
+    """A write the rules refuse; `field` is the request key it is about."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+    @property
+    def description(self) -> str:
+        """As Zendesk words a validation error: "Active: ..."."""
+        return f"{self.field.replace('_', ' ').capitalize()}: {self}"
+
+
+def category_of(status: str) -> str:
+    """The category whose statuses a ticket of this status has: closed tickets stay solved."""
+    return "solved" if status == "closed" else status
+
+
+def _category_rank() -> Case:
+    return Case(
+        *[When(status_category=c, then=Value(i)) for i, c in enumerate(STATUS_CATEGORY_ORDER)],
+        output_field=IntegerField(),
+    )
+
+
+def custom_statuses(
+    *,
+    categories: Sequence[str] | None = None,
+    active: bool | None = None,
+    default: bool | None = None,
+) -> QuerySet[CustomStatus]:
+    """The statuses in workflow order (new to solved, then oldest first), filtered as Zendesk's
+    list filters them; None leaves a filter out."""
+    rows = CustomStatus.objects.all()
+    if categories is not None:
+        rows = rows.filter(status_category__in=categories)
+    if active is not None:
+        rows = rows.filter(active=active)
+    if default is not None:
+        rows = rows.filter(default=default)
+    return rows.annotate(category_rank=_category_rank()).order_by("category_rank", "id")
+
+
+def custom_status_default(status: str) -> CustomStatus:
+    """The default status of the category of `status` (a ticket status: closed is solved).
+    Created as the system status when the category has none, which only happens where the
+    table was emptied since the migrations ran (as test databases are)."""
+    category = category_of(status)
+    existing = CustomStatus.objects.filter(status_category=category, default=True).first()
+    if existing is not None:
+        return existing
+    _, agent_label, end_user_label = next(s for s in SYSTEM_STATUSES if s[0] == category)
+    try:
+        with transaction.atomic():
+            return CustomStatus.objects.create(
+                status_category=category,
+                agent_label=agent_label,
+                end_user_label=end_user_label,
+                default=True,
+            )
+    except IntegrityError:  # a concurrent write created it first
+        return CustomStatus.objects.get(status_category=category, default=True)
+
+
+def _check_labels(data: dict[str, Any]) -> None:
+    for name in ("agent_label", "end_user_label"):
+        if name in data and len(data[name]) > CustomStatus.LABEL_MAX_LENGTH:
+            raise CustomStatusRefused(
+                name, f"is too long (at most {CustomStatus.LABEL_MAX_LENGTH} characters)"
+            )
+    if "agent_label" in data and not data["agent_label"].strip():
+        raise CustomStatusRefused("agent_label", "cannot be blank")
+
+
+@transaction.atomic
+def custom_status_create(*, data: dict[str, Any], now: datetime) -> CustomStatus:
+    """A new status, not a default (another status becomes the default by an edit). `data`
+    has `status_category` and `agent_label`, and may have the other editable fields; a blank
+    `end_user_label` is the agent label, so end users always read a name."""
+    category = data.get("status_category")
+    if category not in STATUS_CATEGORY_ORDER:
+        raise CustomStatusRefused(
+            "status_category", f"must be one of {', '.join(STATUS_CATEGORY_ORDER)}"
+        )
+    values = {name: data[name] for name in EDITABLE if name in data}
+    if "agent_label" not in values:
+        raise CustomStatusRefused("agent_label", "cannot be blank")
+    _check_labels(values)
+    if not values.get("end_user_label", "").strip():
+        values["end_user_label"] = values["agent_label"]
+    # Locked, so two creations cannot both pass the limits.
+    list(CustomStatus.objects.select_for_update().values_list("pk", flat=True))
+    if CustomStatus.objects.count() >= MAX_PER_ACCOUNT:
+        raise CustomStatusRefused("base", f"an account has at most {MAX_PER_ACCOUNT} statuses")
+    if CustomStatus.objects.filter(status_category=category).count() >= MAX_PER_CATEGORY:
+        raise CustomStatusRefused(
+            "status_category", f"a category has at most {MAX_PER_CATEGORY} statuses"
+        )
+    return CustomStatus.objects.create(
+        status_category=category, default=False, created_at=now, updated_at=now, **values
+    )
+
+
+@transaction.atomic
+def custom_status_update(
+    *, custom_status_id: int, data: dict[str, Any], now: datetime
+) -> CustomStatus:
+    """Change the editable fields. `status_category` may be given only as it is. `default`
+    true makes this the category's default (the old default stays, no longer the default);
+    false is refused on the default: a category always has one. The default is always active.
+    Raises CustomStatus.DoesNotExist and CustomStatusRefused."""
+    status = CustomStatus.objects.select_for_update().get(pk=custom_status_id)
+    if "status_category" in data and data["status_category"] != status.status_category:
+        raise CustomStatusRefused(
+            "status_category",
+            f"cannot change: this status is {status.status_category}, and tickets' SLA history "
+            "was measured by it (create a status in the other category instead)",
+        )
+    values = {name: data[name] for name in EDITABLE if name in data}
+    _check_labels(values)
+    if "end_user_label" in values and not values["end_user_label"].strip():
+        values["end_user_label"] = values.get("agent_label", status.agent_label)
+    make_default = data.get("default")
+    if make_default is False and status.default:
+        raise CustomStatusRefused(
+            "default", "a category always has a default: make another status the default"
+        )
+    becomes_default = status.default or make_default is True
+    if becomes_default and values.get("active") is False:
+        raise CustomStatusRefused(
+            "active", "the default status of a category cannot be deactivated"
+        )
+    if make_default is True and not status.default:
+        if not values.get("active", status.active):
+            raise CustomStatusRefused("default", "an inactive status cannot be the default")
+        CustomStatus.objects.filter(status_category=status.status_category, default=True).update(
+            default=False, updated_at=now
+        )
+        status.default = True
+    for name, value in values.items():
+        setattr(status, name, value)
+    status.updated_at = now
+    status.save()
+    return status
