@@ -332,11 +332,14 @@ class Command(BaseCommand):
             # before that would drop the database DATABASE_URL names.
             if connection.settings_dict["NAME"] == name:
                 # A process that had to be killed may leave its session behind for a moment,
-                # and PostgreSQL refuses to drop a database that is in use.
+                # and PostgreSQL refuses to drop a database that is in use. Only clients: an
+                # autovacuum worker (after the bulk seed) is not ours to end, and DROP DATABASE
+                # ends it itself.
                 with connection.cursor() as cursor:
                     cursor.execute(
                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = %s AND pid <> pg_backend_pid()",
+                        "WHERE datname = %s AND pid <> pg_backend_pid() "
+                        "AND backend_type = 'client backend'",
                         [name],
                     )
                 connection.creation.destroy_test_db(old_name, verbosity=0)
