@@ -37,6 +37,8 @@ class CustomStatusRefused(ValueError):
     @property
     def description(self) -> str:
         """As Zendesk words a validation error: "Active: ..."."""
+        if self.field == "base":
+            return str(self)
         return f"{self.field.replace('_', ' ').capitalize()}: {self}"
 
 

@@ -34,7 +34,12 @@ from policies import services as policy_services
 from slaweb.api.errors import RecordInvalid
 from slaweb.api.timestamps import iso
 from tickets import services
-from tickets.inputs import CommentInputSerializer, TicketInputSerializer, with_custom_status
+from tickets.inputs import (
+    CommentInputSerializer,
+    TicketInputSerializer,
+    initial_status,
+    with_custom_status,
+)
 from tickets.models import Ticket, User
 from tickets.sla.store import ticket_sla_refresh
 
@@ -348,7 +353,9 @@ class _Parser:
             if submitter_id is None and first.comment is not None:
                 submitter_id = first.comment.author_id
         fields = {**body, **first.fields}
-        fields.setdefault("status", "open" if fields.get("assignee_id") else "new")
+        if "status" in first.fields and "custom_status_id" not in first.fields:
+            fields.pop("custom_status_id", None)  # the body's is where the history ends
+        fields.setdefault("status", initial_status(fields))
         comment = self.creation_comment(fields, first.comment, submitter_id)
         if comment is None:
             self.problems.add(
@@ -646,7 +653,7 @@ def ticket_import_write(plan: ImportPlan, *, now: datetime) -> Ticket:
         ticket.updated_at = plan.updated_at
         ticket.save(update_fields=["updated_at"])
     _check_outcome(ticket, expected, plan.solved_at)
-    ticket_sla_refresh(ticket, now=now)
+    ticket_sla_refresh(ticket, now=now, whole=True)  # a history written at once
     return ticket
 
 

@@ -4,6 +4,7 @@ from tickets.api import (
     audits,
     backtest,
     brands,
+    custom_statuses,
     groups,
     history_rewrites,
     impact,
@@ -194,6 +195,16 @@ urlpatterns = [
         r"(?:\.json)?$",
         ticket_fields.TicketFieldOptionDetailApi.as_view(),
         name="ticket-field-option-detail",
+    ),
+    re_path(
+        r"^custom_statuses(?:\.json)?$",
+        custom_statuses.CustomStatusListCreateApi.as_view(),
+        name="custom-status-list",
+    ),
+    re_path(
+        r"^custom_statuses/(?P<custom_status_id>[0-9]{1,18})(?:\.json)?$",
+        custom_statuses.CustomStatusDetailApi.as_view(),
+        name="custom-status-detail",
     ),
     re_path(r"^groups(?:\.json)?$", groups.GroupListCreateApi.as_view(), name="group-list"),
     re_path(
