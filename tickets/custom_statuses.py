@@ -103,32 +103,66 @@ def _check_labels(data: dict[str, Any]) -> None:
         raise CustomStatusRefused("agent_label", "cannot be blank")
 
 
+def custom_status_check(*, status: CustomStatus | None, data: dict[str, Any]) -> None:
+    """Raise CustomStatusRefused when `data` may not create a status (`status` None) or
+    change `status`; the writes below check the same, so a form can say it beside its fields."""
+    _check_labels(data)
+    if status is None:
+        category = data.get("status_category")
+        if category not in STATUS_CATEGORY_ORDER:
+            raise CustomStatusRefused(
+                "status_category", f"must be one of {', '.join(STATUS_CATEGORY_ORDER)}"
+            )
+        if "agent_label" not in data:
+            raise CustomStatusRefused("agent_label", "cannot be blank")
+        if data.get("default"):
+            raise CustomStatusRefused(
+                "default", "a new status is not a default; make it the default with an update"
+            )
+        if CustomStatus.objects.count() >= MAX_PER_ACCOUNT:
+            raise CustomStatusRefused("base", f"an account has at most {MAX_PER_ACCOUNT} statuses")
+        if CustomStatus.objects.filter(status_category=category).count() >= MAX_PER_CATEGORY:
+            raise CustomStatusRefused(
+                "status_category", f"a category has at most {MAX_PER_CATEGORY} statuses"
+            )
+        return
+    if "status_category" in data and data["status_category"] != status.status_category:
+        raise CustomStatusRefused(
+            "status_category",
+            f"cannot change: this status is {status.status_category}, and tickets' SLA history "
+            "was measured by it (create a status in the other category instead)",
+        )
+    make_default = data.get("default")
+    if make_default is False and status.default:
+        raise CustomStatusRefused(
+            "default", "a category always has a default: make another status the default"
+        )
+    if (status.default or make_default is True) and data.get("active") is False:
+        raise CustomStatusRefused(
+            "active", "the default status of a category cannot be deactivated"
+        )
+    if make_default is True and not data.get("active", status.active):
+        raise CustomStatusRefused("default", "an inactive status cannot be the default")
+
+
 @transaction.atomic
 def custom_status_create(*, data: dict[str, Any], now: datetime) -> CustomStatus:
     """A new status, not a default (another status becomes the default by an edit). `data`
     has `status_category` and `agent_label`, and may have the other editable fields; a blank
-    `end_user_label` is the agent label, so end users always read a name."""
-    category = data.get("status_category")
-    if category not in STATUS_CATEGORY_ORDER:
-        raise CustomStatusRefused(
-            "status_category", f"must be one of {', '.join(STATUS_CATEGORY_ORDER)}"
-        )
-    values = {name: data[name] for name in EDITABLE if name in data}
-    if "agent_label" not in values:
-        raise CustomStatusRefused("agent_label", "cannot be blank")
-    _check_labels(values)
-    if not values.get("end_user_label", "").strip():
-        values["end_user_label"] = values["agent_label"]
+    `end_user_label` is the agent label, so end users always read a name. Raises
+    CustomStatusRefused."""
     # Locked, so two creations cannot both pass the limits.
     list(CustomStatus.objects.select_for_update().values_list("pk", flat=True))
-    if CustomStatus.objects.count() >= MAX_PER_ACCOUNT:
-        raise CustomStatusRefused("base", f"an account has at most {MAX_PER_ACCOUNT} statuses")
-    if CustomStatus.objects.filter(status_category=category).count() >= MAX_PER_CATEGORY:
-        raise CustomStatusRefused(
-            "status_category", f"a category has at most {MAX_PER_CATEGORY} statuses"
-        )
+    custom_status_check(status=None, data=data)
+    values = {name: data[name] for name in EDITABLE if name in data}
+    if not values.get("end_user_label", "").strip():
+        values["end_user_label"] = values["agent_label"]
     return CustomStatus.objects.create(
-        status_category=category, default=False, created_at=now, updated_at=now, **values
+        status_category=data["status_category"],
+        default=False,
+        created_at=now,
+        updated_at=now,
+        **values,
     )
 
 
@@ -141,29 +175,11 @@ def custom_status_update(
     false is refused on the default: a category always has one. The default is always active.
     Raises CustomStatus.DoesNotExist and CustomStatusRefused."""
     status = CustomStatus.objects.select_for_update().get(pk=custom_status_id)
-    if "status_category" in data and data["status_category"] != status.status_category:
-        raise CustomStatusRefused(
-            "status_category",
-            f"cannot change: this status is {status.status_category}, and tickets' SLA history "
-            "was measured by it (create a status in the other category instead)",
-        )
+    custom_status_check(status=status, data=data)
     values = {name: data[name] for name in EDITABLE if name in data}
-    _check_labels(values)
     if "end_user_label" in values and not values["end_user_label"].strip():
         values["end_user_label"] = values.get("agent_label", status.agent_label)
-    make_default = data.get("default")
-    if make_default is False and status.default:
-        raise CustomStatusRefused(
-            "default", "a category always has a default: make another status the default"
-        )
-    becomes_default = status.default or make_default is True
-    if becomes_default and values.get("active") is False:
-        raise CustomStatusRefused(
-            "active", "the default status of a category cannot be deactivated"
-        )
-    if make_default is True and not status.default:
-        if not values.get("active", status.active):
-            raise CustomStatusRefused("default", "an inactive status cannot be the default")
+    if data.get("default") is True and not status.default:
         CustomStatus.objects.filter(status_category=status.status_category, default=True).update(
             default=False, updated_at=now
         )

@@ -28,11 +28,13 @@ from django.utils import timezone
 
 from policies import selectors as policy_selectors
 from policies.engine.metrics import remaining_display
-from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority, StatusCategory
+from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority
 from policies.models import Policy
 from slaweb.api.timestamps import iso
 from slaweb.timezones import resolve_time_zone
 from tickets import services
+from tickets.custom_statuses import category_of, custom_statuses
+from tickets.inputs import with_custom_status
 from tickets.models import Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
 from tickets.sla.explain import explain, slas_for
 
@@ -292,6 +294,62 @@ def sla_poll_view(admin: TicketAdmin, request: HttpRequest) -> JsonResponse:
 # The ticket page --------------------------------------------------------------------------
 
 
+# The status categories as agents read them.
+CATEGORY_TITLES = {
+    "new": "New",
+    "open": "Open",
+    "pending": "Pending",
+    "hold": "On-hold",
+    "solved": "Solved",
+    "closed": "Closed",
+}
+
+
+def status_label(ticket: Ticket) -> str:
+    """A ticket's status as agents read it: its custom status's agent label, with the category
+    when the label does not say it ("Waiting on vendor (On-hold)"). Closed is closed."""
+    category = CATEGORY_TITLES.get(ticket.status, ticket.status)
+    custom = ticket.custom_status
+    if custom is None or ticket.status == "closed" or custom.agent_label == category:
+        return category
+    return f"{custom.agent_label} ({category})"
+
+
+def status_choice(ticket: Ticket) -> str:
+    """The ticket's value in the status picker: its category when it is in the category's
+    default (or in none), else `category:custom status id`."""
+    custom = ticket.custom_status
+    if ticket.status == "closed" or custom is None or custom.default:
+        return ticket.status
+    if custom.status_category != category_of(ticket.status):
+        return ticket.status
+    return f"{ticket.status}:{custom.pk}"
+
+
+def status_picker_choices(ticket: Ticket) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The statuses an agent can give the ticket, grouped by category: each category's default
+    (valued as the bare category), then its other active statuses; the ticket's own status even
+    when it is no longer active. As in Zendesk: no way back to "new", and "closed" is for
+    automations, so they are offered only to a ticket already in them."""
+    current = status_choice(ticket)
+    groups: dict[str, list[tuple[str, str]]] = {}
+    if ticket.status in ("new", "closed"):
+        groups[ticket.status] = [(current, status_label(ticket))]
+    for custom in custom_statuses():
+        category = custom.status_category
+        if category == "new":
+            continue
+        value = category if custom.default else f"{category}:{custom.pk}"
+        if custom.active or value == current:
+            groups.setdefault(category, []).append((value, custom.agent_label))
+    for category in ("open", "pending", "hold", "solved"):
+        # A category without statuses (an emptied table) still offers itself.
+        options = groups.setdefault(category, [])
+        if not any(value == category for value, _ in options):
+            options.insert(0, (category, CATEGORY_TITLES[category]))
+    return [(CATEGORY_TITLES[category], options) for category, options in groups.items()]
+
+
 class TicketUpdateForm(forms.Form):
     """A reply (public or private) and/or a status or priority change, saved as one update."""
 
@@ -311,17 +369,15 @@ class TicketUpdateForm(forms.Form):
     priority = forms.ChoiceField(label="Priority", required=False)
 
     def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"status": ticket.status, "priority": ticket.priority or ""})
+        kwargs.setdefault(
+            "initial", {"status": status_choice(ticket), "priority": ticket.priority or ""}
+        )
         super().__init__(*args, **kwargs)
         self.ticket = ticket
-        # As in Zendesk: no way back to "new", and "closed" is for automations.
-        statuses = [s.value for s in StatusCategory if s.value not in ("new", "closed")]
-        if ticket.status in ("new", "closed"):
-            statuses.insert(0, ticket.status)
         # Copies of the ChoiceFields declared above.
         status_field = cast(forms.ChoiceField, self.fields["status"])
         priority_field = cast(forms.ChoiceField, self.fields["priority"])
-        status_field.choices = [(s, s.capitalize()) for s in statuses]
+        status_field.choices = status_picker_choices(ticket)
         priority_field.choices = [("", "-")] + [(p.value, p.value.capitalize()) for p in Priority]
 
     def clean(self) -> dict[str, Any]:
@@ -340,11 +396,18 @@ class TicketUpdateForm(forms.Form):
     def changed_fields(self) -> dict[str, Any]:
         data = self.cleaned_data
         fields: dict[str, Any] = {}
-        if data.get("status") and data["status"] != self.ticket.status:
-            fields["status"] = data["status"]
-            custom = self.ticket.custom_status
-            if custom is not None and custom.status_category != data["status"]:
-                fields["custom_status_id"] = None  # its category no longer fits
+        if data.get("status") and data["status"] != status_choice(self.ticket):
+            category, _, custom_id = data["status"].partition(":")
+            chosen = {"status": category, "custom_status_id": int(custom_id) if custom_id else None}
+            ticket = self.ticket
+            current = {"status": ticket.status, "custom_status_id": ticket.custom_status_id}
+            # A bare category is its default, as in the API.
+            normalised = with_custom_status(
+                chosen, status=ticket.status, custom_status_id=ticket.custom_status_id
+            )
+            for name, value in normalised.items():
+                if value != current[name]:
+                    fields[name] = value
         priority = data.get("priority") or None
         if priority != self.ticket.priority:
             fields["priority"] = priority
@@ -623,6 +686,7 @@ def ticket_page_view(
         "title": f"#{ticket.pk} {ticket.subject}",
         "subtitle": None,
         "ticket": ticket,
+        "status_label": status_label(ticket),
         "form": form,
         "can_change": can_change,
         "targets": _target_rows(ticket, targets, now, viewer),

@@ -18,13 +18,22 @@ from django.utils.html import format_html
 from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority
 from tickets import services
 from tickets.admin.ticket_page import (
+    CATEGORY_TITLES,
     attach_last_breaches,
     js_time,
     sla_poll_view,
+    status_label,
     ticket_badge,
     ticket_page_view,
     viewer_zone,
     with_badge_targets,
+)
+from tickets.custom_statuses import (
+    CustomStatusRefused,
+    custom_status_check,
+    custom_status_create,
+    custom_status_update,
+    custom_statuses,
 )
 from tickets.inputs import ObjectiveInputSerializer
 from tickets.models import (
@@ -179,10 +188,75 @@ class CustomFieldAdmin(admin.ModelAdmin[CustomField]):
     list_filter = ["owner", "type"]
 
 
+class CustomStatusForm(forms.ModelForm[CustomStatus]):
+    """Checked by the rules the API's writes follow, each error beside its field."""
+
+    class Meta:
+        model = CustomStatus
+        fields = [
+            "status_category",
+            "agent_label",
+            "end_user_label",
+            "description",
+            "end_user_description",
+            "active",
+            "default",
+        ]
+        help_texts = {
+            "status_category": "Fixed once the status exists: SLA metrics follow it.",
+            "agent_label": "At most 48 characters.",
+            "end_user_label": "At most 48 characters; blank: the agent label.",
+            "default": "The status a ticket gets when it is given only the category. Each "
+            "category has one, always active; making this one the default replaces it.",
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        existing = self.instance if self.instance.pk else None
+        names = [n for n in self.Meta.fields if n in data and n in self.fields]
+        values = {name: data[name] for name in names}
+        if existing is not None and values.get("default") is False and not existing.default:
+            values.pop("default")
+        try:
+            custom_status_check(status=existing, data=values)
+        except CustomStatusRefused as error:
+            self.add_error(error.field if error.field in self.fields else None, str(error))
+        self.validated = values
+        return data
+
+
 @admin.register(CustomStatus)
 class CustomStatusAdmin(admin.ModelAdmin[CustomStatus]):
-    list_display = ["agent_label", "status_category", "active", "default"]
+    """Written through tickets.custom_statuses, the API's code path. No delete, as in Zendesk:
+    tickets keep their statuses; deactivate one instead."""
+
+    form = CustomStatusForm
+    list_display = ["agent_label", "status_category", "end_user_label", "active", "default"]
     list_filter = ["status_category", "active"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CustomStatus]:
+        return custom_statuses()
+
+    def get_ordering(self, request: HttpRequest) -> list[str]:
+        return ["category_rank", "id"]  # workflow order, annotated by custom_statuses()
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: CustomStatus | None = None
+    ) -> list[str]:
+        return ["status_category"] if obj is not None else []
+
+    def has_delete_permission(self, request: HttpRequest, obj: CustomStatus | None = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: CustomStatus, form: Any, change: bool) -> None:
+        now = timezone.now()
+        if change:
+            saved = custom_status_update(custom_status_id=obj.pk, data=form.validated, now=now)
+        else:
+            saved = custom_status_create(data=form.validated, now=now)
+        obj.pk = saved.pk
 
 
 @admin.register(SupportAddress)
@@ -379,7 +453,7 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
         "id",
         "subject_link",
         "sla",
-        "status",
+        "status_name",
         "priority",
         "requester_name",
         "assignee_name",
@@ -397,7 +471,7 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
         ("sla_policy", PolicyFilter),
         BreachedFilter,
     ]
-    list_select_related = ["requester", "assignee", "group", "sla_policy"]
+    list_select_related = ["requester", "assignee", "group", "sla_policy", "custom_status"]
     search_fields = ["subject", "requester__email"]
     ordering = ["id"]
     list_per_page = 50
@@ -457,6 +531,20 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
             badge = ticket_badge(ticket, timezone.now())
         return render_to_string(
             "admin/tickets/ticket/_sla_badge.html", {"badge": badge, "ticket_id": ticket.pk}
+        )
+
+    # The custom status's label, with its category on hover.
+    @admin.display(description="status", ordering="status")
+    def status_name(self, ticket: Ticket) -> str:
+        category = CATEGORY_TITLES.get(ticket.status, ticket.status)
+        label = status_label(ticket)
+        if label == category:
+            return category
+        assert ticket.custom_status is not None  # a label other than the category's is its own
+        return format_html(
+            '<span title="Status category: {}">{}</span>',
+            category,
+            ticket.custom_status.agent_label,
         )
 
     @admin.display(description="requester", ordering="requester__name")

@@ -170,14 +170,10 @@ class CustomStatusListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = CustomStatusInputSerializer(data=root_object(request, "custom_status"))
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        if data.pop("default", False):
-            raise invalid(
-                "default",
-                "Default: a new status is not a default; make it the default with an update",
-            )
         try:
-            created = custom_statuses.custom_status_create(data=data, now=timezone.now())
+            created = custom_statuses.custom_status_create(
+                data=dict(serializer.validated_data), now=timezone.now()
+            )
         except custom_statuses.CustomStatusRefused as error:
             raise invalid(error.field, error.description) from None
         return _one(created, status.HTTP_201_CREATED)
