@@ -62,6 +62,8 @@ def test_it_serves_both_mixes_without_errors_or_lost_writes(tmp_path: Path) -> N
         assert checks["ticket_updates"] == checks["ticket_update_audits"] > 0
         assert checks["ticket_field_updates_missing"] == 0
         assert checks["background_tasks_failed"] == 0
+        assert mix["cpu"]["gunicorn"] > 0
+        assert mix["cpu"]["server_ms_per_request"] > 0
 
     policy_heavy = summary["mixes"]["policy"]
     assert {row["name"] for row in policy_heavy["stats"]} >= {

@@ -22,6 +22,7 @@ import json
 import os
 import random
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -388,15 +389,20 @@ class Command(BaseCommand):
             if mix.client_class == "RealisticClient"
             else ""
         )
-        with self.deployment(env, workdir, options["workers"]) as base:
+        with self.deployment(env, workdir, options["workers"]) as (base, pids):
             wait_until_up(base, (ADMIN_EMAIL + "/token", account["admin_token"]))
             write(
                 f"locust: {users} {mix.title} clients{pace} (started {options['spawn_rate']:g}/s) "
                 f"for {options['run_time']} s against {base}"
             )
+            cpu_before = cpu_by_process(pids, name)
+            locust_before = children_cpu()
             locust = self.locust(base, mix, users, account_file, workdir, writes_file, options)
+            cpu = cpu_used(cpu_before, cpu_by_process(pids, name))
+            cpu["locust"] = children_cpu() - locust_before
         stats = read_stats(workdir / "locust_stats.csv")
         self.print_stats(stats)
+        cpu_figures = self.print_cpu(cpu, stats, options["run_time"])
         result: dict[str, Any] = {
             "mix": mix.title,
             "users": users,
@@ -408,6 +414,7 @@ class Command(BaseCommand):
                 "mean": round(sum(lengths) / len(lengths), 1),
             },
             "stats": stats,
+            "cpu": cpu_figures,
         }
         if mix.client_class == "RealisticClient":
             result["shares"] = self.print_shares(stats)
@@ -498,9 +505,11 @@ class Command(BaseCommand):
         }
 
     @contextmanager
-    def deployment(self, env: dict[str, str], workdir: Path, workers: int) -> Iterator[str]:
-        """gunicorn, one task worker and one breach clock; stopped (SIGTERM, then SIGKILL)
-        on the way out, whatever happened."""
+    def deployment(
+        self, env: dict[str, str], workdir: Path, workers: int
+    ) -> Iterator[tuple[str, dict[str, int]]]:
+        """gunicorn, one task worker and one breach clock, given as the base URL and each
+        process's id; stopped (SIGTERM, then SIGKILL) on the way out, whatever happened."""
         port = free_port()
         python = [sys.executable, "manage.py"]
         commands = {
@@ -525,7 +534,8 @@ class Command(BaseCommand):
                     command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
                 )
                 processes[label] = (process, log)
-            yield f"http://127.0.0.1:{port}"
+            pids = {label: process.pid for label, (process, _) in processes.items()}
+            yield f"http://127.0.0.1:{port}", pids
         finally:
             for process, _ in processes.values():
                 if process.poll() is None:
@@ -600,6 +610,38 @@ class Command(BaseCommand):
                 f"{row['rps']:>8.1f} {row['p50']:>8,} {row['p99']:>8,}"
             )
         self.stdout.write("")
+
+    def print_cpu(
+        self, cpu: Counter[str], stats: list[dict[str, Any]], run_time: int
+    ) -> dict[str, Any]:
+        """The CPU the run used, by process, and per request: a measure of cost that holds
+        on a machine other work shares, where latency and throughput do not."""
+        overall = next((row for row in stats if row["name"] == "all"), None)
+        requests_made = overall["requests"] if overall else 0
+        cores = os.cpu_count() or 1
+        total = sum(cpu.values())
+        server = cpu["gunicorn"] + cpu["postgres"]
+        self.stdout.write(
+            "CPU while under load ("
+            + ", ".join(f"{label} {cpu[label]:.1f} s" for label in CPU_LABELS)
+            + f"; {total:.1f} s of the {cores * run_time} s {cores} cores had in {run_time} s)"
+        )
+        figures: dict[str, Any] = {label: round(cpu[label], 1) for label in CPU_LABELS}
+        if requests_made:
+            per_request = 1000 * total / requests_made
+            figures.update(
+                server_ms_per_request=round(1000 * server / requests_made, 1),
+                all_ms_per_request=round(per_request, 1),
+                idle_machine_requests_per_second=round(1000 * cores / per_request),
+            )
+            self.stdout.write(
+                f"  {figures['server_ms_per_request']} ms of CPU per request in gunicorn and "
+                f"PostgreSQL, {figures['all_ms_per_request']} ms with the task worker, the clock "
+                f"and locust: {cores} otherwise idle cores would serve at most about "
+                f"{figures['idle_machine_requests_per_second']} requests/s of this mix"
+            )
+        self.stdout.write("")
+        return figures
 
     def print_shares(self, stats: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The realistic mix's request types grouped as the mix is defined, with each group's
@@ -794,6 +836,59 @@ class Command(BaseCommand):
             f"failed background tasks: {len(failed_tasks)}"
         )
         return failures, checks
+
+
+# The processes whose CPU a run adds up: the server's, the database's and the load's own.
+CPU_LABELS = ("gunicorn", "postgres", "db_worker", "sla_clock", "locust")
+
+
+def cpu_by_process(roots: dict[str, int], database: str) -> dict[int, tuple[str, float]]:
+    """CPU seconds (user and system) used so far by each process serving the load: the given
+    ones and their children (gunicorn's workers), and PostgreSQL's sessions on `database`
+    other than this command's, labelled "postgres". Read from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    table: dict[int, tuple[int, float]] = {}  # pid: (parent's pid, CPU seconds)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # After the command name in parentheses: state, ppid, ..., utime and stime 12th
+            # and 13th.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        table[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [database],
+        )
+        sessions = [row[0] for row in cursor.fetchall()]
+    found: dict[int, tuple[str, float]] = {}
+    for label, root in roots.items():
+        for pid, (parent, seconds) in table.items():
+            if root in (pid, parent):
+                found[pid] = (label, seconds)
+    for pid in sessions:
+        if pid in table:
+            found[pid] = ("postgres", table[pid][1])
+    return found
+
+
+def cpu_used(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
+) -> Counter[str]:
+    """CPU seconds by label between two readings; a process started meanwhile counts whole."""
+    used: Counter[str] = Counter()
+    for pid, (label, seconds) in after.items():
+        used[label] += seconds - before.get(pid, (label, 0.0))[1]
+    return used
+
+
+def children_cpu() -> float:
+    """CPU seconds used by the child processes this command has waited for (locust)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def interrupted(signum: int, frame: FrameType | None) -> None:
