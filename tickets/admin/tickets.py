@@ -239,7 +239,7 @@ class CustomStatusAdmin(admin.ModelAdmin[CustomStatus]):
     def get_queryset(self, request: HttpRequest) -> QuerySet[CustomStatus]:
         return custom_statuses()
 
-    def get_ordering(self, request: HttpRequest) -> list[str]:
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
         return ["category_rank", "id"]  # workflow order, annotated by custom_statuses()
 
     def get_readonly_fields(
