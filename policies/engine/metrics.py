@@ -297,6 +297,19 @@ class StateError(ValueError):
     """A carried state this engine cannot continue (written by another version, or damaged)."""
 
 
+def carried_update(state: Mapping[str, Any]) -> tuple[datetime, TicketFacts]:
+    """When the state's last update was, and the ticket's fields after it: what an update
+    that changes no field (a configuration edit) continues from."""
+    try:
+        at = _when(state["last_at"])
+        facts = _facts_load(state["facts"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise StateError(f"the state cannot be read: {error!r}") from error
+    if facts is None:
+        raise StateError("the state has no ticket fields")
+    return at, facts
+
+
 def remaining_display(breach_at: datetime, now: datetime) -> tuple[str, int]:
     """The badge value for `breach_at` (spec §4.1, §4.2, H4): unit key and signed count.
 
@@ -987,11 +1000,14 @@ class _Replay:
         clocks = [clock for clock in self.clocks if id(clock) in kept]
         index = {id(clock): n for n, clock in enumerate(clocks)}
         schedules: list[dict[str, Any] | None] = []
+        current = _schedule_dump(self.schedule)
 
         def schedule_ref(schedule: Schedule | None) -> int:
             if schedule is self.schedule:
                 return -1
             snapshot = _schedule_dump(schedule)
+            if snapshot == current:  # the same hours, as another object
+                return -1
             if snapshot not in schedules:
                 schedules.append(snapshot)
             return schedules.index(snapshot)
@@ -1199,7 +1215,7 @@ def _clock_dump(clock: _Clock, schedule_ref: Callable[[Schedule | None], int]) -
         "deadline": _dt(clock.deadline),
         "unreachable": clock.unreachable,
         "breached_at": _dt(clock.breached_at),
-        "breach_events": clock.breach_events,
+        "breach_events": list(clock.breach_events),  # a copy: `finish` may still add to it
     }
 
 

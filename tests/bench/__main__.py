@@ -38,6 +38,10 @@ class Command(BaseCommand):
         from tests.bench import recompute as ticket_bench
 
         ticket_bench.run(write, tickets=100_000 // scale)
+        write("\n== one ticket save as the ticket ages")
+        from tests.bench import saves
+
+        saves.run(write)
         write("\n== SLA reports on the database")
         from tests.bench import reports as bench_reports
 

@@ -194,6 +194,9 @@ def saved_one_at_a_time(updates: list[TicketUpdate], tail: int) -> None:
         assert (carried.policy and carried.policy.id) == (full.policy and full.policy.id)
         stored = stored_after(stored, carried)
         assert stored == [[row(event), event.deleted] for event in full.events]
+        # And the state the next save continues from is the one a full replay leaves.
+        kept = evaluate(updates[:count], schedule=None, now=moment, carry=True).state
+        assert json.loads(json.dumps(carried.state)) == json.loads(json.dumps(kept))
         # What the store keeps is the state after the update, not the evaluation as of `now`
         # (a later update replays the breaches `now` recorded, and the store skips them).
         stored = [item for item in stored if item[0][3] <= updates[count - 1].at]

@@ -90,6 +90,8 @@ class TicketMetricEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=["time", "id"], name="metric_event_time"),
+            # A save reads back only its ticket's latest events (those since its last save).
+            models.Index(fields=["ticket_id", "time"], name="metric_event_ticket_time"),
             # The time-based export: a range of published_at, in published_seq order.
             models.Index(fields=["published_at", "published_seq"], name="metric_event_published"),
             # Events not yet published: what the publisher stamps, one index scan.

@@ -66,6 +66,9 @@ class Ticket(models.Model):
     # new events without reading the stored ones back.
     sla_events_stored = models.PositiveIntegerField(default=0, editable=False)
     sla_events_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # The SLA engine's state after the last audit (`tickets.sla.store`): the next save feeds
+    # it only its own audit, so a save costs the same however long the ticket's history.
+    sla_state = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -137,7 +140,11 @@ class TicketAudit(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="audit_ticket_time")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at", "id"], name="audit_ticket_time"),
+            # A save reads only the audits after the ones its carried SLA state has seen.
+            models.Index(fields=["ticket", "id"], name="audit_ticket_id"),
+        ]
         verbose_name = "ticket update"
 
     def __str__(self) -> str:

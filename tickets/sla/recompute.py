@@ -19,7 +19,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -43,14 +43,16 @@ from tickets.models import (
     TicketMetricEvent,
     TicketSlaTarget,
 )
-from tickets.selectors import revision_specs
 from tickets.sla.store import (
+    EDIT_VIA,
+    Edit,
+    Evaluation,
     ReplayAudit,
+    audits_after_states,
     audits_by_ticket,
+    evaluate_stored,
     event_keys,
-    insert_rows,
     replay,
-    revision_schedule,
     sla_store_many,
     ticket_audits,
     ticket_history,
@@ -65,14 +67,7 @@ STORE_FIELDS = (
     "sla_policy_id",
     "sla_events_stored",
     "sla_events_digest",
-)
-REEVALUATION_AUDIT_COLUMNS = (
-    "ticket_id",
-    "created_at",
-    "via_id",
-    "revision_id",
-    "snapshot",
-    "comment_author_role",
+    "sla_state",
 )
 
 
@@ -199,12 +194,12 @@ def recompute_run(*, recompute_id: int, now: datetime | None = None) -> SlaRecom
         return run
     if run.parent_id is not None:
         SlaRecompute.objects.filter(pk=run.parent_id, status="queued").update(status="running")
-    specs = None
-    schedule: Schedule | None = None
+    edit = None
     tickets = Ticket.objects.filter(status__in=OPEN_STATUSES)
     if run.revision is not None:
-        specs = revision_specs(run.revision.pk, run.revision.digest)
-        schedule = revision_schedule(run.revision.pk, run.revision.schedule_digest)
+        edit = Edit(
+            run.effective_at, run.revision.pk, run.revision.digest, run.revision.schedule_digest
+        )
         tickets = tickets.filter(affected_by(run.revision))
     if run.until_ticket_id is not None:
         tickets = tickets.filter(pk__lte=run.until_ticket_id)
@@ -218,7 +213,7 @@ def recompute_run(*, recompute_id: int, now: datetime | None = None) -> SlaRecom
         )
         if not batch:
             break
-        _recompute_and_record(batch, run, specs, schedule, now or timezone.now())
+        _recompute_and_record(batch, run, edit, now or timezone.now())
         run.refresh_from_db(fields=["last_ticket_id", "done", "changed", "updated_at"])
     with transaction.atomic():
         run.status = "done"
@@ -332,14 +327,10 @@ def policy_changes(
 @retry_on_conflict
 @transaction.atomic
 def _recompute_and_record(
-    batch: list[int],
-    run: SlaRecompute,
-    specs: tuple[PolicySpec, ...] | None,
-    schedule: Schedule | None,
-    now: datetime,
+    batch: list[int], run: SlaRecompute, edit: Edit | None, now: datetime
 ) -> None:
     """One batch and the run's progress, committed together: a crash repeats nothing."""
-    changed = _recompute_batch(batch, run, specs, schedule, now)
+    changed = _recompute_batch(batch, run, edit, now)
     progress = {"done": F("done") + len(batch), "changed": F("changed") + changed}
     SlaRecompute.objects.filter(pk=run.pk).update(
         last_ticket_id=batch[-1], updated_at=timezone.now(), **progress
@@ -349,21 +340,19 @@ def _recompute_and_record(
 
 
 def _recompute_batch(
-    ticket_ids: list[int],
-    run: SlaRecompute,
-    specs: tuple[PolicySpec, ...] | None,
-    schedule: Schedule | None,
-    now: datetime,
+    ticket_ids: list[int], run: SlaRecompute, edit: Edit | None, now: datetime
 ) -> int:
     """Re-evaluate a batch of open tickets and store the ones whose SLA changed, in a fixed
-    number of queries. Tickets saved since the change already follow it."""
+    number of queries. Each continues from its carried state (the edit is one more update);
+    tickets without one are replayed. Tickets saved since the change already follow it."""
     tickets = list(
         Ticket.objects.select_for_update()
         .only(*STORE_FIELDS)
         .filter(pk__in=ticket_ids, status__in=OPEN_STATUSES)
         .order_by("pk")
     )
-    audits = audits_by_ticket(ticket_ids)
+    after_states = audits_after_states(tickets)
+    replayed = audits_by_ticket([t.pk for t in tickets if t.pk not in after_states])
     stored: dict[int, list[list[Any]]] = defaultdict(list)
     for ticket_id, *row in TicketSlaTarget.objects.filter(ticket_id__in=ticket_ids).values_list(
         "ticket_id",
@@ -376,26 +365,57 @@ def _recompute_batch(
         "stage",
     ):
         stored[ticket_id].append(row)
-    results, new_audits = [], []
+    changed: list[tuple[Ticket, Evaluation]] = []
     for ticket in tickets:
-        history = audits[ticket.pk]
-        ticket_specs = specs
-        if run.revision_id is not None and history[-1].revision_id >= run.revision_id:
-            ticket_specs = None
-        after = evaluate_with(
-            ticket, history, specs=ticket_specs, at=run.effective_at, now=now, schedule=schedule
+        newer = after_states.get(ticket.pk) or replayed.get(ticket.pk) or []
+        last_revision = newer[-1].revision_id if newer else _state_revision(ticket)
+        ticket_edit = edit
+        if edit is not None and last_revision is not None and last_revision >= edit.revision_id:
+            ticket_edit = None
+        evaluation = evaluate_stored(
+            ticket,
+            now=now,
+            edit=ticket_edit,
+            audits=replayed.get(ticket.pk),
+            new_audits=after_states.get(ticket.pk),
         )
-        if stored_signature(ticket, stored[ticket.pk]) == sla_signature(after):
+        if _unchanged(ticket, stored[ticket.pk], evaluation.result):
             continue
-        if ticket_specs is not None:
-            last = history[-1]
-            # A rule (via 8), not a person, re-evaluated the ticket.
-            at = max(run.effective_at, last.created_at)
-            new_audits.append((ticket.pk, at, 8, run.revision_id, None, ""))
-        results.append((ticket, after))
-    insert_rows(TicketAudit, REEVALUATION_AUDIT_COLUMNS, new_audits)
-    sla_store_many(results, now=now)
-    return len(results)
+        changed.append((ticket, evaluation))
+    # The edits' audits first: each ticket's state names the audit it has seen last.
+    edits = [(t, e) for t, e in changed if e.edit_at is not None]
+    audits = TicketAudit.objects.bulk_create(
+        TicketAudit(
+            ticket_id=ticket.pk,
+            created_at=cast(datetime, evaluation.edit_at),
+            via_id=EDIT_VIA,
+            revision_id=evaluation.revision[0],
+            snapshot=None,
+            comment_author_role="",
+        )
+        for ticket, evaluation in edits
+    )
+    audit_of = {ticket.pk: audit.pk for (ticket, _), audit in zip(edits, audits, strict=True)}
+    for ticket, evaluation in changed:
+        ticket.sla_state = evaluation.state(audit_of.get(ticket.pk))
+    sla_store_many([(ticket, evaluation.result) for ticket, evaluation in changed], now=now)
+    return len(changed)
+
+
+def _state_revision(ticket: Ticket) -> int | None:
+    saved = ticket.sla_state
+    if isinstance(saved, dict) and isinstance(saved.get("revision"), list):
+        return int(saved["revision"][0])
+    return None
+
+
+def _unchanged(ticket: Ticket, rows: Sequence[Sequence[Any]], result: TicketSla) -> bool:
+    """Whether the stored targets already say what `result` says (a carried result speaks
+    only of the instances that could change; the others are settled)."""
+    if result.continued_from is not None:
+        keys = {(str(i.metric), i.instance_id) for i in result.instances}
+        rows = [row for row in rows if (row[0], row[1]) in keys]
+    return stored_signature(ticket, rows) == sla_signature(result)
 
 
 def stored_signature(ticket: Ticket, rows: Sequence[Sequence[Any]]) -> tuple[Any, ...]:
@@ -486,8 +506,25 @@ def ticket_sla_drift(ticket: Ticket, *, now: datetime, grace_seconds: int = 5) -
     """Differences between a ticket's stored SLA and a fresh replay of its history (each
     save and edit with its own revision's policies and schedule); empty when they agree.
     Breaches due in the last `grace_seconds` are the clock's to record, not drift."""
-    result = replay(ticket_history(ticket, ticket_audits(ticket)), schedule=None, now=now)
+    audits = ticket_audits(ticket)
+    result = replay(ticket_history(ticket, audits), schedule=None, now=now, carry=True)
     problems = []
+    # The state the next save continues from must be the one a full replay leaves.
+    saved = ticket.sla_state
+    if saved is not None:
+        engine = saved.get("engine") if isinstance(saved, dict) else None
+        replayed = result.state or {}
+        differing = sorted(
+            key
+            for key in set(replayed) | set(engine or {})
+            if not isinstance(engine, dict) or engine.get(key) != replayed.get(key)
+        )
+        if not isinstance(saved, dict) or saved.get("audit") != audits[-1].id:
+            differing.append("audit")
+        if differing:
+            problems.append(
+                f"carried SLA state differs from a full replay's in {', '.join(differing)}"
+            )
     fresh_rows = {
         (str(i.metric), i.instance_id): (i.target, i.breach_at, str(i.stage))
         for i in result.instances

@@ -26,7 +26,13 @@ from policies.services import policy_revision_current
 from tickets.models import HistoryRewrite, Ticket, TicketAudit
 from tickets.reports import ReportRow, sla_report
 from tickets.sla.recompute import BATCH, STORE_FIELDS, sla_signature
-from tickets.sla.store import audits_by_ticket, replay, sla_store_many, ticket_history
+from tickets.sla.store import (
+    audits_by_ticket,
+    evaluate_stored,
+    replay,
+    sla_store_many,
+    ticket_history,
+)
 
 # Changed tickets listed in a preview or a record; the count covers them all.
 LISTED = 500
@@ -128,10 +134,13 @@ def _rewrite(*, since: datetime, now: datetime) -> RewriteOutcome:
         results = []
         for ticket in tickets:
             old = replay(ticket_history(ticket, old_audits[ticket.pk]), schedule=None, now=now)
-            new = replay(ticket_history(ticket, new_audits[ticket.pk]), schedule=None, now=now)
+            evaluation = evaluate_stored(ticket, now=now, audits=new_audits[ticket.pk])
+            new = evaluation.result
+            # Every ticket in the period carries a state of its rewritten history from now on.
+            ticket.sla_state = evaluation.state()
+            results.append((ticket, new))
             if sla_signature(old) == sla_signature(new):
                 continue
-            results.append((ticket, new))
             changed_count += 1
             if len(changed) < LISTED:
                 changed.append(

@@ -1,9 +1,14 @@
-"""Between stored tickets and the SLA engine: replay a ticket's audits, store what comes out.
+"""Between stored tickets and the SLA engine: evaluate a ticket's audits, store what comes out.
 
 Every path that changes a ticket's SLA (a save, an import, the breach clock, a recompute after a
 policy or schedule edit) writes through `sla_store_many`, one ticket at a time through
 `ticket_sla_refresh` or a batch at a time, so there is one way SLA rows and metric events are
 written.
+
+A ticket carries the engine's state after its last audit (`Ticket.sla_state`): a save feeds the
+engine only the audits after it, so its cost does not grow with the ticket's age. Only a change
+to history replays it whole: an import, an explicit rewrite, a state this engine version did
+not write, or audits older than the state's last one. `sla_check` compares both ways.
 """
 
 from __future__ import annotations
@@ -21,13 +26,20 @@ from django.db.models import Q
 
 from policies.engine.business_time import Schedule
 from policies.engine.history import SAME_SCHEDULE, Comment, TicketUpdate
-from policies.engine.metrics import TicketSla, evaluate
+from policies.engine.metrics import (
+    HistoryError,
+    StateError,
+    TicketSla,
+    carried_update,
+    evaluate,
+    resume,
+)
 from policies.engine.types import PolicySpec, TicketFacts
 from policies.engine.vocabulary import Priority, Role, StatusCategory
 from policies.models import Policy, PolicyRevision
 from policies.selectors import schedule_from_snapshot
 from tickets.models import OPEN_STATUSES, Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
-from tickets.selectors import account_schedule, revision_specs
+from tickets.selectors import revision_specs
 from tickets.sla.notification_schedule import TargetRow, notifications_schedule
 from tickets.sla.publishing import publish
 
@@ -189,23 +201,24 @@ class ReplayAudit(NamedTuple):
 
 def audits_for_replay(tickets: Any) -> Iterator[ReplayAudit]:
     """Audits of `tickets` (ids or a queryset) in replay order."""
-    rows = (
-        TicketAudit.objects.filter(ticket__in=tickets)
-        .order_by("ticket_id", "created_at", "id")
-        .values_list(
-            "id",
-            "ticket_id",
-            "created_at",
-            "via_id",
-            "revision_id",
-            "revision__digest",
-            "revision__schedule_digest",
-            "snapshot",
-            "comment_id",
-            "comment__author_id",
-            "comment__public",
-            "comment_author_role",
-        )
+    return replay_rows(TicketAudit.objects.filter(ticket__in=tickets))
+
+
+def replay_rows(audits: models.QuerySet[TicketAudit]) -> Iterator[ReplayAudit]:
+    """`audits` in replay order, as plain rows."""
+    rows = audits.order_by("ticket_id", "created_at", "id").values_list(
+        "id",
+        "ticket_id",
+        "created_at",
+        "via_id",
+        "revision_id",
+        "revision__digest",
+        "revision__schedule_digest",
+        "snapshot",
+        "comment_id",
+        "comment__author_id",
+        "comment__public",
+        "comment_author_role",
     )
     return map(ReplayAudit._make, rows)
 
@@ -233,12 +246,152 @@ def ticket_sla_evaluate(
     return replay(history, schedule=schedule, now=now)
 
 
-def replay(history: list[TicketUpdate], *, schedule: Schedule | None, now: datetime) -> TicketSla:
+def replay(
+    history: list[TicketUpdate], *, schedule: Schedule | None, now: datetime, carry: bool = False
+) -> TicketSla:
     """The engine's evaluation of a history as of `now`, or as of its last save when that is
     later: a save committed after the caller read the clock belongs to the history too."""
     if history and history[-1].at > now:
         now = history[-1].at
-    return evaluate(history, schedule=schedule, now=now)
+    return evaluate(history, schedule=schedule, now=now, carry=carry)
+
+
+# A rule, not a person, re-evaluated the ticket: the via of a configuration edit's audit.
+EDIT_VIA = 8
+
+
+@dataclasses.dataclass(frozen=True)
+class Edit:
+    """A configuration edit reaching a ticket: the revision it brings, from `at` on."""
+
+    at: datetime
+    revision_id: int
+    revision_digest: str
+    schedule_digest: str
+
+    def update(self, previous: TicketUpdate) -> TicketUpdate:
+        """As `audit_update` will read the edit's audit back: same fields, via a rule."""
+        return TicketUpdate(
+            max(self.at, previous.at),
+            dataclasses.replace(previous.facts, current_via_id=EDIT_VIA),
+            None,
+            revision_specs(self.revision_id, self.revision_digest),
+            revision_schedule(self.revision_id, self.schedule_digest),
+            edit=True,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """A ticket's SLA, and what its next save continues from."""
+
+    result: TicketSla
+    last_audit_id: int | None  # None: the last update is an edit whose audit is not written
+    revision: tuple[int, str, str]  # of the last update: id, policies' and schedule's digests
+    edit_at: datetime | None = None  # when the edit's audit is dated
+
+    def state(self, audit_id: int | None = None) -> dict[str, Any] | None:
+        """`Ticket.sla_state` after storing this evaluation (`audit_id`: the edit's audit)."""
+        last = self.last_audit_id if audit_id is None else audit_id
+        if self.result.state is None or last is None:
+            return None
+        return {"engine": self.result.state, "audit": last, "revision": list(self.revision)}
+
+
+def evaluate_stored(
+    ticket: Ticket,
+    *,
+    now: datetime,
+    edit: Edit | None = None,
+    audits: Sequence[ReplayAudit] | None = None,
+    new_audits: Sequence[ReplayAudit] | None = None,
+) -> Evaluation:
+    """The ticket's SLA as of `now` (with `edit` reaching it, if given): continued from its
+    carried state when it has a usable one (`new_audits`: the audits after it, if already
+    read), else replayed from its `audits` (default: all)."""
+    saved = ticket.sla_state
+    if audits is None and isinstance(saved, dict):
+        try:
+            return _continue(ticket, saved, now=now, edit=edit, new_audits=new_audits)
+        except (StateError, HistoryError, LookupError, TypeError, ValueError):
+            pass  # not a state this engine can continue: replay the whole history
+    audits = ticket_audits(ticket) if audits is None else audits
+    history = ticket_history(ticket, audits)
+    last = audits[-1]
+    revision = (last.revision_id, last.revision_digest, last.revision_schedule_digest)
+    last_audit_id: int | None = last.id
+    edit_at = None
+    if edit is not None:
+        history.append(edit.update(history[-1]))
+        revision = (edit.revision_id, edit.revision_digest, edit.schedule_digest)
+        last_audit_id, edit_at = None, history[-1].at
+    result = replay(history, schedule=None, now=now, carry=True)
+    return Evaluation(result, last_audit_id, revision, edit_at)
+
+
+def carried_audit_id(ticket: Ticket) -> int | None:
+    """The last audit the ticket's carried state has seen, if it has a state."""
+    saved = ticket.sla_state
+    if isinstance(saved, dict) and isinstance(saved.get("audit"), int):
+        return int(saved["audit"])
+    return None
+
+
+def audits_after_states(tickets: Sequence[Ticket]) -> dict[int, list[ReplayAudit]]:
+    """For tickets with a carried state, the audits after it, by ticket: one query."""
+    wanted = Q()
+    for ticket in tickets:
+        audit_id = carried_audit_id(ticket)
+        if audit_id is not None:
+            wanted |= Q(ticket_id=ticket.pk, pk__gt=audit_id)
+    found: dict[int, list[ReplayAudit]] = {
+        t.pk: [] for t in tickets if carried_audit_id(t) is not None
+    }
+    if wanted:
+        for audit in replay_rows(TicketAudit.objects.filter(wanted)):
+            found[audit.ticket_id].append(audit)
+    return found
+
+
+def _continue(
+    ticket: Ticket,
+    saved: dict[str, Any],
+    *,
+    now: datetime,
+    edit: Edit | None,
+    new_audits: Sequence[ReplayAudit] | None,
+) -> Evaluation:
+    engine = saved["engine"]
+    audit_id = int(saved["audit"])
+    revision_id, digest, schedule_digest = saved["revision"]
+    policies = revision_specs(revision_id, digest)
+    schedule = revision_schedule(revision_id, schedule_digest)
+    last_at, facts = carried_update(engine)
+    previous = TicketUpdate(last_at, facts, None, policies, schedule)
+    if new_audits is None:
+        new_audits = list(replay_rows(TicketAudit.objects.filter(ticket=ticket, pk__gt=audit_id)))
+    updates: list[TicketUpdate] = []
+    for audit in new_audits:
+        specs = revision_specs(audit.revision_id, audit.revision_digest)
+        audit_schedule = revision_schedule(audit.revision_id, audit.revision_schedule_digest)
+        updates.append(
+            audit_update(ticket, audit, updates[-1] if updates else previous, specs, audit_schedule)
+        )
+    revision = (revision_id, digest, schedule_digest)
+    last_audit_id: int | None = audit_id
+    if new_audits:
+        last = new_audits[-1]
+        revision = (last.revision_id, last.revision_digest, last.revision_schedule_digest)
+        last_audit_id = last.id
+    edit_at = None
+    if edit is not None:
+        updates.append(edit.update(updates[-1] if updates else previous))
+        revision = (edit.revision_id, edit.revision_digest, edit.schedule_digest)
+        last_audit_id, edit_at = None, updates[-1].at
+    if updates and updates[-1].at > now:
+        now = updates[-1].at
+    result = resume(engine, updates, policies=policies, schedule=schedule, now=now)
+    return Evaluation(result, last_audit_id, revision, edit_at)
 
 
 def event_keys(result: TicketSla, now: datetime) -> list[tuple[tuple[Any, ...], Any]]:
@@ -338,6 +491,7 @@ def sla_store_many(
     """
     if not results:
         return
+    all_results = results
     ticket_ids = [ticket.pk for ticket, _ in results]
     wanted_policies = {
         policy_id
@@ -349,7 +503,17 @@ def sla_store_many(
     live_policy_ids = set(
         Policy.objects.filter(pk__in=wanted_policies).values_list("pk", flat=True)
     )
-    TicketSlaTarget.objects.filter(ticket_id__in=ticket_ids).delete()
+    carried = {ticket.pk for ticket, result in results if result.continued_from is not None}
+    TicketSlaTarget.objects.filter(
+        ticket_id__in=[pk for pk in ticket_ids if pk not in carried]
+    ).delete()
+    # A carried result reports the instances that could still change: the rest stay stored.
+    _delete_targets(
+        (ticket.pk, str(i.metric), i.instance_id)
+        for ticket, result in results
+        if ticket.pk in carried
+        for i in result.instances
+    )
     insert_rows(
         TicketSlaTarget,
         TARGET_COLUMNS,
@@ -376,6 +540,10 @@ def sla_store_many(
             if i.target is not None
         ),
     )
+    carried_events = _carried_events(
+        [(ticket, result) for ticket, result in results if ticket.pk in carried], now
+    )
+    results = [(ticket, result) for ticket, result in results if ticket.pk not in carried]
     keyed = {ticket.pk: event_keys(result, now) for ticket, result in results}
     # Tickets whose stored events are a known prefix of the fresh ones only need the rest
     # appended; the others (history rewritten by an import, flags flipped, digest unknown)
@@ -392,7 +560,7 @@ def sla_store_many(
             appended[ticket.pk] = count
             if prefix != known:  # the same events, but some deleted flags changed
                 reflagged.add(ticket.pk)
-    compared = [pk for pk in ticket_ids if pk not in appended]
+    compared = [ticket.pk for ticket, _ in results if ticket.pk not in appended]
     # Only keys and flags of stored events: loading them as model instances costs more than
     # everything else in a recompute.
     stored: dict[tuple[Any, ...], tuple[int, bool]] = {}
@@ -447,7 +615,11 @@ def sla_store_many(
     for ticket, _ in results:
         if ticket.pk in leftover:
             ticket.sla_events_digest = ""
+    new.extend(carried_events.new)
+    for deleted, ids in carried_events.flips.items():
+        flips[deleted].extend(ids)
     insert_rows(TicketMetricEvent, EVENT_COLUMNS, new)
+    results = all_results
     for deleted, ids in flips.items():
         if ids:
             TicketMetricEvent.objects.filter(pk__in=ids).update(deleted=deleted)
@@ -496,6 +668,94 @@ def sla_store_many(
         publish(changed=flips[True] + flips[False])
 
 
+class _CarriedEvents(NamedTuple):
+    new: list[tuple[Any, ...]]
+    flips: dict[bool, list[int]]
+
+
+def _carried_events(results: Sequence[tuple[Ticket, TicketSla]], now: datetime) -> _CarriedEvents:
+    """The rows to insert and the flags to flip for carried results, reading back only each
+    ticket's events since its last update (one query) and the breaches they retract.
+
+    A carried result's events are those since its state's last update: at that instant the
+    stored ones came from that update (so identical new ones count after them), and after it
+    they are breaches the clock recorded, which the result gives again and are skipped.
+    """
+    out = _CarriedEvents([], {True: [], False: []})
+    if not results:
+        return out
+    since = Q()
+    retracted = Q()
+    for ticket, result in results:
+        since |= Q(ticket_id=ticket.pk, time__gte=result.continued_from)
+        for event_metric, event_instance, moment in result.retracted:
+            retracted |= Q(
+                ticket_id=ticket.pk,
+                metric=str(event_metric),
+                instance_id=event_instance,
+                type="breach",
+                time=moment,
+                deleted=False,
+            )
+    stored: dict[int, dict[tuple[Any, ...], tuple[int, bool]]] = defaultdict(dict)
+    for (
+        pk,
+        ticket_id,
+        metric,
+        instance_id,
+        kind,
+        moment,
+        ordinal,
+        deleted,
+    ) in TicketMetricEvent.objects.filter(since).values_list(
+        "pk", "ticket_id", "metric", "instance_id", "type", "time", "ordinal", "deleted"
+    ):
+        stored[ticket_id][(metric, instance_id, kind, moment, ordinal)] = (pk, deleted)
+    for ticket, result in results:
+        known = stored[ticket.pk]
+        seen = Counter(key[:4] for key in known if key[3] == result.continued_from)
+        for event in result.events:
+            if event.time > now:
+                continue
+            base = (str(event.metric), event.instance_id, str(event.type), event.time)
+            key = (*base, seen[base])
+            seen[base] += 1
+            existing = known.get(key)
+            if existing is None:
+                out.new.append(
+                    (
+                        ticket.pk,
+                        *key,
+                        dict(event.sla) if event.sla is not None else None,
+                        dict(event.status) if event.status is not None else None,
+                        event.deleted,
+                    )
+                )
+            elif existing[1] != event.deleted:
+                out.flips[event.deleted].append(existing[0])
+        # Carried tickets' stored events are no longer a known prefix of a full replay's.
+        ticket.sla_events_digest = ""
+    if retracted:
+        out.flips[True].extend(
+            TicketMetricEvent.objects.filter(retracted).values_list("pk", flat=True)
+        )
+    return out
+
+
+def _delete_targets(keys: Iterable[tuple[int, str, int]]) -> None:
+    """Delete target rows by (ticket, metric, instance), a few hundred per statement."""
+    wanted = list(keys)
+    table = connection.ops.quote_name(TicketSlaTarget._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(wanted), 300):
+            chunk = wanted[start : start + 300]
+            rows = ", ".join(["(%s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"DELETE FROM {table} WHERE (ticket_id, metric, instance_id) IN ({rows})",
+                [value for key in chunk for value in key],
+            )
+
+
 KEYS_DIGEST = 32  # hex characters of the keys' digest; the flags' digest follows
 
 
@@ -525,6 +785,7 @@ def _tickets_update_sla(tickets: Sequence[Ticket]) -> None:
             t.sla_due_at,
             t.sla_events_stored,
             t.sla_events_digest,
+            None if t.sla_state is None else json.dumps(t.sla_state, separators=(",", ":")),
             t.pk,
         )
         for t in tickets
@@ -533,29 +794,26 @@ def _tickets_update_sla(tickets: Sequence[Ticket]) -> None:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"UPDATE {table} AS t SET sla_policy_id = v.policy, next_breach_at = v.next, "
-                "sla_due_at = v.due, sla_events_stored = v.stored, sla_events_digest = v.digest "
+                "sla_due_at = v.due, sla_events_stored = v.stored, sla_events_digest = v.digest, "
+                "sla_state = v.state "
                 "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::integer[], "
-                "%s::text[], %s::bigint[]) AS v(policy, next, due, stored, digest, id) "
-                "WHERE t.id = v.id",
+                "%s::text[], %s::jsonb[], %s::bigint[]) "
+                "AS v(policy, next, due, stored, digest, state, id) WHERE t.id = v.id",
                 [list(column) for column in zip(*rows, strict=True)],
             )
         else:
             cursor.executemany(
                 f"UPDATE {table} SET sla_policy_id = %s, next_breach_at = %s, sla_due_at = %s, "
-                "sla_events_stored = %s, sla_events_digest = %s WHERE id = %s",
+                "sla_events_stored = %s, sla_events_digest = %s, sla_state = %s WHERE id = %s",
                 rows,
             )
 
 
-def ticket_sla_refresh(
-    ticket: Ticket,
-    *,
-    now: datetime,
-    schedule: Schedule | None = None,
-    use_account_schedule: bool = True,
-) -> TicketSla:
-    schedule = account_schedule() if schedule is None and use_account_schedule else schedule
-    result = ticket_sla_evaluate(ticket, now=now, schedule=schedule)
+def ticket_sla_refresh(ticket: Ticket, *, now: datetime, whole: bool = False) -> TicketSla:
+    """Evaluate the ticket's SLA after its latest audits (the whole history when `whole`, for
+    an import) and store it."""
+    evaluation = evaluate_stored(ticket, now=now, audits=ticket_audits(ticket) if whole else None)
+    ticket.sla_state = evaluation.state()
     with transaction.atomic():
-        sla_store_many([(ticket, result)], now=now)
-    return result
+        sla_store_many([(ticket, evaluation.result)], now=now)
+    return evaluation.result
