@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from policies import services as policy_services
 from tests.factories import TicketFactory, UserFactory, make_policy
 from tickets import account_services, services
+from tickets.custom_statuses import custom_status_default
 from tickets.models import SlaRecompute
 from tickets.notifications import rules as notification_rules
 from tickets.notifications.api import NotificationRuleInputSerializer
@@ -165,6 +166,20 @@ ENDPOINTS = [
     ),
     ("get", "/api/v2/slas/recomputes/{recompute}.json", None, (200, 200, 403)),
     ("get", "/api/v2/slas/history_rewrites.json", None, (200, 403, 403)),
+    ("get", "/api/v2/custom_statuses.json", None, (200, 200, 200)),
+    (
+        "post",
+        "/api/v2/custom_statuses.json",
+        {"custom_status": {"status_category": "hold", "agent_label": "Vendor"}},
+        (201, 403, 403),
+    ),
+    ("get", "/api/v2/custom_statuses/{custom_status}.json", None, (200, 200, 200)),
+    (
+        "put",
+        "/api/v2/custom_statuses/{custom_status}.json",
+        {"custom_status": {"agent_label": "Renamed"}},
+        (200, 403, 403),
+    ),
     ("get", "/api/v2/slas/history_rewrites/{history_rewrite}.json", None, (200, 403, 403)),
     (
         "post",
@@ -380,6 +395,7 @@ def test_permission_matrix(
             end_date=date.fromisoformat(NEW_YEAR),
         ).pk,
         "recompute": SlaRecompute.objects.order_by("-id").values_list("id", flat=True)[0],
+        "custom_status": custom_status_default("hold").pk,
         "history_rewrite": history_rewrite_apply(
             since=now - timedelta(days=1), now=now, actor_id=admin_user.pk, reason="Wrong target"
         ).pk,

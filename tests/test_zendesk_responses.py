@@ -31,6 +31,7 @@ from tests.factories import (
 )
 from tests.zendesk_oas import check_response, template_pattern, zendesk_operations
 from tickets import services
+from tickets.custom_statuses import custom_status_default
 from tickets.models import User
 
 pytestmark = pytest.mark.django_db
@@ -192,6 +193,19 @@ CALLS = [
         {"organization": {"notes": "Gold customer"}},
     ),
     Call("delete", "/api/v2/organizations/{spare_organization}.json", status=204),
+    Call("get", "/api/v2/custom_statuses.json"),
+    Call("get", "/api/v2/custom_statuses/{custom_status}.json"),
+    Call(
+        "post",
+        "/api/v2/custom_statuses.json",
+        {"custom_status": {"status_category": "hold", "agent_label": "Vendor"}},
+        201,
+    ),
+    Call(
+        "put",
+        "/api/v2/custom_statuses/{custom_status}.json",
+        {"custom_status": {"agent_label": "Renamed"}},
+    ),
     Call("get", "/api/v2/brands.json"),
     Call("get", "/api/v2/brands/{brand}.json"),
     Call("post", "/api/v2/brands.json", {"brand": {"name": "Second", "subdomain": "second"}}, 201),
@@ -247,6 +261,7 @@ def seed(admin: User, client: APIClient, capture: Any) -> dict[str, Any]:
         "organization": organization.pk,
         "spare_organization": OrganizationFactory(name="Unused").pk,
         "brand": brand.pk,
+        "custom_status": custom_status_default("hold").pk,
         "spare_brand": BrandFactory(name="Unused", subdomain="unused").pk,
         "field": field.pk,
         "option": option.pk,

@@ -670,3 +670,28 @@ def test_an_import_whose_history_ends_elsewhere_is_422(
         f"custom_status_id: is {waiting.pk}, but the history ends with {defaults['pending'].pk}"
     ]
     assert not Ticket.objects.exists()
+
+
+def test_a_requester_reply_reopens_into_the_open_default(
+    admin_client: APIClient, end_user_client: APIClient, end_user: User, defaults: dict[str, Any]
+) -> None:
+    waiting = CustomStatusFactory(status_category="pending", agent_label="Waiting on IT")
+    created = admin_client.post(
+        "/api/v2/tickets.json",
+        {"ticket": {"subject": "s", "comment": {"body": "b"}, "requester_id": end_user.pk}},
+        format="json",
+    ).json()["ticket"]
+    parked = admin_client.put(
+        f"/api/v2/tickets/{created['id']}.json",
+        {"ticket": {"custom_status_id": waiting.pk}},
+        format="json",
+    ).json()["ticket"]
+    assert (parked["status"], parked["custom_status_id"]) == ("pending", waiting.pk)
+    replied = end_user_client.put(
+        f"/api/v2/tickets/{created['id']}.json",
+        {"ticket": {"comment": {"body": "Any news?"}}},
+        format="json",
+    )
+    assert replied.status_code == 200, replied.json()
+    ticket = Ticket.objects.get(pk=created["id"])
+    assert (ticket.status, ticket.custom_status_id) == ("open", custom_status_default("open").pk)

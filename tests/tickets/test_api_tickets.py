@@ -67,6 +67,7 @@ def test_create_show_update_delete(admin_client: APIClient, end_user: User, suff
     audit = TicketAudit.objects.filter(ticket_id=ticket["id"]).order_by("id").last()
     assert {e.field_name for e in ChangeEvent.objects.filter(audit=audit)} == {
         "status",
+        "custom_status_id",
         "priority",
         "group_id",
     }

@@ -36,6 +36,7 @@ from tests.test_schema import assert_matches_schema
 from tests.zendesk_oas import json_schema as _nullable
 from tests.zendesk_oas import zendesk_components
 from tickets import services
+from tickets.custom_statuses import custom_status_default
 from tickets.models import IdempotentRequest, Ticket, TicketAudit, TicketComment, User
 
 pytestmark = pytest.mark.django_db
@@ -233,7 +234,8 @@ def test_update_answers_the_ticket_and_the_audit_of_the_update(
     audit = body["audit"]
     assert audit["author_id"] == admin_user.pk
     assert audit["id"] == TicketAudit.objects.filter(ticket_id=ticket["id"]).latest("id").pk
-    comment, change = audit["events"]
+    comment, change, custom = audit["events"]
+    assert custom["field_name"] == "custom_status_id"
     assert (comment["type"], comment["body"], comment["public"]) == ("Comment", "On our way", False)
     assert (change["type"], change["field_name"], change["previous_value"], change["value"]) == (
         "Change",
@@ -568,7 +570,7 @@ def test_a_ticket_has_every_key_zendesk_answers(
         "collaborator_ids": [],
         "created_at": "2026-03-02T09:00:00Z",
         "custom_fields": [],
-        "custom_status_id": None,
+        "custom_status_id": custom_status_default("new").pk,
         "description": "It is on fire.",
         "due_at": None,
         "email_cc_ids": [],
