@@ -44,7 +44,7 @@ class Section:
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("work", "Work", (Entry("Agent queue", model="tickets.ticket"),)),
+    Section("work", "Work", (Entry("Agent home", model="tickets.ticket"),)),
     Section(
         "service-levels",
         "Service levels",

@@ -38,7 +38,7 @@ def test_home_groups_pages_into_sections_of_support_work(admin_user: User) -> No
         "Settings",
         "System",
     ]
-    for name in ["Agent queue", "SLA policies", "Business hours", "Delivery log", "API tokens"]:
+    for name in ["Agent home", "SLA policies", "Business hours", "Delivery log", "API tokens"]:
         assert f">{name}</a>" in html
     assert '<a href="/admin/reports/">SLA reports</a>' in html
     assert ">Background tasks</a>" in html
@@ -82,7 +82,7 @@ def test_a_section_page_lists_its_pages(admin_user: User) -> None:
     html = response.content.decode()
     assert ">Notification rules</a>" in html
     assert ">Delivery log</a>" in html
-    assert ">Agent queue</a>" not in html.split('id="content"')[1]
+    assert ">Agent home</a>" not in html.split('id="content"')[1]
     assert signed_in(admin_user).get("/admin/section/nothing/").status_code == 404
 
 
@@ -135,7 +135,7 @@ def test_agents_home_leaves_out_the_internals(agent_user: User) -> None:
     ]
     for hidden in hidden_pages:
         assert hidden not in html
-    assert ">Agent queue</a>" in html
+    assert ">Agent home</a>" in html
     assert ">API tokens</a>" in html
     assert signed_in(agent_user).get("/admin/django_tasks_database/").status_code == 404
 
@@ -151,7 +151,7 @@ def test_forbidden_page_keeps_the_navigation_and_a_way_back(agent_user: User) ->
     assert 'id="site-name"' in html  # the header
     assert '<a href="/admin/tickets/ticket/" class="button" data-back>' in html
     assert '<a href="/admin/" class="button" data-home>' in html
-    assert ">Agent queue</a>" in html
+    assert ">Agent home</a>" in html
     assert "403 Forbidden" not in html
 
 

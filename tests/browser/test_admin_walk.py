@@ -49,7 +49,11 @@ def test_a_new_admin_creates_the_urgent_policy_before_the_catch_all(
 ) -> None:
     page.set_viewport_size(DESKTOP)
     sign_in(make_user("admin"))
-    page.goto(f"{LIST}add/")
+    # From the home page, as someone new would: the policies, then a new one.
+    page.goto("/admin/")
+    page.get_by_role("link", name="SLA policies").first.click()
+    page.get_by_role("link", name=re.compile(r"^Add SLA policy")).click()
+    expect(page).to_have_url(re.compile(r"/admin/policies/policy/add/$"))
     # The position is in sight, and already where the policy can match.
     position = page.get_by_label("Position")
     expect(position).to_be_visible()
@@ -81,6 +85,13 @@ def test_a_new_admin_creates_the_urgent_policy_before_the_catch_all(
         ("urgent", "first_reply_time", 600)
     ]
     expect(page.locator("#result_list tbody .field-matching")).to_have_text(["", "", ""])
+
+    # A customer's new urgent incident gets the promise: its countdown is on the agent home.
+    customer = make_user("end-user", email="customer-walk@example.com")
+    incident = TicketFactory(requester=customer, priority="urgent", type="incident")
+    page.goto("/admin/tickets/ticket/")
+    badge = page.locator(f'.sla-badge[data-ticket="{incident.pk}"]')
+    expect(badge.locator(".sla-badge__text")).to_have_text(re.compile(r"^(10|9)m$"))
     assert not page.console_errors
 
 

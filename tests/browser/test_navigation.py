@@ -18,7 +18,7 @@ def test_agent_meets_a_friendly_403_and_finds_the_way_back(
     expect(home.get_by_role("link", name="System", exact=True)).to_have_count(0)
     expect(home.get_by_role("link", name="Background tasks")).to_have_count(0)
 
-    home.get_by_role("link", name="Agent queue").click()
+    home.get_by_role("link", name="Agent home").click()
     expect(page).to_have_url(f"{server_url}/admin/tickets/ticket/")
 
     # The internal task results, typed into the address bar from the queue.
@@ -35,7 +35,7 @@ def test_agent_meets_a_friendly_403_and_finds_the_way_back(
     expect(page.locator(".breadcrumbs").get_by_role("link", name="Home")).to_be_visible()
     sidebar = page.locator("#nav-sidebar")
     expect(sidebar).to_be_visible()
-    expect(sidebar.get_by_role("link", name="Agent queue")).to_be_visible()
+    expect(sidebar.get_by_role("link", name="Agent home")).to_be_visible()
     expect(sidebar.get_by_role("link", name="Background tasks")).to_have_count(0)
 
     page.get_by_role("link", name="Back to the previous page").click()
