@@ -278,3 +278,63 @@ def test_an_agent_reads_a_policy_as_a_summary(
     save_screenshot(page, "policy-readonly-1366", full_page=True)
     page.set_viewport_size(PHONE)
     save_screenshot(page, "policy-readonly-390", full_page=True)
+
+
+def test_the_delivery_status_and_the_objectives_daily_rates_are_on_screen_at_1366(
+    page: Any, make_user: Any, sign_in: Any, account: dict[str, Policy]
+) -> None:
+    from decimal import Decimal
+
+    from tickets.models import SlaNotification
+    from tickets.objectives import objective_create
+
+    now = timezone.now()
+    ticket = TicketFactory(priority="normal", subject="A long subject " * 6)
+    rule = NotificationRule.objects.create(
+        title="Warn the team lead",
+        trigger="breach",
+        channel="email",
+        email_assignee=True,
+        created_at=now,
+        updated_at=now,
+    )
+    SlaNotification.objects.create(
+        ticket=ticket,
+        metric="first_reply_time",
+        instance_id=1,
+        rule=rule,
+        kind="breach",
+        fire_at=now,
+        next_attempt_at=now,
+        status="delivered",
+        payload={},
+        created_at=now,
+        updated_at=now,
+    )
+    objective_create(
+        data={
+            "title": "First replies on time",
+            "policy_id": account["everything"].pk,
+            "metric": "",
+            "priority": "",
+            "target_rate": Decimal("95"),
+            "window_days": 30,
+        },
+        now=now,
+    )
+    page.set_viewport_size(DESKTOP)
+    sign_in(make_user("admin"))
+
+    def on_screen(locator: Any) -> None:
+        expect(locator).to_be_visible()
+        box = locator.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= DESKTOP["width"]
+
+    page.goto("/admin/tickets/slanotification/")
+    on_screen(page.locator("#result_list thead th.column-status"))
+    assert horizontal_overflow(page) <= 0
+    page.goto("/admin/reports/")
+    on_screen(page.get_by_role("columnheader", name="Daily rate"))
+    assert horizontal_overflow(page) <= 0
