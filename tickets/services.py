@@ -13,7 +13,7 @@ from django.db.models import Max
 from policies import services as policy_services
 from policies.engine.vocabulary import Role
 from slaweb.db import retry_on_conflict
-from tickets.inputs import initial_status, with_custom_status
+from tickets.inputs import with_custom_status
 from tickets.models import (
     OPEN_STATUSES,
     ApiToken,
@@ -390,7 +390,7 @@ def ticket_create_audited(
     requester = User.objects.get(pk=fields["requester_id"])
     fields = {**fields}
     fields.setdefault("organization_id", requester.organization_id)
-    fields.setdefault("status", initial_status(fields))
+    fields = with_custom_status(fields)  # every new ticket has a status and a custom status
     if comment is not None and not fields.get("description"):
         fields["description"] = comment.body
     ticket = Ticket(submitter_id=submitter_id, via_id=via_id, created_at=now, updated_at=now)
@@ -441,10 +441,11 @@ def ticket_update_audited(
         and User.objects.filter(pk=comment.author_id, role="end-user").exists()
     ):
         fields = {**fields, "status": "open"}
-        # The reply reopens the ticket into the open category's default status.
-        fields = with_custom_status(
-            fields, status=ticket.status, custom_status_id=ticket.custom_status_id
-        )
+    # A status alone brings its category's default custom status (a reply's reopening too),
+    # whoever saves: the API, the admin, an import or a rule.
+    fields = with_custom_status(
+        fields, status=ticket.status, custom_status_id=ticket.custom_status_id
+    )
     if "custom_fields" in fields:
         # As in Zendesk, an update touches only the custom fields it names.
         fields = {**fields, "custom_fields": {**ticket.custom_fields, **fields["custom_fields"]}}
