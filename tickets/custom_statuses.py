@@ -16,6 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
+from tickets.account_services import AccountWriteRefused
 from tickets.models import CustomStatus
 from tickets.models.fields import STATUS_CATEGORY_ORDER, SYSTEM_STATUSES
 
@@ -27,19 +28,8 @@ MAX_PER_CATEGORY = 100
 EDITABLE = ("agent_label", "end_user_label", "description", "end_user_description", "active")
 
 
-class CustomStatusRefused(ValueError):
-    """A write the rules refuse; `field` is the request key it is about."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-    @property
-    def description(self) -> str:
-        """As Zendesk words a validation error: "Active: ..."."""
-        if self.field == "base":
-            return str(self)
-        return f"{self.field.replace('_', ' ').capitalize()}: {self}"
+class CustomStatusRefused(AccountWriteRefused):
+    """A write the custom status rules refuse; `field` is the request key it is about."""
 
 
 def category_of(status: str) -> str:

@@ -91,8 +91,10 @@ def test_the_picker_offers_each_categorys_statuses(
 def test_the_page_names_the_custom_status_and_keeps_an_inactive_one_selectable(
     agent: User, defaults: dict[str, CustomStatus]
 ) -> None:
-    retired = CustomStatusFactory(status_category="hold", agent_label="Retired", active=False)
+    retired = CustomStatusFactory(status_category="hold", agent_label="Retired")
     ticket = TicketFactory(status="hold", custom_status=retired)
+    retired.active = False  # retired while the ticket is in it
+    retired.save(update_fields=["active"])
 
     html = signed_in(agent).get(page_url(ticket)).content.decode()
 

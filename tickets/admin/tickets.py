@@ -281,7 +281,27 @@ class ReadOnlyAdmin(admin.ModelAdmin[_ModelT]):
         return False
 
 
-class OpenStatusFilter(admin.SimpleListFilter):
+class _NamedDefaultFilter(admin.SimpleListFilter):
+    """A filter whose "nothing chosen" choice says what it then shows (`unfiltered`)."""
+
+    unfiltered = "All"
+
+    def choices(self, changelist: ChangeList) -> Iterator[_ListFilterChoices]:
+        name = str(self.parameter_name)
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[name]),
+            "display": self.unfiltered,
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({name: lookup}),
+                "display": title,
+            }
+
+
+class OpenStatusFilter(_NamedDefaultFilter):
     """The queue shows open tickets (new, open, pending, on-hold) unless asked otherwise."""
 
     title = "status"
@@ -290,18 +310,7 @@ class OpenStatusFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [("all", "All"), *[(s, s.capitalize()) for s in ("solved", "closed")]]
 
-    def choices(self, changelist: ChangeList) -> Iterator[_ListFilterChoices]:
-        yield {
-            "selected": self.value() is None,
-            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
-            "display": "Open (new, open, pending, on-hold)",
-        }
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
+    unfiltered = "Open (new, open, pending, on-hold)"
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
         value = self.value()
@@ -331,7 +340,7 @@ class BreachedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ViewFilter(admin.SimpleListFilter):
+class ViewFilter(_NamedDefaultFilter):
     """All tickets, the signed-in agent's own, or their groups'. Shown as tabs above the list."""
 
     title = "view"
@@ -340,18 +349,7 @@ class ViewFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [("mine", "My tickets"), ("groups", "My groups")]
 
-    def choices(self, changelist: ChangeList) -> Iterator[_ListFilterChoices]:
-        yield {
-            "selected": self.value() is None,
-            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
-            "display": "All tickets",
-        }
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
+    unfiltered = "All tickets"
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
         user_id = request.user.pk

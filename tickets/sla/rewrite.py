@@ -24,7 +24,7 @@ from django.db.models import QuerySet
 from policies.selectors import default_schedule
 from policies.services import policy_revision_current
 from tickets.models import HistoryRewrite, Ticket, TicketAudit
-from tickets.reports import ReportRow, sla_report
+from tickets.reports import ReportRow, row_figures, sla_report
 from tickets.sla.recompute import BATCH, STORE_FIELDS, sla_signature
 from tickets.sla.store import (
     audits_by_ticket,
@@ -173,12 +173,12 @@ def _rewrite(*, since: datetime, now: datetime) -> RewriteOutcome:
 
 
 def _figures(row: ReportRow) -> dict[str, Any]:
-    return {
-        "achieved": row.achieved,
-        "breached": row.breached,
-        "in_progress": row.in_progress,
-        "achieved_percent": row.achieved_percent,
-    }
+    """The outcome counts of a report row (as the reports name them), without its durations."""
+    figures = row_figures(row)
+    return {name: figures[name] for name in FIGURES}
+
+
+FIGURES = ("achieved", "breached", "in_progress", "achieved_percent")
 
 
 def history_rewrites() -> QuerySet[HistoryRewrite]:
