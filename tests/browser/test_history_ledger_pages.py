@@ -1,6 +1,6 @@
-"""Clicking around the policy list never changes the past: a move shown with its impact,
-saved, then undone, leaves every report figure, badge and metric event as it was, with the
-recompute run by the real worker."""
+"""Clicking around the policy pages never changes the past: a move shown with its impact, saved,
+then undone, an edit and its revert, and a title change leave every report figure, badge and
+metric event as they were, with the recompute run by the real worker."""
 
 from __future__ import annotations
 
@@ -30,6 +30,30 @@ def test_a_move_and_its_undo_in_the_policy_list_change_nothing(
     page.get_by_role("button", name="Undo").click()
     expect(status(page)).to_have_text("Undone: the previous order is back. Saved.")
     assert titles_in_db() == ["VIP", "Everything else"]
+    run_worker()
+    assert seen(token_client(UserFactory(role="admin")), account["tickets"]) == before
+    assert not page.console_errors
+
+
+def test_an_edit_and_its_revert_and_a_title_change_in_the_editor_change_nothing(
+    page: Any, sign_in: Any, account: dict[str, Any]
+) -> None:
+    before = seen(account["admin"], account["tickets"])
+    sign_in(UserFactory(role="admin", email="editor@example.com"))
+    editor = f"{LIST}{account['vip'].pk}/change/"
+    minutes = "Normal, First reply time, minutes"
+    for value in ("20", "10"):  # the edit, then its revert
+        page.goto(editor)
+        page.get_by_label(minutes).fill(value)
+        page.get_by_role("button", name="Save", exact=True).click()
+        # A change to open tickets' targets is shown before it is saved: save again.
+        expect(page.get_by_text("Review what saving would change")).to_be_visible()
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    page.goto(editor)
+    page.get_by_label("Title:").fill("Very important people")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
     run_worker()
     assert seen(token_client(UserFactory(role="admin")), account["tickets"]) == before
     assert not page.console_errors
