@@ -125,3 +125,21 @@ def sla_check_output(now: datetime) -> str:
     with time_machine.travel(now, tick=False):
         call_command("sla_check", stdout=out)
     return out.getvalue()
+
+
+def test_edits_faster_than_their_runs_still_reach_every_ticket(
+    admin_client: APIClient, end_user: User
+) -> None:
+    """More unfinished edits than a run compares one by one: it considers every ticket with
+    targets instead, and ends as the last edit says."""
+    policy = make_policy("P", filter=EVERYTHING, metrics=[metric("normal", minutes=60)])
+    ticket = create(admin_client, end_user, when=MON, priority="normal")
+    with time_machine.travel(MON + timedelta(minutes=1), tick=False):
+        for minutes in range(30, 30 + recompute.MAX_COMPARED + 3):
+            last = edit_policy_uncommitted(policy.pk, minutes)
+    assert recompute.recompute_run(recompute_id=last.pk, now=MON + timedelta(minutes=2)).status
+    last.refresh_from_db()
+    assert (last.status, last.changed) == ("done", 1)
+    expected = MON + timedelta(minutes=30 + recompute.MAX_COMPARED + 2)
+    assert Ticket.objects.get(pk=ticket).next_breach_at == expected
+    assert "0 with differences" in sla_check_output(MON + timedelta(minutes=2))

@@ -196,6 +196,8 @@ def recompute_run(*, recompute_id: int, now: datetime | None = None) -> SlaRecom
         SlaRecompute.objects.filter(pk=run.parent_id, status="queued").update(status="running")
     edit = None
     tickets = Ticket.objects.filter(status__in=OPEN_STATUSES)
+    if _handed_over(run, now or timezone.now()):
+        return run
     if run.revision is not None:
         edit = Edit(
             run.effective_at, run.revision.pk, run.revision.digest, run.revision.schedule_digest
@@ -263,6 +265,10 @@ def affected_by(revision: PolicyRevision) -> Q:
     older = PolicyRevision.objects.filter(pk__lt=revision.pk)
     if finished is not None:
         older = older.filter(pk__gte=finished)
+    if older.count() > MAX_COMPARED:
+        # Edits faster than their runs finish: rather than compare with each, consider every
+        # ticket that has targets (the evaluation still writes nothing where nothing changed).
+        return Q(priority__isnull=False)
     policy_ids: set[int] = set()
     unmatched = schedule = False
     for old in older.only("policies", "schedule_digest").iterator():
@@ -283,6 +289,9 @@ def affected_by(revision: PolicyRevision) -> Q:
         )
     return wanted if policy_ids or unmatched or schedule else Q(pk__in=[])
 
+
+# Revisions compared at most when picking the tickets an edit can affect.
+MAX_COMPARED = 20
 
 # What decides which tickets a policy picks, and what it then promises them.
 _MATCHING = ("filter",)
