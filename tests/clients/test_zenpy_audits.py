@@ -17,6 +17,7 @@ from zenpy.lib.api_objects import Audit, ChangeEvent, Comment, CreateEvent
 from tests.clients.conftest import Account, ZenpyHarness
 from tests.factories import TicketFactory
 from tickets import services
+from tickets.custom_statuses import custom_status_default
 from tickets.models import Ticket, TicketAudit, User
 
 pytestmark = pytest.mark.clients
@@ -69,6 +70,11 @@ def test_audits_of_a_ticket(
     assert (comment["type"], comment["body"], comment["public"]) == ("Comment", "On our way", False)
     assert {e["field_name"]: (e["type"], e["previous_value"], e["value"]) for e in changes} == {
         "status": ("Change", "new", "open"),
+        "custom_status_id": (
+            "Change",
+            custom_status_default("new").pk,
+            custom_status_default("open").pk,
+        ),
         "priority": ("Change", "normal", "urgent"),
     }
     first_comment, *creates = audits[0].events

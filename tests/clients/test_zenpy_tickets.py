@@ -75,7 +75,8 @@ def test_update_returns_a_ticket_audit(
     assert isinstance(result, TicketAudit)
     assert (result.ticket.id, result.ticket.status) == (ticket.id, "open")
     assert result.audit.author_id == account.admin.pk
-    comment, change = result.audit.events
+    comment, change, custom = result.audit.events
+    assert custom["field_name"] == "custom_status_id"
     assert (comment["type"], comment["body"], comment["public"]) == ("Comment", "On our way", False)
     assert (change["field_name"], change["previous_value"], change["value"]) == (
         "status",

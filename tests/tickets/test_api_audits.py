@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from tests.factories import TicketFactory
 from tests.test_schema import assert_matches_schema
 from tickets import services
+from tickets.custom_statuses import custom_status_default
 from tickets.models import AuditEvent, CommentEvent, Ticket, TicketAudit, User
 
 pytestmark = pytest.mark.django_db
@@ -140,6 +141,7 @@ def test_a_new_ticket_has_one_audit_with_its_comment_and_create_events(
         "priority": "high",
         "requester_id": end_user.pk,
         "tags": ["vip"],
+        "custom_status_id": custom_status_default("new").pk,
     }
     assert all(set(e) == {"id", "type", "field_name", "value"} for e in creates)
     ids = [e["id"] for e in answered["events"]]
@@ -176,6 +178,11 @@ def test_an_update_adds_an_audit_with_change_events_and_previous_values(
     )
     assert {e["field_name"]: (e["type"], e["previous_value"], e["value"]) for e in changes} == {
         "status": ("Change", "new", "open"),
+        "custom_status_id": (
+            "Change",
+            custom_status_default("new").pk,
+            custom_status_default("open").pk,
+        ),
         "priority": ("Change", "normal", "urgent"),
         "assignee_id": ("Change", None, agent_user.pk),
         "tags": ("Change", ["vip"], ["vip", "printer"]),
@@ -191,7 +198,11 @@ def test_a_change_without_a_comment_or_a_person(agent_client: APIClient, end_use
     audit = get_ok(agent_client, audits_url(ticket.pk))["audits"][-1]
 
     assert audit["author_id"] == -1  # Zendesk's system author
-    assert [(e["type"], e["field_name"]) for e in audit["events"]] == [("Change", "status")]
+    # As in Zendesk, the status's custom status changes with it.
+    assert [(e["type"], e["field_name"]) for e in audit["events"]] == [
+        ("Change", "status"),
+        ("Change", "custom_status_id"),
+    ]
 
 
 def test_audits_list_oldest_first(
