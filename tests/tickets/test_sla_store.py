@@ -4,6 +4,7 @@ compares with what is stored. Either way the stored events equal a fresh replay.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,7 +57,7 @@ def test_a_later_store_reads_back_only_the_events_since_the_last_save() -> None:
     ]
     # One read, of this ticket's events from its last save on (the ticket carries its state).
     assert len(reads) == 1
-    assert '"time" >=' in reads[0]
+    assert re.search(r'"?time"? >=', reads[0])
     # The breach 30 minutes later was appended.
     assert ("reply_time", 1, "breach") in [e[:3] for e in stored_events(ticket.pk)]
     assert_consistent(ticket.pk, NOW + timedelta(minutes=45))

@@ -19,10 +19,11 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol, cast
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from django.db import connection, models, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 from policies.engine.business_time import Schedule
 from policies.engine.history import SAME_SCHEDULE, Comment, TicketUpdate
@@ -339,18 +340,40 @@ def carried_audit_id(ticket: Ticket) -> int | None:
 
 def audits_after_states(tickets: Sequence[Ticket]) -> dict[int, list[ReplayAudit]]:
     """For tickets with a carried state, the audits after it, by ticket: one query."""
-    wanted = Q()
-    for ticket in tickets:
-        audit_id = carried_audit_id(ticket)
-        if audit_id is not None:
-            wanted |= Q(ticket_id=ticket.pk, pk__gt=audit_id)
-    found: dict[int, list[ReplayAudit]] = {
-        t.pk: [] for t in tickets if carried_audit_id(t) is not None
-    }
-    if wanted:
-        for audit in replay_rows(TicketAudit.objects.filter(wanted)):
+    bounds = [(t.pk, audit_id) for t in tickets if (audit_id := carried_audit_id(t)) is not None]
+    found: dict[int, list[ReplayAudit]] = {ticket_id: [] for ticket_id, _ in bounds}
+    if bounds:
+        audits = past_each_bound(TicketAudit.objects.all(), "id", "bigint", bounds, ">")
+        for audit in replay_rows(audits):
             found[audit.ticket_id].append(audit)
     return found
+
+
+_MODELS = TypeVar("_MODELS", bound=models.Model)
+
+
+def past_each_bound(
+    rows: models.QuerySet[_MODELS],
+    column: str,
+    sql_type: str,
+    bounds: Sequence[tuple[int, Any]],
+    operator: str,
+) -> models.QuerySet[_MODELS]:
+    """`rows` whose `column` is past their own ticket's bound (`operator` is ">" or ">="), in
+    one query: on PostgreSQL by joining the bounds as an array, elsewhere by or-ing them."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(rows.model._meta.db_table)
+        sql = (
+            f"SELECT r.id FROM {table} r JOIN unnest(%s::bigint[], %s::{sql_type}[]) "
+            f"AS b(ticket, bound) ON r.ticket_id = b.ticket AND r.{column} {operator} b.bound"
+        )
+        ids, values = zip(*bounds, strict=True)
+        return rows.filter(pk__in=RawSQL(sql, [list(ids), list(values)]))
+    lookup = f"{column}__{'gt' if operator == '>' else 'gte'}"
+    wanted = Q()
+    for ticket_id, value in bounds:
+        wanted |= Q(ticket_id=ticket_id, **{lookup: value})
+    return rows.filter(wanted)
 
 
 def _continue(
@@ -684,10 +707,8 @@ def _carried_events(results: Sequence[tuple[Ticket, TicketSla]], now: datetime) 
     out = _CarriedEvents([], {True: [], False: []})
     if not results:
         return out
-    since = Q()
     retracted = Q()
     for ticket, result in results:
-        since |= Q(ticket_id=ticket.pk, time__gte=result.continued_from)
         for event_metric, event_instance, moment in result.retracted:
             retracted |= Q(
                 ticket_id=ticket.pk,
@@ -707,9 +728,13 @@ def _carried_events(results: Sequence[tuple[Ticket, TicketSla]], now: datetime) 
         moment,
         ordinal,
         deleted,
-    ) in TicketMetricEvent.objects.filter(since).values_list(
-        "pk", "ticket_id", "metric", "instance_id", "type", "time", "ordinal", "deleted"
-    ):
+    ) in past_each_bound(
+        TicketMetricEvent.objects.all(),
+        "time",
+        "timestamptz",
+        [(ticket.pk, result.continued_from) for ticket, result in results],
+        ">=",
+    ).values_list("pk", "ticket_id", "metric", "instance_id", "type", "time", "ordinal", "deleted"):
         stored[ticket_id][(metric, instance_id, kind, moment, ordinal)] = (pk, deleted)
     for ticket, result in results:
         known = stored[ticket.pk]
@@ -746,7 +771,17 @@ def _delete_targets(keys: Iterable[tuple[int, str, int]]) -> None:
     """Delete target rows by (ticket, metric, instance), a few hundred per statement."""
     wanted = list(keys)
     table = connection.ops.quote_name(TicketSlaTarget._meta.db_table)
+    if not wanted:
+        return
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"DELETE FROM {table} AS t USING unnest(%s::bigint[], %s::text[], %s::integer[]) "
+                "AS v(ticket, metric, instance) WHERE t.ticket_id = v.ticket "
+                "AND t.metric = v.metric AND t.instance_id = v.instance",
+                [list(column) for column in zip(*wanted, strict=True)],
+            )
+            return
         for start in range(0, len(wanted), 300):
             chunk = wanted[start : start + 300]
             rows = ", ".join(["(%s, %s, %s)"] * len(chunk))
@@ -792,14 +827,20 @@ def _tickets_update_sla(tickets: Sequence[Ticket]) -> None:
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # The states go as one JSON array: quoting one string costs far less than quoting
+            # an array of them.
+            columns = [list(column) for column in zip(*rows, strict=True)]
+            states = json.dumps([t.sla_state for t in tickets], separators=(",", ":"))
             cursor.execute(
                 f"UPDATE {table} AS t SET sla_policy_id = v.policy, next_breach_at = v.next, "
                 "sla_due_at = v.due, sla_events_stored = v.stored, sla_events_digest = v.digest, "
-                "sla_state = v.state "
+                "sla_state = NULLIF(s.state, 'null'::jsonb) "
                 "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::integer[], "
-                "%s::text[], %s::jsonb[], %s::bigint[]) "
-                "AS v(policy, next, due, stored, digest, state, id) WHERE t.id = v.id",
-                [list(column) for column in zip(*rows, strict=True)],
+                "%s::text[], %s::bigint[]) WITH ORDINALITY "
+                "AS v(policy, next, due, stored, digest, id, n) "
+                "JOIN jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS s(state, n) "
+                "ON s.n = v.n WHERE t.id = v.id",
+                [*columns[:5], columns[6], states],
             )
         else:
             cursor.executemany(
