@@ -28,8 +28,6 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django_tasks import task
 
-from policies.engine.business_time import Schedule
-from policies.engine.history import SAME_SCHEDULE, TicketUpdate
 from policies.engine.metrics import TicketSla
 from policies.engine.types import PolicySpec, Target
 from policies.models import PolicyRevision
@@ -47,9 +45,10 @@ from tickets.sla.store import (
     EDIT_VIA,
     Edit,
     Evaluation,
-    ReplayAudit,
     audits_after_states,
     audits_by_ticket,
+    carried_revision_id,
+    edit_update,
     evaluate_stored,
     event_keys,
     replay,
@@ -83,26 +82,6 @@ def sla_signature(result: TicketSla) -> tuple[Any, ...]:
             )
         ),
     )
-
-
-def evaluate_with(
-    ticket: Ticket,
-    audits: list[ReplayAudit],
-    *,
-    specs: tuple[PolicySpec, ...] | None,
-    at: datetime,
-    now: datetime,
-    schedule: Schedule | None | object = SAME_SCHEDULE,
-) -> TicketSla:
-    """The ticket's SLA if, at `at`, an edit made the policy list `specs` and the schedule
-    `schedule` (specs None: no edit)."""
-    history = ticket_history(ticket, audits)
-    if specs is not None:
-        last = history[-1]
-        history.append(
-            TicketUpdate(max(at, last.at), last.facts, None, specs, schedule, edit=True)  # type: ignore[arg-type]
-        )
-    return replay(history, schedule=None, now=now)
 
 
 def _open_tickets_after(last_id: int) -> Iterable[Ticket]:
@@ -377,7 +356,7 @@ def _recompute_batch(
     changed: list[tuple[Ticket, Evaluation]] = []
     for ticket in tickets:
         newer = after_states.get(ticket.pk) or replayed.get(ticket.pk) or []
-        last_revision = newer[-1].revision_id if newer else _state_revision(ticket)
+        last_revision = newer[-1].revision_id if newer else carried_revision_id(ticket)
         ticket_edit = edit
         if edit is not None and last_revision is not None and last_revision >= edit.revision_id:
             ticket_edit = None
@@ -409,13 +388,6 @@ def _recompute_batch(
         ticket.sla_state = evaluation.state(audit_of.get(ticket.pk))
     sla_store_many([(ticket, evaluation.result) for ticket, evaluation in changed], now=now)
     return len(changed)
-
-
-def _state_revision(ticket: Ticket) -> int | None:
-    saved = ticket.sla_state
-    if isinstance(saved, dict) and isinstance(saved.get("revision"), list):
-        return int(saved["revision"][0])
-    return None
 
 
 def _unchanged(ticket: Ticket, rows: Sequence[Sequence[Any]], result: TicketSla) -> bool:
@@ -466,8 +438,9 @@ def impact_of(*, specs: tuple[PolicySpec, ...], now: datetime, listed: int = 500
         for ticket in batch:
             open_tickets += 1
             audits = batch_audits[ticket.pk]
-            before = replay(ticket_history(ticket, audits), schedule=None, now=now)
-            after = evaluate_with(ticket, audits, specs=specs, at=now, now=now)
+            history = ticket_history(ticket, audits)
+            before = replay(history, schedule=None, now=now)
+            after = replay([*history, edit_update(history[-1], now, specs)], schedule=None, now=now)
             changes = _differences(before, after)
             for change in changes:
                 counts[change] += 1

@@ -271,15 +271,30 @@ class Edit:
     schedule_digest: str
 
     def update(self, previous: TicketUpdate) -> TicketUpdate:
-        """As `audit_update` will read the edit's audit back: same fields, via a rule."""
-        return TicketUpdate(
-            max(self.at, previous.at),
-            dataclasses.replace(previous.facts, current_via_id=EDIT_VIA),
-            None,
+        return edit_update(
+            previous,
+            self.at,
             revision_specs(self.revision_id, self.revision_digest),
             revision_schedule(self.revision_id, self.schedule_digest),
-            edit=True,
         )
+
+
+def edit_update(
+    previous: TicketUpdate,
+    at: datetime,
+    policies: tuple[PolicySpec, ...],
+    schedule: Schedule | None | object = SAME_SCHEDULE,
+) -> TicketUpdate:
+    """A configuration edit after `previous`, as `audit_update` will read its audit back: the
+    same fields, via a rule, never before the last save."""
+    return TicketUpdate(
+        max(at, previous.at),
+        dataclasses.replace(previous.facts, current_via_id=EDIT_VIA),
+        None,
+        policies,
+        schedule,  # type: ignore[arg-type]
+        edit=True,
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -335,6 +350,14 @@ def carried_audit_id(ticket: Ticket) -> int | None:
     saved = ticket.sla_state
     if isinstance(saved, dict) and isinstance(saved.get("audit"), int):
         return int(saved["audit"])
+    return None
+
+
+def carried_revision_id(ticket: Ticket) -> int | None:
+    """The revision of the last update the ticket's carried state has seen, if it has one."""
+    saved = ticket.sla_state
+    if isinstance(saved, dict) and isinstance(saved.get("revision"), list):
+        return int(saved["revision"][0])
     return None
 
 
