@@ -429,7 +429,9 @@ def ticket_update_audited(
     via_id: int = 5,
 ) -> TicketSave:
     """`ticket_update`, with the audit of the save."""
-    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    # The carried SLA state is read by the SLA store alone, and then only once; deferred, it
+    # is also left out of the ticket's own UPDATE.
+    ticket = Ticket.objects.select_for_update().defer("sla_state").get(pk=ticket_id)
     # Whole seconds, and never before the last save (a recompute may have just written one).
     last = ticket.audits.aggregate(last=Max("created_at"))["last"]
     now = max(now.replace(microsecond=0), last) if last else now.replace(microsecond=0)

@@ -407,6 +407,7 @@ class _Clock:
         "activated_by",
         "runs_in",
         "closed",
+        "stored",
         "used_calendar",
         "used_business",
         "rank",
@@ -418,6 +419,7 @@ class _Clock:
         "target",
         "policy",
         "deadline",
+        "crossed",
         "unreachable",
         "breached_at",
         "breach_events",
@@ -431,7 +433,10 @@ class _Clock:
         self.activated_by = why
         self.runs_in = _RUNS_IN[metric]
         self.closed: list[_Segment] = []
-        self.used_calendar = 0  # totals over `closed`
+        # Closed stretches as a carried state holds them, read only when a target falls
+        # inside them: a save then does not pay for every pause in the ticket's past.
+        self.stored: list[Any] = []
+        self.used_calendar = 0  # totals over `stored` and `closed`
         self.used_business = 0
         self.rank = _RANK[self.event_metric]
         self.run_start: datetime | None = at
@@ -442,6 +447,9 @@ class _Clock:
         self.target: Target | None = None
         self.policy: PolicySpec | None = None
         self.deadline: datetime | None = None
+        # The target `deadline` was found for inside a closed stretch: later stretches
+        # cannot move it, so pauses and resumes after a breach need not look again.
+        self.crossed: Target | None = None
         self.unreachable = False
         self.breached_at: datetime | None = None
         self.breach_events: list[int] = []
@@ -485,6 +493,9 @@ class _Replay:
         self.updates = 0
         self.last_at: datetime | None = None
         self.breach_times: dict[int, datetime] = {}
+        # The schedules a carried state's stored stretches refer to, as given and as read.
+        self.stored_snapshots: list[dict[str, Any] | None] = []
+        self.stored_schedules: list[Schedule | None] = []
 
     # -- events --------------------------------------------------------------------------
 
@@ -723,6 +734,8 @@ class _Replay:
     def switch_schedule(self, at: datetime, schedule: Schedule | None) -> None:
         """Business time from `at` on is measured by `schedule`: running stretches are cut at
         `at` so the time before keeps the old schedule's measure."""
+        for clock in self.clocks:
+            self.segments(clock)  # stored stretches name the schedule in force by reference
         for clock in self.open:
             if clock.run_start is not None and clock.run_start < at:
                 self.close(clock, at)
@@ -800,7 +813,8 @@ class _Replay:
         Past if the target was already exceeded in a closed stretch; None while paused
         short of the target, without a target, or when the schedule has no business time.
         """
-        clock.deadline = None
+        crossing, crossed = clock.deadline, clock.crossed
+        clock.deadline = clock.crossed = None
         clock.unreachable = False
         target = clock.target
         if target is None:
@@ -808,17 +822,25 @@ class _Replay:
         business = target.business_hours
         remaining = target.seconds
         try:
-            for segment in clock.closed:
-                length = segment.business if business else segment.calendar
-                if length > remaining:
-                    clock.deadline = self.add(
-                        segment.schedule if business else None, segment.start, remaining
-                    )
+            used = clock.used_business if business else clock.used_calendar
+            if used > remaining:
+                if crossed == target:
+                    clock.deadline, clock.crossed = crossing, crossed
                     return
-                remaining -= length
+                # The target was reached inside a closed stretch: find where.
+                for segment in self.segments(clock):
+                    length = segment.business if business else segment.calendar
+                    if length > remaining:
+                        clock.deadline = self.add(
+                            segment.schedule if business else None, segment.start, remaining
+                        )
+                        clock.crossed = target
+                        return
+                    remaining -= length
+                raise AssertionError("a clock's used time is the sum of its closed stretches")
             if clock.run_start is not None:
                 clock.deadline = self.add(
-                    self.schedule if business else None, clock.run_start, remaining
+                    self.schedule if business else None, clock.run_start, remaining - used
                 )
         except NoBusinessTime:
             clock.deadline = None
@@ -841,6 +863,28 @@ class _Replay:
         clock.used_calendar += calendar
         clock.used_business += business
         clock.run_start = None
+
+    def segments(self, clock: _Clock) -> list[_Segment]:
+        """The clock's closed stretches, reading those a carried state stored first."""
+        if clock.stored:
+            schedules = self.stored_schedules
+            current = self.schedule  # stored stretches are read before any schedule switch
+            try:
+                stored = [
+                    _Segment(
+                        _when(start),
+                        _when(end),
+                        calendar,
+                        business,
+                        current if ref == -1 else schedules[ref],
+                    )
+                    for start, end, calendar, business, ref in clock.stored
+                ]
+            except (IndexError, TypeError, ValueError) as error:
+                raise StateError(f"the state's stretches cannot be read: {error!r}") from error
+            clock.closed[:0] = stored
+            clock.stored = []
+        return clock.closed
 
     def record_step(self, index: int, at: datetime) -> None:
         key = (self.matched, self.applied, self.priority)
@@ -999,7 +1043,9 @@ class _Replay:
         kept = {id(clock) for clock in (*self.open, *self.resolution)}
         clocks = [clock for clock in self.clocks if id(clock) in kept]
         index = {id(clock): n for n, clock in enumerate(clocks)}
-        schedules: list[dict[str, Any] | None] = []
+        # Stretches still as stored refer to the stored schedules by position: keep those first.
+        stored = any(clock.stored for clock in clocks)
+        schedules: list[dict[str, Any] | None] = list(self.stored_snapshots) if stored else []
         current = _schedule_dump(self.schedule)
 
         def schedule_ref(schedule: Schedule | None) -> int:
@@ -1052,9 +1098,9 @@ class _Replay:
                 schedule if _schedule_dump(schedule) == snapshot else _schedule_load(snapshot)
                 for snapshot in state["schedules"]
             ]
-            replay.clocks = [
-                _clock_load(data, by_id, schedules, schedule) for data in state["clocks"]
-            ]
+            replay.stored_snapshots = list(state["schedules"])
+            replay.stored_schedules = schedules
+            replay.clocks = [_clock_load(data, by_id) for data in state["clocks"]]
 
             def clock(ref: int | None) -> _Clock | None:
                 return None if ref is None else replay.clocks[ref]
@@ -1198,8 +1244,11 @@ def _clock_dump(clock: _Clock, schedule_ref: Callable[[Schedule | None], int]) -
         "instance": clock.instance_id,
         "activated": [_dt(clock.activated_at), clock.activated_by],
         "closed": [
-            [_dt(s.start), _dt(s.end), s.calendar, s.business, schedule_ref(s.schedule)]
-            for s in clock.closed
+            *clock.stored,
+            *(
+                [_dt(s.start), _dt(s.end), s.calendar, s.business, schedule_ref(s.schedule)]
+                for s in clock.closed
+            ),
         ],
         "used": [clock.used_calendar, clock.used_business],
         "run_start": _dt(clock.run_start),
@@ -1213,30 +1262,22 @@ def _clock_dump(clock: _Clock, schedule_ref: Callable[[Schedule | None], int]) -
         else [clock.target.seconds, clock.target.business_hours],
         "policy": clock.policy.id if clock.policy is not None else None,
         "deadline": _dt(clock.deadline),
+        "crossed": None
+        if clock.crossed is None
+        else [clock.crossed.seconds, clock.crossed.business_hours],
         "unreachable": clock.unreachable,
         "breached_at": _dt(clock.breached_at),
         "breach_events": list(clock.breach_events),  # a copy: `finish` may still add to it
     }
 
 
-def _clock_load(
-    data: dict[str, Any],
-    policies: Mapping[int, PolicySpec],
-    schedules: Sequence[Schedule | None],
-    current: Schedule | None,
-) -> _Clock:
+def _clock_load(data: dict[str, Any], policies: Mapping[int, PolicySpec]) -> _Clock:
     activated, why = data["activated"]
     clock = _Clock(Metric(data["metric"]), data["instance"], _when(activated), why)
-    clock.closed = [
-        _Segment(
-            _when(start),
-            _when(end),
-            calendar,
-            business,
-            current if ref == -1 else schedules[ref],
-        )
-        for start, end, calendar, business, ref in data["closed"]
-    ]
+    stored = data["closed"]
+    if not isinstance(stored, list):
+        raise TypeError("closed stretches must be a list")
+    clock.stored = stored  # read when a target needs them (`_Replay.segments`)
     clock.used_calendar, clock.used_business = data["used"]
     clock.run_start = _dt_load(data["run_start"])
     fulfilled_at, clock.fulfilled_by = data["fulfilled"]
@@ -1255,6 +1296,8 @@ def _clock_load(
             policy_id, "", None, 0, lambda _facts: False, {}
         )
     clock.deadline = _dt_load(data["deadline"])
+    crossed = data.get("crossed")  # states written before it was kept find the stretch again
+    clock.crossed = None if crossed is None else Target(*crossed)
     clock.unreachable = data["unreachable"]
     clock.breached_at = _dt_load(data["breached_at"])
     clock.breach_events = list(data["breach_events"])

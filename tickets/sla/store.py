@@ -383,8 +383,9 @@ def past_each_bound(
     operator: str,
 ) -> models.QuerySet[_MODELS]:
     """`rows` whose `column` is past their own ticket's bound (`operator` is ">" or ">="), in
-    one query: on PostgreSQL by joining the bounds as an array, elsewhere by or-ing them."""
-    if connection.vendor == "postgresql":
+    one query: on PostgreSQL by joining the bounds as an array, elsewhere by or-ing them (and
+    for one ticket, a save's case, as a plain range its index answers)."""
+    if connection.vendor == "postgresql" and len(bounds) > 1:
         table = connection.ops.quote_name(rows.model._meta.db_table)
         sql = (
             f"SELECT r.id FROM {table} r JOIN unnest(%s::bigint[], %s::{sql_type}[]) "
