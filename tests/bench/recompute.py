@@ -1,6 +1,7 @@
 """Ticket-side benchmarks for `make bench`, run in a throwaway PostgreSQL database:
 
-- recompute after a policy change over N open tickets (goal: 100k in at most 60 s);
+- recompute after a policy change over N open tickets (goal: 100k in at most 60 s), and over
+  tickets with threads of 10 to 200 audits beside as many with one (goal: within 1.5x);
 - edits that change no ticket's SLA (a title, a reorder below every match) over the same N
   open tickets (goal: 0 rows written to the tickets' tables, at most 5 s from the edit to the
   end of its run);
@@ -60,11 +61,12 @@ def _metrics(scale: int) -> list[dict[str, Any]]:
     ]
 
 
-def _generate(count: int, rng: random.Random) -> None:
-    """Open tickets, each created by an end user's public comment, written in bulk."""
+def _generate(count: int, rng: random.Random, tag: str = "bench") -> None:
+    """Open tickets tagged `tag`, each created by an end user's public comment, written in
+    bulk."""
     now = timezone.now().replace(microsecond=0)
     customers = User.objects.bulk_create(
-        User(email=f"bench{i}@example.com", name=f"Customer {i}", role="end-user")
+        User(email=f"{tag}{i}@example.com", name=f"Customer {i}", role="end-user")
         for i in range(1000)
     )
     revision = current_revision_id()
@@ -80,7 +82,7 @@ def _generate(count: int, rng: random.Random) -> None:
                 status="open",
                 requester=requester,
                 submitter=requester,
-                tags=["bench"],
+                tags=[tag],
                 created_at=at,
                 updated_at=at,
             )
@@ -117,7 +119,7 @@ def _generate(count: int, rng: random.Random) -> None:
                     "via_id": 5,
                     "recipient": None,
                     "is_public": True,
-                    "tags": ["bench"],
+                    "tags": [tag],
                     "custom_fields": {},
                     "requester_fields": {},
                     "organization_fields": {},
@@ -125,6 +127,63 @@ def _generate(count: int, rng: random.Random) -> None:
             )
             for t, c in zip(tickets, comments, strict=True)
         )
+
+
+def _lengthen(rng: random.Random, tag: str, fewest: int, most: int) -> int:
+    """Grow every open ticket tagged `tag` (one end-user comment, as `_generate` writes them)
+    into a thread of `fewest` to `most` audits, a minute apart and ending a minute ago: an
+    agent's public reply setting it pending, then the requester's answer reopening it, in
+    turn. Written in bulk; returns the number of audits written."""
+    now = timezone.now().replace(microsecond=0)
+    agent = User.objects.create(email=f"{tag}-agent@example.com", name="Agent", role="agent")
+    revision = current_revision_id()
+    written = 0
+    ids = list(
+        Ticket.objects.filter(tags__contains=[tag]).order_by("pk").values_list("pk", flat=True)
+    )
+    for start in range(0, len(ids), 1000):
+        tickets = list(Ticket.objects.filter(pk__in=ids[start : start + 1000]).order_by("pk"))
+        first = dict(
+            TicketAudit.objects.filter(ticket__in=tickets).values_list("ticket_id", "snapshot")
+        )
+        TicketAudit.objects.filter(ticket__in=tickets).delete()
+        TicketComment.objects.filter(ticket__in=tickets).delete()
+        comments: list[TicketComment] = []
+        audits: list[TicketAudit] = []
+        for ticket in tickets:
+            length = rng.randint(fewest, most)
+            created = now - timedelta(minutes=length + rng.randint(1, 600))
+            ticket.created_at = created
+            status = "open"
+            for n in range(length):
+                at = created + timedelta(minutes=n)
+                by_agent = n % 2 == 1
+                status = "pending" if by_agent else "open"
+                author = agent.pk if by_agent else ticket.requester_id
+                comments.append(
+                    TicketComment(
+                        ticket=ticket, author_id=author, body="…", public=True, created_at=at
+                    )
+                )
+                audits.append(
+                    TicketAudit(
+                        ticket=ticket,
+                        author_id=author,
+                        created_at=at,
+                        revision_id=revision,
+                        comment_author_role="agent" if by_agent else "end-user",
+                        snapshot={**first[ticket.pk], "status": status},
+                    )
+                )
+            ticket.status = status
+            ticket.updated_at = created + timedelta(minutes=length - 1)
+        TicketComment.objects.bulk_create(comments, batch_size=5000)
+        for audit, comment in zip(audits, comments, strict=True):
+            audit.comment = comment
+        TicketAudit.objects.bulk_create(audits, batch_size=5000)
+        Ticket.objects.bulk_update(tickets, ["status", "created_at", "updated_at"], batch_size=1000)
+        written += len(audits)
+    return written
 
 
 def _recompute(reason: str, **kwargs: Any) -> tuple[SlaRecompute, float]:
@@ -296,4 +355,50 @@ def run(write: Callable[[str], None], tickets: int = 100_000, seed: int = 1) -> 
         return {"recompute_per_second": rate, "page_median_ms": median, "page_worst_ms": worst}
     finally:
         gc.unfreeze()
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def run_threads(
+    write: Callable[[str], None], tickets: int = 10_000, seed: int = 1
+) -> dict[str, float]:
+    """Recompute after a policy change over open tickets with one audit each, and beside them
+    as many with threads of 10 to 200 audits, two workers each: a ticket continues from its
+    carried state, so its age should not show (goal: the long threads within 1.5x)."""
+    if connection.vendor != "postgresql":
+        write("skipped: the ticket benchmarks run on PostgreSQL (set DATABASE_URL=postgres://...)")
+        return {}
+    rng = random.Random(seed)
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        policies = {
+            tag: policy_services.policy_create(
+                title=f"Threads: {tag}",
+                filter={"all": [{"field": "current_tags", "operator": "includes", "value": tag}]},
+                policy_metrics=_metrics(1),
+            )
+            for tag in ("short", "long")
+        }
+        started = time.perf_counter()
+        for tag in policies:
+            _generate(tickets, rng, tag=tag)
+        audits = _lengthen(rng, "long", 10, 200)
+        write(
+            f"  {tickets:,} open tickets with one audit and {tickets:,} with {audits:,} audits "
+            f"(10 to 200 each) written in {time.perf_counter() - started:.1f} s"
+        )
+        first, seconds = _recompute("schedule")
+        write(f"  first evaluation of both: {first.done:,} tickets in {seconds:.1f} s")
+        took: dict[str, float] = {}
+        for tag, policy in policies.items():
+            after, took[tag] = _policy_change(policy.pk, 2, 2)
+            write(
+                f"  recompute after a policy change, two workers, {tag} threads: "
+                f"{after.done:,} tickets ({after.changed:,} changed) in {took[tag]:.2f} s = "
+                f"{after.done / took[tag]:,.0f} tickets/s"
+            )
+        ratio = took["long"] / took["short"]
+        write(f"  threads of 10 to 200 audits vs one audit: {ratio:.2f}x (goal: at most 1.5x)")
+        return {"threads_ratio": ratio}
+    finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
