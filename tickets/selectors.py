@@ -53,6 +53,12 @@ from tickets.models import (
 )
 
 
+def ticket_rows() -> QuerySet[Ticket]:
+    """Tickets as the API and the queue show them: without the SLA engine's carried state,
+    which only a save reads and which is kilobytes of JSON per ticket."""
+    return Ticket.objects.defer("sla_state")
+
+
 def account_schedule() -> Schedule | None:
     """Business-hour targets count on the default schedule; without one, calendar time."""
     schedule = policy_selectors.default_schedule()

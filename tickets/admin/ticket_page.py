@@ -36,6 +36,7 @@ from tickets import services
 from tickets.custom_statuses import category_of, custom_statuses
 from tickets.inputs import with_custom_status
 from tickets.models import Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
+from tickets.selectors import ticket_rows
 from tickets.sla.explain import explain, slas_for
 
 if TYPE_CHECKING:
@@ -285,7 +286,7 @@ def sla_poll_view(admin: TicketAdmin, request: HttpRequest) -> JsonResponse:
     if len(ids) > POLL_MAX_IDS or any(i < 1 or i >= 2**62 for i in ids):
         return JsonResponse({"error": f"ids must list at most {POLL_MAX_IDS} ids"}, status=400)
     tickets = list(
-        with_version(with_badge_targets(Ticket.objects.filter(pk__in=ids))).order_by("id")
+        with_version(with_badge_targets(ticket_rows().filter(pk__in=ids))).order_by("id")
     )
     attach_last_breaches(tickets)
     return JsonResponse(poll_payload(tickets, timezone.now()))

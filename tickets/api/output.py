@@ -20,11 +20,21 @@ VIA_CHANNELS = {
 }
 
 
+def channel_name(via_id: int) -> str:
+    """A `via_id` as Zendesk's channel name (the number as text where slaweb knows no name)."""
+    return VIA_CHANNELS.get(via_id, str(via_id))
+
+
+def no_source() -> dict[str, Any]:
+    """Zendesk's `via.source` with nothing in it, as for anything made through the API."""
+    return {"from": {}, "to": {}, "rel": None}
+
+
 class Channel(serializers.CharField):
     """A `via_id` as Zendesk's channel name (the number as text where slaweb knows no name)."""
 
     def to_representation(self, value: Any) -> str:
-        return VIA_CHANNELS.get(value, str(value))
+        return channel_name(value)
 
 
 class EmptyObject(serializers.DictField):
@@ -165,10 +175,10 @@ class NoSource(serializers.DictField):
     """Zendesk's `via.source` with nothing in it, as for anything made through the API."""
 
     def get_attribute(self, instance: Any) -> dict[str, Any]:
-        return {"from": {}, "to": {}, "rel": None}
+        return no_source()
 
     def to_representation(self, value: dict[str, Any]) -> dict[str, Any]:
-        return {"from": {}, "to": {}, "rel": None}
+        return no_source()
 
 
 class ViaSerializer(serializers.Serializer[Any]):
