@@ -1,0 +1,582 @@
+"""Group ownership time, the one metric of Zendesk's Group SLA policies (OLAs).
+
+`evaluate_group_ownership` replays a ticket's history (the same `TicketUpdate`s the SLA metrics
+read) against the group SLA policies and reports one instance per stretch of ownership by a
+group, with the `group_ownership_time` ticket metric events. `GroupOwnershipReplay` does the
+same in steps: feeding a history in parts gives what feeding it whole gives.
+
+Zendesk's rules, with their sources ((P) Zendesk's own text, (S) a secondary write-up, (I) our
+inference where no text was found; spec tags refer to ../shared/zendesk-sla-spec.md):
+
+* What is measured (P): "Ownership time measures the length of time the ticket is assigned to a
+  group. It starts when a group is a[ssigned]" and a policy without a group condition "will
+  begin measuring when a ticket is assigned to a group" -
+  https://support.zendesk.com/hc/en-us/articles/5322445643802. A ticket created with a group is
+  assigned from its creation.
+* When it ends (P): targets read "the tier 1 group solves or reassigns the ticket to another
+  group within 10 minutes" -
+  https://developer.zendesk.com/api-reference/ticketing/business-rules/group_sla_policies/ ;
+  (S) "from when a ticket is assigned to a group until it's either reassigned to another group
+  or solved" - https://www.eesel.ai/blog/zendesk-group-sla-policies-for-teams . So a hand-off
+  A -> B fulfils A's instance and starts one for B at the same update; B -> A starts a new
+  instance for A from zero (ownership is "from assignment", not a running total per group).
+* Reopen (S): "If the ticket gets reopened, a new ownership time clock starts for that group"
+  (same eesel page). Solved and closed both end ownership; a reopen starts a new instance for
+  the group the ticket has then.
+* Assignee changes inside a group (I): the metric is about the group only, so they change
+  nothing. Removing the group (group_id None) ends the instance like a hand-off (I).
+* Pending and on-hold (I): no text found says that ownership time pauses; the definition above
+  is the time "the ticket is assigned to a group", and an OLA is kept by solving or handing off,
+  so by default no status pauses it (`NO_PAUSE`). The categories that pause it are a parameter
+  (`paused_in`, e.g. `{PENDING, HOLD}` for a reading like agent work time); a custom status
+  counts as its category, which each update's `facts.status` already is.
+* Targets (P): one per priority, in seconds (`target_in_seconds`; `target` in minutes), in
+  calendar or business hours - the Group SLA Policies API above. No priority, no target (I, as
+  SLA policies: spec §2.3). First matching policy in position order wins, and "a single ticket
+  can only have one SLA policy and one group SLA applied to it" (P, spec §2 item 2, H7): so this
+  is evaluated beside, and independently of, the ticket's SLA policy.
+* Business hours, schedule switches, late targets, target changes and configuration edits
+  follow `policies.engine.metrics` exactly (its docstring): business time from an update on is
+  measured by that update's schedule; a deadline already past when a target arrives is breached
+  at that update, never back-dated (spec §2.7); a save that changes a breached instance's target
+  re-breaches it at the update when the new deadline is past too, otherwise deletes its breach
+  events; an `edit` update never undoes a recorded breach. Fulfilment at exactly `breach_at` is
+  achieved.
+* Events (P for names, (I) for their order and ids): metric `group_ownership_time`, types
+  `activate`, `pause`, `fulfill`, `update_status`, `apply_group_sla`, `breach` -
+  https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metric_events/ ("apply_
+  group_sla events, such as when a Group SLA policy is applied to a ticket or when an Group SLA
+  policy or target is changed"). The `group_sla` payload is `{target (minutes), business_hours,
+  policy {id (string), title, description}}` as in a recorded fixture
+  (https://github.com/BCR-CX/libzapi, its ticket metric event client test) with
+  `target_in_seconds` added as the newer `apply_sla` payload has it (I); `group_sla` is None
+  when no group policy applies any more (I, as `apply_sla`). Instance ids count the ticket's
+  ownership stretches 1, 2, 3... across groups (I, as next reply time's). No `measure` event is
+  emitted: none was seen for this metric (I). Events at one instant come in update stages as in
+  metrics.py: breaches due before the save, then fulfil and `update_status`, activations, pause
+  or resume, `apply_group_sla`, breaches decided by the save; inside a stage by instance id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import ClassVar, Final, TypedDict
+
+from policies.engine.business_time import NoBusinessTime, Schedule
+from policies.engine.history import SAME_SCHEDULE, TicketUpdate
+from policies.engine.metrics import HistoryError, Stage, StatusPayload
+from policies.engine.types import Target, TicketFacts
+from policies.engine.vocabulary import Priority, StatusCategory
+
+GROUP_OWNERSHIP_TIME: Final = "group_ownership_time"
+
+NO_PAUSE: frozenset[StatusCategory] = frozenset()
+_DONE = frozenset({StatusCategory.SOLVED, StatusCategory.CLOSED})
+
+
+class GroupEventType(StrEnum):
+    ACTIVATE = "activate"
+    PAUSE = "pause"
+    FULFILL = "fulfill"
+    APPLY_GROUP_SLA = "apply_group_sla"
+    BREACH = "breach"
+    UPDATE_STATUS = "update_status"
+
+
+class GroupPolicyRef(TypedDict):
+    id: str
+    title: str
+    description: str | None
+
+
+class GroupSlaPayload(TypedDict):
+    target: int
+    target_in_seconds: int
+    business_hours: bool
+    policy: GroupPolicyRef
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPolicySpec:
+    """A group SLA policy ready for evaluation: `matches` is its compiled filter, `targets`
+    its group ownership time target per priority."""
+
+    id: str
+    title: str
+    description: str | None
+    position: int
+    matches: Callable[[TicketFacts], bool]
+    targets: Mapping[Priority, Target]
+
+    def target(self, priority: Priority | None) -> Target | None:
+        return None if priority is None else self.targets.get(priority)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMetricEvent:
+    """One `group_ownership_time` ticket metric event (without the ids storage assigns)."""
+
+    metric: ClassVar[str] = GROUP_OWNERSHIP_TIME
+    instance_id: int
+    type: GroupEventType
+    time: datetime
+    group_sla: GroupSlaPayload | None = None
+    status: StatusPayload | None = None
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GroupOwnership:
+    """One stretch of ownership of the ticket by one group, as of `now`."""
+
+    group_id: int
+    instance_id: int
+    stage: Stage
+    activated_at: datetime
+    breach_at: datetime | None  # None while paused short of the target, or without a target
+    fulfilled_at: datetime | None
+    breached: bool
+    breached_at: datetime | None
+    target: Target | None
+    policy_id: str | None
+    elapsed_calendar_seconds: int
+    elapsed_business_seconds: int
+    paused_seconds: int
+    ended_by: str  # why ownership ended ("" while the group still owns the ticket)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSla:
+    """The group SLA state after the last update, as of `now`.
+
+    `policy` is the group policy applied after the last update (None without a match or a
+    priority); `next_breach_at` is the open instance's deadline while it runs unbreached.
+    """
+
+    policy: GroupPolicySpec | None
+    instances: tuple[GroupOwnership, ...]
+    events: tuple[GroupMetricEvent, ...]
+    next_breach_at: datetime | None
+
+
+# The group policies in force at each update: one list for the whole history, or a function
+# of the update's index in the history (0 is the creation) for policies edited over time.
+GroupPolicies = Sequence[GroupPolicySpec] | Callable[[int], Sequence[GroupPolicySpec]]
+
+
+def evaluate_group_ownership(
+    updates: Sequence[TicketUpdate],
+    group_policies: GroupPolicies,
+    *,
+    schedule: Schedule | None,
+    now: datetime,
+    paused_in: frozenset[StatusCategory] = NO_PAUSE,
+) -> GroupSla:
+    """Replay `updates` (creation first, chronological) and report group ownership at `now`.
+
+    `schedule` measures business-hours targets (calendar time without one); updates may switch
+    it. Raises `HistoryError` for histories that cannot be replayed.
+    """
+    if not updates:
+        raise HistoryError("a history starts with the ticket's creation")
+    replay = GroupOwnershipReplay(group_policies, schedule=schedule, paused_in=paused_in)
+    replay.feed(updates)
+    return replay.result(now)
+
+
+# A staged event: time, instance id, sequence number, type, payloads.
+_Staged = tuple[datetime, int, int, GroupEventType, GroupSlaPayload | None, StatusPayload | None]
+
+
+@dataclass(slots=True)
+class _Stretch:
+    start: datetime
+    end: datetime
+    calendar: int
+    business: int
+    schedule: Schedule | None
+
+
+@dataclass(slots=True)
+class _Pause:
+    start: datetime
+    end: datetime | None = None
+
+
+@dataclass(slots=True)
+class _Instance:
+    group_id: int
+    instance_id: int
+    activated_at: datetime
+    run_start: datetime | None
+    closed: list[_Stretch]
+    pauses: list[_Pause]
+    used_calendar: int = 0
+    used_business: int = 0
+    fulfilled_at: datetime | None = None
+    ended_by: str = ""
+    target: Target | None = None
+    policy: GroupPolicySpec | None = None
+    deadline: datetime | None = None
+    unreachable: bool = False
+    breached_at: datetime | None = None
+    breach_events: list[int] = field(default_factory=list)
+
+
+class GroupOwnershipReplay:
+    """Group ownership replayed one update at a time: `feed` histories in order, read `result`.
+
+    `result` leaves the replay as it was, so a history may be fed in parts and read between.
+    """
+
+    def __init__(
+        self,
+        group_policies: GroupPolicies,
+        *,
+        schedule: Schedule | None,
+        paused_in: frozenset[StatusCategory] = NO_PAUSE,
+    ) -> None:
+        if callable(group_policies):
+            self._policies_at: Callable[[int], Sequence[GroupPolicySpec]] = group_policies
+        else:
+            fixed = group_policies
+            self._policies_at = lambda _index: fixed
+        self._paused_in = paused_in
+        self._schedule = schedule
+        self._instances: list[_Instance] = []
+        self._current: _Instance | None = None
+        self._events: list[_Staged] = []
+        self._stage: list[_Staged] = []
+        self._deleted: set[int] = set()
+        self._count = 0
+        self._last_at: datetime | None = None
+        self._last_policies: Sequence[GroupPolicySpec] | None = None
+        self._last_facts: TicketFacts | None = None
+        self._matched: GroupPolicySpec | None = None
+        self._applied: GroupPolicySpec | None = None
+        self._priority: Priority | None = None
+
+    # -- feeding -------------------------------------------------------------------------
+
+    def feed(self, updates: Sequence[TicketUpdate]) -> None:
+        """Apply `updates`, which continue the history fed so far (the first is the creation)."""
+        for update in updates:
+            index = self._count
+            if update.at.utcoffset() is None:
+                raise HistoryError(f"updates[{index}].at must be timezone-aware")
+            at = update.at.astimezone(UTC)
+            if self._last_at is not None and at < self._last_at:
+                raise HistoryError(f"updates[{index}] is earlier than the update before it")
+            self._apply(index, at, update)
+            self._count += 1
+            self._last_at = at
+
+    def _apply(self, index: int, at: datetime, update: TicketUpdate) -> None:
+        self._fire_due(at)
+        self._flush()
+        if update.schedule is not SAME_SCHEDULE and update.schedule is not self._schedule:
+            self._switch_schedule(at, update.schedule)
+
+        facts = update.facts
+        policies = self._policies_at(index)
+        if policies is not self._last_policies or facts is not self._last_facts:
+            self._matched = next((p for p in policies if p.matches(facts)), None)
+            self._last_policies, self._last_facts = policies, facts
+
+        done = facts.status in _DONE
+        current = self._current
+        if current is not None and (done or facts.group_id != current.group_id):
+            if facts.group_id == current.group_id:
+                why = f"ticket {facts.status.value}"
+            elif facts.group_id is None:
+                why = "group removed"
+            else:
+                why = f"reassigned to group {facts.group_id}"
+            self._fulfil(current, at, why)
+            self._flush()
+        if self._current is None and facts.group_id is not None and not done:
+            self._start(facts.group_id, at)
+            self._flush()
+        self._sync_status(at, facts.status)
+        self._flush()
+
+        self._priority = facts.priority
+        self._applied = self._matched if facts.priority is not None else None
+        again = self._apply_target(at, edit=update.edit)
+        self._flush()
+        self._fire_now(at, again)
+        self._flush()
+
+    # -- transitions ---------------------------------------------------------------------
+
+    def _emit(
+        self,
+        instance: _Instance,
+        type_: GroupEventType,
+        at: datetime,
+        group_sla: GroupSlaPayload | None = None,
+        status: StatusPayload | None = None,
+    ) -> int:
+        seq = len(self._events) + len(self._stage)
+        self._stage.append((at, instance.instance_id, seq, type_, group_sla, status))
+        return seq
+
+    def _flush(self) -> None:
+        if self._stage:
+            self._stage.sort(key=lambda staged: staged[:3])
+            self._events.extend(self._stage)
+            self._stage = []
+
+    def _start(self, group_id: int, at: datetime) -> None:
+        instance = _Instance(group_id, len(self._instances) + 1, at, at, [], [])
+        self._instances.append(instance)
+        self._current = instance
+        self._emit(instance, GroupEventType.ACTIVATE, at)
+
+    def _sync_status(self, at: datetime, status: StatusCategory) -> None:
+        instance = self._current
+        if instance is None:
+            return
+        runs = status not in self._paused_in
+        if runs and instance.run_start is None:
+            instance.run_start = at
+            instance.pauses[-1].end = at
+            self._refresh_deadline(instance)
+            self._emit(instance, GroupEventType.ACTIVATE, at)
+        elif not runs and instance.run_start is not None:
+            self._close(instance, at)
+            instance.pauses.append(_Pause(at))
+            self._refresh_deadline(instance)
+            self._emit(instance, GroupEventType.PAUSE, at)
+
+    def _fulfil(self, instance: _Instance, at: datetime, why: str) -> None:
+        if instance.run_start is not None:
+            self._close(instance, at)
+        elif instance.pauses and instance.pauses[-1].end is None:
+            instance.pauses[-1].end = at
+        instance.fulfilled_at = at
+        instance.ended_by = why
+        self._current = None
+        self._emit(instance, GroupEventType.FULFILL, at)
+        self._emit(
+            instance,
+            GroupEventType.UPDATE_STATUS,
+            at,
+            status=StatusPayload(
+                calendar=instance.used_calendar // 60, business=instance.used_business // 60
+            ),
+        )
+
+    def _close(self, instance: _Instance, at: datetime) -> None:
+        start = instance.run_start
+        assert start is not None
+        calendar = _seconds(start, at)
+        schedule = self._schedule
+        business = calendar if schedule is None else schedule.between(start, at)
+        instance.closed.append(_Stretch(start, at, calendar, business, schedule))
+        instance.used_calendar += calendar
+        instance.used_business += business
+        instance.run_start = None
+
+    def _switch_schedule(self, at: datetime, schedule: Schedule | None) -> None:
+        """Business time from `at` on is measured by `schedule`; the time before keeps the old
+        schedule's measure."""
+        instance = self._current
+        if instance is not None and instance.run_start is not None and instance.run_start < at:
+            self._close(instance, at)
+            instance.run_start = at
+        self._schedule = schedule
+        target = instance.target if instance is not None else None
+        if instance is not None and target is not None and target.business_hours:
+            self._refresh_deadline(instance)
+
+    # -- targets and breaches ------------------------------------------------------------
+
+    def _apply_target(self, at: datetime, *, edit: bool) -> list[_Instance]:
+        """Give the open instance the applied policy's target; return it if it re-breaches."""
+        instance = self._current
+        if instance is None:
+            return []
+        policy = self._applied
+        target = policy.target(self._priority) if policy is not None else None
+        owner = policy if target is not None else None
+        owner_id = owner.id if owner is not None else None
+        held_id = instance.policy.id if instance.policy is not None else None
+        if target == instance.target and owner_id == held_id:
+            return []
+        instance.target, instance.policy = target, owner
+        self._refresh_deadline(instance)
+        payload = _payload(owner, target) if owner is not None and target is not None else None
+        self._emit(instance, GroupEventType.APPLY_GROUP_SLA, at, group_sla=payload)
+        if instance.breached_at is None or edit:
+            return []
+        if instance.deadline is not None and instance.deadline <= at:
+            return [instance]
+        self._deleted.update(instance.breach_events)
+        instance.breached_at = None
+        return []
+
+    def _fire_due(self, limit: datetime) -> None:
+        """The open instance breaches at its deadline if that fell before `limit`."""
+        instance = self._current
+        if (
+            instance is not None
+            and instance.run_start is not None
+            and instance.breached_at is None
+            and instance.deadline is not None
+            and instance.deadline < limit
+        ):
+            self._breach(instance, instance.deadline)
+
+    def _fire_now(self, at: datetime, again: list[_Instance]) -> None:
+        """Breaches decided by this update: never back-dated (spec §2.7)."""
+        instance = self._current
+        if (
+            instance is not None
+            and instance.breached_at is None
+            and instance.deadline is not None
+            and instance.deadline <= at
+        ):
+            self._breach(instance, at)
+        for breached in again:
+            self._record_breach(breached, at)
+
+    def _breach(self, instance: _Instance, at: datetime) -> None:
+        instance.breached_at = at
+        self._record_breach(instance, at)
+
+    def _record_breach(self, instance: _Instance, at: datetime) -> None:
+        instance.breach_events.append(self._emit(instance, GroupEventType.BREACH, at))
+
+    def _refresh_deadline(self, instance: _Instance) -> None:
+        """Deadline measured from activation over the running stretches (pauses excluded):
+        past if the target was exceeded in a closed stretch, None while paused short of it."""
+        instance.deadline = None
+        instance.unreachable = False
+        target = instance.target
+        if target is None:
+            return
+        business = target.business_hours
+        remaining = target.seconds
+        used = instance.used_business if business else instance.used_calendar
+        try:
+            if used > remaining:
+                for stretch in instance.closed:
+                    length = stretch.business if business else stretch.calendar
+                    if length > remaining:
+                        instance.deadline = _add(
+                            stretch.schedule if business else None, stretch.start, remaining
+                        )
+                        return
+                    remaining -= length
+                raise AssertionError("used time is the sum of the closed stretches")
+            if instance.run_start is not None:
+                instance.deadline = _add(
+                    self._schedule if business else None, instance.run_start, remaining - used
+                )
+        except NoBusinessTime:
+            instance.unreachable = True
+
+    # -- result --------------------------------------------------------------------------
+
+    def result(self, now: datetime) -> GroupSla:
+        """The state at `now` (not earlier than the last update); the replay is unchanged."""
+        if now.utcoffset() is None:
+            raise HistoryError("now must be timezone-aware")
+        now = now.astimezone(UTC)
+        if self._last_at is None:
+            raise HistoryError("a history starts with the ticket's creation")
+        if now < self._last_at:
+            raise HistoryError("an update is after now")
+        events = list(self._events)
+        breached_now: datetime | None = None
+        current = self._current
+        if (
+            current is not None
+            and current.run_start is not None
+            and current.breached_at is None
+            and current.deadline is not None
+            and current.deadline <= now
+        ):
+            breached_now = current.deadline
+            events.append(
+                (breached_now, current.instance_id, len(events), GroupEventType.BREACH, None, None)
+            )
+        instances = tuple(
+            self._report(instance, now, breached_now if instance is current else None)
+            for instance in self._instances
+        )
+        upcoming = None
+        if (
+            current is not None
+            and current.run_start is not None
+            and current.breached_at is None
+            and breached_now is None
+        ):
+            upcoming = current.deadline
+        return GroupSla(
+            policy=self._applied,
+            instances=instances,
+            events=tuple(
+                GroupMetricEvent(instance_id, type_, time, group_sla, status, seq in self._deleted)
+                for time, instance_id, seq, type_, group_sla, status in events
+            ),
+            next_breach_at=upcoming,
+        )
+
+    def _report(
+        self, instance: _Instance, now: datetime, breached_now: datetime | None
+    ) -> GroupOwnership:
+        calendar, business = instance.used_calendar, instance.used_business
+        if instance.run_start is not None:
+            calendar += _seconds(instance.run_start, now)
+            business += (
+                _seconds(instance.run_start, now)
+                if self._schedule is None
+                else self._schedule.between(instance.run_start, now)
+            )
+        paused = sum(_seconds(pause.start, pause.end or now) for pause in instance.pauses)
+        if instance.fulfilled_at is not None:
+            stage = Stage.ACHIEVED
+        elif instance.run_start is not None:
+            stage = Stage.ACTIVE
+        else:
+            stage = Stage.PAUSED
+        breached_at = instance.breached_at or breached_now
+        return GroupOwnership(
+            group_id=instance.group_id,
+            instance_id=instance.instance_id,
+            stage=stage,
+            activated_at=instance.activated_at,
+            breach_at=None if stage is Stage.PAUSED else instance.deadline,
+            fulfilled_at=instance.fulfilled_at,
+            breached=breached_at is not None,
+            breached_at=breached_at,
+            target=instance.target,
+            policy_id=instance.policy.id if instance.policy is not None else None,
+            elapsed_calendar_seconds=calendar,
+            elapsed_business_seconds=business,
+            paused_seconds=paused,
+            ended_by=instance.ended_by,
+        )
+
+
+def _seconds(start: datetime, end: datetime) -> int:
+    delta = end - start
+    return delta.days * 86400 + delta.seconds
+
+
+def _add(schedule: Schedule | None, start: datetime, seconds: int) -> datetime:
+    return start + timedelta(seconds=seconds) if schedule is None else schedule.add(start, seconds)
+
+
+def _payload(policy: GroupPolicySpec, target: Target) -> GroupSlaPayload:
+    return GroupSlaPayload(
+        target=-(-target.seconds // 60),
+        target_in_seconds=target.seconds,
+        business_hours=target.business_hours,
+        policy=GroupPolicyRef(id=policy.id, title=policy.title, description=policy.description),
+    )
