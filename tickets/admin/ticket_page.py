@@ -19,7 +19,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Max, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -36,7 +36,6 @@ from tickets import services
 from tickets.custom_statuses import category_of, custom_statuses
 from tickets.inputs import with_custom_status
 from tickets.models import Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
-from tickets.selectors import ticket_rows
 from tickets.sla.explain import explain, slas_for
 
 if TYPE_CHECKING:
@@ -68,17 +67,6 @@ BADGE_TARGET_FIELDS = (
 )
 
 
-def with_badge_targets(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    return queryset.prefetch_related(
-        Prefetch(
-            "sla_targets",
-            queryset=TicketSlaTarget.objects.only(*BADGE_TARGET_FIELDS).order_by(
-                "metric", "instance_id"
-            ),
-        )
-    )
-
-
 # Metric events name the reply and resolution metrics differently (spec §4.4).
 EVENT_METRICS = {
     "first_reply_time": "reply_time",
@@ -87,11 +75,19 @@ EVENT_METRICS = {
 }
 
 
-def attach_last_breaches(tickets: Sequence[Ticket]) -> None:
-    """Give each ticket `last_breaches`: (event metric, instance) -> its latest breach event,
-    in one query for all of them."""
+def attach_badge_data(tickets: Sequence[Ticket]) -> None:
+    """Give each ticket what its badges read, in one query each for all of them (a prefetch
+    would build a queryset per ticket, which cost more than the query): `badge_targets`, its
+    SLA targets, and `last_breaches`, (event metric, instance) -> its latest breach event."""
+    targets: dict[int, list[TicketSlaTarget]] = {t.pk: [] for t in tickets}
     last: dict[int, dict[tuple[str, int], datetime]] = {t.pk: {} for t in tickets}
     if tickets:
+        for target in (
+            TicketSlaTarget.objects.filter(ticket_id__in=list(targets))
+            .only(*BADGE_TARGET_FIELDS)
+            .order_by("ticket_id", "metric", "instance_id")
+        ):
+            targets[target.ticket_id].append(target)
         rows = (
             TicketMetricEvent.objects.filter(ticket_id__in=list(last), type="breach", deleted=False)
             .values("ticket_id", "metric", "instance_id")
@@ -101,6 +97,7 @@ def attach_last_breaches(tickets: Sequence[Ticket]) -> None:
         for row in rows:
             last[row["ticket_id"]][(row["metric"], row["instance_id"])] = row["last"]
     for ticket in tickets:
+        ticket.badge_targets = targets[ticket.pk]  # type: ignore[attr-defined]
         ticket.last_breaches = last[ticket.pk]  # type: ignore[attr-defined]
 
 
@@ -119,8 +116,8 @@ def is_now(target: TicketSlaTarget, last_breaches: dict[tuple[str, int], datetim
 def policy_metrics(ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
     """The `include=slas` elements of the applied policy, with what the badges add to them.
 
-    Needs the ticket's targets prefetched (with_badge_targets) and attach_last_breaches."""
-    targets = list(ticket.sla_targets.all())
+    Needs attach_badge_data."""
+    targets: list[TicketSlaTarget] = ticket.badge_targets  # type: ignore[attr-defined]
     # The instance slas_for shows for each metric: the applied policy's latest.
     latest: dict[str, TicketSlaTarget] = {}
     for target in targets:
@@ -251,6 +248,10 @@ def with_version(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return tickets.annotate(version=Subquery(latest.order_by("-id").values("id")[:1]))
 
 
+# What poll_payload and the badges read of a ticket.
+POLL_TICKET_FIELDS = ("id", "status", "priority", "updated_at", "next_breach_at", "sla_policy_id")
+
+
 def poll_payload(tickets: Iterable[Ticket], now: datetime) -> dict[str, Any]:
     rows = []
     for ticket in tickets:
@@ -285,10 +286,9 @@ def sla_poll_view(admin: TicketAdmin, request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "ids must be comma-separated ticket ids"}, status=400)
     if len(ids) > POLL_MAX_IDS or any(i < 1 or i >= 2**62 for i in ids):
         return JsonResponse({"error": f"ids must list at most {POLL_MAX_IDS} ids"}, status=400)
-    tickets = list(
-        with_version(with_badge_targets(ticket_rows().filter(pk__in=ids))).order_by("id")
-    )
-    attach_last_breaches(tickets)
+    asked = Ticket.objects.only(*POLL_TICKET_FIELDS).filter(pk__in=ids)
+    tickets = list(with_version(asked).order_by("id"))
+    attach_badge_data(tickets)
     return JsonResponse(poll_payload(tickets, timezone.now()))
 
 
@@ -641,14 +641,14 @@ def ticket_page_view(
     if not object_id.isdigit():
         raise Http404
     ticket = get_object_or_404(
-        with_version(with_badge_targets(Ticket.objects.all())).select_related(
+        with_version(Ticket.objects.all()).select_related(
             "requester", "submitter", "assignee", "group", "sla_policy", "custom_status"
         ),
         pk=int(object_id),
     )
     if not admin.has_view_permission(request, ticket):
         raise PermissionDenied
-    attach_last_breaches([ticket])
+    attach_badge_data([ticket])
     can_change = admin.has_change_permission(request, ticket)
     form = TicketUpdateForm(ticket=ticket)
     if request.method == "POST":

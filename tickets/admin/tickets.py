@@ -19,14 +19,13 @@ from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority
 from tickets import services
 from tickets.admin.ticket_page import (
     CATEGORY_TITLES,
-    attach_last_breaches,
+    attach_badge_data,
     js_time,
     sla_poll_view,
     status_label,
     ticket_badge,
     ticket_page_view,
     viewer_zone,
-    with_badge_targets,
 )
 from tickets.custom_statuses import (
     CustomStatusRefused,
@@ -393,7 +392,7 @@ class QueueChangeList(ChangeList):
         super().get_results(request)
         tickets = list(self.result_list)
         self.result_list = tickets
-        attach_last_breaches(tickets)
+        attach_badge_data(tickets)
         now, zone = timezone.now(), viewer_zone(request.user)
         previous = None
         for ticket in tickets:
@@ -478,7 +477,7 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
         # Without the carried SLA state (see ticket_rows): the queue never shows it.
         queryset = super().get_queryset(request).defer("sla_state")
-        return with_queue_section(with_badge_targets(queryset), now=timezone.now())
+        return with_queue_section(queryset, now=timezone.now())
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return QueueChangeList
