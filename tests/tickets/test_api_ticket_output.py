@@ -24,6 +24,12 @@ from tests.factories import (
     metric,
 )
 from tickets import services
+from tickets.api.audits import (
+    EVENT_SHAPES,
+    TicketAuditOutputSerializer,
+    ticket_audits,
+    with_comments,
+)
 from tickets.api.tickets import TicketOutputSerializer, ticket_context
 from tickets.models import Ticket, User
 
@@ -134,3 +140,36 @@ def test_the_list_answers_the_fields_own_representation(admin_client: APIClient)
     assert [list(t) for t in listed] == [list(t) for t in expected]
     assert shown["ticket"] == listed[1]
     assert listed[1]["slas"]["policy_metrics"]
+
+
+def test_audits_answer_their_fields_own_representation(admin_client: APIClient) -> None:
+    agent = UserFactory(role="agent")
+    tickets = tickets_of_every_kind(agent)
+    html = services.NewComment(
+        body="Fixed", html_body="<p>Fixed <b>now</b></p>", public=False, author_id=agent.pk
+    )
+    services.ticket_update(
+        ticket_id=tickets[1].pk,
+        fields={"priority": "low", "tags": ["done"]},
+        comment=html,
+        author_id=None,
+        now=T0 + timedelta(hours=4),
+    )
+    audits = with_comments([a for t in tickets for a in ticket_audits(t.pk).order_by("id")])
+    serializer = TicketAuditOutputSerializer()
+    kinds = set()
+    for audit in audits:
+        direct = serializer.to_representation(audit)
+        assert json.dumps(direct) == json.dumps(serializer.fields_representation(audit))
+        for event in audit.events.all():
+            shape = EVENT_SHAPES[type(event)]()
+            kinds.add(type(event).__name__)
+            assert json.dumps(shape.to_representation(event)) == json.dumps(
+                shape.fields_representation(event)  # type: ignore[attr-defined]
+            )
+    assert kinds == {"CreateEvent", "ChangeEvent", "CommentEvent"}
+    assert any(a.author_id is None for a in audits)
+    listed = admin_client.get(f"/api/v2/tickets/{tickets[1].pk}/audits.json").json()["audits"]
+    assert listed == [
+        serializer.fields_representation(a) for a in audits if a.ticket_id == tickets[1].pk
+    ]

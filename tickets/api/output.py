@@ -115,12 +115,17 @@ class NoIds(serializers.ListField):
         return []
 
 
+def comment_html(comment: Any) -> str:
+    """A comment's HTML: as it was sent, or its text escaped, in paragraphs and line breaks."""
+    return str(comment.html_body or linebreaks(comment.body, autoescape=True))
+
+
 class CommentHtml(serializers.CharField):
     """A comment's HTML (give it the comment: `source="*"`, or `"comment"` from an event): as
     it was sent, or its text escaped, in paragraphs and line breaks."""
 
     def to_representation(self, comment: Any) -> str:
-        return str(comment.html_body or linebreaks(comment.body, autoescape=True))
+        return comment_html(comment)
 
 
 class UnixTime(serializers.IntegerField):
