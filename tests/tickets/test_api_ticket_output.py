@@ -12,6 +12,7 @@ import time_machine
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
+from slaweb.api.output import output_context
 from tests.factories import (
     BrandFactory,
     CustomStatusFactory,
@@ -30,8 +31,11 @@ from tickets.api.audits import (
     ticket_audits,
     with_comments,
 )
+from tickets.api.ticket_metrics import TicketMetricOutputSerializer
 from tickets.api.tickets import TicketOutputSerializer, ticket_context
 from tickets.models import Ticket, User
+from tickets.selectors import account_schedule
+from tickets.sla.ticket_metrics import ticket_metric_sets
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +177,24 @@ def test_audits_answer_their_fields_own_representation(admin_client: APIClient) 
     assert listed == [
         serializer.fields_representation(a) for a in audits if a.ticket_id == tickets[1].pk
     ]
+
+
+def test_ticket_metrics_answer_their_fields_own_representation(admin_client: APIClient) -> None:
+    agent = UserFactory(role="agent")
+    tickets = tickets_of_every_kind(agent)
+    now = T0 + timedelta(hours=5)
+    metric_sets = ticket_metric_sets(tickets, now=now, schedule=account_schedule())
+    serializer = TicketMetricOutputSerializer(context=output_context(request_for(None)))
+    for metric_set in metric_sets:
+        assert json.dumps(serializer.to_representation(metric_set)) == json.dumps(
+            serializer.fields_representation(metric_set)
+        )
+    # Both kinds of value of each duration: measured and not yet.
+    assert any(m.reply_time is None for m in metric_sets)
+    assert any(m.full_resolution_time is not None for m in metric_sets)
+    with time_machine.travel(now, tick=False):
+        listed = admin_client.get("/api/v2/ticket_metrics.json").json()["ticket_metrics"]
+    assert [list(m) for m in listed] == [
+        list(serializer.fields_representation(m)) for m in metric_sets
+    ]
+    assert listed == [serializer.fields_representation(m) for m in metric_sets]
