@@ -870,16 +870,13 @@ class _Replay:
             schedules = self.stored_schedules
             current = self.schedule  # stored stretches are read before any schedule switch
             try:
-                stored = [
-                    _Segment(
-                        _when(start),
-                        _when(end),
-                        calendar,
-                        business,
-                        current if ref == -1 else schedules[ref],
-                    )
-                    for start, end, calendar, business, ref in clock.stored
-                ]
+                stored = []
+                for row in clock.stored:
+                    start, end = _when(row[0]), _when(row[1])
+                    schedule = current if len(row) == 2 else schedules[row[2]]
+                    calendar = _seconds(start, end)
+                    business = calendar if schedule is None else schedule.between(start, end)
+                    stored.append(_Segment(start, end, calendar, business, schedule))
             except (IndexError, TypeError, ValueError) as error:
                 raise StateError(f"the state's stretches cannot be read: {error!r}") from error
             clock.closed[:0] = stored
@@ -1135,7 +1132,7 @@ class _Replay:
 
 
 # Bump when the meaning of a state changes: an older state is then replayed in full instead.
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 def _dt(value: datetime | None) -> int | str | None:
@@ -1243,13 +1240,9 @@ def _clock_dump(clock: _Clock, schedule_ref: Callable[[Schedule | None], int]) -
         "metric": clock.metric.value,
         "instance": clock.instance_id,
         "activated": [_dt(clock.activated_at), clock.activated_by],
-        "closed": [
-            *clock.stored,
-            *(
-                [_dt(s.start), _dt(s.end), s.calendar, s.business, schedule_ref(s.schedule)]
-                for s in clock.closed
-            ),
-        ],
+        # Each stretch as [start, end], with the schedule's place in "schedules" when it was
+        # not the one in force: its lengths are measured again only if it is ever read.
+        "closed": [*clock.stored, *(_stretch_dump(s, schedule_ref) for s in clock.closed)],
         "used": [clock.used_calendar, clock.used_business],
         "run_start": _dt(clock.run_start),
         "fulfilled": [_dt(clock.fulfilled_at), clock.fulfilled_by],
@@ -1269,6 +1262,14 @@ def _clock_dump(clock: _Clock, schedule_ref: Callable[[Schedule | None], int]) -
         "breached_at": _dt(clock.breached_at),
         "breach_events": list(clock.breach_events),  # a copy: `finish` may still add to it
     }
+
+
+def _stretch_dump(
+    segment: _Segment, schedule_ref: Callable[[Schedule | None], int]
+) -> list[int | str | None]:
+    ref = schedule_ref(segment.schedule)
+    row = [_dt(segment.start), _dt(segment.end)]
+    return row if ref == -1 else [*row, ref]
 
 
 def _clock_load(data: dict[str, Any], policies: Mapping[int, PolicySpec]) -> _Clock:
@@ -1296,7 +1297,7 @@ def _clock_load(data: dict[str, Any], policies: Mapping[int, PolicySpec]) -> _Cl
             policy_id, "", None, 0, lambda _facts: False, {}
         )
     clock.deadline = _dt_load(data["deadline"])
-    crossed = data.get("crossed")  # states written before it was kept find the stretch again
+    crossed = data["crossed"]
     clock.crossed = None if crossed is None else Target(*crossed)
     clock.unreachable = data["unreachable"]
     clock.breached_at = _dt_load(data["breached_at"])
