@@ -387,9 +387,12 @@ def past_each_bound(
     for one ticket, a save's case, as a plain range its index answers)."""
     if connection.vendor == "postgresql" and len(bounds) > 1:
         table = connection.ops.quote_name(rows.model._meta.db_table)
+        # One index seek per ticket (OFFSET 0 keeps the planner from merging the lateral
+        # into a join that walks each ticket's every row).
         sql = (
-            f"SELECT r.id FROM {table} r JOIN unnest(%s::bigint[], %s::{sql_type}[]) "
-            f"AS b(ticket, bound) ON r.ticket_id = b.ticket AND r.{column} {operator} b.bound"
+            f"SELECT r.id FROM unnest(%s::bigint[], %s::{sql_type}[]) AS b(ticket, bound) "
+            f"CROSS JOIN LATERAL (SELECT id FROM {table} WHERE ticket_id = b.ticket "
+            f"AND {column} {operator} b.bound OFFSET 0) r"
         )
         ids, values = zip(*bounds, strict=True)
         return rows.filter(pk__in=RawSQL(sql, [list(ids), list(values)]))
