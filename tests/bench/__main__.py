@@ -39,7 +39,7 @@ class Command(BaseCommand):
 
         ticket_bench.run(write, tickets=100_000 // scale)
         write("\n== recompute: tickets with long threads beside tickets with one audit")
-        ticket_bench.run_threads(write, tickets=10_000 // scale)
+        ticket_bench.run_threads(write, tickets=5_000 // scale)
         write("\n== one ticket save as the ticket ages")
         from tests.bench import saves
 

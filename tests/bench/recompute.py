@@ -359,7 +359,7 @@ def run(write: Callable[[str], None], tickets: int = 100_000, seed: int = 1) -> 
 
 
 def run_threads(
-    write: Callable[[str], None], tickets: int = 10_000, seed: int = 1
+    write: Callable[[str], None], tickets: int = 5_000, seed: int = 1
 ) -> dict[str, float]:
     """Recompute after a policy change over open tickets with one audit each, and beside them
     as many with threads of 10 to 200 audits, two workers each: a ticket continues from its
