@@ -16,6 +16,7 @@ from slaweb.api.fields import StrictCharField
 from tickets import services
 from tickets.inputs import TicketInputSerializer, with_custom_status
 from tickets.models import Ticket, User
+from tickets.selectors import ticket_rows
 
 
 def ticket_create_as(*, user: User, data: Any, now: datetime) -> services.TicketSave:
@@ -89,7 +90,7 @@ def ticket_update_as(
         raise RecordInvalid(
             {"base": [{"description": "base: a ticket must be a JSON object", "error": "Invalid"}]}
         )
-    visible = Ticket.objects.all()
+    visible = ticket_rows()
     if not user.is_agent:
         visible = visible.filter(requester_id=user.pk)
     ticket = visible.get(pk=ticket_id)
