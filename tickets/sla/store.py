@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from django.db import connection, models, transaction
@@ -759,7 +759,7 @@ def _carried_events(results: Sequence[tuple[Ticket, TicketSla]], now: datetime) 
         TicketMetricEvent.objects.all(),
         "time",
         "timestamptz",
-        [(ticket.pk, result.continued_from) for ticket, result in results],
+        [(ticket.pk, _events_read_from(result)) for ticket, result in results],
         ">=",
     ).values_list("pk", "ticket_id", "metric", "instance_id", "type", "time", "ordinal", "deleted"):
         stored[ticket_id][(metric, instance_id, kind, moment, ordinal)] = (pk, deleted)
@@ -792,6 +792,15 @@ def _carried_events(results: Sequence[tuple[Ticket, TicketSla]], now: datetime) 
             TicketMetricEvent.objects.filter(retracted).values_list("pk", flat=True)
         )
     return out
+
+
+def _events_read_from(result: TicketSla) -> datetime:
+    """Where a carried result's stored events are read from: its state's instant when it has
+    new events there (their ordinals count after the stored ones), else just after it."""
+    start = cast(datetime, result.continued_from)
+    if any(event.time == start for event in result.events):
+        return start
+    return start + timedelta(microseconds=1)
 
 
 def _delete_targets(keys: Iterable[tuple[int, str, int]]) -> None:
@@ -840,23 +849,18 @@ def _tickets_update_sla(tickets: Sequence[Ticket]) -> None:
     """Write the tickets' SLA columns in one statement on PostgreSQL (one per ticket elsewhere);
     bulk_update's CASE expression grows with the batch."""
     table = connection.ops.quote_name(Ticket._meta.db_table)
-    rows = [
-        (
-            t.sla_policy_id,
-            t.next_breach_at,
-            t.sla_due_at,
-            t.sla_events_stored,
-            t.sla_events_digest,
-            None if t.sla_state is None else json.dumps(t.sla_state, separators=(",", ":")),
-            t.pk,
-        )
-        for t in tickets
-    ]
+    columns = (
+        "sla_policy_id",
+        "next_breach_at",
+        "sla_due_at",
+        "sla_events_stored",
+        "sla_events_digest",
+        "pk",
+    )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The states go as one JSON array: quoting one string costs far less than quoting
             # an array of them.
-            columns = [list(column) for column in zip(*rows, strict=True)]
             states = json.dumps([t.sla_state for t in tickets], separators=(",", ":"))
             cursor.execute(
                 f"UPDATE {table} AS t SET sla_policy_id = v.policy, next_breach_at = v.next, "
@@ -867,13 +871,22 @@ def _tickets_update_sla(tickets: Sequence[Ticket]) -> None:
                 "AS v(policy, next, due, stored, digest, id, n) "
                 "JOIN jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS s(state, n) "
                 "ON s.n = v.n WHERE t.id = v.id",
-                [*columns[:5], columns[6], states],
+                [*([getattr(t, name) for t in tickets] for name in columns), states],
             )
         else:
             cursor.executemany(
                 f"UPDATE {table} SET sla_policy_id = %s, next_breach_at = %s, sla_due_at = %s, "
                 "sla_events_stored = %s, sla_events_digest = %s, sla_state = %s WHERE id = %s",
-                rows,
+                [
+                    (
+                        *(getattr(t, name) for name in columns[:5]),
+                        None
+                        if t.sla_state is None
+                        else json.dumps(t.sla_state, separators=(",", ":")),
+                        t.pk,
+                    )
+                    for t in tickets
+                ],
             )
 
 
