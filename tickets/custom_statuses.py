@@ -170,12 +170,49 @@ def custom_status_update(
     if "end_user_label" in values and not values["end_user_label"].strip():
         values["end_user_label"] = values.get("agent_label", status.agent_label)
     if data.get("default") is True and not status.default:
-        CustomStatus.objects.filter(status_category=status.status_category, default=True).update(
-            default=False, updated_at=now
-        )
+        _replace_defaults([status], now=now)
         status.default = True
     for name, value in values.items():
         setattr(status, name, value)
     status.updated_at = now
     status.save()
     return status
+
+
+def _replace_defaults(statuses: Sequence[CustomStatus], *, now: datetime) -> None:
+    """Unmark the defaults of these statuses' categories (the caller marks the new ones)."""
+    categories = [s.status_category for s in statuses]
+    old = CustomStatus.objects.filter(status_category__in=categories, default=True)
+    old.exclude(pk__in=[s.pk for s in statuses]).update(default=False, updated_at=now)
+
+
+@transaction.atomic
+def custom_status_defaults_set(*, ids: Sequence[int], now: datetime) -> list[CustomStatus]:
+    """Make each of these statuses its category's default, all or none (Zendesk's bulk
+    request): at most one per category, each active; the other categories keep theirs.
+    Raises CustomStatusRefused (field `ids`)."""
+    if not ids:
+        raise CustomStatusRefused("ids", "name at least one custom status")
+    rows = {s.pk: s for s in CustomStatus.objects.select_for_update().filter(pk__in=ids)}
+    missing = [str(i) for i in ids if i not in rows]
+    if missing:
+        raise CustomStatusRefused("ids", f"no custom status {', '.join(missing)}")
+    chosen = [rows[i] for i in dict.fromkeys(ids)]
+    inactive = [str(s.pk) for s in chosen if not s.active]
+    if inactive:
+        raise CustomStatusRefused(
+            "ids", f"an inactive status cannot be the default ({', '.join(inactive)})"
+        )
+    categories = [s.status_category for s in chosen]
+    twice = sorted({c for c in categories if categories.count(c) > 1}, key=categories.index)
+    if twice:
+        raise CustomStatusRefused(
+            "ids", f"a category has one default, and two were named for {', '.join(twice)}"
+        )
+    _replace_defaults(chosen, now=now)
+    changed = [s for s in chosen if not s.default]
+    for status in changed:
+        status.default = True
+        status.updated_at = now
+    CustomStatus.objects.bulk_update(changed, ["default", "updated_at"])
+    return chosen

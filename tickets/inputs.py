@@ -209,7 +209,8 @@ class TicketInputSerializer(serializers.Serializer[Any]):
                 raise serializers.ValidationError(
                     {"custom_status_id": [f"custom status {status_id} does not exist"]}
                 )
-            if "status" in attrs and attrs["status"] != custom.status_category:
+            # A closed ticket keeps a custom status of the solved category, as in Zendesk.
+            if "status" in attrs and category_of(attrs["status"]) != custom.status_category:
                 raise serializers.ValidationError(
                     {
                         "status": [
@@ -217,7 +218,7 @@ class TicketInputSerializer(serializers.Serializer[Any]):
                         ]
                     }
                 )
-            attrs["status"] = custom.status_category
+            attrs.setdefault("status", custom.status_category)
         return attrs
 
 

@@ -555,6 +555,38 @@ def test_a_status_that_disagrees_with_the_custom_status_is_422(
     assert Ticket.objects.get().status == "new"
 
 
+def test_a_closed_ticket_keeps_a_custom_status_of_the_solved_category(
+    admin_client: APIClient, end_user: User, defaults: dict[str, CustomStatus]
+) -> None:
+    fixed = CustomStatusFactory(status_category="solved", agent_label="Fixed")
+    ticket = create_ticket(admin_client, end_user, custom_status_id=fixed.pk)
+    assert ticket["status"] == "solved"
+
+    # Closed is in the solved category: a client sending both back is not refused.
+    response = update_ticket(admin_client, ticket["id"], status="closed", custom_status_id=fixed.pk)
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["ticket"]["status"], response.json()["ticket"]["custom_status_id"]) == (
+        "closed",
+        fixed.pk,
+    )
+    saved = Ticket.objects.get()
+    assert (saved.status, saved.custom_status_id) == ("closed", fixed.pk)
+
+
+def test_closed_with_a_custom_status_of_another_category_is_422(
+    admin_client: APIClient, end_user: User, defaults: dict[str, CustomStatus]
+) -> None:
+    ticket = create_ticket(admin_client, end_user, status="solved")
+
+    response = update_ticket(
+        admin_client, ticket["id"], status="closed", custom_status_id=defaults["open"].pk
+    )
+
+    assert error_descriptions(response) == ["Status: is closed, the custom status is open"]
+    assert Ticket.objects.get().status == "solved"
+
+
 def test_bulk_updates_bring_the_default_too(
     admin_client: APIClient,
     end_user: User,
@@ -637,6 +669,37 @@ def test_an_imported_history_keeps_custom_statuses_and_brings_defaults(
         ("open", defaults["open"].pk),
         ("hold", retired.pk),
     ]
+
+
+def test_an_archived_ticket_imports_closed_in_its_solved_custom_status(
+    admin_client: APIClient, end_user: User, defaults: dict[str, CustomStatus]
+) -> None:
+    # Zendesk's archived tickets are closed and keep the solved-category status they had.
+    fixed = CustomStatusFactory(status_category="solved", agent_label="Fixed")
+
+    response = admin_client.post(
+        "/api/v2/imports/tickets.json",
+        {
+            "ticket": {
+                "requester_id": end_user.pk,
+                "subject": "Archived",
+                "status": "closed",
+                "custom_status_id": fixed.pk,
+                "comments": [{"body": "Help", "author_id": end_user.pk}],
+            }
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert (response.json()["ticket"]["status"], response.json()["ticket"]["custom_status_id"]) == (
+        "closed",
+        fixed.pk,
+    )
+    ticket = Ticket.objects.get()
+    assert (ticket.status, ticket.custom_status_id) == ("closed", fixed.pk)
+    last = TicketAudit.objects.filter(ticket=ticket).latest("created_at", "id")
+    assert (last.snapshot["status"], last.snapshot["custom_status_id"]) == ("closed", fixed.pk)
 
 
 def test_an_import_whose_history_ends_elsewhere_is_422(

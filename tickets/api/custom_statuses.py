@@ -11,8 +11,9 @@ Labels are at most 48 characters; a blank `end_user_label` is the agent label.
 
 Departures from Zendesk:
 - No dynamic content: `raw_*` repeat the labels and descriptions.
-- A category's default moves with `default: true` in an update of the new default (Zendesk
-  has a separate bulk request for it, `PUT /api/v2/custom_status/default`, not served here).
+- A category's default moves with Zendesk's bulk request, `PUT /api/v2/custom_status/default`
+  (`{"ids": "1,2"}`), and also with `default: true` in an update of the new default, which
+  Zendesk's update does not take.
 - Ticket form statuses (which statuses a form offers) are not kept: every form offers all.
 """
 
@@ -31,6 +32,7 @@ from rest_framework.views import APIView
 from slaweb.api.errors import BadRequest, invalid, root_object
 from slaweb.api.fields import StrictBooleanField, StrictCharField
 from slaweb.api.output import Timestamp, serialize_many
+from slaweb.api.permissions import IsAdmin
 from slaweb.api.schema import with_errors
 from tickets import custom_statuses
 from tickets.models import CustomStatus
@@ -209,3 +211,47 @@ class CustomStatusDetailApi(APIView):
         except custom_statuses.CustomStatusRefused as error:
             raise invalid(error.field, error.description) from None
         return _one(updated)
+
+
+DefaultsRequest = inline_serializer(
+    "CustomStatusDefaultsRequest",
+    {
+        "ids": serializers.CharField(
+            help_text="Comma-separated ids of the statuses to make their categories' defaults"
+        )
+    },
+)
+
+
+def _ids(request: Request) -> list[int]:
+    data = request.data
+    value = data.get("ids") if isinstance(data, dict) else None
+    if not isinstance(value, str):
+        raise BadRequest(
+            "InvalidRequest", "The request body must be a JSON object with an 'ids' string"
+        )
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if not all(part.isdigit() and len(part) <= 18 for part in parts):
+        raise invalid("ids", "Ids: is not a comma-separated list of custom status ids")
+    return [int(part) for part in parts]
+
+
+class CustomStatusDefaultsApi(APIView):
+    """`PUT /api/v2/custom_status/default`: Zendesk's one way to change categories' defaults."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        operation_id="BulkUpdateDefaultCustomStatus",
+        request=DefaultsRequest,
+        responses=with_errors(
+            {200: inline_serializer("CustomStatusDefaultsResponse", {})}, writes=True
+        ),
+    )
+    def put(self, request: Request) -> Response:
+        ids = _ids(request)
+        try:
+            custom_statuses.custom_status_defaults_set(ids=ids, now=timezone.now())
+        except custom_statuses.CustomStatusRefused as error:
+            raise invalid(error.field, error.description) from None
+        return Response({})
