@@ -55,7 +55,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from operator import attrgetter
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from policies.engine.business_time import (
     AddExplanation,
@@ -1132,7 +1132,7 @@ class _Replay:
 
 
 # Bump when the meaning of a state changes: an older state is then replayed in full instead.
-STATE_VERSION = 2
+STATE_VERSION = 3
 
 
 def _dt(value: datetime | None) -> int | str | None:
@@ -1198,7 +1198,7 @@ def _schedule_load(snapshot: dict[str, Any] | None) -> Schedule | None:
     )
 
 
-def _facts_dump(facts: TicketFacts | None) -> dict[str, Any] | None:
+def _all_facts_dump(facts: TicketFacts | None) -> dict[str, Any] | None:
     if facts is None:
         return None
     data: dict[str, Any] = {}
@@ -1216,9 +1216,18 @@ def _facts_dump(facts: TicketFacts | None) -> dict[str, Any] | None:
     return data
 
 
+def _facts_dump(facts: TicketFacts | None) -> dict[str, Any] | None:
+    """The facts as JSON values, leaving out those at their default (most are empty)."""
+    data = _all_facts_dump(facts)
+    if data is None:
+        return None
+    return {key: value for key, value in data.items() if value != _FACT_DEFAULTS[key]}
+
+
 def _facts_load(data: dict[str, Any] | None) -> TicketFacts | None:
     if data is None:
         return None
+    data = {**_FACT_DEFAULTS, **data}
     return TicketFacts(
         **{
             **data,
@@ -1235,8 +1244,13 @@ def _facts_load(data: dict[str, Any] | None) -> TicketFacts | None:
     )
 
 
+# What the facts' state leaves out: a blank ticket's values, as JSON values.
+_FACT_DEFAULTS: dict[str, Any] = cast(dict[str, Any], _all_facts_dump(TicketFacts()))
+
+
 def _clock_dump(clock: _Clock, schedule_ref: Callable[[Schedule | None], int]) -> dict[str, Any]:
-    return {
+    """The clock as JSON values, leaving out those at their default."""
+    data = {
         "metric": clock.metric.value,
         "instance": clock.instance_id,
         "activated": [_dt(clock.activated_at), clock.activated_by],
@@ -1262,6 +1276,29 @@ def _clock_dump(clock: _Clock, schedule_ref: Callable[[Schedule | None], int]) -
         "breached_at": _dt(clock.breached_at),
         "breach_events": list(clock.breach_events),  # a copy: `finish` may still add to it
     }
+    return {
+        key: value
+        for key, value in data.items()
+        if key not in _CLOCK_DEFAULTS or value != _CLOCK_DEFAULTS[key]
+    }
+
+
+# What a clock's state leaves out (a fresh clock's values), as JSON values.
+_CLOCK_DEFAULTS: dict[str, Any] = {
+    "closed": [],
+    "used": [0, 0],
+    "run_start": None,
+    "fulfilled": [None, ""],
+    "paused_before": 0,
+    "pauses": [],
+    "target": None,
+    "policy": None,
+    "deadline": None,
+    "crossed": None,
+    "unreachable": False,
+    "breached_at": None,
+    "breach_events": [],
+}
 
 
 def _stretch_dump(
@@ -1273,6 +1310,7 @@ def _stretch_dump(
 
 
 def _clock_load(data: dict[str, Any], policies: Mapping[int, PolicySpec]) -> _Clock:
+    data = {**_CLOCK_DEFAULTS, **data}  # the defaults are only read, never changed
     activated, why = data["activated"]
     clock = _Clock(Metric(data["metric"]), data["instance"], _when(activated), why)
     stored = data["closed"]
