@@ -2,10 +2,10 @@
 
 One ticket takes one comment a minute (the requester and an agent in turn, the agent's reply
 setting it pending) under a catch-all policy with targets for all seven metrics, through
-`tickets.services.ticket_update`, as the API does. At 10, 100 and 1,000 audits the median of the
-last ten saves is taken, and beside it the median of replaying the same ticket's whole history
-(what every save cost before the SLA state was carried). Goal: a save at 1,000 audits costs at
-most 1.5 times a save at 10.
+`tickets.services.ticket_update`, as the API does. At 10, 100, 1,000 and 5,000 audits (as many
+comments as Zendesk allows) the median of the last ten saves is taken, and beside it the median
+of replaying the same ticket's whole history (what every save cost before the SLA state was
+carried). Goal: a save at 1,000 audits costs at most 1.5 times a save at 10.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ METRICS = [
     ("agent_work_time", 240),
     ("total_resolution_time", 1440),
 ]
-CHECKPOINTS = (10, 100, 1000)
+CHECKPOINTS = (10, 100, 1000, 5000)
 
 
 def _timed(call: Callable[[], object]) -> float:
@@ -74,7 +74,7 @@ def _thread(
         checkpoint(ticket.pk, saves)
 
 
-def run(write: Callable[[str], None], audits: int = 1000) -> dict[str, float]:
+def run(write: Callable[[str], None]) -> dict[str, float]:
     if connection.vendor != "postgresql":
         write("skipped: the ticket benchmarks run on PostgreSQL (set DATABASE_URL=postgres://...)")
         return {}
@@ -96,7 +96,7 @@ def run(write: Callable[[str], None], audits: int = 1000) -> dict[str, float]:
         )
         customer = User.objects.create(email="saves@example.com", name="Customer", role="end-user")
         agent = User.objects.create(email="agent@example.com", name="Agent", role="agent")
-        start = timezone.now().replace(microsecond=0) - timedelta(minutes=audits + 100)
+        start = timezone.now().replace(microsecond=0) - timedelta(minutes=max(CHECKPOINTS) + 100)
         # A warm-up thread first, so the first saves measured pay no one-off costs.
         _thread(customer, agent, start, 30, lambda _ticket, _saves: None)
         carried: dict[int, float] = {}
@@ -116,15 +116,16 @@ def run(write: Callable[[str], None], audits: int = 1000) -> dict[str, float]:
             )
 
         _thread(customer, agent, start + timedelta(minutes=40), max(CHECKPOINTS), checkpoint)
-        low, high = min(CHECKPOINTS), max(CHECKPOINTS)
+        low, goal, high = 10, 1000, max(CHECKPOINTS)
         write(
-            f"  a save at {high:,} audits costs {carried[high] / carried[low]:.2f}x one at {low} "
-            f"(goal: at most 1.5x); replaying the whole history costs "
+            f"  a save at {goal:,} audits costs {carried[goal] / carried[low]:.2f}x one at {low} "
+            f"(goal: at most 1.5x), at {high:,} {carried[high] / carried[low]:.2f}x; replaying "
+            f"the whole history costs {whole[goal] / whole[low]:.1f}x and "
             f"{whole[high] / whole[low]:.1f}x"
         )
         return {
-            "save_ratio": carried[high] / carried[low],
-            "replay_ratio": whole[high] / whole[low],
+            "save_ratio": carried[goal] / carried[low],
+            "replay_ratio": whole[goal] / whole[low],
         }
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
