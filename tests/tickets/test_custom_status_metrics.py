@@ -245,3 +245,88 @@ def test_a_change_across_categories_pauses_and_resumes_as_the_built_in_statuses(
         ("agent_work_time", at(140)),
     ]
     assert CustomStatus.objects.get(pk=Ticket.objects.get(pk=custom).custom_status_id) == fixed
+
+
+def test_a_change_within_a_paused_or_solved_category_touches_no_metric(
+    admin_client: APIClient, end_user: User, agent: User
+) -> None:
+    # While pending or on-hold a metric is paused: moving between statuses of that category
+    # neither resumes nor pauses it again. Solved: moving between solved statuses reopens
+    # nothing and fulfils nothing twice.
+    waiting_on_it = CustomStatusFactory(status_category="pending", agent_label="Waiting on IT")
+    waiting_on_approval = CustomStatusFactory(status_category="pending", agent_label="Approval")
+    vendor = CustomStatusFactory(status_category="hold", agent_label="Waiting on vendor")
+    parts = CustomStatusFactory(status_category="hold", agent_label="Waiting on parts")
+    fixed = CustomStatusFactory(status_category="solved", agent_label="Fixed")
+    built_in, custom = create(admin_client, end_user), create(admin_client, end_user)
+
+    steps: list[tuple[int, dict[str, Any], dict[str, Any]]] = [
+        (
+            10,
+            {**reply(agent, "Please ask your IT"), "assignee_id": agent.pk, "status": "pending"},
+            {},
+        ),
+        (25, {"tags": ["a"]}, {"custom_status_id": waiting_on_it.pk}),
+        (40, {"tags": ["a", "b"]}, {"custom_status_id": waiting_on_approval.pk}),
+        (55, {"status": "hold"}, {}),
+        (70, {"tags": ["a", "b", "c"]}, {"custom_status_id": vendor.pk}),
+        (90, {"tags": ["a", "b", "c", "d"]}, {"custom_status_id": parts.pk}),
+        (120, {**reply(agent, "Fixed"), "status": "solved"}, {}),
+        (130, {"tags": ["e"]}, {"custom_status_id": fixed.pk}),
+        (140, {"tags": ["e", "f"]}, {"custom_status_id": custom_status_default("solved").pk}),
+    ]
+    for minutes, fields, custom_only in steps:
+        put(admin_client, built_in, minutes, **fields)
+        saved = put(admin_client, custom, minutes, **fields, **custom_only)
+        assert saved["status"] == Ticket.objects.get(pk=built_in).status
+        same_so_far(admin_client, built_in, custom, minutes)
+
+    # One pause per category entered, none for the moves inside it.
+    assert pauses(custom) == [
+        ("agent_work_time", at(10)),
+        ("pausable_update_time", at(10)),
+        ("requester_wait_time", at(10)),
+    ]
+    resumes = TicketMetricEvent.objects.filter(ticket_id=custom, type="activate", time__gt=at(10))
+    assert sorted((e.metric, e.time) for e in resumes) == [
+        ("pausable_update_time", at(55)),
+        ("requester_wait_time", at(55)),
+    ]
+    fulfils = TicketMetricEvent.objects.filter(ticket_id=custom, type="fulfill")
+    assert max(e.time for e in fulfils) == at(120)  # the solve; nothing after it
+    with time_machine.travel(at(150), tick=False):
+        shown = admin_client.get(f"/api/v2/tickets/{custom}/metrics.json").json()["ticket_metric"]
+    assert (shown["reopens"], shown["custom_status_updated_at"]) == (0, "2024-03-04T11:20:00Z")
+
+
+def test_a_reopen_from_a_custom_solved_status_resumes_as_a_built_in_reopen(
+    admin_client: APIClient, end_user: User, agent: User
+) -> None:
+    fixed = CustomStatusFactory(status_category="solved", agent_label="Fixed")
+    investigating = CustomStatusFactory(status_category="open", agent_label="Investigating")
+    vendor = CustomStatusFactory(status_category="hold", agent_label="Waiting on vendor")
+    built_in, custom = create(admin_client, end_user), create(admin_client, end_user)
+
+    steps: list[tuple[int, dict[str, Any], dict[str, Any]]] = [
+        (10, {**reply(agent), "assignee_id": agent.pk, "status": "open"}, {}),
+        (30, {**reply(agent, "Fixed"), "status": "solved"}, {"custom_status_id": fixed.pk}),
+        (50, {"status": "open"}, {"custom_status_id": investigating.pk}),
+        (70, {"status": "hold"}, {"custom_status_id": vendor.pk}),
+        (100, {"comment": {"body": "Still broken", "author_id": end_user.pk}}, {}),
+        (130, {**reply(agent, "Fixed now"), "status": "solved"}, {"custom_status_id": fixed.pk}),
+    ]
+    for minutes, fields, custom_only in steps:
+        built_in_fields = fields
+        custom_fields = {**fields, **custom_only}
+        if "custom_status_id" in custom_only:
+            custom_fields.pop("status", None)  # the custom status alone sets it
+        put(admin_client, built_in, minutes, **built_in_fields)
+        saved = put(admin_client, custom, minutes, **custom_fields)
+        assert saved["status"] == Ticket.objects.get(pk=built_in).status
+        same_so_far(admin_client, built_in, custom, minutes)
+
+    with time_machine.travel(at(140), tick=False):
+        shown = admin_client.get(f"/api/v2/tickets/{custom}/metrics.json").json()["ticket_metric"]
+    assert shown["reopens"] == 1
+    assert pauses(custom) == [("agent_work_time", at(70))]
+    assert Ticket.objects.get(pk=custom).custom_status_id == fixed.pk
