@@ -237,7 +237,8 @@ def with_custom_status(
     """Validated ticket fields with the custom status Zendesk gives them, for a ticket whose
     status and custom status are now `status` and `custom_status_id` (None: a new ticket).
 
-    A custom status sets the status (TicketInputSerializer checks they agree). A status alone
+    A custom status sets the status, and must agree with one given beside it (closed is in the
+    solved category). A status alone
     keeps the ticket's custom status while its category stays, and otherwise brings the
     category's default (closed tickets keep their solved one); so does a null custom status.
     A new ticket always gets one. A status no longer active cannot be chosen anew, except in
@@ -247,13 +248,21 @@ def with_custom_status(
     fields = dict(fields)
     chosen = fields.get("custom_status_id")
     if chosen is not None:
-        if (
-            not history
-            and chosen != custom_status_id
-            and not CustomStatus.objects.filter(pk=chosen, active=True).exists()
-        ):
+        found = CustomStatus.objects.filter(pk=chosen).values_list("status_category", "active")
+        category, active = found.first() or (None, False)
+        if category is None:
+            raise serializers.ValidationError(
+                {"custom_status_id": [f"custom status {chosen} does not exist"]}
+            )
+        if not history and chosen != custom_status_id and not active:
             raise serializers.ValidationError(
                 {"custom_status_id": [f"custom status {chosen} is not active"]}
+            )
+        # Checked here too, as an import's audit names the two in separate events.
+        given = fields.get("status")
+        if given is not None and category_of(given) != category:
+            raise serializers.ValidationError(
+                {"status": [f"is {given}, the custom status is {category}"]}
             )
         return fields
     new_status = fields.get("status") or status or initial_status(fields)

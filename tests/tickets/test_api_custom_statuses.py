@@ -702,6 +702,38 @@ def test_an_archived_ticket_imports_closed_in_its_solved_custom_status(
     assert (last.snapshot["status"], last.snapshot["custom_status_id"]) == ("closed", fixed.pk)
 
 
+@pytest.mark.parametrize("audit", [0, 1])
+def test_an_imported_audit_whose_status_and_custom_status_disagree_is_422(
+    admin_client: APIClient, end_user: User, defaults: dict[str, CustomStatus], audit: int
+) -> None:
+    # Each event is read alone, so the disagreement shows only once an audit's events meet.
+    fixed = CustomStatusFactory(status_category="solved", agent_label="Fixed")
+    kind = "Create" if audit == 0 else "Change"
+    pair = [
+        {"type": kind, "field_name": "custom_status_id", "value": fixed.pk},
+        {"type": kind, "field_name": "status", "value": "pending"},
+    ]
+    audits: list[dict[str, Any]] = [
+        {
+            "created_at": "2026-03-02T09:00:00Z",
+            "events": [{"type": "Comment", "body": "Help", "author_id": end_user.pk}],
+        }
+    ]
+    if audit == 1:
+        audits.append({"created_at": "2026-03-02T10:00:00Z", "events": []})
+    audits[audit]["events"] += pair
+
+    response = admin_client.post(
+        "/api/v2/imports/tickets.json",
+        {"ticket": {"requester_id": end_user.pk, "subject": "Imported", "audits": audits}},
+        format="json",
+    )
+
+    assert error_descriptions(response) == ["Status: is pending, the custom status is solved"]
+    assert not Ticket.objects.exists()
+    assert not TicketAudit.objects.exists()
+
+
 def test_an_import_whose_history_ends_elsewhere_is_422(
     admin_client: APIClient, end_user: User, defaults: dict[str, CustomStatus]
 ) -> None:
