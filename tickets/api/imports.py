@@ -55,8 +55,9 @@ class ImportAuditEventSerializer(serializers.Serializer[Any]):
     type = AuditEventTypeField()
     field_name = serializers.CharField(  # type: ignore[assignment]  # not Field.field_name
         required=False,
-        help_text="Create/Change: a ticket field (status, priority, group_id, assignee_id, type, "
-        "tags, ...) or a custom field's id",
+        help_text="Create/Change: a ticket field (status, custom_status_id, priority, group_id, "
+        "assignee_id, type, tags, ...) or a custom field's id; a status alone brings its "
+        "category's default custom status, and a custom status sets the status",
     )
     value = serializers.JSONField(required=False, help_text="Create/Change: the new value")
     previous_value = serializers.JSONField(
