@@ -180,6 +180,7 @@ ENDPOINTS = [
         {"custom_status": {"agent_label": "Renamed"}},
         (200, 403, 403),
     ),
+    ("put", "/api/v2/custom_status/default.json", {"ids": ""}, (422, 403, 403)),
     ("get", "/api/v2/slas/history_rewrites/{history_rewrite}.json", None, (200, 403, 403)),
     (
         "post",

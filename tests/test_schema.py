@@ -137,6 +137,7 @@ def test_every_route_is_documented(schema: dict[str, Any]) -> None:
         "/api/v2/ticket_fields/{ticket_field_id}/options/{option_id}",
         "/api/v2/custom_statuses",
         "/api/v2/custom_statuses/{custom_status_id}",
+        "/api/v2/custom_status/default",
         "/api/v2/groups",
         "/api/v2/groups/{group_id}",
         "/api/v2/organizations",

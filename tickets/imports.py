@@ -249,6 +249,8 @@ class _Parser:
         updated_at = self.time(data.get("updated_at"), "updated_at")
         solved_at = self.time(data.get("solved_at"), "solved_at")
         expected = {**fields, **({"custom_fields": custom_fields} if custom_fields else {})}
+        if "custom_status_id" in expected and expected["custom_status_id"] is None:
+            del expected["custom_status_id"]  # null: the category's default, whichever it is
 
         if "audits" in data and "comments" in data:
             self.problems.add("audits", "give either `audits` or `comments`, not both")
@@ -424,6 +426,9 @@ class _Parser:
                     self.problems.add(f"{where}.value", "is required", "BlankValue")
                     continue
                 values, patch = self.field_value(name, event["value"], f"{where}.value")
+                if name == "custom_status_id" and "status" in fields:
+                    # The audit's own status stays, so a disagreement shows in either order.
+                    values.pop("status", None)
                 fields.update(values)
                 custom.update(patch)
             else:
@@ -552,7 +557,9 @@ class _Parser:
             author = body.get("assignee_id")
             if final in SOLVED:
                 solve_at = solved_at or updated_at or last
-                solved = {"status": "solved"} if final == "closed" else status_fields
+                solved = (
+                    {**status_fields, "status": "solved"} if final == "closed" else status_fields
+                )
                 _insert(steps, ImportStep(solve_at, author, via_id, solved))
                 if final == "closed":
                     close_at = updated_at or max(last, solve_at)

@@ -702,9 +702,64 @@ def test_an_archived_ticket_imports_closed_in_its_solved_custom_status(
     assert (last.snapshot["status"], last.snapshot["custom_status_id"]) == ("closed", fixed.pk)
 
 
+def test_an_import_with_a_null_custom_status_takes_its_category_default(
+    admin_client: APIClient, end_user: User, defaults: dict[str, CustomStatus]
+) -> None:
+    response = admin_client.post(
+        "/api/v2/imports/tickets.json",
+        {
+            "ticket": {
+                "requester_id": end_user.pk,
+                "subject": "Waiting",
+                "status": "pending",
+                "custom_status_id": None,
+                "comments": [{"body": "Help", "author_id": end_user.pk}],
+            }
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    ticket = Ticket.objects.get()
+    assert (ticket.status, ticket.custom_status_id) == ("pending", defaults["pending"].pk)
+
+
+def test_a_closed_import_is_solved_in_its_own_solved_custom_status(
+    admin_client: APIClient, end_user: User, defaults: dict[str, CustomStatus]
+) -> None:
+    fixed = CustomStatusFactory(status_category="solved", agent_label="Fixed")
+
+    response = admin_client.post(
+        "/api/v2/imports/tickets.json",
+        {
+            "ticket": {
+                "requester_id": end_user.pk,
+                "subject": "Archived",
+                "status": "closed",
+                "custom_status_id": fixed.pk,
+                "comments": [{"body": "Help", "author_id": end_user.pk}],
+            }
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    solve = [
+        audit.snapshot
+        for audit in TicketAudit.objects.order_by("created_at", "id")
+        if audit.snapshot and audit.snapshot["status"] == "solved"
+    ]
+    assert [snapshot["custom_status_id"] for snapshot in solve] == [fixed.pk]
+
+
+@pytest.mark.parametrize("reversed_order", [False, True])
 @pytest.mark.parametrize("audit", [0, 1])
 def test_an_imported_audit_whose_status_and_custom_status_disagree_is_422(
-    admin_client: APIClient, end_user: User, defaults: dict[str, CustomStatus], audit: int
+    admin_client: APIClient,
+    end_user: User,
+    defaults: dict[str, CustomStatus],
+    audit: int,
+    reversed_order: bool,
 ) -> None:
     # Each event is read alone, so the disagreement shows only once an audit's events meet.
     fixed = CustomStatusFactory(status_category="solved", agent_label="Fixed")
@@ -713,6 +768,8 @@ def test_an_imported_audit_whose_status_and_custom_status_disagree_is_422(
         {"type": kind, "field_name": "custom_status_id", "value": fixed.pk},
         {"type": kind, "field_name": "status", "value": "pending"},
     ]
+    if reversed_order:
+        pair.reverse()
     audits: list[dict[str, Any]] = [
         {
             "created_at": "2026-03-02T09:00:00Z",

@@ -10,22 +10,13 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.urls import re_path
 from rest_framework.test import APIClient
 
-import slaweb.urls
 from tests.factories import CustomStatusFactory
-from tickets.api.custom_statuses import CustomStatusDefaultsApi
 from tickets.custom_statuses import custom_status_default
 from tickets.models import CustomStatus, User
 
-# The project's URLs with the bulk request's route in front of the /api/ catch-all.
-urlpatterns = [
-    re_path(r"^api/v2/custom_status/default(?:\.json)?$", CustomStatusDefaultsApi.as_view()),
-    *slaweb.urls.urlpatterns,
-]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 CATEGORIES = ("new", "open", "pending", "hold", "solved")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

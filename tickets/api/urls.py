@@ -206,6 +206,11 @@ urlpatterns = [
         custom_statuses.CustomStatusDetailApi.as_view(),
         name="custom-status-detail",
     ),
+    re_path(
+        r"^custom_status/default(?:\.json)?$",
+        custom_statuses.CustomStatusDefaultsApi.as_view(),
+        name="custom-status-defaults",
+    ),
     re_path(r"^groups(?:\.json)?$", groups.GroupListCreateApi.as_view(), name="group-list"),
     re_path(
         r"^groups/(?P<group_id>[0-9]{1,18})(?:\.json)?$",
