@@ -3,7 +3,9 @@
 `evaluate_group_ownership` replays a ticket's history (the same `TicketUpdate`s the SLA metrics
 read) against the group SLA policies and reports one instance per stretch of ownership by a
 group, with the `group_ownership_time` ticket metric events. `GroupOwnershipReplay` does the
-same in steps: feeding a history in parts gives what feeding it whole gives.
+same in steps: feeding a history in parts gives what feeding it whole gives, and `dump` /
+`GroupOwnershipReplay.load` carry it between saves as JSON values, so a save continues from the
+last one instead of replaying the ticket's whole history (as `policies.engine.metrics.resume`).
 
 Zendesk's rules, with their sources ((P) Zendesk's own text, (S) a secondary write-up, (I) our
 inference where no text was found; spec tags refer to ../shared/zendesk-sla-spec.md):
@@ -63,11 +65,22 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import ClassVar, Final, TypedDict
+from typing import Any, ClassVar, Final, TypedDict
 
 from policies.engine.business_time import NoBusinessTime, Schedule
 from policies.engine.history import SAME_SCHEDULE, TicketUpdate
-from policies.engine.metrics import HistoryError, Stage, StatusPayload
+from policies.engine.metrics import (
+    HistoryError,
+    Stage,
+    StateError,
+    StatusPayload,
+    _dt,
+    _dt_load,
+    _schedule_dump,
+    _schedule_load,
+    _seconds,
+    _when,
+)
 from policies.engine.types import Target, TicketFacts
 from policies.engine.vocabulary import Priority, StatusCategory
 
@@ -154,12 +167,15 @@ class GroupSla:
 
     `policy` is the group policy applied after the last update (None without a match or a
     priority); `next_breach_at` is the open instance's deadline while it runs unbreached.
+    From a replay continued from a carried state, `instances` and `events` are those since the
+    state and `retracted` the earlier breach events it deleted (instance id, time).
     """
 
     policy: GroupPolicySpec | None
     instances: tuple[GroupOwnership, ...]
     events: tuple[GroupMetricEvent, ...]
     next_breach_at: datetime | None
+    retracted: tuple[tuple[int, datetime], ...] = ()
 
 
 # The group policies in force at each update: one list for the whole history, or a function
@@ -214,7 +230,10 @@ class _Instance:
     run_start: datetime | None
     closed: list[_Stretch]
     pauses: list[_Pause]
-    used_calendar: int = 0
+    # A carried state's closed stretches as stored, [start, end(, schedule's place)]: measured
+    # again only when a deadline needs them (`GroupOwnershipReplay._stretches`).
+    stored: list[Any] = field(default_factory=list)
+    used_calendar: int = 0  # totals over `stored` and `closed`
     used_business: int = 0
     fulfilled_at: datetime | None = None
     ended_by: str = ""
@@ -223,13 +242,15 @@ class _Instance:
     deadline: datetime | None = None
     unreachable: bool = False
     breached_at: datetime | None = None
-    breach_events: list[int] = field(default_factory=list)
+    breach_events: list[tuple[int, datetime]] = field(default_factory=list)  # (seq, time)
+    paused_before: int = 0  # pauses a carried state counts as their total
 
 
 class GroupOwnershipReplay:
     """Group ownership replayed one update at a time: `feed` histories in order, read `result`.
 
     `result` leaves the replay as it was, so a history may be fed in parts and read between.
+    `dump` and `load` carry it between saves (see `load`).
     """
 
     def __init__(
@@ -252,7 +273,13 @@ class GroupOwnershipReplay:
         self._stage: list[_Staged] = []
         self._deleted: set[int] = set()
         self._count = 0
+        self._started = 0  # instances started so far: the last instance id
         self._last_at: datetime | None = None
+        # Continuing a carried state: events before `_base_seq` were emitted (and stored)
+        # before; stored stretches name schedules by their place in `_stored_schedules`.
+        self._base_seq = 0
+        self._stored_snapshots: list[dict[str, Any] | None] = []
+        self._stored_schedules: list[Schedule | None] = []
         self._last_policies: Sequence[GroupPolicySpec] | None = None
         self._last_facts: TicketFacts | None = None
         self._matched: GroupPolicySpec | None = None
@@ -320,7 +347,7 @@ class GroupOwnershipReplay:
         group_sla: GroupSlaPayload | None = None,
         status: StatusPayload | None = None,
     ) -> int:
-        seq = len(self._events) + len(self._stage)
+        seq = self._base_seq + len(self._events) + len(self._stage)
         self._stage.append((at, instance.instance_id, seq, type_, group_sla, status))
         return seq
 
@@ -331,7 +358,8 @@ class GroupOwnershipReplay:
             self._stage = []
 
     def _start(self, group_id: int, at: datetime) -> None:
-        instance = _Instance(group_id, len(self._instances) + 1, at, at, [], [])
+        self._started += 1
+        instance = _Instance(group_id, self._started, at, at, [], [])
         self._instances.append(instance)
         self._current = instance
         self._emit(instance, GroupEventType.ACTIVATE, at)
@@ -385,6 +413,8 @@ class GroupOwnershipReplay:
         """Business time from `at` on is measured by `schedule`; the time before keeps the old
         schedule's measure."""
         instance = self._current
+        if instance is not None:
+            self._stretches(instance)  # stored stretches name the schedule in force by reference
         if instance is not None and instance.run_start is not None and instance.run_start < at:
             self._close(instance, at)
             instance.run_start = at
@@ -415,7 +445,7 @@ class GroupOwnershipReplay:
             return []
         if instance.deadline is not None and instance.deadline <= at:
             return [instance]
-        self._deleted.update(instance.breach_events)
+        self._deleted.update(seq for seq, _ in instance.breach_events)
         instance.breached_at = None
         return []
 
@@ -449,7 +479,7 @@ class GroupOwnershipReplay:
         self._record_breach(instance, at)
 
     def _record_breach(self, instance: _Instance, at: datetime) -> None:
-        instance.breach_events.append(self._emit(instance, GroupEventType.BREACH, at))
+        instance.breach_events.append((self._emit(instance, GroupEventType.BREACH, at), at))
 
     def _refresh_deadline(self, instance: _Instance) -> None:
         """Deadline measured from activation over the running stretches (pauses excluded):
@@ -464,7 +494,7 @@ class GroupOwnershipReplay:
         used = instance.used_business if business else instance.used_calendar
         try:
             if used > remaining:
-                for stretch in instance.closed:
+                for stretch in self._stretches(instance):
                     length = stretch.business if business else stretch.calendar
                     if length > remaining:
                         instance.deadline = _add(
@@ -479,6 +509,154 @@ class GroupOwnershipReplay:
                 )
         except NoBusinessTime:
             instance.unreachable = True
+
+    def _stretches(self, instance: _Instance) -> list[_Stretch]:
+        """The instance's closed stretches, measuring those a carried state stored first."""
+        if instance.stored:
+            current = self._schedule  # stored stretches are read before any schedule switch
+            try:
+                stored = []
+                for row in instance.stored:
+                    start, end = _when(row[0]), _when(row[1])
+                    schedule = current if len(row) == 2 else self._stored_schedules[row[2]]
+                    calendar = _seconds(start, end)
+                    business = calendar if schedule is None else schedule.between(start, end)
+                    stored.append(_Stretch(start, end, calendar, business, schedule))
+            except (IndexError, TypeError, ValueError) as error:
+                raise StateError(f"the state's stretches cannot be read: {error!r}") from error
+            instance.closed[:0] = stored
+            instance.stored = []
+        return instance.closed
+
+    # -- carried state -------------------------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        """Everything `load` needs to continue after the last update, as JSON values.
+
+        Settled instances never change again (only the open one takes targets, pauses and
+        breaches), so the state leaves them out and does not grow with the ticket's age; nor
+        does it hold the policies, the schedule or `paused_in`: whoever continues names them.
+        """
+        assert not self._stage
+        current = self._current
+        # Stretches still as stored refer to the stored schedules by position: keep those first.
+        stored = current is not None and bool(current.stored)
+        schedules: list[dict[str, Any] | None] = list(self._stored_snapshots) if stored else []
+        in_force = _schedule_dump(self._schedule)
+
+        def schedule_ref(schedule: Schedule | None) -> int:
+            if schedule is self._schedule:
+                return -1
+            snapshot = _schedule_dump(schedule)
+            if snapshot == in_force:  # the same hours, as another object
+                return -1
+            if snapshot not in schedules:
+                schedules.append(snapshot)
+            return schedules.index(snapshot)
+
+        state: dict[str, Any] = {
+            "version": GROUP_STATE_VERSION,
+            "updates": self._count,
+            "last_at": _dt(self._last_at),
+            "seq": self._base_seq + len(self._events),
+            "started": self._started,
+            "applied": self._applied.id if self._applied is not None else None,
+        }
+        if current is not None:
+            state["open"] = self._instance_dump(current, schedule_ref)
+        if schedules:
+            state["schedules"] = schedules
+        return state
+
+    def _instance_dump(
+        self, instance: _Instance, schedule_ref: Callable[[Schedule | None], int]
+    ) -> dict[str, Any]:
+        """The open instance as JSON values, leaving out those at their default."""
+
+        def stretch(item: _Stretch) -> list[int | str | None]:
+            ref = schedule_ref(item.schedule)
+            row = [_dt(item.start), _dt(item.end)]
+            return row if ref == -1 else [*row, ref]
+
+        target = instance.target
+        data = {
+            "group": instance.group_id,
+            "instance": instance.instance_id,
+            "activated": _dt(instance.activated_at),
+            "run_start": _dt(instance.run_start),
+            # Each stretch as [start, end], with the schedule's place in "schedules" when it was
+            # not the one in force: its lengths are measured again only if a deadline needs it.
+            "closed": [*instance.stored, *(stretch(item) for item in instance.closed)],
+            "used": [instance.used_calendar, instance.used_business],
+            # Only the last pause can still change; the earlier ones count as their total.
+            "paused_before": instance.paused_before
+            + sum(_seconds(p.start, p.end) for p in instance.pauses[:-1] if p.end is not None),
+            "pauses": [[_dt(p.start), _dt(p.end)] for p in instance.pauses[-1:]],
+            "target": None if target is None else [target.seconds, target.business_hours],
+            "policy": instance.policy.id if instance.policy is not None else None,
+            "deadline": _dt(instance.deadline),
+            "breached_at": _dt(instance.breached_at),
+            # Breach events a save may still delete (those already deleted stay deleted).
+            "breaches": [
+                [seq, _dt(time)] for seq, time in instance.breach_events if seq not in self._deleted
+            ],
+        }
+        return {
+            key: value
+            for key, value in data.items()
+            if key not in _INSTANCE_DEFAULTS or value != _INSTANCE_DEFAULTS[key]
+        }
+
+    @classmethod
+    def load(
+        cls,
+        state: Mapping[str, Any],
+        group_policies: GroupPolicies,
+        *,
+        schedule: Schedule | None,
+        paused_in: frozenset[StatusCategory] = NO_PAUSE,
+    ) -> GroupOwnershipReplay:
+        """A replay continuing from `state` (a `dump`), to be fed the updates after it.
+
+        `group_policies`, `schedule` and `paused_in` are those in force after the state's last
+        update (a function of the update's index counts indexes on from the whole history's).
+        Fed the rest of the history, it reports what a whole replay reports of the instance
+        open at the state and those started since, and the events since the state; settled
+        instances and earlier events were reported (and stored) before, and `retracted` names
+        the earlier breach events it deleted. Raises `StateError` for a state this version of
+        the engine did not write, or a damaged one.
+        """
+        if not isinstance(state, Mapping) or state.get("version") != GROUP_STATE_VERSION:
+            raise StateError("the state was written by another version of the engine")
+        replay = cls(group_policies, schedule=schedule, paused_in=paused_in)
+        try:
+            count, started, base_seq = state["updates"], state["started"], state["seq"]
+            if not all(isinstance(n, int) and n >= 0 for n in (count, started, base_seq)):
+                raise ValueError("counters must be whole numbers")
+            if count < 1:
+                raise ValueError("a state follows at least the ticket's creation")
+            replay._count, replay._started, replay._base_seq = count, started, base_seq
+            replay._last_at = _when(state["last_at"])
+            snapshots = state.get("schedules", [])
+            replay._stored_snapshots = list(snapshots)
+            replay._stored_schedules = [
+                schedule if _schedule_dump(schedule) == snapshot else _schedule_load(snapshot)
+                for snapshot in snapshots
+            ]
+            policies = replay._policies_at(count - 1)
+            by_id = {policy.id: policy for policy in policies}
+            applied_id = state["applied"]
+            replay._applied = by_id.get(applied_id) if applied_id is not None else None
+            if "open" in state:
+                replay._current = _instance_load(state["open"], by_id, started)
+                replay._instances.append(replay._current)
+        except StateError:
+            raise
+        except (KeyError, IndexError, TypeError, ValueError) as error:
+            raise StateError(f"the state cannot be read: {error!r}") from error
+        if applied_id is not None and replay._applied is None:
+            raise StateError("the state's group policy is not among the policies given")
+        return replay
 
     # -- result --------------------------------------------------------------------------
 
@@ -502,8 +680,9 @@ class GroupOwnershipReplay:
             and current.deadline <= now
         ):
             breached_now = current.deadline
+            seq = self._base_seq + len(events)
             events.append(
-                (breached_now, current.instance_id, len(events), GroupEventType.BREACH, None, None)
+                (breached_now, current.instance_id, seq, GroupEventType.BREACH, None, None)
             )
         instances = tuple(
             self._report(instance, now, breached_now if instance is current else None)
@@ -525,6 +704,12 @@ class GroupOwnershipReplay:
                 for time, instance_id, seq, type_, group_sla, status in events
             ),
             next_breach_at=upcoming,
+            retracted=tuple(
+                (instance.instance_id, time)
+                for instance in self._instances
+                for seq, time in instance.breach_events
+                if seq < self._base_seq and seq in self._deleted
+            ),
         )
 
     def _report(
@@ -538,7 +723,9 @@ class GroupOwnershipReplay:
                 if self._schedule is None
                 else self._schedule.between(instance.run_start, now)
             )
-        paused = sum(_seconds(pause.start, pause.end or now) for pause in instance.pauses)
+        paused = instance.paused_before + sum(
+            _seconds(pause.start, pause.end or now) for pause in instance.pauses
+        )
         if instance.fulfilled_at is not None:
             stage = Stage.ACHIEVED
         elif instance.run_start is not None:
@@ -564,9 +751,60 @@ class GroupOwnershipReplay:
         )
 
 
-def _seconds(start: datetime, end: datetime) -> int:
-    delta = end - start
-    return delta.days * 86400 + delta.seconds
+# Bump when the meaning of a state changes: an older state is then replayed in full instead.
+GROUP_STATE_VERSION: Final = 1
+
+# What an instance's state leaves out (a fresh instance's values), as JSON values.
+_INSTANCE_DEFAULTS: dict[str, Any] = {
+    "closed": [],
+    "used": [0, 0],
+    "paused_before": 0,
+    "pauses": [],
+    "target": None,
+    "policy": None,
+    "deadline": None,
+    "breached_at": None,
+    "breaches": [],
+}
+
+
+def _instance_load(
+    data: Mapping[str, Any], policies: Mapping[str, GroupPolicySpec], started: int
+) -> _Instance:
+    data = {**_INSTANCE_DEFAULTS, **data}  # the defaults are only read, never changed
+    group_id, instance_id = data["group"], data["instance"]
+    if not isinstance(group_id, int) or not isinstance(instance_id, int):
+        raise TypeError("the open instance's group and id must be numbers")
+    if not 1 <= instance_id <= started:
+        raise ValueError("the open instance's id is not among those started")
+    stored = data["closed"]
+    if not isinstance(stored, list) or not all(
+        isinstance(row, list) and len(row) in (2, 3) for row in stored
+    ):
+        raise TypeError("closed stretches must be [start, end] or [start, end, schedule]")
+    instance = _Instance(
+        group_id, instance_id, _when(data["activated"]), _dt_load(data["run_start"]), [], []
+    )
+    instance.stored = stored
+    instance.used_calendar, instance.used_business = (int(n) for n in data["used"])
+    instance.paused_before = int(data["paused_before"])
+    for start, end in data["pauses"]:
+        instance.pauses.append(_Pause(_when(start), _dt_load(end)))
+    if instance.run_start is None and not (instance.pauses and instance.pauses[-1].end is None):
+        raise ValueError("a paused instance needs its open pause")
+    if data["target"] is not None:
+        seconds, business = data["target"]
+        instance.target = Target(int(seconds), bool(business))
+    policy_id = data["policy"]
+    if policy_id is not None:
+        # Only the owner's id is read from an instance's policy; it may have left the list.
+        instance.policy = policies.get(policy_id) or GroupPolicySpec(
+            str(policy_id), "", None, 0, lambda _facts: False, {}
+        )
+    instance.deadline = _dt_load(data["deadline"])
+    instance.breached_at = _dt_load(data["breached_at"])
+    instance.breach_events = [(int(seq), _when(time)) for seq, time in data["breaches"]]
+    return instance
 
 
 def _add(schedule: Schedule | None, start: datetime, seconds: int) -> datetime:

@@ -1,15 +1,17 @@
 """Group ownership time (Group SLAs): hand-offs, reopen, pauses, custom statuses, business
-hours, policy edits, and properties of random histories checked against a plain oracle.
+hours, policy edits, properties of random histories checked against a plain oracle, and the
+state carried between saves.
 
 Times are in the week starting Monday 2024-03-04 (UTC) unless a test says otherwise.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +21,7 @@ from hypothesis import strategies as st
 from policies.engine.business_time import Holiday, Schedule, WeeklyInterval
 from policies.engine.group_ownership import (
     GROUP_OWNERSHIP_TIME,
+    GROUP_STATE_VERSION,
     NO_PAUSE,
     GroupEventType,
     GroupMetricEvent,
@@ -29,7 +32,7 @@ from policies.engine.group_ownership import (
     evaluate_group_ownership,
 )
 from policies.engine.history import SAME_SCHEDULE, TicketUpdate
-from policies.engine.metrics import HistoryError, Stage
+from policies.engine.metrics import HistoryError, Stage, StateError
 from policies.engine.types import Target, TicketFacts
 from policies.engine.vocabulary import Priority, StatusCategory
 from tests.engine.test_metrics import H, at
@@ -688,3 +691,280 @@ def test_the_oracle_splits_ownership_at_each_hand_off() -> None:
     ]
     assert instance_named(ticket.evaluate("Mon 12:00"), 3).activated_at == at("Mon 11:00")
     assert open_seconds(ticket.updates, at("Mon 12:00")) == 3 * H
+
+
+# -- carried state -------------------------------------------------------------------------
+
+NIGHT_SCHEDULE = Schedule("UTC", [WeeklyInterval(1440 * d, 1440 * d + 540) for d in range(1, 6)])
+POLICY_SETS: list[Sequence[GroupPolicySpec]] = [
+    SHORT,
+    (
+        group_policy(
+            "01TIER1", [TIER1], {Priority.NORMAL: 1, Priority.URGENT: 0.25}, business=True
+        ),
+        group_policy("01TIER2", [TIER2], {Priority.NORMAL: 6, Priority.URGENT: 2}),
+    ),
+    (group_policy("01WIDE", [TIER1, TIER2, TIER3], 8, business=True),),
+    (),
+]
+SWITCHES: list[Schedule | None | Literal["same"]] = [
+    "same",
+    "same",
+    None,
+    DAY_SCHEDULE,
+    NIGHT_SCHEDULE,
+]
+
+carried_steps = st.lists(
+    st.tuples(
+        # Seconds since the previous save (0: same second), often a target's length or more.
+        st.one_of(st.sampled_from([0, 15 * 60, 1 * H, 2 * H, 3 * H, 7 * H]), st.integers(0, 9 * H)),
+        # Each field often kept ("same"), so an instance lives across saves.
+        st.sampled_from([*["same"] * 4, *GROUPS]),
+        st.sampled_from([*["same"] * 4, S.NEW, *STATUSES]),
+        st.sampled_from(["same", "same", None, Priority.NORMAL, Priority.URGENT]),
+        st.booleans(),  # a configuration edit
+        # The group policies from this update on (None: those before, an edit's case).
+        st.sampled_from([None, None, None, *range(len(POLICY_SETS))]),
+        st.sampled_from(SWITCHES),  # the schedule from this update on
+    ),
+    min_size=1,
+    max_size=24,
+)
+
+
+def stored_since(
+    stored: list[GroupMetricEvent], last_at: datetime | None, result: GroupSla
+) -> list[GroupMetricEvent]:
+    """The event store after a save: what was stored up to the state's last update (breaches
+    stored as due after it are decided again), the breaches the save retracted marked
+    deleted, and the save's events added."""
+    kept = [e for e in stored if last_at is None or e.time <= last_at]
+    retracted = set(result.retracted)
+    marked = [
+        replace(e, deleted=True)
+        if e.type is E.BREACH and (e.instance_id, e.time) in retracted
+        else e
+        for e in kept
+    ]
+    return [*marked, *result.events]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    carried_steps,
+    st.integers(0, 6 * 3600),
+    st.sampled_from([None, DAY_SCHEDULE]),
+    st.sampled_from([NO_PAUSE, PENDING_AND_HOLD]),
+)
+def test_a_replay_carried_through_its_state_save_by_save_equals_the_whole_replay(
+    plan: list[
+        tuple[
+            int,
+            int | None | Literal["same"],
+            StatusCategory | Literal["same"],
+            Priority | None | Literal["same"],
+            bool,
+            int | None,
+            Schedule | None | Literal["same"],
+        ]
+    ],
+    tail: int,
+    schedule: Schedule | None,
+    paused_in: frozenset[StatusCategory],
+) -> None:
+    ticket = Ticket()
+    moment = at("Mon 08:00")
+    for index, (gap, group, status, priority, edit, _, switch) in enumerate(plan):
+        moment += timedelta(seconds=gap)
+        changes = {"group_id": group, "status": status, "priority": priority}
+        ticket.save(
+            moment,
+            edit=edit and index > 0,
+            schedule=switch if index > 0 else "same",
+            **{name: value for name, value in changes.items() if value != "same"},
+        )
+    updates = ticket.updates
+    sets: list[Sequence[GroupPolicySpec]] = []
+    for step in plan:
+        sets.append(POLICY_SETS[step[5]] if step[5] is not None else sets[-1] if sets else SHORT)
+    policies_at = sets.__getitem__
+
+    state: dict[str, Any] | None = None
+    in_force = schedule  # the schedule after the state's last update
+    stored: list[GroupMetricEvent] = []
+    settled: set[int] = set()
+    for index, update in enumerate(updates):
+        now = (
+            updates[index + 1].at
+            if index + 1 < len(updates)
+            else update.at + timedelta(seconds=tail)
+        )
+        whole = evaluate_group_ownership(
+            updates[: index + 1], policies_at, schedule=schedule, now=now, paused_in=paused_in
+        )
+        if state is None:
+            replay = GroupOwnershipReplay(policies_at, schedule=schedule, paused_in=paused_in)
+        else:
+            carried = json.loads(json.dumps(state, allow_nan=False))
+            replay = GroupOwnershipReplay.load(
+                carried, policies_at, schedule=in_force, paused_in=paused_in
+            )
+        replay.feed([update])
+        result = replay.result(now)
+        state = replay.dump()
+        if update.schedule is not SAME_SCHEDULE:
+            in_force = update.schedule
+        # Read straight after loading, the state reports what the replay it came from did.
+        loaded = GroupOwnershipReplay.load(
+            json.loads(json.dumps(state)), policies_at, schedule=in_force, paused_in=paused_in
+        ).result(now)
+        assert loaded.instances == tuple(
+            i for i in result.instances if i.stage is not Stage.ACHIEVED
+        )
+        assert loaded.events == tuple(e for e in result.events if e.time > update.at)
+        assert (loaded.policy, loaded.next_breach_at) == (result.policy, result.next_breach_at)
+
+        # The instance open at the state and those started since, exactly as the whole replay.
+        assert result.instances == tuple(i for i in whole.instances if i.instance_id not in settled)
+        settled |= {i.instance_id for i in whole.instances if i.stage is Stage.ACHIEVED}
+        # The events since the state, with the earlier ones stored, make the whole stream.
+        stored = stored_since(stored, updates[index - 1].at if index else None, result)
+        assert stored == list(whole.events)
+        assert (result.policy, result.next_breach_at) == (whole.policy, whole.next_breach_at)
+
+
+def test_a_continued_save_that_undoes_an_earlier_breach_retracts_it() -> None:
+    by_priority = group_policy("01TIER1", [TIER1], {Priority.NORMAL: 2, Priority.HIGH: 8})
+    ticket = Ticket().save("Mon 09:00", group_id=TIER1).save("Mon 12:00", status=S.OPEN)
+    replay = GroupOwnershipReplay((by_priority,), schedule=None, paused_in=PENDING_AND_HOLD)
+    replay.feed(ticket.updates)
+    assert stream(replay.result(at("Mon 12:00")))[2:] == [("Mon 11:00", 1, "breach")]
+    state = json.loads(json.dumps(replay.dump()))
+    ticket.save("Mon 12:30", status=S.HOLD).save("Mon 12:45", status=S.OPEN)
+    ticket.save("Mon 13:00", priority=Priority.HIGH)
+    continued = GroupOwnershipReplay.load(
+        state, (by_priority,), schedule=None, paused_in=PENDING_AND_HOLD
+    )
+    continued.feed(ticket.updates[2:])
+    result = continued.result(at("Mon 14:00"))
+    whole = ticket.evaluate("Mon 14:00", (by_priority,), paused_in=PENDING_AND_HOLD)
+    # The stored breach is retracted; the save's own events are new and stand.
+    assert result.retracted == ((1, at("Mon 11:00")),)
+    assert whole.events[2] == GroupMetricEvent(1, E.BREACH, at("Mon 11:00"), deleted=True)
+    assert result.events == whole.events[3:]
+    assert stream(result) == [
+        ("Mon 12:30", 1, "pause"),
+        ("Mon 12:45", 1, "activate"),
+        ("Mon 13:00", 1, "apply_group_sla"),
+    ]
+    assert result.instances == whole.instances
+    assert (whole.instances[0].breached, whole.instances[0].breach_at) == (False, at("Mon 17:15"))
+
+
+def test_stretches_carried_under_an_earlier_schedule_keep_its_measure() -> None:
+    """Time run under the day schedule, carried through a switch to nights, sets a deadline
+    when an edit shortens the target below it: measured by the day schedule still."""
+    long_target = (group_policy("01TIER1", [TIER1], 4, business=True),)
+    short_target = (group_policy("01TIER1", [TIER1], 0.5, business=True),)
+    sets = [long_target, long_target, long_target, short_target]
+    ticket = Ticket().save("Mon 13:00", group_id=TIER1, status=S.OPEN)
+    ticket.save("Mon 14:00", status=S.HOLD)  # one business hour run under the day schedule
+    ticket.save("Mon 15:00", status=S.OPEN, schedule=NIGHT_SCHEDULE)
+    ticket.save("Mon 16:00", edit=True)
+    days = Schedule("UTC", WEEKDAYS)
+    whole = evaluate_group_ownership(
+        ticket.updates,
+        sets.__getitem__,
+        schedule=days,
+        now=at("Mon 17:00"),
+        paused_in=PENDING_AND_HOLD,
+    )
+    (instance,) = whole.instances
+    assert (instance.breach_at, instance.breached_at) == (at("Mon 13:30"), at("Mon 16:00"))
+
+    replay = GroupOwnershipReplay(sets.__getitem__, schedule=days, paused_in=PENDING_AND_HOLD)
+    replay.feed(ticket.updates[:2])
+    results = []
+    for update, schedule in zip(ticket.updates[2:], [days, NIGHT_SCHEDULE], strict=True):
+        state = json.loads(json.dumps(replay.dump()))
+        replay = GroupOwnershipReplay.load(
+            state, sets.__getitem__, schedule=schedule, paused_in=PENDING_AND_HOLD
+        )
+        replay.feed([update])
+        results.append(replay.result(at("Mon 17:00")))
+    assert results[-1].instances == whole.instances
+    assert [*results[0].events, *results[1].events] == list(whole.events[-3:])
+    assert stream(results[1]) == [("Mon 16:00", 1, "apply_group_sla"), ("Mon 16:00", 1, "breach")]
+
+
+def hand_offs(count: int) -> dict[str, Any]:
+    """The state after `count` hand-offs between tier 1 and 2, each held past its target with a
+    pause in it, the last group still holding the ticket paused."""
+    ticket = Ticket().save("Mon 08:00", group_id=TIER1, status=S.OPEN)
+    moment = at("Mon 08:00")
+    for n in range(count):
+        ticket.save(moment + timedelta(minutes=30), status=S.HOLD)
+        ticket.save(moment + timedelta(minutes=45), status=S.OPEN)
+        moment += timedelta(hours=4)
+        ticket.save(moment, group_id=TIER2 if n % 2 == 0 else TIER1)
+    ticket.save(moment + timedelta(minutes=10), status=S.PENDING)
+    replay = GroupOwnershipReplay(POLICIES, schedule=None, paused_in=PENDING_AND_HOLD)
+    replay.feed(ticket.updates)
+    assert len(replay.result(moment + timedelta(hours=1)).instances) == count + 1
+    return replay.dump()
+
+
+def test_the_state_does_not_grow_with_settled_hand_offs() -> None:
+    small, large = hand_offs(2), hand_offs(200)
+    # The same open instance's fields; only the counters' and times' digits may differ.
+    assert small.keys() == large.keys()
+    assert small["open"].keys() == large["open"].keys()
+    assert (large["started"], small["started"]) == (201, 3)
+    assert abs(len(json.dumps(large)) - len(json.dumps(small))) <= 12
+
+
+def carried_state() -> dict[str, Any]:
+    ticket = Ticket().save("Mon 09:00", group_id=TIER1, status=S.OPEN)
+    ticket.save("Mon 10:00", status=S.HOLD, schedule=NIGHT_SCHEDULE)
+    replay = GroupOwnershipReplay(POLICIES, schedule=None, paused_in=PENDING_AND_HOLD)
+    replay.feed(ticket.updates)
+    state: dict[str, Any] = json.loads(json.dumps(replay.dump()))
+    # A good state loads and continues.
+    continued = GroupOwnershipReplay.load(
+        state, POLICIES, schedule=NIGHT_SCHEDULE, paused_in=PENDING_AND_HOLD
+    )
+    assert continued.result(at("Mon 11:00")).instances[0].paused_seconds == 1 * H
+    return state
+
+
+def test_a_state_of_another_version_is_refused() -> None:
+    state = carried_state()
+    with pytest.raises(StateError, match="another version"):
+        GroupOwnershipReplay.load(
+            {**state, "version": GROUP_STATE_VERSION + 1}, POLICIES, schedule=None
+        )
+    without = {key: value for key, value in state.items() if key != "version"}
+    with pytest.raises(StateError, match="another version"):
+        GroupOwnershipReplay.load(without, POLICIES, schedule=None)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda state: {key: value for key, value in state.items() if key != "last_at"},
+        lambda state: {**state, "last_at": "yesterday"},
+        lambda state: {**state, "seq": -1},
+        lambda state: {**state, "started": 0},
+        lambda state: {**state, "open": {**state["open"], "group": "tier one"}},
+        lambda state: {**state, "open": {**state["open"], "pauses": [[None, None]]}},
+        lambda state: {**state, "open": {**state["open"], "pauses": []}},
+        lambda state: {**state, "open": {**state["open"], "closed": "09:00-10:00"}},
+        lambda state: {**state, "open": {**state["open"], "breaches": [[1]]}},
+        lambda state: {**state, "applied": "01GONE"},
+        lambda state: ["not", "a", "state"],
+    ],
+)
+def test_a_damaged_state_is_refused(damage: Any) -> None:
+    with pytest.raises(StateError):
+        GroupOwnershipReplay.load(damage(carried_state()), POLICIES, schedule=None)
