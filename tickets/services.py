@@ -27,6 +27,7 @@ from tickets.models import (
     User,
 )
 from tickets.models.accounts import OAuthToken
+from tickets.selectors import ticket_rows
 from tickets.sla.store import ticket_sla_refresh, ticket_snapshot
 
 # Users ----------------------------------------------------------------------------------------
@@ -429,9 +430,9 @@ def ticket_update_audited(
     via_id: int = 5,
 ) -> TicketSave:
     """`ticket_update`, with the audit of the save."""
-    # The carried SLA state is read by the SLA store alone, and then only once; deferred, it
-    # is also left out of the ticket's own UPDATE.
-    ticket = Ticket.objects.select_for_update().defer("sla_state").get(pk=ticket_id)
+    # Without the carried SLA state: the SLA store reads it once, and the ticket's own UPDATE
+    # leaves out what was not loaded.
+    ticket = ticket_rows().select_for_update().get(pk=ticket_id)
     # Whole seconds, and never before the last save (a recompute may have just written one).
     last = ticket.audits.aggregate(last=Max("created_at"))["last"]
     now = max(now.replace(microsecond=0), last) if last else now.replace(microsecond=0)

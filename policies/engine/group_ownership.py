@@ -63,7 +63,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Final, TypedDict
 
@@ -74,6 +74,7 @@ from policies.engine.metrics import (
     Stage,
     StateError,
     StatusPayload,
+    _add,
     _dt,
     _dt_load,
     _schedule_dump,
@@ -449,17 +450,22 @@ class GroupOwnershipReplay:
         instance.breached_at = None
         return []
 
+    def _due(self, limit: datetime, *, inclusive: bool) -> tuple[_Instance, datetime] | None:
+        """The open instance and its deadline, if it is running unbreached and the deadline
+        fell before `limit` (or at it)."""
+        instance = self._current
+        if instance is None or instance.run_start is None or instance.breached_at is not None:
+            return None
+        deadline = instance.deadline
+        if deadline is None or deadline > limit or (deadline == limit and not inclusive):
+            return None
+        return instance, deadline
+
     def _fire_due(self, limit: datetime) -> None:
         """The open instance breaches at its deadline if that fell before `limit`."""
-        instance = self._current
-        if (
-            instance is not None
-            and instance.run_start is not None
-            and instance.breached_at is None
-            and instance.deadline is not None
-            and instance.deadline < limit
-        ):
-            self._breach(instance, instance.deadline)
+        due = self._due(limit, inclusive=False)
+        if due is not None:
+            self._breach(*due)
 
     def _fire_now(self, at: datetime, again: list[_Instance]) -> None:
         """Breaches decided by this update: never back-dated (spec §2.7)."""
@@ -672,17 +678,12 @@ class GroupOwnershipReplay:
         events = list(self._events)
         breached_now: datetime | None = None
         current = self._current
-        if (
-            current is not None
-            and current.run_start is not None
-            and current.breached_at is None
-            and current.deadline is not None
-            and current.deadline <= now
-        ):
-            breached_now = current.deadline
+        due = self._due(now, inclusive=True)
+        if due is not None:
+            instance, breached_now = due
             seq = self._base_seq + len(events)
             events.append(
-                (breached_now, current.instance_id, seq, GroupEventType.BREACH, None, None)
+                (breached_now, instance.instance_id, seq, GroupEventType.BREACH, None, None)
             )
         instances = tuple(
             self._report(instance, now, breached_now if instance is current else None)
@@ -805,10 +806,6 @@ def _instance_load(
     instance.breached_at = _dt_load(data["breached_at"])
     instance.breach_events = [(int(seq), _when(time)) for seq, time in data["breaches"]]
     return instance
-
-
-def _add(schedule: Schedule | None, start: datetime, seconds: int) -> datetime:
-    return start + timedelta(seconds=seconds) if schedule is None else schedule.add(start, seconds)
 
 
 def _payload(policy: GroupPolicySpec, target: Target) -> GroupSlaPayload:

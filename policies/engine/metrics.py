@@ -831,7 +831,7 @@ class _Replay:
                 for segment in self.segments(clock):
                     length = segment.business if business else segment.calendar
                     if length > remaining:
-                        clock.deadline = self.add(
+                        clock.deadline = _add(
                             segment.schedule if business else None, segment.start, remaining
                         )
                         clock.crossed = target
@@ -839,18 +839,12 @@ class _Replay:
                     remaining -= length
                 raise AssertionError("a clock's used time is the sum of its closed stretches")
             if clock.run_start is not None:
-                clock.deadline = self.add(
+                clock.deadline = _add(
                     self.schedule if business else None, clock.run_start, remaining - used
                 )
         except NoBusinessTime:
             clock.deadline = None
             clock.unreachable = True
-
-    @staticmethod
-    def add(schedule: Schedule | None, start: datetime, seconds: int) -> datetime:
-        if schedule is None:
-            return start + timedelta(seconds=seconds)
-        return schedule.add(start, seconds)
 
     def close(self, clock: _Clock, at: datetime) -> None:
         """End the running stretch at `at`, adding it to the clock's totals."""
@@ -1133,6 +1127,13 @@ class _Replay:
 
 # Bump when the meaning of a state changes: an older state is then replayed in full instead.
 STATE_VERSION = 3
+
+
+def _add(schedule: Schedule | None, start: datetime, seconds: int) -> datetime:
+    """`seconds` of running time from `start`: business seconds by `schedule`, else calendar."""
+    if schedule is None:
+        return start + timedelta(seconds=seconds)
+    return schedule.add(start, seconds)
 
 
 def _dt(value: datetime | None) -> int | str | None:
