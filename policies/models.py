@@ -7,6 +7,7 @@ import json
 from typing import ClassVar
 
 from django.db import models
+from ulid import ULID
 
 from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority
 
@@ -24,8 +25,14 @@ def spoken_duration(seconds: int) -> str:
     return " ".join(parts[:2]) if parts else "0 minutes"
 
 
+# The one metric of group SLA policies (OLAs): how long one group holds a ticket.
+GROUP_OWNERSHIP_TIME = "group_ownership_time"
+
+
 def metric_title(metric: str) -> str:
     """ "first_reply_time" -> "First reply time"; an unknown name is shown as it is."""
+    if metric == GROUP_OWNERSHIP_TIME:
+        return "Group ownership time"
     try:
         return METRIC_TITLES[Metric(metric)]
     except ValueError:
@@ -102,6 +109,63 @@ class PolicyMetric(models.Model):
         hours = " (business hours)" if self.business_hours else " (calendar hours)"
         within = spoken_duration(self.target_seconds)
         return f"{self.priority.capitalize()} priority: {metric.lower()} within {within}{hours}"
+
+
+def new_group_sla_policy_id() -> str:
+    """Zendesk gives group SLA policies ULIDs ("01H078CBDY28BZG7P6BONY09DN"), not numbers."""
+    return str(ULID())
+
+
+class GroupSlaPolicy(models.Model):
+    """A team's promise (an OLA): how long a group may hold a ticket before it solves it or
+    hands it to another group, per priority. The first matching policy by position applies,
+    beside (never instead of) the ticket's SLA policy."""
+
+    id = models.CharField(
+        primary_key=True, max_length=26, default=new_group_sla_policy_id, editable=False
+    )
+    title = models.CharField(max_length=255)
+    description = models.TextField(null=True, blank=True)
+    # 1..n without gaps or repeats; kept so by the services under PolicyOrderLock.
+    position = models.PositiveIntegerField(db_index=True)
+    # Zendesk's shape: {"all": [{"field": "group_id", "operator": "includes", "value": [6]}]}.
+    filter = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = "group SLA policy"
+        verbose_name_plural = "group SLA policies"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class GroupSlaPolicyMetric(models.Model):
+    """One group ownership time target: for tickets of `priority`, within `target_seconds`."""
+
+    PRIORITY_CHOICES: ClassVar = [(p.value, p.value) for p in Priority]
+
+    policy = models.ForeignKey(GroupSlaPolicy, on_delete=models.CASCADE, related_name="metrics")
+    priority = models.CharField(max_length=8, choices=PRIORITY_CHOICES)
+    target_seconds = models.PositiveIntegerField()
+    business_hours = models.BooleanField(default=False)
+    index = models.PositiveIntegerField(default=0, help_text="Order as sent")
+
+    class Meta:
+        ordering = ["policy", "index", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "priority"], name="group_sla_policy_metric_unique"
+            ),
+        ]
+        verbose_name = "group SLA target"
+
+    def __str__(self) -> str:
+        hours = " (business hours)" if self.business_hours else " (calendar hours)"
+        within = spoken_duration(self.target_seconds)
+        return f"{self.priority.capitalize()} priority: group ownership time within {within}{hours}"
 
 
 class PolicyOrderLock(models.Model):
@@ -182,8 +246,11 @@ class PolicyRevision(models.Model):
 
     created_at = models.DateTimeField()
     policies = models.JSONField(help_text="Policies in position order, as the API shows them")
-    # SHA-256 of the policies: compiled revisions are cached by content, never by an id that a
-    # rolled-back transaction could hand out again.
+    group_policies = models.JSONField(
+        default=list, blank=True, help_text="Group SLA policies in position order"
+    )
+    # SHA-256 of the policies and group policies: compiled revisions are cached by content,
+    # never by an id that a rolled-back transaction could hand out again.
     digest = models.CharField(max_length=64, default="", editable=False)
     schedule = models.JSONField(
         null=True, blank=True, help_text="The default schedule; empty means calendar time"
@@ -201,3 +268,11 @@ class PolicyRevision(models.Model):
     def digest_of(policies: object) -> str:
         canonical = json.dumps(policies, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+    @classmethod
+    def configuration_digest(cls, policies: object, group_policies: list[object]) -> str:
+        """The `digest` of a revision: without group policies, that of its policies alone (as
+        revisions recorded before group SLA policies existed have it)."""
+        if not group_policies:
+            return cls.digest_of(policies)
+        return cls.digest_of({"policies": policies, "group_policies": group_policies})

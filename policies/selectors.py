@@ -12,12 +12,16 @@ from policies.engine import business_time as clock
 from policies.engine.conditions import (
     compile_filter,
 )
+from policies.engine.group_ownership import GroupPolicySpec
 from policies.engine.types import PolicySpec, Target
 from policies.engine.vocabulary import (
     Metric,
     Priority,
 )
 from policies.models import (
+    GROUP_OWNERSHIP_TIME,
+    GroupSlaPolicy,
+    GroupSlaPolicyMetric,
     Holiday,
     Policy,
     PolicyCondition,
@@ -129,6 +133,66 @@ def specs_from_snapshots(
                 for m in snap["policy_metrics"]
             },
             metric_settings=snap["metric_settings"],
+        )
+        for snap in snapshots
+    )
+
+
+# Group SLA policies ---------------------------------------------------------------------------
+
+
+def group_sla_policy_queryset() -> QuerySet[GroupSlaPolicy]:
+    return GroupSlaPolicy.objects.prefetch_related(
+        Prefetch("metrics", queryset=GroupSlaPolicyMetric.objects.order_by("index", "id"))
+    )
+
+
+def group_sla_policy_get(*, policy_id: str) -> GroupSlaPolicy:
+    """Raises GroupSlaPolicy.DoesNotExist."""
+    return group_sla_policy_queryset().get(pk=policy_id)
+
+
+def group_sla_policy_filter(policy: GroupSlaPolicy) -> dict[str, list[dict[str, Any]]]:
+    return {"all": list((policy.filter or {}).get("all") or [])}
+
+
+def group_sla_policy_metrics(policy: GroupSlaPolicy) -> list[dict[str, Any]]:
+    """The policy's targets in Zendesk's shape, with exact seconds."""
+    return [
+        {
+            "priority": m.priority,
+            "metric": GROUP_OWNERSHIP_TIME,
+            "target": m.target_seconds,
+            "business_hours": m.business_hours,
+        }
+        for m in policy.metrics.all()
+    ]
+
+
+def group_sla_policy_snapshot(policy: GroupSlaPolicy) -> dict[str, Any]:
+    """What a revision keeps of a group SLA policy: everything the engine needs."""
+    return {
+        "id": policy.pk,
+        "title": policy.title,
+        "description": policy.description,
+        "position": policy.position,
+        "filter": group_sla_policy_filter(policy),
+        "policy_metrics": group_sla_policy_metrics(policy),
+    }
+
+
+def group_specs_from_snapshots(snapshots: list[dict[str, Any]]) -> tuple[GroupPolicySpec, ...]:
+    return tuple(
+        GroupPolicySpec(
+            id=snap["id"],
+            title=snap["title"],
+            description=snap["description"],
+            position=snap["position"],
+            matches=compile_filter(snap["filter"]),
+            targets={
+                Priority(m["priority"]): Target(m["target"], m["business_hours"])
+                for m in snap["policy_metrics"]
+            },
         )
         for snap in snapshots
     )

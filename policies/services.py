@@ -27,6 +27,8 @@ from policies.models import (
 from policies.selectors import (
     current_revision_id,
     default_schedule,
+    group_sla_policy_queryset,
+    group_sla_policy_snapshot,
     policy_queryset,
     policy_snapshot,
     schedule_snapshot,
@@ -56,11 +58,13 @@ def _lock_order() -> None:
 
 def _revision_create(now: datetime) -> PolicyRevision:
     snapshots = [policy_snapshot(policy) for policy in policy_queryset()]
+    group_snapshots = [group_sla_policy_snapshot(p) for p in group_sla_policy_queryset()]
     schedule = schedule_snapshot(default_schedule())
     return PolicyRevision.objects.create(
         created_at=now.replace(microsecond=0),  # audit times are whole seconds
         policies=snapshots,
-        digest=PolicyRevision.digest_of(snapshots),
+        group_policies=group_snapshots,
+        digest=PolicyRevision.configuration_digest(snapshots, group_snapshots),
         schedule=schedule,
         schedule_digest=PolicyRevision.digest_of(schedule),
     )

@@ -225,6 +225,8 @@ def compile_condition(
         return _created_predicate(operator, moment)
     if field == "custom_status_id":
         return _includes_predicate(operator, lambda facts: facts.custom_status_id, as_values(value))
+    if field == "group_id" and operator in INCLUDES:  # group SLA policies' only condition
+        return _includes_predicate(operator, lambda facts: facts.group_id, as_values(value))
     if field in STATIC_FIELDS:
         attribute = field
         return _is_predicate(operator, lambda facts: getattr(facts, attribute), value)

@@ -11,7 +11,12 @@ from tickets.models.tickets import Ticket
 
 
 class TicketSlaTarget(models.Model):
-    """One metric instance of a ticket, as the engine last computed it."""
+    """One metric instance of a ticket, as the engine last computed it.
+
+    Group ownership time (`metric` "group_ownership_time") has one instance per stretch of
+    ownership by one group (`group_id`), under a group SLA policy (`group_policy`) rather than
+    the ticket's SLA policy.
+    """
 
     STAGE_CHOICES: ClassVar = [("active", "active"), ("paused", "paused"), ("achieved", "achieved")]
 
@@ -21,6 +26,16 @@ class TicketSlaTarget(models.Model):
     policy = models.ForeignKey(
         "policies.Policy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    group_policy = models.ForeignKey(
+        "policies.GroupSlaPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="group SLA policy",
+    )
+    # The group that owned the ticket (group ownership time only); kept when the group goes.
+    group_id = models.BigIntegerField(null=True, blank=True)
     target_seconds = models.PositiveIntegerField(null=True, blank=True)
     business_hours = models.BooleanField(default=False)
     stage = models.CharField(max_length=8, choices=STAGE_CHOICES)
