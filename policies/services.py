@@ -15,6 +15,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from policies.models import (
+    GroupSlaPolicy,
+    GroupSlaPolicyMetric,
     Holiday,
     Policy,
     PolicyCondition,
@@ -260,6 +262,156 @@ def policy_clone(*, policy_id: int, now: datetime | None = None) -> Policy:
         metric_settings=source.metric_settings,
         now=now,
     )
+
+
+# Group SLA policies ---------------------------------------------------------------------------
+# Their own order (1..n among group SLA policies), under the same lock as SLA policies so every
+# write's revision freezes both lists in the order the writes happened.
+
+
+class UnknownGroupSlaPolicies(ValueError):
+    def __init__(self, ids: Sequence[str]) -> None:
+        super().__init__(f"unknown group SLA policy ids: {', '.join(ids)}")
+        self.ids = list(ids)
+
+
+class GroupSlaOrderChanged(RuntimeError):
+    """The group SLA policy order is no longer the one the caller saw."""
+
+    def __init__(self, current_ids: Sequence[str]) -> None:
+        super().__init__("the group SLA policy order has changed since it was read")
+        self.current_ids = list(current_ids)
+
+
+def _group_filter(filter: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Only "all" exists in group SLA filters (Zendesk's shape); conditions kept as sent."""
+    return {"all": [dict(condition) for condition in filter.get("all", [])]}
+
+
+def _set_group_metrics(policy: GroupSlaPolicy, metrics: Sequence[dict[str, Any]]) -> None:
+    policy.metrics.all().delete()
+    GroupSlaPolicyMetric.objects.bulk_create(
+        GroupSlaPolicyMetric(
+            policy=policy,
+            priority=metric["priority"],
+            target_seconds=metric["target_seconds"],
+            business_hours=metric["business_hours"],
+            index=index,
+        )
+        for index, metric in enumerate(metrics)
+    )
+
+
+def _group_move(policy: GroupSlaPolicy, position: int, count: int) -> None:
+    """Move `policy` (already counted in `count`) to `position`, shifting the ones between."""
+    position = max(1, min(position, count))
+    current = policy.position
+    if position < current:
+        GroupSlaPolicy.objects.filter(position__gte=position, position__lt=current).update(
+            position=F("position") + 1
+        )
+    elif position > current:
+        GroupSlaPolicy.objects.filter(position__gt=current, position__lte=position).update(
+            position=F("position") - 1
+        )
+    policy.position = position
+
+
+@retry_on_conflict
+@transaction.atomic
+def group_sla_policy_create(
+    *,
+    title: str,
+    description: str | None,
+    filter: dict[str, list[dict[str, Any]]],
+    policy_metrics: Sequence[dict[str, Any]],
+    position: int | None = None,
+    now: datetime | None = None,
+) -> GroupSlaPolicy:
+    """Without a position the policy goes last; with one it is inserted there.
+
+    `policy_metrics` items are {"priority", "target_seconds", "business_hours"}, validated.
+    """
+    _lock_order()
+    count = GroupSlaPolicy.objects.count() + 1
+    policy = GroupSlaPolicy.objects.create(
+        title=title, description=description, position=count, filter=_group_filter(filter)
+    )
+    if position is not None and position < count:
+        _group_move(policy, position, count)
+        policy.save(update_fields=["position"])
+    _set_group_metrics(policy, policy_metrics)
+    policy_revision_record(now=now or timezone.now())
+    return policy
+
+
+@retry_on_conflict
+@transaction.atomic
+def group_sla_policy_update(
+    *, policy_id: str, data: dict[str, Any], now: datetime | None = None
+) -> GroupSlaPolicy:
+    """Partial update: only keys present in `data` change. Raises GroupSlaPolicy.DoesNotExist."""
+    _lock_order()
+    policy = GroupSlaPolicy.objects.select_for_update().get(pk=policy_id)
+    for attribute in ("title", "description"):
+        if attribute in data:
+            setattr(policy, attribute, data[attribute])
+    if "filter" in data:
+        policy.filter = _group_filter(data["filter"])
+    if "position" in data and data["position"] is not None:
+        _group_move(policy, data["position"], GroupSlaPolicy.objects.count())
+    policy.save()
+    if "policy_metrics" in data:
+        _set_group_metrics(policy, data["policy_metrics"])
+    policy_revision_record(now=now or timezone.now())
+    return policy
+
+
+@retry_on_conflict
+@transaction.atomic
+def group_sla_policy_delete(*, policy_id: str, now: datetime | None = None) -> None:
+    """Raises GroupSlaPolicy.DoesNotExist."""
+    _lock_order()
+    policy = GroupSlaPolicy.objects.select_for_update().get(pk=policy_id)
+    position = policy.position
+    policy.delete()
+    GroupSlaPolicy.objects.filter(position__gt=position).update(position=F("position") - 1)
+    policy_revision_record(now=now or timezone.now())
+
+
+@retry_on_conflict
+@transaction.atomic
+def group_sla_policy_reorder(
+    *,
+    policy_ids: Sequence[str],
+    now: datetime | None = None,
+    expected_ids: Sequence[str] | None = None,
+) -> None:
+    """Listed ids take positions 1..n in that order; the rest keep their order after them.
+
+    With `expected_ids` (every id in the order the caller last saw) the reorder happens only if
+    that is still the order; otherwise GroupSlaOrderChanged is raised and nothing changes.
+    Raises UnknownGroupSlaPolicies for ids that are not there, changing nothing.
+    """
+    _lock_order()
+    policies = {policy.pk: policy for policy in GroupSlaPolicy.objects.select_for_update()}
+    by_position = sorted(policies.values(), key=lambda p: (p.position, p.pk))
+    if expected_ids is not None and list(expected_ids) != [p.pk for p in by_position]:
+        raise GroupSlaOrderChanged([p.pk for p in by_position])
+    unknown = [pk for pk in policy_ids if pk not in policies]
+    if unknown:
+        raise UnknownGroupSlaPolicies(unknown)
+    listed = set(policy_ids)
+    ordered = [policies[pk] for pk in dict.fromkeys(policy_ids)]
+    ordered += [p for p in by_position if p.pk not in listed]
+    changed = []
+    for position, policy in enumerate(ordered, start=1):
+        if policy.position != position:
+            policy.position = position
+            changed.append(policy)
+    GroupSlaPolicy.objects.bulk_update(changed, ["position"])
+    if changed:
+        policy_revision_record(now=now or timezone.now())
 
 
 # Schedules ------------------------------------------------------------------------------------
