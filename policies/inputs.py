@@ -21,6 +21,7 @@ from policies.engine.conditions import (
     split_tags,
 )
 from policies.engine.vocabulary import Metric, Priority
+from policies.models import GROUP_OWNERSHIP_TIME
 from slaweb.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from slaweb.timezones import resolve_time_zone
 
@@ -346,3 +347,147 @@ class HolidayInputSerializer(serializers.Serializer[Any]):
         except ValueError as error:
             raise serializers.ValidationError({"end_time": [str(error)]}) from None
         return {key: merged[key] for key in attrs}
+
+
+# Group SLA policies ---------------------------------------------------------------------------
+
+# Zendesk's titles for the two operators of group SLA conditions (its definitions endpoint).
+GROUP_SLA_OPERATOR_TITLES = {
+    "includes": "Contains at least one of the following",
+    "not_includes": "Contains at least none of the following",
+}
+
+
+def group_sla_definition_items(definition_items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The one condition field of group SLA policies, `group_id`, with the account's groups as
+    its values, made from the account's SLA condition definitions. Group ids are integers, as
+    Zendesk's OpenAPI file gives them; "no group" is left out (no group holds the ticket)."""
+    groups = next((item for item in definition_items if item["value"] == "group_id"), None)
+    options = groups["values"]["list"] if groups else []
+    return [
+        {
+            "group": "ticket",
+            "operators": [
+                {"title": title, "value": value}
+                for value, title in GROUP_SLA_OPERATOR_TITLES.items()
+            ],
+            "title": "Group ID",
+            "value": "group_id",
+            "values": {
+                "list": [
+                    {"title": option["title"], "value": int(option["value"])}
+                    for option in options
+                    if norm(option["value"]) is not None
+                ],
+                "type": "list",
+            },
+        }
+    ]
+
+
+class GroupSlaPolicyMetricInputSerializer(serializers.Serializer[Any]):
+    priority = serializers.ChoiceField(choices=[p.value for p in Priority])
+    # Text checked in validate(), not a choice: a second enum named "metric" beside the SLA
+    # metrics' would collide in the OpenAPI schema.
+    metric = StrictCharField(help_text=f"Always {GROUP_OWNERSHIP_TIME}")
+    target = StrictIntegerField(min_value=1, max_value=MAX_TARGET_SECONDS, help_text="Seconds")
+    business_hours = StrictBooleanField(required=False, default=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A partial update must still send whole targets: the list replaces the old one.
+        missing = [name for name in ("priority", "metric", "target") if name not in attrs]
+        if missing:
+            raise serializers.ValidationError(
+                {name: ["This field is required."] for name in missing}
+            )
+        if attrs["metric"] != GROUP_OWNERSHIP_TIME:
+            raise serializers.ValidationError(
+                {"metric": [f'"{attrs["metric"]}" is not a valid choice: {GROUP_OWNERSHIP_TIME}']}
+            )
+        return {
+            "priority": attrs["priority"],
+            "target_seconds": attrs["target"],
+            "business_hours": attrs.get("business_hours", False),
+        }
+
+
+class GroupSlaFilterSchemaSerializer(serializers.Serializer[Any]):
+    all = ConditionSerializer(many=True)
+
+
+class GroupSlaFilterField(serializers.JSONField):
+    """`{"all": [...]}` of `group_id` conditions naming the account's groups, at least one."""
+
+    def to_internal_value(self, data: Any) -> dict[str, list[dict[str, Any]]]:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("must be an object with an 'all' array")
+        unknown = sorted(set(data) - {"all", "any"})
+        if unknown:
+            raise serializers.ValidationError(f"unknown key(s) {', '.join(unknown)}")
+        if data.get("any"):
+            # Clients that share code with SLA policies send an empty "any"; conditions in it
+            # would silently mean something else.
+            raise serializers.ValidationError("group SLA policies take conditions in 'all' only")
+        conditions = data.get("all")
+        if conditions is None:
+            conditions = []
+        if not isinstance(conditions, list):
+            raise serializers.ValidationError("all must be an array of conditions")
+        parent = self.parent
+        if not isinstance(parent, GroupSlaPolicyInputSerializer):
+            raise TypeError(
+                "GroupSlaFilterField reads its groups from GroupSlaPolicyInputSerializer"
+            )
+        definitions = parent.definitions
+        errors: list[str] = []
+        clean: list[dict[str, Any]] = []
+        for index, condition in enumerate(conditions):
+            problem = check_condition(condition, definitions, frozenset())
+            if problem is None and not isinstance(condition["value"], list):
+                problem = "value for 'group_id' must be an array of group ids"
+            if problem:
+                errors.append(f"all[{index}]: {problem}")
+            else:
+                clean.append(
+                    {
+                        "field": condition["field"],
+                        "operator": condition["operator"],
+                        "value": condition["value"],
+                    }
+                )
+        if errors:
+            raise serializers.ValidationError(errors)
+        if not clean:
+            # Zendesk: "at least one filter with the field "group_id" is mandatory".
+            raise serializers.ValidationError("all must hold at least one group_id condition")
+        return {"all": clean}
+
+
+class GroupSlaPolicyInputSerializer(serializers.Serializer[Any]):
+    """The `group_sla_policy` object of create and update requests. Its context must hold the
+    account's condition `definitions` (`tickets.selectors.policy_input_context()` gives them):
+    conditions may name only `group_id`, with ids of the account's groups.
+
+    Update is partial: absent keys keep their value; a present `filter` or `policy_metrics`
+    replaces the whole filter or target list.
+    """
+
+    title = StrictCharField(max_length=255)
+    description = StrictCharField(allow_null=True, allow_blank=True, required=False)
+    position = StrictIntegerField(min_value=1, max_value=2_147_483_647, required=False)
+    filter = GroupSlaFilterField()
+    policy_metrics = GroupSlaPolicyMetricInputSerializer(many=True, required=False)
+
+    @cached_property
+    def definitions(self) -> dict[str, dict[str, Any]]:
+        items = group_sla_definition_items(self.context["definitions"])
+        return {item["value"]: item for item in items}
+
+    def validate_policy_metrics(self, metrics: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        priorities = [metric["priority"] for metric in metrics]
+        repeated = sorted({p for p in priorities if priorities.count(p) > 1})
+        if repeated:
+            raise serializers.ValidationError(
+                f"each priority may have one target; repeated: {', '.join(repeated)}"
+            )
+        return metrics
