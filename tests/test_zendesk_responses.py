@@ -1,11 +1,11 @@
 """Every Zendesk endpoint slaweb serves answers what Zendesk's own OpenAPI files document.
 
-Each call below is made as an admin against a small account (a brand, a group, an
-organization, a drop-down field, an SLA policy, a ticket with an audit, an end user, a job, an
-OAuth token) and its body is validated against the schema Zendesk's files give for that
+Each call below is made as an admin against a small account (a brand, a group, an organization,
+a drop-down field, an SLA policy, a group SLA policy, a ticket with an audit, an end user, a
+job, an OAuth token) and its body is validated against the schema Zendesk's files give for that
 operation and status, in each file that documents it (tests/zendesk_oas.py; the departures
-slaweb allows are listed there with their reasons). A last check proves the list complete:
-every operation of the files that slaweb routes is called.
+slaweb allows are listed there with their reasons). A last check proves the list complete: every
+operation of the files that slaweb routes is called.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pytest
 from django.urls import Resolver404, resolve
 from rest_framework.test import APIClient
 
+from policies.services import group_sla_policy_create
 from tests.factories import (
     BrandFactory,
     GroupFactory,
@@ -71,6 +72,38 @@ CALLS = [
     Call("put", "/api/v2/slas/policies/{policy}.json", {"sla_policy": {"title": "Renamed"}}),
     Call("put", "/api/v2/slas/policies/reorder.json", {"sla_policy_ids": ["{policy}"]}),
     Call("delete", "/api/v2/slas/policies/{policy}.json", status=204),
+    # Group SLA Policies
+    Call("get", "/api/v2/group_slas/policies.json"),
+    Call("get", "/api/v2/group_slas/policies/{group_policy}.json"),
+    Call("get", "/api/v2/group_slas/policies/definitions.json"),
+    Call(
+        "post",
+        "/api/v2/group_slas/policies.json",
+        {
+            "group_sla_policy": {
+                "title": "Incidents",
+                "description": "Tier 1 solves or reassigns urgent tickets in 10 minutes.",
+                "filter": {
+                    "all": [{"field": "group_id", "operator": "includes", "value": ["{group}"]}]
+                },
+                "policy_metrics": [
+                    {"priority": "urgent", "metric": "group_ownership_time", "target": 600}
+                ],
+            }
+        },
+        201,
+    ),
+    Call(
+        "put",
+        "/api/v2/group_slas/policies/{group_policy}.json",
+        {"group_sla_policy": {"title": "Renamed"}},
+    ),
+    Call(
+        "put",
+        "/api/v2/group_slas/policies/reorder.json",
+        {"group_sla_policy_ids": ["{group_policy}"]},
+    ),
+    Call("delete", "/api/v2/group_slas/policies/{group_policy}.json", status=204),
     # Tickets
     Call("get", "/api/v2/tickets.json"),
     Call("get", "/api/v2/tickets.json?sort_by=updated_at&sort_order=desc"),
@@ -233,6 +266,12 @@ def seed(admin: User, client: APIClient, capture: Any) -> dict[str, Any]:
     agent = UserFactory(name="Agent", email="agent@example.com", role="agent")
     make_policy("Everything", filter={"all": [], "any": []})
     policy = make_policy("Second")
+    group_policy = group_sla_policy_create(
+        title="Tier 1",
+        description="Tier 1 solves or reassigns low priority tickets in an hour.",
+        filter={"all": [{"field": "group_id", "operator": "includes", "value": [group.pk]}]},
+        policy_metrics=[{"priority": "low", "target_seconds": 3600, "business_hours": False}],
+    )
     ticket = TicketFactory(
         requester=customer, group=group, organization=organization, brand=brand, tags=["vip"]
     )
@@ -267,6 +306,7 @@ def seed(admin: User, client: APIClient, capture: Any) -> dict[str, Any]:
         "option": option.pk,
         "option_value": option.value,
         "policy": policy.pk,
+        "group_policy": group_policy.pk,
         "job": job.json()["job_status"]["id"],
         "token": token.json()["token"]["id"],
         "bearer": token.json()["token"]["full_token"],
