@@ -50,6 +50,7 @@ SECTIONS: tuple[Section, ...] = (
         "Service levels",
         (
             Entry("SLA policies", model="policies.policy"),
+            Entry("Group SLA policies", model="policies.groupslapolicy"),
             Entry("Business hours", model="policies.schedule"),
             Entry("Rewrite SLA history", url_name="sla-history-rewrite", admins_only=True),
         ),

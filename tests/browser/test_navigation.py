@@ -44,6 +44,6 @@ def test_agent_meets_a_friendly_403_and_finds_the_way_back(
     # And from another forbidden page, the sidebar itself leads on.
     page.goto("/admin/tickets/slarecompute/")
     expect(page.get_by_role("heading", name="You can't open this page")).to_be_visible()
-    page.locator("#nav-sidebar").get_by_role("link", name="SLA policies").click()
+    page.locator("#nav-sidebar").get_by_role("link", name="SLA policies", exact=True).click()
     expect(page).to_have_url(f"{server_url}/admin/policies/policy/")
     assert page.console_errors == []

@@ -5,6 +5,9 @@
 // and target cell and are shown there. Before saving, the impact on open tickets and whether an
 // earlier policy shadows this one are previewed.
 //
+// The group SLA policy editor uses it too, configured with "all" conditions only, a grid of
+// one metric whose targets are `target` seconds, and no impact URL (so no preview).
+//
 // Loaded in <head>, it defines <policy-editor-ready>, an empty element the page places right
 // after the editor's markup: the parser reaching it builds the rows there and then, before the
 // browser draws anything below, so nothing moves once the page shows. The JSON fields come
@@ -25,6 +28,11 @@
     // The last errors from the server (the form or the preview), by row and cell.
     let serverErrors = { conditions: {}, targets: {}, filter: [], policy_metrics: [] };
     let metricOrder = []; // "priority:metric" keys in the order the policy lists them
+    // Set by the page: group SLA policies have only "all" conditions, targets in `target`
+    // seconds, and no impact preview.
+    let groups = ["all", "any"];
+    let secondsKey = "target_in_seconds";
+    let previews = true;
     let rowIds = 0;
 
     // Small helpers ---------------------------------------------------------------------
@@ -56,8 +64,13 @@
         list.replaceChildren(...messages.map((message) => element("li", { text: message })));
     }
 
+    // The admin names its form after the model: policy_form, groupslapolicy_form.
+    function editorForm() {
+        return document.getElementById("policy-editor").closest("form");
+    }
+
     function csrfToken() {
-        const input = document.querySelector("#policy_form input[name=csrfmiddlewaretoken]");
+        const input = editorForm().querySelector("input[name=csrfmiddlewaretoken]");
         return input ? input.value : "";
     }
 
@@ -386,7 +399,7 @@
 
     function filterJSON() {
         const out = {};
-        ["all", "any"].forEach((group) => {
+        groups.forEach((group) => {
             out[group] = conditions[group].map(({ field, operator, value }) => ({
                 field,
                 operator,
@@ -432,8 +445,8 @@
             }
             const key = `${item.priority}:${item.metric}`;
             const cell = document.querySelector(`.policy-target-cell[data-key="${key}"]`);
-            let seconds = Number(item.target_in_seconds);
-            if (!Number.isFinite(seconds) || item.target_in_seconds === undefined) {
+            let seconds = Number(item[secondsKey]);
+            if (!Number.isFinite(seconds) || item[secondsKey] === undefined) {
                 seconds = Number(item.target) * 60;
             }
             if (cell && Number.isFinite(seconds)) {
@@ -499,7 +512,7 @@
             out.push({
                 priority,
                 metric,
-                target_in_seconds: result.error ? 0 : result.seconds,
+                [secondsKey]: result.error ? 0 : result.seconds,
                 business_hours: business[priority],
             });
         });
@@ -530,7 +543,7 @@
         for (const [key, messages] of Object.entries(local)) {
             placed.targets[key] = messages;
         }
-        ["all", "any"].forEach((group) => {
+        groups.forEach((group) => {
             conditions[group].forEach((condition, index) => {
                 const messages = (placed.conditions || {})[`${group}:${index}`] || [];
                 if (condition.errors) {
@@ -601,6 +614,9 @@
 
     // The preview box says whether it shows the draft as it is now ("current") or an older one.
     function schedulePreview() {
+        if (!previews) {
+            return;
+        }
         document.getElementById("policy-impact").dataset.state = "stale";
         document.getElementById("policy-confirm").textContent = "";
         window.clearTimeout(previewTimer);
@@ -788,6 +804,9 @@
         }
         config = JSON.parse(source.textContent);
         readonly = config.readonly;
+        groups = config.groups || groups;
+        secondsKey = config.secondsKey || secondsKey;
+        previews = Boolean(config.impactUrl);
         definitions = new Map(config.definitions.map((item) => [item.value, item]));
         filterField = document.getElementById("id_filter");
         metricsField = document.getElementById("id_policy_metrics");
@@ -806,7 +825,7 @@
                   policy_metrics: parseField(metricsField, null),
               };
         const filter = initial.filter && typeof initial.filter === "object" ? initial.filter : {};
-        ["all", "any"].forEach((group) => {
+        groups.forEach((group) => {
             (Array.isArray(filter[group]) ? filter[group] : []).forEach((item) => {
                 if (item && typeof item === "object") {
                     addRow(group, {
@@ -852,11 +871,13 @@
         document
             .querySelectorAll(".policy-hours")
             .forEach((select) => select.addEventListener("change", changed));
-        document.getElementById("policy-impact-refresh").addEventListener("click", preview);
+        if (previews) {
+            document.getElementById("policy-impact-refresh").addEventListener("click", preview);
+        }
 
         // Nothing is saved before its impact has been on screen: a save with an unseen draft
         // shows the preview first and asks for a second click.
-        const form = document.getElementById("policy_form");
+        const form = editorForm();
         form.addEventListener("submit", (event) => {
             // Keep the JSON fields in step with the builder, whatever was typed last.
             const { filter: currentFilter, metrics, local } = draft();
@@ -877,7 +898,7 @@
             }
             filterField.value = JSON.stringify(currentFilter, null, 2);
             metricsField.value = JSON.stringify(metrics, null, 2);
-            if (previewed === draftKey()) {
+            if (!previews || previewed === draftKey()) {
                 return;
             }
             event.preventDefault();
@@ -889,6 +910,9 @@
         });
         // Position and advanced settings come later in the page; the preview needs them.
         whenParsed(() => {
+            if (!previews) {
+                return;
+            }
             ["id_title", "id_position", "id_metric_settings"].forEach((id) => {
                 const input = document.getElementById(id);
                 if (input) {

@@ -25,7 +25,12 @@
     const UNDO_SECONDS = 15;
 
     const rows = () => Array.from(body.rows).filter((row) => row.querySelector(".policy-order"));
-    const idOf = (row) => Number(row.querySelector(".policy-order").dataset.policyId);
+    // SLA policy ids are numbers; group SLA policy ids are text (ULIDs).
+    const textIds = bar.dataset.idKind === "text";
+    const idOf = (row) => {
+        const id = row.querySelector(".policy-order").dataset.policyId;
+        return textIds ? id : Number(id);
+    };
     const titleOf = (row) => row.querySelector(".policy-order").dataset.policyTitle;
     const currentIds = () => rows().map(idOf);
 
@@ -122,6 +127,12 @@
     async function previewMove(row) {
         const run = ++previewRun;
         const position = rows().indexOf(row) + 1;
+        if (!impactUrl) {
+            // No preview for this list: the page says in words what a move does.
+            confirmText.textContent = bar.dataset.moveNote || "";
+            confirmSave.disabled = false;
+            return;
+        }
         confirmText.textContent = "Working out the effect on open tickets…";
         confirmSave.disabled = true;
         try {
