@@ -1,6 +1,6 @@
 """The group SLA policy pages in a real browser: an admin promises "Tier 2 holds escalations at
-most 4 business hours" with the condition builder and target grid and finds it in the list, and
-the list and the editor fit 1366 and 390 px."""
+most 4 business hours" with the condition builder and target grid and finds it in the list; the
+list and the editor fit 1366 and 390 px; the Up button reorders; an agent reads a summary."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from policies import services
 from policies.models import GroupSlaPolicy
 from tests.browser.screens import DESKTOP, PHONE, horizontal_overflow, save_screenshot
 from tests.factories import GroupFactory
@@ -62,4 +63,48 @@ def test_an_admin_promises_tier_2_holds_escalations_for_4_business_hours(
     page.set_viewport_size(PHONE)
     assert horizontal_overflow(page) <= 0
     save_screenshot(page, "group-sla-list-390", full_page=True)
+    assert not page.console_errors
+
+
+def make_group_policy(title: str, group: Any, seconds: int = 3600) -> GroupSlaPolicy:
+    return services.group_sla_policy_create(
+        title=title,
+        description=None,
+        filter={"all": [{"field": "group_id", "operator": "includes", "value": [group.pk]}]},
+        policy_metrics=[{"priority": "urgent", "target_seconds": seconds, "business_hours": True}],
+    )
+
+
+def test_the_up_button_moves_a_policy_and_saves_the_order(
+    page: Any, make_user: Any, sign_in: Any
+) -> None:
+    first = make_group_policy("Tier 1 first", GroupFactory(name="Tier 1"))
+    second = make_group_policy("Tier 2 second", GroupFactory(name="Tier 2"))
+    sign_in(make_user("admin"))
+    page.goto(LIST)
+    page.get_by_role("button", name="Move “Tier 2 second” up").click()
+    expect(page.locator("#policy-order-status")).to_have_text("Move “Tier 2 second” to position 1?")
+    expect(page.locator("#policy-order-impact")).to_contain_text("from the moment you save")
+    assert list(GroupSlaPolicy.objects.values_list("pk", flat=True)) == [first.pk, second.pk]
+    page.get_by_role("button", name="Save the new order").click()
+    expect(page.locator("#policy-order-status")).to_have_text(
+        "Moved “Tier 2 second” to position 1. Saved."
+    )
+    assert list(GroupSlaPolicy.objects.values_list("pk", flat=True)) == [second.pk, first.pk]
+    assert not page.console_errors
+
+
+def test_an_agent_reads_a_group_sla_policy_as_a_summary(
+    page: Any, make_user: Any, sign_in: Any
+) -> None:
+    policy = make_group_policy("Tier 2 holds escalations", GroupFactory(name="Tier 2"), 4 * 3600)
+    sign_in(make_user("agent"))
+    page.goto(f"{LIST}{policy.pk}/change/")
+    expect(page.locator(".policy-readonly-condition")).to_have_text("Group includes Tier 2")
+    expect(page.locator(".policy-summary")).to_contain_text(
+        "Group ownership time: 4 hours (business hours)"
+    )
+    expect(page.locator("#policy-editor input, #policy-editor select")).to_have_count(0)
+    page.set_viewport_size(PHONE)
+    assert horizontal_overflow(page) <= 0
     assert not page.console_errors

@@ -61,6 +61,9 @@
     }
 
     function showErrors(list, messages) {
+        if (!list) {
+            return; // a read-only page shows a summary instead of the grid and its error list
+        }
         list.replaceChildren(...messages.map((message) => element("li", { text: message })));
     }
 
