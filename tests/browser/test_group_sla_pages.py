@@ -30,6 +30,16 @@ def test_an_admin_promises_tier_2_holds_escalations_for_4_business_hours(
     expect(page).to_have_url(re.compile(r"/admin/policies/groupslapolicy/add/$"))
 
     page.get_by_label("Title").fill("Tier 2 holds escalations")
+    page.get_by_label("Urgent, Group ownership time, hours").fill("4")
+    # Saved without saying which groups: refused, in words, where the conditions go.
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#policy-filter-errors")).to_have_text(
+        "Add a condition naming at least one group: a group SLA policy says which groups it "
+        "holds to its targets."
+    )
+    assert not GroupSlaPolicy.objects.exists()
+    # What was typed is still there.
+    expect(page.get_by_label("Urgent, Group ownership time, hours")).to_have_value("4")
     page.get_by_role("button", name="Add an “All” condition").click()
     row = page.locator('.policy-condition-list[data-group="all"] > li').first
     expect(row.get_by_label("Field")).to_have_value("group_id")
@@ -38,7 +48,6 @@ def test_an_admin_promises_tier_2_holds_escalations_for_4_business_hours(
     page.get_by_label("Urgent priority: business or calendar hours").select_option(
         label="Business hours"
     )
-    page.get_by_label("Urgent, Group ownership time, hours").fill("4")
     save_screenshot(page, "group-sla-add-1366", full_page=True)
     page.set_viewport_size(PHONE)
     assert horizontal_overflow(page) <= 0

@@ -180,6 +180,25 @@ def test_an_admin_changes_conditions_and_targets_and_the_position_stays(tier2: G
     assert ids_in_order() == [first.pk, policy.pk]
 
 
+def test_saving_a_policy_an_earlier_one_covers_warns_in_words(tier2: Group) -> None:
+    make_group_policy("Wide", tier2)
+    response = signed_in("admin").post(
+        ADD, form_data(includes(tier2), [target("urgent", 60)]), follow=True
+    )
+    assert [str(m) for m in response.context["messages"]][0] == (
+        "“Tier 2 holds escalations” can never match: “Wide” (position 1) comes earlier and "
+        "catches every group it would. Move it above, or narrow the earlier one."
+    )
+
+
+@pytest.mark.parametrize("url", [LIST, ADD])
+def test_the_pages_speak_support_not_django(tier2: Group, url: str) -> None:
+    make_group_policy("Tier 2 holds escalations", tier2)
+    html = signed_in("admin").get(url).content.decode()
+    for banned in ["Sla ", "sla policy", "Group sla", "group_sla", "Groupslapolicy"]:
+        assert banned not in html, banned
+
+
 # Validation ----------------------------------------------------------------------------------
 
 
