@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import ClassVar
 
 from django.db import models
@@ -270,7 +271,7 @@ class PolicyRevision(models.Model):
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     @classmethod
-    def configuration_digest(cls, policies: object, group_policies: list[object]) -> str:
+    def configuration_digest(cls, policies: object, group_policies: Sequence[object]) -> str:
         """The `digest` of a revision: without group policies, that of its policies alone (as
         revisions recorded before group SLA policies existed have it)."""
         if not group_policies:

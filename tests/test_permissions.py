@@ -29,6 +29,35 @@ NEW_YEAR = f"{datetime.now(UTC).year + 1}-01-02"
 # (method, path, body, status for admin, agent, end user)
 ENDPOINTS = [
     ("get", "/api/v2/slas/policies.json", None, (200, 403, 403)),
+    ("get", "/api/v2/group_slas/policies.json", None, (200, 403, 403)),
+    (
+        "post",
+        "/api/v2/group_slas/policies.json",
+        {
+            "group_sla_policy": {
+                "title": "t",
+                "filter": {
+                    "all": [{"field": "group_id", "operator": "includes", "value": ["{group}"]}]
+                },
+            }
+        },
+        (201, 403, 403),
+    ),
+    ("get", "/api/v2/group_slas/policies/{group_policy}.json", None, (200, 403, 403)),
+    (
+        "put",
+        "/api/v2/group_slas/policies/{group_policy}.json",
+        {"group_sla_policy": {"title": "u"}},
+        (200, 403, 403),
+    ),
+    ("delete", "/api/v2/group_slas/policies/{group_policy}.json", None, (204, 403, 403)),
+    (
+        "put",
+        "/api/v2/group_slas/policies/reorder.json",
+        {"group_sla_policy_ids": []},
+        (200, 403, 403),
+    ),
+    ("get", "/api/v2/group_slas/policies/definitions.json", None, (200, 403, 403)),
     (
         "post",
         "/api/v2/slas/policies.json",
@@ -405,6 +434,12 @@ def test_permission_matrix(
         "organization": account_services.organization_create(name="Customer").pk,
         "brand": account_services.brand_create(name="Brand", subdomain="brand").pk,
     }
+    names["group_policy"] = policy_services.group_sla_policy_create(
+        title="g",
+        description=None,
+        filter={"all": [{"field": "group_id", "operator": "includes", "value": [names["group"]]}]},
+        policy_metrics=[],
+    ).pk
     url = path.format(**names)
     response = getattr(client, method)(url, fill(body, names), format="json")
     if role in ("anonymous", "bad-token"):

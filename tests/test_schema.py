@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -91,6 +92,10 @@ def test_every_route_is_documented(schema: dict[str, Any]) -> None:
         "/api/v2/slas/policies/{policy_id}",
         "/api/v2/slas/policies/reorder",
         "/api/v2/slas/policies/definitions",
+        "/api/v2/group_slas/policies",
+        "/api/v2/group_slas/policies/{policy_id}",
+        "/api/v2/group_slas/policies/reorder",
+        "/api/v2/group_slas/policies/definitions",
         "/api/v2/users",
         "/api/v2/users/{user_id}",
         "/api/v2/users/me",
@@ -280,5 +285,57 @@ def test_ticket_responses_match_the_schema(
     )
     assert_matches_schema(schema, "post", "/api/v2/tickets.json", created)
     url = path.replace("{tid}", str(created.json()["ticket"]["id"]))
+    response = getattr(admin_client, method)(url, body, format="json")
+    assert_matches_schema(schema, method, url, response)
+
+
+GROUP_SLA_CALLS = [
+    ("get", "/api/v2/group_slas/policies.json", None),
+    ("get", "/api/v2/group_slas/policies.json?page[size]=1", None),
+    ("get", "/api/v2/group_slas/policies/{gid}.json", None),
+    ("get", "/api/v2/group_slas/policies/01H078CBDY28BZG7P6BQNY09DN.json", None),
+    (
+        "post",
+        "/api/v2/group_slas/policies.json",
+        {
+            "group_sla_policy": {
+                "title": "n",
+                "filter": {
+                    "all": [{"field": "group_id", "operator": "includes", "value": ["{group}"]}]
+                },
+                "policy_metrics": [
+                    {"priority": "low", "metric": "group_ownership_time", "target": 3600}
+                ],
+            }
+        },
+    ),
+    ("post", "/api/v2/group_slas/policies.json", {"group_sla_policy": {"title": ""}}),
+    ("post", "/api/v2/group_slas/policies.json", {"nope": {}}),
+    ("put", "/api/v2/group_slas/policies/{gid}.json", {"group_sla_policy": {"title": "u"}}),
+    ("put", "/api/v2/group_slas/policies/reorder.json", {"group_sla_policy_ids": ["{gid}"]}),
+    ("put", "/api/v2/group_slas/policies/reorder.json", {"group_sla_policy_ids": ["nope"]}),
+    ("get", "/api/v2/group_slas/policies/definitions.json", None),
+    ("delete", "/api/v2/group_slas/policies/{gid}.json", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), GROUP_SLA_CALLS)
+def test_group_sla_responses_match_the_schema(
+    schema: dict[str, Any], admin_client: APIClient, method: str, path: str, body: Any
+) -> None:
+    from policies import services
+    from tests.factories import GroupFactory
+
+    group = GroupFactory(name="Tier 1")
+    policy = services.group_sla_policy_create(
+        title="g",
+        description=None,
+        filter={"all": [{"field": "group_id", "operator": "includes", "value": [group.pk]}]},
+        policy_metrics=[{"priority": "low", "target_seconds": 3600, "business_hours": False}],
+    )
+    url = path.replace("{gid}", policy.pk)
+    if body is not None:
+        text = json.dumps(body).replace('"{gid}"', f'"{policy.pk}"')
+        body = json.loads(text.replace('"{group}"', str(group.pk)))
     response = getattr(admin_client, method)(url, body, format="json")
     assert_matches_schema(schema, method, url, response)

@@ -138,6 +138,8 @@ def zendesk_operations_for(method: str, path: str) -> list[ZendeskOperation]:
 # a client notices). Keys the files type without `nullable` are null where Zendesk's reference
 # and real answers have null too, or where slaweb lacks the feature.
 NULLABLE_KEYS: dict[str, tuple[str, ...]] = {
+    # A group SLA policy without a description answers null, as an SLA policy does.
+    "GroupSLAPolicyObject": ("description",),
     # A real answer quoted in node-zendesk#265 has `"external_id": null`, `"type": null`, ...
     "TicketObject": (
         "assignee_id",

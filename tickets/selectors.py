@@ -29,6 +29,7 @@ from policies.engine.conditions import (
     OPERATOR_TITLES,
     STATIC_FIELDS,
 )
+from policies.engine.group_ownership import GroupPolicySpec
 from policies.engine.types import PolicySpec
 from policies.engine.vocabulary import (
     ROLE_IDS,
@@ -224,6 +225,18 @@ def revision_specs(revision_id: int, digest: str) -> tuple[PolicySpec, ...]:
 def _compiled_revision(digest: str, revision_id: int) -> tuple[PolicySpec, ...]:
     revision = PolicyRevision.objects.get(pk=revision_id)
     return policy_selectors.specs_from_snapshots(revision.policies, dropdown_option_values())
+
+
+def revision_group_specs(revision_id: int, digest: str) -> tuple[GroupPolicySpec, ...]:
+    """A revision's group SLA policies compiled for the engine, cached by their content (the
+    revision's digest covers them)."""
+    return _compiled_group_revision(digest, revision_id)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled_group_revision(digest: str, revision_id: int) -> tuple[GroupPolicySpec, ...]:
+    snapshots = PolicyRevision.objects.values_list("group_policies", flat=True).get(pk=revision_id)
+    return policy_selectors.group_specs_from_snapshots(snapshots)
 
 
 def policy_input_context() -> dict[str, Any]:

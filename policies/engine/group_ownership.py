@@ -141,11 +141,17 @@ class GroupMetricEvent:
     status: StatusPayload | None = None
     deleted: bool = False
 
+    @property
+    def sla(self) -> GroupSlaPayload | None:
+        """The payload under the name the SLA metrics' events give it (one stored column)."""
+        return self.group_sla
+
 
 @dataclass(frozen=True, slots=True)
 class GroupOwnership:
     """One stretch of ownership of the ticket by one group, as of `now`."""
 
+    metric: ClassVar[str] = GROUP_OWNERSHIP_TIME
     group_id: int
     instance_id: int
     stage: Stage

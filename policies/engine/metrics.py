@@ -55,7 +55,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from operator import attrgetter
-from typing import Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from policies.engine.business_time import (
     AddExplanation,
@@ -67,6 +67,9 @@ from policies.engine.business_time import (
 from policies.engine.history import SAME_SCHEDULE, Comment, TicketUpdate
 from policies.engine.types import PolicySpec, Target, TicketFacts
 from policies.engine.vocabulary import Metric, Priority, Role, StatusCategory
+
+if TYPE_CHECKING:
+    from policies.engine.group_ownership import GroupSla
 
 
 class EventMetric(StrEnum):
@@ -243,6 +246,9 @@ class TicketSla:
     continued_from: datetime | None = None
     retracted: tuple[tuple[EventMetric, int, datetime], ...] = ()
     state: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    # Group ownership under the group SLA policies, evaluated beside (never instead of) the
+    # metrics: set by whoever evaluates both (None where group SLAs are not in use).
+    group: GroupSla | None = None
 
     @property
     def explanation(self) -> Explanation:

@@ -36,7 +36,7 @@ from tickets import services
 from tickets.custom_statuses import category_of, custom_statuses
 from tickets.inputs import with_custom_status
 from tickets.models import Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
-from tickets.sla.explain import explain, slas_for
+from tickets.sla.explain import current_group_target, explain, slas_for
 
 if TYPE_CHECKING:
     from tickets.admin.tickets import TicketAdmin
@@ -52,6 +52,7 @@ METRIC_LABELS = {
     "requester_wait_time": "Requester wait",
     "agent_work_time": "Agent work",
     "total_resolution_time": "Total resolution",
+    "group_ownership_time": "Group ownership",
 }
 # What the badges need of each target; lists load several per ticket.
 BADGE_TARGET_FIELDS = (
@@ -60,6 +61,7 @@ BADGE_TARGET_FIELDS = (
     "metric",
     "instance_id",
     "policy_id",
+    "group_id",
     "stage",
     "breach_at",
     "breached",
@@ -114,7 +116,8 @@ def is_now(target: TicketSlaTarget, last_breaches: dict[tuple[str, int], datetim
 
 
 def policy_metrics(ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
-    """The `include=slas` elements of the applied policy, with what the badges add to them.
+    """The `include=slas` elements of the applied policy and of the group holding the ticket,
+    with what the badges add to them.
 
     Needs attach_badge_data."""
     targets: list[TicketSlaTarget] = ticket.badge_targets  # type: ignore[attr-defined]
@@ -125,7 +128,11 @@ def policy_metrics(ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
             continue
         if target.metric not in latest or target.instance_id > latest[target.metric].instance_id:
             latest[target.metric] = target
-    items: list[dict[str, Any]] = slas_for(ticket, targets, now)["policy_metrics"]
+    held = current_group_target(ticket, targets)
+    if held is not None:
+        latest[held.metric] = held
+    slas = slas_for(ticket, targets, now)
+    items: list[dict[str, Any]] = [*slas["policy_metrics"], *slas.get("group_policy_metrics", [])]
     for item in items:
         target = latest[item["metric"]]
         item["instance_id"] = target.instance_id

@@ -125,11 +125,20 @@ class TicketMetricEventSerializer(serializers.Serializer[TicketMetricEvent]):
     type = serializers.CharField()
     time = Timestamp()
     sla = serializers.JSONField(required=False, help_text="apply_sla events only")
+    # A group SLA policy's payload is stored in the same column as the SLA policy's.
+    group_sla = serializers.JSONField(
+        source="sla", required=False, help_text="apply_group_sla events only"
+    )
     status = serializers.JSONField(required=False, help_text="update_status events only")
     deleted = serializers.BooleanField(required=False, help_text="breach events only")
 
     # The event types that carry each optional key.
-    CARRIED_BY = {"sla": "apply_sla", "status": "update_status", "deleted": "breach"}
+    CARRIED_BY = {
+        "sla": "apply_sla",
+        "group_sla": "apply_group_sla",
+        "status": "update_status",
+        "deleted": "breach",
+    }
 
     def to_representation(self, instance: TicketMetricEvent) -> dict[str, Any]:
         body = super().to_representation(instance)
@@ -143,6 +152,14 @@ class SlaSerializer(serializers.Serializer[Ticket]):
     # The applied policy's targets now, as tickets/sla/explain.py `slas_for` builds them for
     # the API and the admin's ticket page; needs `context["now"]`.
     policy_metrics = serializers.ListField(child=serializers.DictField())
+    group_policy_metrics = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text=(
+            "slaweb's extension: the group ownership target of the group holding the ticket, "
+            "when a group SLA policy gives it one (with its group_id)"
+        ),
+    )
 
     def to_representation(self, instance: Ticket) -> dict[str, Any]:
         return slas_for(instance, sla_targets_of(instance, self.context), self.context["now"])

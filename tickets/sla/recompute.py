@@ -51,6 +51,7 @@ from tickets.sla.store import (
     edit_update,
     evaluate_stored,
     event_keys,
+    instances_of,
     replay,
     sla_store_many,
     ticket_audits,
@@ -77,7 +78,7 @@ def sla_signature(result: TicketSla) -> tuple[Any, ...]:
         tuple(
             sorted(
                 (str(i.metric), i.instance_id, i.target, i.breach_at, i.breached, str(i.stage))
-                for i in result.instances
+                for i in instances_of(result)
                 if i.target is not None
             )
         ),
@@ -231,7 +232,8 @@ def affected_by(revision: PolicyRevision) -> Q:
     A ticket evaluated under an older revision keeps its policy unless a policy now ahead of
     it is new, has new conditions or moved ahead of it, or its own policy changed or went;
     a ticket with a priority but no policy can only gain one from a new or changed filter;
-    only business-hours targets hear a schedule change. A ticket without a priority has no
+    only business-hours targets hear a schedule change; a change of group SLA policies reaches
+    every ticket a group holds. A ticket without a priority has no
     targets to change: its next save applies the newest revision. Compared against every
     revision since the last finished run, since a run handed over may have stopped halfway.
     """
@@ -249,15 +251,20 @@ def affected_by(revision: PolicyRevision) -> Q:
         # ticket that has targets (the evaluation still writes nothing where nothing changed).
         return Q(priority__isnull=False)
     policy_ids: set[int] = set()
-    unmatched = schedule = False
-    for old in older.only("policies", "schedule_digest").iterator():
+    unmatched = schedule = groups = False
+    for old in older.only("policies", "group_policies", "schedule_digest").iterator():
         changed, gained = policy_changes(old.policies, revision.policies)
         policy_ids |= changed
         unmatched = unmatched or gained
         schedule = schedule or old.schedule_digest != revision.schedule_digest
+        groups = groups or old.group_policies != revision.group_policies
     wanted = Q(sla_policy_id__in=policy_ids)
     if unmatched:
         wanted |= Q(priority__isnull=False, sla_policy_id__isnull=True)
+    if groups:
+        # Group SLA policies changed: any ticket a group holds may gain, change or lose its
+        # group target.
+        wanted |= Q(group_id__isnull=False)
     if schedule:
         wanted |= Q(
             Exists(
@@ -266,7 +273,7 @@ def affected_by(revision: PolicyRevision) -> Q:
                 ).exclude(stage="achieved")
             )
         )
-    return wanted if policy_ids or unmatched or schedule else Q(pk__in=[])
+    return wanted if policy_ids or unmatched or schedule or groups else Q(pk__in=[])
 
 
 # Revisions compared at most when picking the tickets an edit can affect.
@@ -394,7 +401,7 @@ def _unchanged(ticket: Ticket, rows: Sequence[Sequence[Any]], result: TicketSla)
     """Whether the stored targets already say what `result` says (a carried result speaks
     only of the instances that could change; the others are settled)."""
     if result.continued_from is not None:
-        keys = {(str(i.metric), i.instance_id) for i in result.instances}
+        keys = {(str(i.metric), i.instance_id) for i in instances_of(result)}
         rows = [row for row in rows if (row[0], row[1]) in keys]
     return stored_signature(ticket, rows) == sla_signature(result)
 
@@ -469,13 +476,15 @@ def _differences(before: TicketSla, after: TicketSla) -> list[str]:
         changes.append("policy_changes")
 
     def targets(result: TicketSla) -> set[tuple[Any, ...]]:
-        return {(str(i.metric), i.instance_id, i.target) for i in result.instances if i.target}
+        return {(str(i.metric), i.instance_id, i.target) for i in instances_of(result) if i.target}
 
     if targets(before) != targets(after):
         changes.append("target_changes")
 
     def breached(result: TicketSla) -> set[tuple[str, int]]:
-        return {(str(i.metric), i.instance_id) for i in result.instances if i.target and i.breached}
+        return {
+            (str(i.metric), i.instance_id) for i in instances_of(result) if i.target and i.breached
+        }
 
     if breached(after) - breached(before):
         changes.append("newly_breached")
@@ -489,18 +498,21 @@ def ticket_sla_drift(ticket: Ticket, *, now: datetime, grace_seconds: int = 5) -
     save and edit with its own revision's policies and schedule); empty when they agree.
     Breaches due in the last `grace_seconds` are the clock's to record, not drift."""
     audits = ticket_audits(ticket)
-    result = replay(ticket_history(ticket, audits), schedule=None, now=now, carry=True)
+    evaluation = evaluate_stored(ticket, now=now, audits=audits)
+    result = evaluation.result
     problems = []
     # The state the next save continues from must be the one a full replay leaves.
     saved = ticket.sla_state
     if saved is not None:
-        engine = saved.get("engine") if isinstance(saved, dict) else None
-        replayed = result.state or {}
-        differing = sorted(
-            key
-            for key in set(replayed) | set(engine or {})
-            if not isinstance(engine, dict) or engine.get(key) != replayed.get(key)
-        )
+        differing: list[str] = []
+        for part, replayed in (("engine", result.state), ("group", evaluation.group_state)):
+            carried = saved.get(part) if isinstance(saved, dict) else None
+            replayed = replayed or {}
+            differing.extend(
+                key if part == "engine" else f"group {key}"
+                for key in sorted(set(replayed) | set(carried or {}))
+                if not isinstance(carried, dict) or carried.get(key) != replayed.get(key)
+            )
         if not isinstance(saved, dict) or saved.get("audit") != audits[-1].id:
             differing.append("audit")
         if differing:
@@ -509,7 +521,7 @@ def ticket_sla_drift(ticket: Ticket, *, now: datetime, grace_seconds: int = 5) -
             )
     fresh_rows = {
         (str(i.metric), i.instance_id): (i.target, i.breach_at, str(i.stage))
-        for i in result.instances
+        for i in instances_of(result)
         if i.target is not None
     }
     stored_rows = {

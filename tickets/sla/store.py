@@ -26,9 +26,17 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 from policies.engine.business_time import Schedule
+from policies.engine.group_ownership import (
+    GroupMetricEvent,
+    GroupOwnership,
+    GroupOwnershipReplay,
+    GroupPolicySpec,
+)
 from policies.engine.history import SAME_SCHEDULE, Comment, TicketUpdate
 from policies.engine.metrics import (
     HistoryError,
+    MetricEvent,
+    MetricInstance,
     StateError,
     TicketSla,
     carried_update,
@@ -37,10 +45,10 @@ from policies.engine.metrics import (
 )
 from policies.engine.types import PolicySpec, TicketFacts
 from policies.engine.vocabulary import Priority, Role, StatusCategory
-from policies.models import Policy, PolicyRevision
+from policies.models import GROUP_OWNERSHIP_TIME, GroupSlaPolicy, Policy, PolicyRevision
 from policies.selectors import schedule_from_snapshot
 from tickets.models import OPEN_STATUSES, Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
-from tickets.selectors import revision_specs
+from tickets.selectors import revision_group_specs, revision_specs
 from tickets.sla.notification_schedule import TargetRow, notifications_schedule
 from tickets.sla.publishing import publish
 
@@ -278,6 +286,9 @@ class Edit:
             revision_schedule(self.revision_id, self.schedule_digest),
         )
 
+    def group_policies(self) -> tuple[GroupPolicySpec, ...]:
+        return revision_group_specs(self.revision_id, self.revision_digest)
+
 
 def edit_update(
     previous: TicketUpdate,
@@ -305,13 +316,50 @@ class Evaluation:
     last_audit_id: int | None  # None: the last update is an edit whose audit is not written
     revision: tuple[int, str, str]  # of the last update: id, policies' and schedule's digests
     edit_at: datetime | None = None  # when the edit's audit is dated
+    group_state: dict[str, Any] | None = None  # group ownership's, once group SLAs are in use
 
     def state(self, audit_id: int | None = None) -> dict[str, Any] | None:
         """`Ticket.sla_state` after storing this evaluation (`audit_id`: the edit's audit)."""
         last = self.last_audit_id if audit_id is None else audit_id
         if self.result.state is None or last is None:
             return None
-        return {"engine": self.result.state, "audit": last, "revision": list(self.revision)}
+        state = {"engine": self.result.state, "audit": last, "revision": list(self.revision)}
+        if self.group_state is not None:
+            state["group"] = self.group_state
+        return state
+
+
+def _with_group(
+    result: TicketSla,
+    updates: Sequence[TicketUpdate],
+    group_policies: Sequence[tuple[GroupPolicySpec, ...]],
+    saved: dict[str, Any] | None,
+    schedule: Schedule | None,
+    now: datetime,
+) -> tuple[TicketSla, dict[str, Any] | None]:
+    """`result` with the ticket's group ownership beside it, and the state to carry.
+
+    `group_policies` are the group policies in force at each of `updates`, preceded, when
+    continuing from a carried state `saved`, by those in force at its last update (as is
+    `schedule`; a whole replay starts without one, its updates bring theirs). Group
+    ownership is measured once group SLA policies are in use: from the first revision that has
+    any, each ticket is replayed once from its creation and carried on from there.
+    """
+    if saved is None and not any(group_policies):
+        return result, None
+    if updates and updates[-1].at > now:
+        now = updates[-1].at
+    if saved is None:
+        replay = GroupOwnershipReplay(group_policies.__getitem__, schedule=schedule)
+    else:
+        base = saved.get("updates")
+        if not isinstance(base, int):
+            raise StateError("the group state's update count must be a number")
+        replay = GroupOwnershipReplay.load(
+            saved, lambda index: group_policies[index - base + 1], schedule=schedule
+        )
+    replay.feed(updates)
+    return dataclasses.replace(result, group=replay.result(now)), replay.dump()
 
 
 def evaluate_stored(
@@ -333,16 +381,19 @@ def evaluate_stored(
             pass  # not a state this engine can continue: replay the whole history
     audits = ticket_audits(ticket) if audits is None else audits
     history = ticket_history(ticket, audits)
+    group_policies = [revision_group_specs(a.revision_id, a.revision_digest) for a in audits]
     last = audits[-1]
     revision = (last.revision_id, last.revision_digest, last.revision_schedule_digest)
     last_audit_id: int | None = last.id
     edit_at = None
     if edit is not None:
         history.append(edit.update(history[-1]))
+        group_policies.append(edit.group_policies())
         revision = (edit.revision_id, edit.revision_digest, edit.schedule_digest)
         last_audit_id, edit_at = None, history[-1].at
     result = replay(history, schedule=None, now=now, carry=True)
-    return Evaluation(result, last_audit_id, revision, edit_at)
+    result, group_state = _with_group(result, history, group_policies, None, None, now)
+    return Evaluation(result, last_audit_id, revision, edit_at, group_state)
 
 
 def carried_audit_id(ticket: Ticket) -> int | None:
@@ -421,12 +472,14 @@ def _continue(
     if new_audits is None:
         new_audits = list(replay_rows(TicketAudit.objects.filter(ticket=ticket, pk__gt=audit_id)))
     updates: list[TicketUpdate] = []
+    group_policies = [revision_group_specs(revision_id, digest)]
     for audit in new_audits:
         specs = revision_specs(audit.revision_id, audit.revision_digest)
         audit_schedule = revision_schedule(audit.revision_id, audit.revision_schedule_digest)
         updates.append(
             audit_update(ticket, audit, updates[-1] if updates else previous, specs, audit_schedule)
         )
+        group_policies.append(revision_group_specs(audit.revision_id, audit.revision_digest))
     revision = (revision_id, digest, schedule_digest)
     last_audit_id: int | None = audit_id
     if new_audits:
@@ -436,12 +489,45 @@ def _continue(
     edit_at = None
     if edit is not None:
         updates.append(edit.update(updates[-1] if updates else previous))
+        group_policies.append(edit.group_policies())
         revision = (edit.revision_id, edit.revision_digest, edit.schedule_digest)
         last_audit_id, edit_at = None, updates[-1].at
     if updates and updates[-1].at > now:
         now = updates[-1].at
     result = resume(engine, updates, policies=policies, schedule=schedule, now=now)
-    return Evaluation(result, last_audit_id, revision, edit_at)
+    group_saved = saved.get("group")
+    if group_saved is None and any(group_policies):
+        raise StateError("group SLAs came into use after the state: replay from the creation")
+    result, group_state = _with_group(result, updates, group_policies, group_saved, schedule, now)
+    return Evaluation(result, last_audit_id, revision, edit_at, group_state)
+
+
+def instances_of(result: TicketSla) -> list[MetricInstance | GroupOwnership]:
+    """The metric instances and, beside them, the group ownership instances of a result."""
+    group = result.group.instances if result.group is not None else ()
+    return [*result.instances, *group]
+
+
+def events_of(result: TicketSla) -> Sequence[MetricEvent | GroupMetricEvent]:
+    """The metric events and group ownership events of a result, in time order (at one
+    instant, the metrics' first)."""
+    if result.group is None or not result.group.events:
+        return result.events
+    return sorted([*result.events, *result.group.events], key=lambda event: event.time)
+
+
+def retracted_of(result: TicketSla) -> list[tuple[str, int, datetime]]:
+    """Earlier breach events a carried result deleted: (event metric, instance id, time)."""
+    retracted = [(str(metric), instance, time) for metric, instance, time in result.retracted]
+    if result.group is not None:
+        retracted.extend((GROUP_OWNERSHIP_TIME, *item) for item in result.group.retracted)
+    return retracted
+
+
+def next_breach_of(result: TicketSla) -> datetime | None:
+    """The soonest deadline among the running targets, the ticket's and its group's."""
+    group = result.group.next_breach_at if result.group is not None else None
+    return min(filter(None, (result.next_breach_at, group)), default=None)
 
 
 def event_keys(result: TicketSla, now: datetime) -> list[tuple[tuple[Any, ...], Any]]:
@@ -449,7 +535,7 @@ def event_keys(result: TicketSla, now: datetime) -> list[tuple[tuple[Any, ...], 
     instant are told apart by their order of emission."""
     seen: Counter[tuple[Any, ...]] = Counter()
     keyed = []
-    for event in result.events:
+    for event in events_of(result):
         if event.time > now:
             continue
         base = (str(event.metric), event.instance_id, str(event.type), event.time)
@@ -463,6 +549,8 @@ TARGET_COLUMNS = (
     "metric",
     "instance_id",
     "policy_id",
+    "group_policy_id",
+    "group_id",
     "target_seconds",
     "business_hours",
     "stage",
@@ -553,6 +641,26 @@ def sla_store_many(
     live_policy_ids = set(
         Policy.objects.filter(pk__in=wanted_policies).values_list("pk", flat=True)
     )
+    wanted_group_policies = {
+        i.policy_id
+        for _, result in results
+        if result.group is not None
+        for i in result.group.instances
+        if i.policy_id is not None
+    }
+    live_group_policy_ids = set(
+        GroupSlaPolicy.objects.filter(pk__in=wanted_group_policies).values_list("pk", flat=True)
+        if wanted_group_policies
+        else ()
+    )
+
+    def policy_columns(i: MetricInstance | GroupOwnership) -> tuple[Any, Any, Any]:
+        """The instance's policy, group policy and group columns (a gone policy: none)."""
+        if isinstance(i, GroupOwnership):
+            group_policy = i.policy_id if i.policy_id in live_group_policy_ids else None
+            return None, group_policy, i.group_id
+        return (i.policy_id if i.policy_id in live_policy_ids else None), None, None
+
     carried = {ticket.pk for ticket, result in results if result.continued_from is not None}
     TicketSlaTarget.objects.filter(
         ticket_id__in=[pk for pk in ticket_ids if pk not in carried]
@@ -562,7 +670,7 @@ def sla_store_many(
         (ticket.pk, str(i.metric), i.instance_id)
         for ticket, result in results
         if ticket.pk in carried
-        for i in result.instances
+        for i in instances_of(result)
     )
     insert_rows(
         TicketSlaTarget,
@@ -572,7 +680,7 @@ def sla_store_many(
                 ticket.pk,
                 str(i.metric),
                 i.instance_id,
-                i.policy_id if i.policy_id in live_policy_ids else None,
+                *policy_columns(i),
                 i.target.seconds,
                 i.target.business_hours,
                 str(i.stage),
@@ -586,7 +694,7 @@ def sla_store_many(
                 i.elapsed_business_seconds,
             )
             for ticket, result in results
-            for i in result.instances
+            for i in instances_of(result)
             if i.target is not None
         ),
     )
@@ -678,7 +786,7 @@ def sla_store_many(
         policy_id = result.policy.id if result.policy else None
         ticket.sla_policy_id = policy_id if policy_id in live_policy_ids else None
         is_open = ticket.status in OPEN_STATUSES
-        ticket.next_breach_at = result.next_breach_at if is_open else None
+        ticket.next_breach_at = next_breach_of(result) if is_open else None
         ticket.sla_due_at = None
         if is_open and ticket.sla_policy_id is not None:
             ticket.sla_due_at = min(
@@ -699,14 +807,14 @@ def sla_store_many(
                 ticket.pk,
                 str(i.metric),
                 i.instance_id,
-                i.policy_id if i.policy_id in live_policy_ids else None,
+                policy_columns(i)[0],
                 i.target.seconds,
                 i.target.business_hours,
                 str(i.stage),
                 i.breach_at,
             )
             for ticket, result in results
-            for i in result.instances
+            for i in instances_of(result)
             if i.target is not None
         ),
         ticket_ids=ticket_ids,
@@ -736,10 +844,10 @@ def _carried_events(results: Sequence[tuple[Ticket, TicketSla]], now: datetime) 
         return out
     retracted = Q()
     for ticket, result in results:
-        for event_metric, event_instance, moment in result.retracted:
+        for event_metric, event_instance, moment in retracted_of(result):
             retracted |= Q(
                 ticket_id=ticket.pk,
-                metric=str(event_metric),
+                metric=event_metric,
                 instance_id=event_instance,
                 type="breach",
                 time=moment,
@@ -766,7 +874,7 @@ def _carried_events(results: Sequence[tuple[Ticket, TicketSla]], now: datetime) 
     for ticket, result in results:
         known = stored[ticket.pk]
         seen = Counter(key[:4] for key in known if key[3] == result.continued_from)
-        for event in result.events:
+        for event in events_of(result):
             if event.time > now:
                 continue
             base = (str(event.metric), event.instance_id, str(event.type), event.time)
@@ -798,7 +906,7 @@ def _events_read_from(result: TicketSla) -> datetime:
     """Where a carried result's stored events are read from: its state's instant when it has
     new events there (their ordinals count after the stored ones), else just after it."""
     start = cast(datetime, result.continued_from)
-    if any(event.time == start for event in result.events):
+    if any(event.time == start for event in events_of(result)):
         return start
     return start + timedelta(microseconds=1)
 
