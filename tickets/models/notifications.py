@@ -7,7 +7,7 @@ from typing import ClassVar
 from django.db import models
 
 from policies.engine.vocabulary import Metric, Priority
-from policies.models import metric_title
+from policies.models import GROUP_OWNERSHIP_TIME, metric_title
 from tickets.models.tickets import Ticket
 
 
@@ -26,7 +26,9 @@ class NotificationRule(models.Model):
     OBJECTIVE_TRIGGERS: ClassVar = ("objective_below", "budget_burn")
     CHANNEL_CHOICES: ClassVar = [("webhook", "Webhook"), ("email", "Email")]
     PRIORITY_CHOICES: ClassVar = [(p.value, p.value) for p in Priority]
-    METRIC_CHOICES: ClassVar = [(m.value, m.value) for m in Metric]
+    METRIC_CHOICES: ClassVar = [(m.value, m.value) for m in Metric] + [
+        (GROUP_OWNERSHIP_TIME, GROUP_OWNERSHIP_TIME)
+    ]
 
     title = models.CharField(max_length=255)
     active = models.BooleanField(default=True)
@@ -42,6 +44,25 @@ class NotificationRule(models.Model):
         related_name="notification_rules",
     )
     metric = models.CharField(max_length=32, choices=METRIC_CHOICES, blank=True)
+    # Group ownership time rules only: the group SLA policy and the group holding the ticket.
+    # A blank metric means any of the ticket's own SLA metrics: group ownership time is
+    # notified only by rules that name it, so rules made before group SLAs keep their scope.
+    group_policy = models.ForeignKey(
+        "policies.GroupSlaPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notification_rules",
+        verbose_name="group SLA policy",
+    )
+    group = models.ForeignKey(
+        "tickets.Group",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name="holding group",
+    )
     priority = models.CharField(max_length=8, choices=PRIORITY_CHOICES, blank=True)
     channel = models.CharField(max_length=8, choices=CHANNEL_CHOICES)
     webhook_url = models.URLField(max_length=2048, blank=True)
