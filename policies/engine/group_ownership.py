@@ -70,6 +70,7 @@ from typing import Any, ClassVar, Final, TypedDict
 from policies.engine.business_time import NoBusinessTime, Schedule
 from policies.engine.history import SAME_SCHEDULE, TicketUpdate
 from policies.engine.metrics import (
+    _FILTERED,
     HistoryError,
     Stage,
     StateError,
@@ -289,6 +290,8 @@ class GroupOwnershipReplay:
         self._stored_schedules: list[Schedule | None] = []
         self._last_policies: Sequence[GroupPolicySpec] | None = None
         self._last_facts: TicketFacts | None = None
+        self._last_filtered: tuple[object, ...] | None = None
+        self._targeted: tuple[object, object, object] = (None, None, None)
         self._matched: GroupPolicySpec | None = None
         self._applied: GroupPolicySpec | None = None
         self._priority: Priority | None = None
@@ -310,15 +313,21 @@ class GroupOwnershipReplay:
 
     def _apply(self, index: int, at: datetime, update: TicketUpdate) -> None:
         self._fire_due(at)
-        self._flush()
+        if self._stage:
+            self._flush()
         if update.schedule is not SAME_SCHEDULE and update.schedule is not self._schedule:
             self._switch_schedule(at, update.schedule)
 
         facts = update.facts
         policies = self._policies_at(index)
-        if policies is not self._last_policies or facts is not self._last_facts:
+        # Filters cannot test the status or the priority: a save changing only those keeps
+        # the match (as in metrics.py).
+        if policies is not self._last_policies or (
+            facts is not self._last_facts and _FILTERED(facts) != self._last_filtered
+        ):
             self._matched = next((p for p in policies if p.matches(facts)), None)
-            self._last_policies, self._last_facts = policies, facts
+            self._last_policies, self._last_filtered = policies, _FILTERED(facts)
+        self._last_facts = facts
 
         done = facts.status in _DONE
         current = self._current
@@ -330,19 +339,24 @@ class GroupOwnershipReplay:
             else:
                 why = f"reassigned to group {facts.group_id}"
             self._fulfil(current, at, why)
-            self._flush()
+            if self._stage:
+                self._flush()
         if self._current is None and facts.group_id is not None and not done:
             self._start(facts.group_id, at)
-            self._flush()
+            if self._stage:
+                self._flush()
         self._sync_status(at, facts.status)
-        self._flush()
+        if self._stage:
+            self._flush()
 
         self._priority = facts.priority
         self._applied = self._matched if facts.priority is not None else None
         again = self._apply_target(at, edit=update.edit)
-        self._flush()
+        if self._stage:
+            self._flush()
         self._fire_now(at, again)
-        self._flush()
+        if self._stage:
+            self._flush()
 
     # -- transitions ---------------------------------------------------------------------
 
@@ -438,6 +452,11 @@ class GroupOwnershipReplay:
         if instance is None:
             return []
         policy = self._applied
+        priority = self._priority
+        last_instance, last_policy, last_priority = self._targeted
+        if instance is last_instance and policy is last_policy and priority is last_priority:
+            return []  # the same instance, policy and priority as the last update's
+        self._targeted = (instance, policy, priority)
         target = policy.target(self._priority) if policy is not None else None
         owner = policy if target is not None else None
         owner_id = owner.id if owner is not None else None

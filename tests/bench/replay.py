@@ -5,10 +5,14 @@ with targets for all seven metrics at all four priorities, half of them in busin
 Mon-Fri 09:00-17:00 New York schedule. Then generates ticket histories (creation, replies,
 status and priority changes, group moves that switch policy, solves and reopens) and evaluates
 each history with `evaluate`. Only `evaluate` is timed, in CPU time (the figure that matters on
-a shared machine) and in wall time; generating histories is not timed.
+a shared machine) and in wall time; generating histories is not timed. With `group_slas`, each
+history is also evaluated against 10 group SLA policies (one per group, half in business hours)
+with `evaluate_group_ownership`, and both are timed: the same histories either way, so the two
+runs compare side by side.
 
     python -m tests.bench.replay            # 100,000 tickets, about 1,000,000 updates
     python -m tests.bench.replay --quick    # 2,000 tickets, about 20,000 updates
+    python -m tests.bench.replay --group-slas
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 from policies.engine.business_time import Schedule, WeeklyInterval
 from policies.engine.conditions import compile_filter
+from policies.engine.group_ownership import GroupPolicySpec, evaluate_group_ownership
 from policies.engine.history import Comment, TicketUpdate
 from policies.engine.metrics import EventType, evaluate
 from policies.engine.types import PolicySpec, Target, TicketFacts
@@ -99,6 +104,27 @@ def build_policies(rng: random.Random, count: int = 50) -> tuple[PolicySpec, ...
     return tuple(policies)
 
 
+def build_group_policies() -> tuple[GroupPolicySpec, ...]:
+    """One group SLA policy per group: 4 hours of ownership for urgent tickets, longer for
+    lower priorities, in business hours for the even groups."""
+    return tuple(
+        GroupPolicySpec(
+            id=f"group-{group}",
+            title=f"Group {group} holds its tickets",
+            description=None,
+            position=position,
+            matches=compile_filter(
+                {"all": [{"field": "group_id", "operator": "includes", "value": [group]}]}
+            ),
+            targets={
+                priority: Target(4 * 3600 * factor, group % 2 == 0)
+                for priority, factor in PRIORITY_FACTOR.items()
+            },
+        )
+        for position, group in enumerate(GROUPS, start=1)
+    )
+
+
 def ticket_history(
     rng: random.Random, ticket_id: int, size: int, policies: tuple[PolicySpec, ...]
 ) -> tuple[list[TicketUpdate], datetime]:
@@ -172,10 +198,12 @@ def run(
     seed: int = 1,
     *,
     business_hours: bool = True,
+    group_slas: bool = False,
 ) -> dict[str, float | int]:
     """Replay `tickets` histories totalling about `events` updates; report the throughput."""
     rng = random.Random(seed)
     policies = build_policies(rng)
+    group_policies = build_group_policies() if group_slas else ()
     schedule = Schedule("America/New_York", SCHEDULE_INTERVALS) if business_hours else None
     updates_done = emitted = breaches = matched = 0
     spent = cpu = 0.0
@@ -184,6 +212,9 @@ def run(
         history, now = ticket_history(rng, ticket_id, size, policies)
         clock, cpu_clock = time.perf_counter(), time.process_time()
         result = evaluate(history, schedule=schedule, now=now)
+        if group_policies:
+            group = evaluate_group_ownership(history, group_policies, schedule=schedule, now=now)
+            emitted += len(group.events)
         spent += time.perf_counter() - clock
         cpu += time.process_time() - cpu_clock
         updates_done += len(history)
@@ -221,10 +252,18 @@ def main(argv: list[str] | None = None) -> dict[str, float | int]:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="2,000 tickets")
     parser.add_argument("--calendar", action="store_true", help="no schedule: calendar time")
+    parser.add_argument("--group-slas", action="store_true", help="with group SLA policies")
     args = parser.parse_args(argv)
     tickets = 2_000 if args.quick else args.tickets
     events = args.events if args.events is not None else tickets * 10
-    figures = run(print, tickets, events, args.seed, business_hours=not args.calendar)
+    figures = run(
+        print,
+        tickets,
+        events,
+        args.seed,
+        business_hours=not args.calendar,
+        group_slas=args.group_slas,
+    )
     for key, value in figures.items():
         print(f"{key:>26}: {value:,}")
     return figures
