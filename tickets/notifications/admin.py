@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from policies.models import GROUP_OWNERSHIP_TIME, metric_title
 from tickets.models import NotificationRule
 from tickets.notifications import rules
 from tickets.notifications.api import NotificationRuleInputSerializer, rule_fields
@@ -103,6 +104,8 @@ class NotificationRuleAdminForm(forms.ModelForm[NotificationRule]):
             "percent",
             "policy",
             "metric",
+            "group_policy",
+            "group",
             "priority",
             "channel",
             "webhook_url",
@@ -122,6 +125,19 @@ class NotificationRuleAdminForm(forms.ModelForm[NotificationRule]):
                 self.fields[name].error_messages["required"] = message
         self.fields["percent"].label = "At percent of the target"
         self.fields["percent"].help_text = "Warn when this share of the target has passed."
+        metric_field = self.fields["metric"]
+        assert isinstance(metric_field, forms.ChoiceField)
+        metric_field.choices = [
+            ("", "Any of the ticket's SLA metrics"),
+            *((value, metric_title(value)) for value, _ in NotificationRule.METRIC_CHOICES),
+        ]
+        self.fields["policy"].help_text = "SLA policies only: group ownership has none."
+        self.fields[
+            "group_policy"
+        ].help_text = "Group ownership time only: this group SLA policy's targets."
+        self.fields[
+            "group"
+        ].help_text = "Group ownership time only: while this group holds the ticket."
         rule = self.instance
         if rule.lead_seconds:
             unit = "hours" if rule.lead_seconds % 3600 == 0 else "minutes"
@@ -139,6 +155,8 @@ class NotificationRuleAdminForm(forms.ModelForm[NotificationRule]):
         super().clean()
         cleaned = self.cleaned_data
         policy = cleaned.get("policy")
+        group_policy = cleaned.get("group_policy")
+        holding_group = cleaned.get("group")
         group = cleaned.get("set_group")
         objective = cleaned.get("objective")
         raw_addresses = cleaned.get("email_addresses_text") or ""
@@ -150,6 +168,8 @@ class NotificationRuleAdminForm(forms.ModelForm[NotificationRule]):
             "percent": cleaned.get("percent"),
             "policy_id": policy.pk if policy is not None else None,
             "metric": cleaned.get("metric") or None,
+            "group_policy_id": group_policy.pk if group_policy is not None else None,
+            "group_id": holding_group.pk if holding_group is not None else None,
             "priority": cleaned.get("priority") or None,
             "channel": cleaned.get("channel") or "",
             "webhook_url": cleaned.get("webhook_url") or "",
@@ -175,6 +195,8 @@ class NotificationRuleAdminForm(forms.ModelForm[NotificationRule]):
             for name, problems in serializer.errors.items():
                 field = {
                     "policy_id": "policy",
+                    "group_policy_id": "group_policy",
+                    "group_id": "group",
                     "email_addresses": "email_addresses_text",
                     "set_group_id": "set_group",
                     "objective_id": "objective",
@@ -216,7 +238,7 @@ class NotificationRuleAdmin(admin.ModelAdmin[NotificationRule]):
     form = NotificationRuleAdminForm
     list_display = ["title", "active", "trigger", "when", "scope", "channel", "updated_at"]
     list_filter = ["active", "trigger", "channel"]
-    list_select_related = ["policy", "objective"]
+    list_select_related = ["policy", "group_policy", "group", "objective"]
     search_fields = ["title"]
     change_form_template = "admin/notifications/rule_change_form.html"
     fieldsets = [
@@ -225,8 +247,9 @@ class NotificationRuleAdmin(admin.ModelAdmin[NotificationRule]):
         (
             "Which targets",
             {
-                "fields": ["policy", "metric", "priority"],
-                "description": "Blank means any policy, metric or priority.",
+                "fields": ["metric", "policy", "group_policy", "group", "priority"],
+                "description": "Blank means any policy, group or priority. Group ownership "
+                "time (group SLA policies) is notified only by rules that choose it.",
             },
         ),
         (
@@ -277,11 +300,18 @@ class NotificationRuleAdmin(admin.ModelAdmin[NotificationRule]):
     def scope(self, rule: NotificationRule) -> str:
         if rule.watches_objectives:
             return rule.objective.title if rule.objective else "every objective"
-        parts = [
-            rule.policy.title if rule.policy else "any policy",
-            rule.metric or "any metric",
-            rule.priority or "any priority",
-        ]
+        if rule.metric == GROUP_OWNERSHIP_TIME:
+            parts = [
+                "Group ownership time",
+                rule.group_policy.title if rule.group_policy else "any group SLA policy",
+                rule.group.name if rule.group else "any group",
+            ]
+        else:
+            parts = [
+                rule.policy.title if rule.policy else "any policy",
+                metric_title(rule.metric) if rule.metric else "any metric",
+            ]
+        parts.append(rule.priority or "any priority")
         return ", ".join(parts)
 
     def save_model(

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from policies.engine.vocabulary import Metric, Priority
 from policies.inputs import MAX_TARGET_SECONDS
-from policies.models import Policy
+from policies.models import GROUP_OWNERSHIP_TIME, GroupSlaPolicy, Policy
 from slaweb.api.errors import root_object
 from slaweb.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from slaweb.api.output import BlankAsNull, Link, Timestamp, output_context, serialize_many
@@ -41,6 +41,8 @@ TICKET_ONLY = (
     "percent",
     "policy_id",
     "metric",
+    "group_policy_id",
+    "group_id",
     "priority",
     "hold_for_business_hours",
     "combine_warnings",
@@ -48,6 +50,7 @@ TICKET_ONLY = (
     "set_group_id",
     "add_tag",
 )
+METRICS = [m.value for m in Metric] + [GROUP_OWNERSHIP_TIME]
 MAX_ADDRESSES = 50
 TAG_RE = re.compile(r"^[\w\-:/]+$")
 
@@ -89,7 +92,23 @@ class NotificationRuleInputSerializer(serializers.Serializer[Any]):
         required=False, allow_null=True, help_text="Only this policy's targets (null: any)"
     )
     metric = serializers.ChoiceField(
-        choices=[m.value for m in Metric], required=False, allow_null=True
+        choices=METRICS,
+        required=False,
+        allow_null=True,
+        help_text="Only this metric's targets (null: any of the ticket's own SLA metrics; "
+        "group ownership time is notified only by rules that name it)",
+    )
+    group_policy_id = StrictCharField(
+        max_length=26,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Group ownership time only: this group SLA policy's targets (null: any)",
+    )
+    group_id = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        help_text="Group ownership time only: while this group holds the ticket (null: any)",
     )
     priority = serializers.ChoiceField(
         choices=[p.value for p in Priority], required=False, allow_null=True
@@ -159,6 +178,18 @@ class NotificationRuleInputSerializer(serializers.Serializer[Any]):
             raise serializers.ValidationError("a tag is one word of letters, digits, _ - : /")
         return value
 
+    def validate_group_policy_id(self, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not GroupSlaPolicy.objects.filter(pk=value).exists():
+            raise serializers.ValidationError(f"there is no group SLA policy {value}")
+        return value
+
+    def validate_group_id(self, value: int | None) -> int | None:
+        if value is not None and not Group.objects.filter(pk=value).exists():
+            raise serializers.ValidationError(f"there is no group {value}")
+        return value
+
     def validate_policy_id(self, value: int | None) -> int | None:
         if value is not None and not Policy.objects.filter(pk=value).exists():
             raise serializers.ValidationError(f"there is no SLA policy {value}")
@@ -181,12 +212,15 @@ class NotificationRuleInputSerializer(serializers.Serializer[Any]):
         rule.setdefault("active", True)
         rule["metric"] = rule.get("metric") or ""
         rule["priority"] = rule.get("priority") or ""
+        rule["group_policy_id"] = rule.get("group_policy_id") or None
+        rule.setdefault("group_id", None)
         errors: dict[str, list[str]] = {}
         trigger = rule["trigger"]
         watches_objectives = trigger in OBJECTIVE_TRIGGERS
         if watches_objectives:
             self._objective_rule(attrs, rule, errors)
         else:
+            self._group_scope(attrs, rule, errors)
             for name, used_by in (
                 ("objective_id", "objective_below and budget_burn"),
                 ("burn_rate", "budget_burn"),
@@ -249,6 +283,27 @@ class NotificationRuleInputSerializer(serializers.Serializer[Any]):
         return {name: rule[name] for name in rules.NOTIFICATION_RULE_FIELDS}
 
     @staticmethod
+    def _group_scope(
+        attrs: dict[str, Any], rule: dict[str, Any], errors: dict[str, list[str]]
+    ) -> None:
+        """A group SLA policy or holding group makes a group ownership time rule (a blank
+        metric becomes that metric); group ownership time has no SLA policy."""
+        scoped = rule["group_policy_id"] is not None or rule["group_id"] is not None
+        if scoped and not rule["metric"]:
+            rule["metric"] = GROUP_OWNERSHIP_TIME
+        if rule["metric"] == GROUP_OWNERSHIP_TIME:
+            if rule.get("policy_id") is not None:
+                errors["policy_id"] = [
+                    "group ownership time belongs to group SLA policies: "
+                    "scope it with group_policy_id"
+                ]
+        elif scoped:
+            for name in ("group_policy_id", "group_id"):
+                if rule[name] is not None:
+                    errors[name] = ["applies only to group_ownership_time rules"]
+                rule[name] = None
+
+    @staticmethod
     def _objective_rule(
         attrs: dict[str, Any], rule: dict[str, Any], errors: dict[str, list[str]]
     ) -> None:
@@ -256,12 +311,13 @@ class NotificationRuleInputSerializer(serializers.Serializer[Any]):
         budget_burn (1 by default) and none otherwise."""
         for name in TICKET_ONLY:
             if attrs.get(name):
-                scoped = name in ("policy_id", "metric", "priority")
+                scoped = name in ("policy_id", "metric", "priority", "group_policy_id", "group_id")
                 errors[name] = [
                     "applies only to rules about tickets' targets"
                     + ("; objective rules are scoped by objective_id" if scoped else "")
                 ]
-            rule[name] = None if name in ("lead_seconds", "percent", "policy_id") else ""
+            blank_none = ("lead_seconds", "percent", "policy_id", "group_policy_id", "group_id")
+            rule[name] = None if name in blank_none else ""
         rule["hold_for_business_hours"] = rule["combine_warnings"] = False
         rule["set_group_id"] = None
         if attrs.get("recipients"):
@@ -295,6 +351,8 @@ class NotificationRuleOutputSerializer(serializers.Serializer[NotificationRule])
     percent = serializers.IntegerField(allow_null=True)
     policy_id = serializers.IntegerField(allow_null=True)
     metric = BlankAsNull()
+    group_policy_id = serializers.CharField(allow_null=True)
+    group_id = serializers.IntegerField(allow_null=True)
     priority = BlankAsNull()
     channel = serializers.ChoiceField(choices=CHANNELS)
     webhook_url = serializers.SerializerMethodField()

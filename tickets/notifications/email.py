@@ -12,8 +12,9 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 
+from policies.models import GROUP_OWNERSHIP_TIME
 from tickets.models import NotificationRule, SlaNotification, Ticket, User
-from tickets.notifications.messages import DeliveryError
+from tickets.notifications.messages import DeliveryError, target_words
 
 
 def email_recipients(rule: NotificationRule, ticket: Ticket | None) -> list[str]:
@@ -44,17 +45,28 @@ def email_message(row: SlaNotification) -> tuple[str, str]:
     if "objective" in data:
         return objective_email(data)
     ticket = data["ticket"]
-    metric = data["metric"].replace("_", " ")
+    # Payloads frozen before group SLAs have no group keys.
+    group = data.get("group")
+    metric = target_words(data["metric"], group["name"] if group else None)
+    about = data["metric"].replace("_", " ")
+    kind = "SLA"
+    if data["metric"] == GROUP_OWNERSHIP_TIME:
+        kind, about = "Group SLA", f"{group['name']} ownership" if group else "group ownership"
     if data["kind"] == "breach":
-        subject = f"SLA breached: #{ticket['id']} {ticket['subject']} ({metric})"
+        subject = f"{kind} breached: #{ticket['id']} {ticket['subject']} ({about})"
     else:
-        subject = f"SLA warning: #{ticket['id']} {ticket['subject']} ({metric})"
-    policy = data["policy"]["title"] if data["policy"] else "no policy"
+        subject = f"{kind} warning: #{ticket['id']} {ticket['subject']} ({about})"
+    if data["metric"] == GROUP_OWNERSHIP_TIME:
+        group_policy = data.get("group_sla_policy")
+        policy = "Group SLA policy: " + (group_policy["title"] if group_policy else "none")
+    else:
+        policy = "Policy: " + (data["policy"]["title"] if data["policy"] else "no policy")
     target = data["target"]
     lines = [
+        *([data["message"]] if data.get("message") else []),
         f"Ticket #{ticket['id']}: {ticket['subject']}",
         f"Priority: {ticket['priority'] or '-'}, status: {ticket['status']}",
-        f"Policy: {policy}",
+        policy,
         f"Metric: {metric} (target {target['target']} minutes"
         + (", business hours)" if target["business_hours"] else ")"),
         f"Breach at: {data['breach_at']} (UTC)",

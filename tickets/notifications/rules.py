@@ -18,6 +18,8 @@ NOTIFICATION_RULE_FIELDS = (
     "percent",
     "policy_id",
     "metric",
+    "group_policy_id",
+    "group_id",
     "priority",
     "channel",
     "webhook_url",

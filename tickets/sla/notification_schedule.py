@@ -8,7 +8,12 @@
   unique key (ticket, metric, instance, rule, kind), which is the idempotency key. Rows not yet
   attempted follow their target: moved, cancelled when it is paused, fulfilled or removed,
   scheduled again when it runs again. Attempted rows and delivered rows are never touched.
-  A rule notifies only of moments after it was created: old breaches stay quiet."""
+  A rule notifies only of moments after it was created: old breaches stay quiet.
+
+Group ownership targets (metric "group_ownership_time", no SLA policy) are matched only by
+  rules that name that metric, optionally limited to one group SLA policy and to the group
+  that holds the ticket; rules about the ticket's own SLA (any metric, or an SLA policy) never
+  match them."""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from policies.engine.business_time import NoBusinessTime, Schedule
+from policies.models import GROUP_OWNERSHIP_TIME
 from tickets.models import OPEN_STATUSES, NotificationRule, SlaNotification, Ticket, TicketSlaTarget
 from tickets.selectors import account_schedule
 
@@ -33,6 +39,9 @@ class TargetRow:
     business_hours: bool
     stage: str
     breach_at: datetime | None
+    # Group ownership time only: its group SLA policy (None when gone) and the holding group.
+    group_policy_id: str | None = None
+    group_id: int | None = None
 
 
 def fire_time(rule: NotificationRule, target: TargetRow, schedule: Schedule | None) -> datetime:
@@ -55,10 +64,18 @@ def fire_time(rule: NotificationRule, target: TargetRow, schedule: Schedule | No
 
 
 def _matches(rule: NotificationRule, target: TargetRow, priority: str | None) -> bool:
+    if rule.priority and rule.priority != priority:
+        return False
+    if target.metric == GROUP_OWNERSHIP_TIME:
+        return (
+            rule.metric == GROUP_OWNERSHIP_TIME
+            and (rule.group_policy_id is None or rule.group_policy_id == target.group_policy_id)
+            and (rule.group_id is None or rule.group_id == target.group_id)
+        )
     return (
-        (rule.policy_id is None or rule.policy_id == target.policy_id)
+        rule.metric != GROUP_OWNERSHIP_TIME
+        and (rule.policy_id is None or rule.policy_id == target.policy_id)
         and (not rule.metric or rule.metric == target.metric)
-        and (not rule.priority or rule.priority == priority)
     )
 
 
@@ -220,6 +237,8 @@ TARGET_ROW_FIELDS = (
     "business_hours",
     "stage",
     "breach_at",
+    "group_policy_id",
+    "group_id",
 )
 
 

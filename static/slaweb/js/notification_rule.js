@@ -6,14 +6,19 @@
 (function () {
     const TARGET_TRIGGERS = ["warning_before", "warning_percent", "breach"];
     const OBJECTIVE_TRIGGERS = ["objective_below", "budget_burn"];
+    // Group ownership time is scoped by group SLA policy and holding group, never by an SLA
+    // policy; the ticket's own metrics the other way round.
+    const GROUP_METRIC = "group_ownership_time";
 
-    // Field name -> whether it applies, given the trigger and the channel.
+    // Field name -> whether it applies, given the trigger, the channel and the metric.
     const APPLIES = {
         lead_amount: (t) => t === "warning_before",
         lead_unit: (t) => t === "warning_before",
         percent: (t) => t === "warning_percent",
-        policy: (t) => TARGET_TRIGGERS.includes(t),
+        policy: (t, c, m) => TARGET_TRIGGERS.includes(t) && m !== GROUP_METRIC,
         metric: (t) => TARGET_TRIGGERS.includes(t),
+        group_policy: (t, c, m) => TARGET_TRIGGERS.includes(t) && m === GROUP_METRIC,
+        group: (t, c, m) => TARGET_TRIGGERS.includes(t) && m === GROUP_METRIC,
         priority: (t) => TARGET_TRIGGERS.includes(t),
         objective: (t) => OBJECTIVE_TRIGGERS.includes(t),
         burn_rate: (t) => t === "budget_burn",
@@ -36,6 +41,7 @@
         }
         const trigger = form.querySelector("[name=trigger]");
         const channel = form.querySelector("[name=channel]");
+        const metric = form.querySelector("[name=metric]");
         if (!trigger || !channel) {
             return; // read-only: everything is shown as saved
         }
@@ -45,7 +51,7 @@
         }
 
         function applies(name) {
-            return APPLIES[name](trigger.value, channel.value);
+            return APPLIES[name](trigger.value, channel.value, metric ? metric.value : "");
         }
 
         function update() {
@@ -70,6 +76,9 @@
 
         trigger.addEventListener("change", update);
         channel.addEventListener("change", update);
+        if (metric) {
+            metric.addEventListener("change", update);
+        }
         form.addEventListener("submit", () => {
             for (const name of Object.keys(APPLIES)) {
                 if (applies(name)) {
