@@ -6,17 +6,31 @@ from django.db import models
 
 
 class ServiceLevelObjective(models.Model):
-    """A target achievement rate over a rolling window, for one policy's targets, optionally
-    narrowed to a metric and a priority ("95% of urgent first replies on time over 30 days").
+    """A target achievement rate over a rolling window, for one SLA policy's targets ("95% of
+    urgent first replies on time over 30 days") or one group SLA policy's group ownership time
+    targets ("95% of escalations held by Tier 2 under 4 business hours"), optionally narrowed to
+    a metric and a priority.
 
-    The policy is required and CASCADE: an objective measures one policy's targets and means
-    nothing without it, and PROTECT would make deleting a policy fail on a row the policy's
-    own screens do not show.
+    Exactly one of the two policies, and CASCADE: an objective measures one policy's targets and
+    means nothing without it, and PROTECT would make deleting a policy fail on a row the
+    policy's own screens do not show. A group SLA objective's metric is group ownership time.
     """
 
     title = models.CharField(max_length=255)
     policy = models.ForeignKey(
-        "policies.Policy", on_delete=models.CASCADE, related_name="objectives"
+        "policies.Policy",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="objectives",
+    )
+    group_policy = models.ForeignKey(
+        "policies.GroupSlaPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="objectives",
+        verbose_name="group SLA policy",
     )
     # Blank: every metric / every priority.
     metric = models.CharField(max_length=32, blank=True)
@@ -38,6 +52,11 @@ class ServiceLevelObjective(models.Model):
             models.CheckConstraint(
                 condition=models.Q(window_days__gte=1, window_days__lte=365),
                 name="slo_window_days_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(policy__isnull=False, group_policy__isnull=True)
+                | models.Q(policy__isnull=True, group_policy__isnull=False),
+                name="slo_one_policy",
             ),
         ]
 
