@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from policies.engine.types import PolicySpec, TicketFacts
 from policies.engine.vocabulary import ROLE_IDS, TICKET_TYPE_IDS
@@ -325,7 +326,7 @@ def compile_filter(
 
 @dataclass(frozen=True, slots=True)
 class MatchAttempt:
-    policy_id: int
+    policy_id: int | str
     title: str
     matched: bool
     reason: str | None
@@ -339,7 +340,18 @@ def first_matching_policy(policies: Sequence[PolicySpec], facts: TicketFacts) ->
     return None
 
 
-def explain_match(policies: Sequence[PolicySpec], facts: TicketFacts) -> list[MatchAttempt]:
+class Matchable(Protocol):
+    """What explaining a match reads of a policy: SLA and group SLA policies alike."""
+
+    @property
+    def id(self) -> int | str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def matches(self) -> Callable[[TicketFacts], bool]: ...
+
+
+def explain_match(policies: Sequence[Matchable], facts: TicketFacts) -> list[MatchAttempt]:
     """Policies tried in order, each with the first condition that failed, up to the match."""
     attempts = []
     for policy in policies:

@@ -9,7 +9,7 @@ engine's `remaining_display`) and once in static/slaweb/js/countdown.js, which t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -35,7 +35,7 @@ from slaweb.timezones import resolve_time_zone
 from tickets import services
 from tickets.custom_statuses import category_of, custom_statuses
 from tickets.inputs import with_custom_status
-from tickets.models import Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
+from tickets.models import Group, Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
 from tickets.sla.explain import current_group_target, explain, slas_for
 
 if TYPE_CHECKING:
@@ -80,9 +80,11 @@ EVENT_METRICS = {
 def attach_badge_data(tickets: Sequence[Ticket]) -> None:
     """Give each ticket what its badges read, in one query each for all of them (a prefetch
     would build a queryset per ticket, which cost more than the query): `badge_targets`, its
-    SLA targets, and `last_breaches`, (event metric, instance) -> its latest breach event."""
+    SLA targets, `last_breaches`, (event metric, instance) -> its latest breach event, and
+    `badge_group_names`, the names of the groups its group ownership targets name."""
     targets: dict[int, list[TicketSlaTarget]] = {t.pk: [] for t in tickets}
     last: dict[int, dict[tuple[str, int], datetime]] = {t.pk: {} for t in tickets}
+    group_ids: set[int] = set()
     if tickets:
         for target in (
             TicketSlaTarget.objects.filter(ticket_id__in=list(targets))
@@ -90,6 +92,8 @@ def attach_badge_data(tickets: Sequence[Ticket]) -> None:
             .order_by("ticket_id", "metric", "instance_id")
         ):
             targets[target.ticket_id].append(target)
+            if target.group_id is not None:
+                group_ids.add(target.group_id)
         rows = (
             TicketMetricEvent.objects.filter(ticket_id__in=list(last), type="breach", deleted=False)
             .values("ticket_id", "metric", "instance_id")
@@ -98,9 +102,26 @@ def attach_badge_data(tickets: Sequence[Ticket]) -> None:
         )
         for row in rows:
             last[row["ticket_id"]][(row["metric"], row["instance_id"])] = row["last"]
+    names = group_names(group_ids)
     for ticket in tickets:
         ticket.badge_targets = targets[ticket.pk]  # type: ignore[attr-defined]
         ticket.last_breaches = last[ticket.pk]  # type: ignore[attr-defined]
+        ticket.badge_group_names = names  # type: ignore[attr-defined]
+
+
+def group_names(ids: Iterable[int]) -> dict[int, str]:
+    """Group names by id, deleted groups included (targets keep the group that held the
+    ticket); no query without ids."""
+    ids = set(ids)
+    if not ids:
+        return {}
+    return dict(Group.with_deleted.filter(pk__in=ids).values_list("id", "name"))
+
+
+def target_label(metric: str, group_name: str | None = None) -> str:
+    """A target as agents read it: "First reply", "Group ownership · Tier 2"."""
+    label = METRIC_LABELS.get(metric, metric)
+    return f"{label} · {group_name}" if group_name else label
 
 
 def is_now(target: TicketSlaTarget, last_breaches: dict[tuple[str, int], datetime]) -> bool:
@@ -133,10 +154,12 @@ def policy_metrics(ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
         latest[held.metric] = held
     slas = slas_for(ticket, targets, now)
     items: list[dict[str, Any]] = [*slas["policy_metrics"], *slas.get("group_policy_metrics", [])]
+    names: dict[int, str] = ticket.badge_group_names  # type: ignore[attr-defined]
     for item in items:
         target = latest[item["metric"]]
         item["instance_id"] = target.instance_id
-        item["label"] = METRIC_LABELS.get(target.metric, target.metric)
+        group_name = names.get(target.group_id) if target.group_id is not None else None
+        item["label"] = target_label(target.metric, group_name)
         item["breached"] = target.breached
         item["now"] = is_now(target, ticket.last_breaches)  # type: ignore[attr-defined]
     return items
@@ -165,10 +188,7 @@ class BadgeView:
     text: str
     colour: str
     tooltip: str
-
-    @property
-    def label(self) -> str:
-        return METRIC_LABELS.get(self.metric, self.metric)
+    label: str
 
 
 def viewer_zone(user: Any) -> ZoneInfo:
@@ -189,7 +209,7 @@ def local_time(moment: datetime, zone: ZoneInfo, *, year: bool = False) -> str:
 
 def badge_tooltip(item: dict[str, Any], zone: ZoneInfo, now: datetime) -> str:
     """ "First reply: breached Tue 1 Dec, 14:05 (Europe/Berlin)"; countdown.js says the same."""
-    label = METRIC_LABELS.get(item["metric"], item["metric"])
+    label = item.get("label") or target_label(item["metric"])
     if item["stage"] == "paused":
         return f"{label}: paused" + (", already breached" if item["breached"] else "")
     if not item["breach_at"]:
@@ -239,6 +259,7 @@ def badge_view(item: dict[str, Any], now: datetime, zone: ZoneInfo | None = None
         text=text,
         colour=colour,
         tooltip=badge_tooltip(item, zone or ZoneInfo("UTC"), now),
+        label=item.get("label") or target_label(item["metric"]),
     )
 
 
@@ -256,7 +277,15 @@ def with_version(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
 
 
 # What poll_payload and the badges read of a ticket.
-POLL_TICKET_FIELDS = ("id", "status", "priority", "updated_at", "next_breach_at", "sla_policy_id")
+POLL_TICKET_FIELDS = (
+    "id",
+    "status",
+    "priority",
+    "updated_at",
+    "next_breach_at",
+    "sla_policy_id",
+    "group_id",  # whether a group ownership target is the holding group's
+)
 
 
 def poll_payload(tickets: Iterable[Ticket], now: datetime) -> dict[str, Any]:
@@ -460,10 +489,11 @@ def elapsed_words(minutes: int) -> str:
 class TargetRow:
     target: TicketSlaTarget
     badge: BadgeView | None
+    group_name: str | None = None  # of the group a group ownership target measures
 
     @property
     def label(self) -> str:
-        return METRIC_LABELS.get(self.target.metric, self.target.metric)
+        return target_label(self.target.metric, self.group_name)
 
     @property
     def goal(self) -> str:
@@ -627,18 +657,139 @@ def explanation_for(ticket: Ticket, now: datetime, zone: ZoneInfo | None = None)
         "policy_steps": policy_step_lines(explained["policy_steps"]),
         "instances": explained["targets"],
         "not_started": explained["not_started"],
+        "group": group_explanation(explained["group"], ticket.group_id),
     }
+
+
+def group_explanation(group: dict[str, Any] | None, current_group_id: int | None) -> Any:
+    """The group part of "Why this SLA" in words: group names for ids, datetimes for times,
+    durations and endings as people say them. None when no group SLA policy was in force."""
+    if group is None:
+        return None
+    ids = {i["group_id"] for i in group["instances"]}
+    for attempt in group["policies_tried"]:
+        value = (attempt["condition"] or {}).get("value")
+        ids.update(_ids(value))
+    ids.update(_ended_by_group(i["ended_by"]) or 0 for i in group["instances"])
+    if current_group_id is not None:
+        ids.add(current_group_id)
+    names = group_names(ids - {0})
+
+    def name(group_id: int | None) -> str:
+        if group_id is None:
+            return "no group"
+        return names.get(group_id, "a group since removed")
+
+    tried = [
+        {
+            "title": attempt["title"],
+            "matched": attempt["matched"],
+            "why": group_condition_words(attempt["condition"], current_group_id, name)
+            or attempt["reason"],
+        }
+        for attempt in group["policies_tried"]
+    ]
+    instances = []
+    for item in group["instances"]:
+        target = item["target"]
+        business = bool(target and target["business_hours"])
+        held = item["running_business_seconds"] if business else item["running_seconds"]
+        instances.append(
+            {
+                "instance_id": item["instance_id"],
+                "group": name(item["group_id"]),
+                "started_at": _moment(item["started_at"]),
+                "ended_at": _moment(item["ended_at"]),
+                "ended": ownership_end_words(item["ended_by"], name),
+                "held": duration_words(held, business=business),
+                "paused": duration_words(item["paused_seconds"]) if item["paused_seconds"] else "",
+                "target_words": (
+                    duration_words(target["seconds"], business=business) if target else ""
+                ),
+                "policy_title": (item["policy"] or {}).get("title") or "",
+                "deadline": _moment(item["deadline"]),
+                "breached": item["breached"],
+                "breached_at": _moment(item["breached_at"]),
+                "outcome": ownership_outcome(item),
+            }
+        )
+    policy = group["policy"]
+    return {
+        "policy_title": policy["title"] if policy else "",
+        "policies_tried": tried,
+        "holder": name(group["group_id"]) if group["group_id"] is not None else "",
+        "held_since": _moment(group["held_since"]),
+        "instances": instances,
+    }
+
+
+def _ids(value: object) -> set[int]:
+    values = value if isinstance(value, list) else [value]
+    return {int(v) for v in values if isinstance(v, int | str) and str(v).isdigit()}
+
+
+_HANDED_TO = re.compile(r"reassigned to group (\d+)")
+
+
+def _ended_by_group(ended_by: str | None) -> int | None:
+    match = _HANDED_TO.fullmatch(ended_by or "")
+    return int(match.group(1)) if match else None
+
+
+def ownership_end_words(ended_by: str | None, name: Callable[[int | None], str]) -> str:
+    """Why a group stopped holding the ticket, from the engine's `ended_by`."""
+    if not ended_by:
+        return ""
+    handed_to = _ended_by_group(ended_by)
+    if handed_to is not None:
+        return f"handed to {name(handed_to)}"
+    return {
+        "ticket solved": "the ticket was solved",
+        "ticket closed": "the ticket was closed",
+        "group removed": "the ticket was left without a group",
+    }.get(ended_by, ended_by)
+
+
+def ownership_outcome(item: dict[str, Any]) -> str:
+    """One ownership in a few words, for its summary line."""
+    target = item["target"]
+    if item["ended_at"] is None:
+        state = "paused" if item["stage"] == "paused" else "holds the ticket"
+    else:
+        state = "held the ticket"
+    if target is None:
+        return f"{state}, no target"
+    if item["breached"]:
+        return f"{state}, target missed"
+    return f"{state}, within its target"
+
+
+def group_condition_words(
+    condition: dict[str, Any] | None, group_id: int | None, name: Callable[[int | None], str]
+) -> str:
+    """Why a group condition failed, in words: "the ticket is with Tier 1, not Tier 2"."""
+    if not condition or condition.get("field") != "group_id":
+        return ""
+    listed = sorted(_ids(condition.get("value")))
+    groups = " or ".join(name(g) for g in listed) or "no group"
+    if condition.get("operator") == "not_includes":
+        return f"the ticket is with {name(group_id)}, which this policy leaves out"
+    if group_id is None:
+        return f"the ticket has no group (the policy covers {groups})"
+    return f"the ticket is with {name(group_id)}, not {groups}"
 
 
 def _target_rows(
     ticket: Ticket, targets: list[TicketSlaTarget], now: datetime, zone: ZoneInfo
 ) -> list[TargetRow]:
     live = {(i["metric"], i["instance_id"]): i for i in policy_metrics(ticket, now)}
+    names: dict[int, str] = ticket.badge_group_names  # type: ignore[attr-defined]
     rows = []
     for target in targets:
         item = live.get((target.metric, target.instance_id))
         badge = badge_view(item, now, zone) if item and item["stage"] != "achieved" else None
-        rows.append(TargetRow(target, badge))
+        group_name = names.get(target.group_id) if target.group_id is not None else None
+        rows.append(TargetRow(target, badge, group_name))
     return rows
 
 
@@ -683,7 +834,7 @@ def ticket_page_view(
     zone = ZoneInfo(schedule.time_zone if schedule else "UTC")
     targets = list(
         TicketSlaTarget.objects.filter(ticket=ticket)
-        .select_related("policy")
+        .select_related("policy", "group_policy")
         .order_by("metric", "instance_id")
     )
     opts = admin.model._meta

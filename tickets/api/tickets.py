@@ -825,19 +825,102 @@ class TicketCommentsApi(APIView):
         )
 
 
+def _nullable_time(help_text: str) -> serializers.CharField:
+    return serializers.CharField(allow_null=True, help_text=help_text)
+
+
+# The group part of the explanation (tickets/sla/explain.py `explain_group`).
+GroupOwnershipExplanation = inline_serializer(
+    "GroupOwnershipExplanation",
+    {
+        "instance_id": serializers.IntegerField(
+            help_text="Counts the ticket's ownerships 1, 2, 3…"
+        ),
+        "group_id": serializers.IntegerField(help_text="The group that held the ticket."),
+        "stage": serializers.ChoiceField(choices=["active", "paused", "achieved"]),
+        "started_at": serializers.CharField(help_text="When the group got the ticket."),
+        "ended_at": _nullable_time("When the group stopped holding it; null while it does."),
+        "ended_by": serializers.CharField(
+            allow_null=True,
+            help_text="Why the ownership ended: the ticket was solved or closed, handed to "
+            "another group, or its group removed; null while it runs.",
+        ),
+        "running_seconds": serializers.IntegerField(help_text="Time held, pauses left out."),
+        "running_business_seconds": serializers.IntegerField(
+            help_text="The same in business hours, by the schedules in force."
+        ),
+        "paused_seconds": serializers.IntegerField(),
+        "policy": serializers.DictField(
+            allow_null=True, help_text="The group SLA policy giving the target: id, title."
+        ),
+        "target": serializers.DictField(
+            allow_null=True, help_text="seconds and business_hours; null without a target."
+        ),
+        "deadline": _nullable_time("null while paused or without a target."),
+        "breached": serializers.BooleanField(),
+        "breached_at": _nullable_time("When the ownership breached its target."),
+    },
+)
+GroupPolicyAttempt = inline_serializer(
+    "GroupSlaPolicyAttempt",
+    {
+        "policy_id": serializers.CharField(),
+        "title": serializers.CharField(),
+        "matched": serializers.BooleanField(),
+        "reason": serializers.CharField(
+            allow_null=True, help_text="The first condition the ticket failed."
+        ),
+        "condition": serializers.DictField(
+            allow_null=True, help_text="That condition as the policy's filter writes it."
+        ),
+    },
+)
+GroupSlaExplanation = inline_serializer(
+    "GroupSlaExplanation",
+    {
+        "policy": serializers.DictField(
+            allow_null=True, help_text="The group SLA policy applied at the last save: id, title."
+        ),
+        "policies_tried": serializers.ListField(
+            child=GroupPolicyAttempt,
+            help_text="The group SLA policies tried against the ticket after its last save, in "
+            "order, up to the one that matched.",
+        ),
+        "group_id": serializers.IntegerField(
+            allow_null=True, help_text="The group holding the ticket now."
+        ),
+        "held_since": _nullable_time("Since when that group holds it."),
+        "instances": serializers.ListField(child=GroupOwnershipExplanation),
+    },
+    allow_null=True,
+    help_text="The group SLA (OLA), replayed from the ticket's history; null when no group "
+    "SLA policy was in force at any of its updates.",
+)
+SlaExplanation = inline_serializer(
+    "SlaExplanation",
+    {
+        "ticket_id": serializers.IntegerField(),
+        "as_of": serializers.CharField(),
+        "policy": serializers.DictField(allow_null=True),
+        "policies_tried": serializers.ListField(child=serializers.DictField()),
+        "policy_steps": serializers.ListField(child=serializers.DictField()),
+        "targets": serializers.ListField(child=serializers.DictField()),
+        "not_started": serializers.ListField(child=serializers.DictField()),
+        "schedule": serializers.CharField(allow_null=True),
+        "group": GroupSlaExplanation,
+    },
+)
+
+
 class TicketSlaExplanationApi(APIView):
-    """slaweb's extension: why this ticket has the SLA it has."""
+    """slaweb's extension: why this ticket has the SLA it has, and its group SLA."""
 
     permission_classes = [IsAuthenticatedUser]
 
     @extend_schema(
         operation_id="ShowTicketSlaExplanation",
         responses=with_errors(
-            {
-                200: inline_serializer(
-                    "SlaExplanationResponse", {"sla_explanation": serializers.DictField()}
-                )
-            },
+            {200: inline_serializer("SlaExplanationResponse", {"sla_explanation": SlaExplanation})},
             lookup=True,
         ),
     )

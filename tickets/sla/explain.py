@@ -9,17 +9,24 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from policies import selectors as policy_selectors
-from policies.engine.conditions import explain_match
+from policies.engine.conditions import CompiledFilter, explain_match
+from policies.engine.group_ownership import (
+    GroupOwnership,
+    GroupPolicySpec,
+    evaluate_group_ownership,
+)
+from policies.engine.history import TicketUpdate
 from policies.engine.metrics import remaining_display
 from policies.engine.not_started import not_started
+from policies.engine.types import TicketFacts
 from policies.models import GROUP_OWNERSHIP_TIME
 from slaweb.api.timestamps import iso
 from tickets.models import (
     Ticket,
     TicketSlaTarget,
 )
-from tickets.selectors import account_schedule
-from tickets.sla.store import ticket_audits, ticket_history, ticket_sla_evaluate
+from tickets.selectors import account_schedule, revision_group_specs
+from tickets.sla.store import ReplayAudit, ticket_audits, ticket_history, ticket_sla_evaluate
 
 
 def slas_for(ticket: Ticket, targets: list[TicketSlaTarget], now: datetime) -> dict[str, Any]:
@@ -75,8 +82,8 @@ def current_group_target(ticket: Ticket, targets: list[TicketSlaTarget]) -> Tick
 
 def explain(ticket: Ticket, now: datetime) -> dict[str, Any]:
     """The engine's explanation of a ticket's SLA now, as JSON: which policies were tried and
-    why, how the applied policy changed over the history, each target's reckoning, and why
-    each metric the policy measures that is not running has not started."""
+    why, how the applied policy changed over the history, each target's reckoning, why each
+    metric the policy measures that is not running has not started, and the group SLA."""
     audits = ticket_audits(ticket)
     history = ticket_history(ticket, audits)
     result = ticket_sla_evaluate(ticket, now=now, schedule=account_schedule(), audits=audits)
@@ -90,6 +97,90 @@ def explain(ticket: Ticket, now: datetime) -> dict[str, Any]:
         "targets": to_json(explanation.instances),
         "not_started": to_json(not_started(history, result)),
         "schedule": schedule.name if schedule else None,
+        "group": explain_group(audits, history, now),
+    }
+
+
+def explain_group(
+    audits: list[ReplayAudit], history: list[TicketUpdate], now: datetime
+) -> dict[str, Any] | None:
+    """The group SLA as JSON, replayed as the store measures it (each update with its own
+    revision's group policies): the group policies tried against the ticket's facts after its
+    last save and the first condition each failed, the group holding the ticket and since when,
+    and each stretch of ownership with its running and paused time, target and deadline.
+    None when no group SLA policy was in force at any of the ticket's updates."""
+    group_policies = [revision_group_specs(a.revision_id, a.revision_digest) for a in audits]
+    if not any(group_policies):
+        return None
+    last = history[-1]
+    result = evaluate_group_ownership(
+        history, group_policies.__getitem__, schedule=None, now=max(now, last.at)
+    )
+    titles = {spec.id: spec.title for specs in group_policies for spec in specs}
+    held = next((i for i in result.instances if i.fulfilled_at is None), None)
+    return {
+        "policy": (
+            {"id": result.policy.id, "title": result.policy.title} if result.policy else None
+        ),
+        "policies_tried": group_policies_tried(group_policies[-1], last.facts),
+        "group_id": held.group_id if held else None,
+        "held_since": iso(held.activated_at) if held else None,
+        "instances": [ownership_json(instance, titles) for instance in result.instances],
+    }
+
+
+def group_policies_tried(
+    specs: tuple[GroupPolicySpec, ...], facts: TicketFacts
+) -> list[dict[str, Any]]:
+    """The group policies tried in order up to the one that matched, each with the first
+    condition it failed (`condition`, so a page can word it with the group names)."""
+    by_id = {spec.id: spec for spec in specs}
+    return [
+        {
+            "policy_id": attempt.policy_id,
+            "title": attempt.title,
+            "matched": attempt.matched,
+            "reason": attempt.reason,
+            "condition": None
+            if attempt.matched
+            else first_failed(by_id[str(attempt.policy_id)], facts),
+        }
+        for attempt in explain_match(specs, facts)
+    ]
+
+
+def first_failed(spec: GroupPolicySpec, facts: TicketFacts) -> dict[str, Any] | None:
+    """The first `all` condition of a group policy's filter the ticket fails, as written."""
+    matcher = spec.matches
+    if not isinstance(matcher, CompiledFilter):
+        return None
+    for condition, predicate in matcher.all:
+        if not predicate(facts):
+            return dict(condition)
+    return None
+
+
+def ownership_json(instance: GroupOwnership, titles: dict[str, str]) -> dict[str, Any]:
+    """One stretch of ownership by one group."""
+    target = instance.target
+    policy = instance.policy_id
+    return {
+        "instance_id": instance.instance_id,
+        "group_id": instance.group_id,
+        "stage": instance.stage.value,
+        "started_at": iso(instance.activated_at),
+        "ended_at": iso(instance.fulfilled_at) if instance.fulfilled_at else None,
+        "ended_by": instance.ended_by or None,
+        "running_seconds": instance.elapsed_calendar_seconds,
+        "running_business_seconds": instance.elapsed_business_seconds,
+        "paused_seconds": instance.paused_seconds,
+        "policy": {"id": policy, "title": titles.get(policy)} if policy else None,
+        "target": (
+            {"seconds": target.seconds, "business_hours": target.business_hours} if target else None
+        ),
+        "deadline": iso(instance.breach_at) if instance.breach_at else None,
+        "breached": instance.breached,
+        "breached_at": iso(instance.breached_at) if instance.breached_at else None,
     }
 
 
