@@ -1,7 +1,8 @@
 """Load a demo account (idempotent) and print the demo sign-ins and fresh API tokens.
 
 The account has brands, groups, people, a business-hours schedule with holidays, several SLA
-policies and a few hundred tickets with histories over the last two weeks, made through the
+policies, two group SLA policies (how long Tier 1 and Tier 2 may hold a ticket), custom statuses
+and a few hundred tickets with histories over the last two weeks, made through the
 same services as the API, so countdowns, breaches and reports have something to show.
 """
 
@@ -17,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from policies import services as policy_services
-from policies.inputs import PolicyInputSerializer
-from policies.models import Policy, Schedule
+from policies.inputs import GroupSlaPolicyInputSerializer, PolicyInputSerializer
+from policies.models import GroupSlaPolicy, Policy, Schedule
 from tickets import services
 from tickets.models import (
     ApiToken,
@@ -113,7 +114,7 @@ class Command(BaseCommand):
             name="Gold Corp", defaults={"organization_fields": {"plan": "gold"}}
         )
         tier1, _ = Group.objects.get_or_create(name="Tier 1")
-        Group.objects.get_or_create(name="Tier 2")
+        tier2, _ = Group.objects.get_or_create(name="Tier 2")
         TicketForm.objects.get_or_create(name="Default ticket form")
         TicketForm.objects.get_or_create(name="Billing question", defaults={"position": 1})
         product, _ = TicketField.objects.get_or_create(title="Product", defaults={"type": "tagger"})
@@ -142,8 +143,9 @@ class Command(BaseCommand):
             ("new", "New"),
             ("open", "Open"),
             ("pending", "Pending"),
-            ("pending", "Waiting on vendor"),
+            ("pending", "Waiting on customer's IT"),
             ("hold", "On-hold"),
+            ("hold", "Waiting on vendor"),
             ("solved", "Solved"),
         ]:
             CustomStatus.objects.get_or_create(
@@ -186,6 +188,13 @@ class Command(BaseCommand):
                 policy_services.holiday_create(
                     schedule_id=schedule.pk, name=name, start_date=day, end_date=day
                 )
+        if not GroupSlaPolicy.objects.exists():
+            for data in demo_group_policies(tier1, tier2):
+                serializer = GroupSlaPolicyInputSerializer(
+                    data=data, context=policy_input_context()
+                )
+                serializer.is_valid(raise_exception=True)
+                policy_services.group_sla_policy_create(**serializer.validated_data)
         if not Ticket.objects.exists():
             demo_tickets(now=timezone.now())
 
@@ -197,6 +206,39 @@ class Command(BaseCommand):
                 f"  {role:6} sign-in {email} / {DEMO_PASSWORD}   API token: {token}\n"
                 f"         curl -u {email}/token:{token} {base_url}{CURL_PATHS[role]}\n"
             )
+
+
+def demo_group_policies(tier1: Group, tier2: Group) -> list[dict[str, Any]]:
+    """Each team's promise of how long it holds a ticket (group ownership time, in seconds)."""
+
+    def targets(hours: dict[str, float]) -> list[dict[str, Any]]:
+        return [
+            {
+                "priority": priority,
+                "metric": "group_ownership_time",
+                "target": int(value * 3600),
+                "business_hours": True,
+            }
+            for priority, value in hours.items()
+        ]
+
+    def holds(group: Group) -> dict[str, Any]:
+        return {"all": [{"field": "group_id", "operator": "includes", "value": [group.pk]}]}
+
+    return [
+        {
+            "title": "Tier 2 holds escalations",
+            "description": "Tier 2 solves or hands on an escalation within 4 business hours.",
+            "filter": holds(tier2),
+            "policy_metrics": targets({"urgent": 4, "high": 8, "normal": 16, "low": 24}),
+        },
+        {
+            "title": "Tier 1 triages",
+            "description": "Tier 1 solves or escalates within a business day.",
+            "filter": holds(tier1),
+            "policy_metrics": targets({"urgent": 1, "high": 2, "normal": 8, "low": 8}),
+        },
+    ]
 
 
 def demo_holidays(today: date) -> list[tuple[str, date]]:
