@@ -3,7 +3,10 @@
 Services create, change and delete objectives; `objective_status` reads how one is doing. The
 counting is the SLA report's (`tickets.reports.sla_report`): the same achieved, breached and
 in-progress rows, the same rate, so an objective and the report filtered the same way over the
-same period always agree.
+same period always agree. An objective measures one SLA policy's targets, or one group SLA
+policy's group ownership time targets (the report's `kind` `group_sla`): "95% of escalations
+held by Tier 2 under 4 business hours" is the group SLA policy "Tier 2 holds escalations in
+4 business hours" with a 95% target rate.
 
 For an objective with target rate T (percent) and a window of W days, at `now`:
 
@@ -31,10 +34,19 @@ from typing import Any
 
 from django.db import transaction
 
+from policies.models import GROUP_OWNERSHIP_TIME
 from tickets.models import ServiceLevelObjective
 from tickets.reports import Filters, ReportRow, sla_report
 
-OBJECTIVE_FIELDS = ("title", "policy_id", "metric", "priority", "target_rate", "window_days")
+OBJECTIVE_FIELDS = (
+    "title",
+    "policy_id",
+    "group_policy_id",
+    "metric",
+    "priority",
+    "target_rate",
+    "window_days",
+)
 MAX_WINDOW_DAYS = 365
 
 
@@ -128,7 +140,16 @@ def status_from_counts(
 
 
 def objective_filters(objective: ServiceLevelObjective) -> Filters:
+    """The report filters that count the objective's targets."""
+    if objective.group_policy_id is not None:
+        return Filters(
+            kind="group_sla",
+            group_policy_id=objective.group_policy_id,
+            metric=GROUP_OWNERSHIP_TIME,
+            priority=objective.priority or None,
+        )
     return Filters(
+        kind="sla",
         policy_id=objective.policy_id,
         metric=objective.metric or None,
         priority=objective.priority or None,
@@ -173,14 +194,17 @@ def objective_statuses(
 
 
 def objective_list() -> list[ServiceLevelObjective]:
-    return list(ServiceLevelObjective.objects.select_related("policy").order_by("id"))
+    return list(
+        ServiceLevelObjective.objects.select_related("policy", "group_policy").order_by("id")
+    )
 
 
 def objective_create(*, data: dict[str, Any], now: datetime) -> ServiceLevelObjective:
-    """`data` as validated by ObjectiveInputSerializer (every field in OBJECTIVE_FIELDS)."""
+    """`data` as validated by ObjectiveInputSerializer (every field in OBJECTIVE_FIELDS; the
+    policy not given may be left out)."""
     objective = ServiceLevelObjective(created_at=now, updated_at=now)
     for name in OBJECTIVE_FIELDS:
-        setattr(objective, name, data[name])
+        setattr(objective, name, data.get(name))
     objective.save()
     return objective
 

@@ -1,7 +1,17 @@
-"""SLA reports: achievement rates, breach counts and reply/resolution times (spec §9.1).
+"""SLA reports: achievement rates, breach counts and reply/resolution times (spec §9.1), and
+the same for group SLAs (OLAs): how often groups handed tickets on within their group
+ownership time.
 
 Pure reads over `TicketSlaTarget` rows, one per metric instance that had a target. The API,
 its CSV and the admin dashboard all call `sla_report`, so they show the same numbers.
+
+**Kind.** A report covers one kind of target, never both: `sla`, the ticket SLA policies'
+targets (the promise to the customer; the default), or `group_sla`, the group SLA policies'
+group ownership time targets (a team's promise, an OLA; one row per stretch a group held a
+ticket). Mixed totals would let a team's hand-offs move the customer-facing achievement rate,
+so the default report is the customer's alone and group SLAs are one parameter away. The kind
+follows from a `metric`, `policy_id` or `group_sla_policy_id` filter when it is not given, and a
+filter of the other kind is refused.
 
 Which rows count, and when:
 
@@ -20,8 +30,13 @@ Which rows count, and when:
   targets; both in calendar and in business seconds, as the median and the 90th percentile
   with linear interpolation (PostgreSQL's `percentile_cont`, computed in Python on other
   databases with the same formula).
-* Priority and group are the ticket's current ones; a deleted policy groups as "(deleted
-  policy)", a ticket without a group as "(no group)".
+* **Group ownership time** is the running time of fulfilled group ownership targets (the
+  group handed the ticket on, or it was solved, in time or not), figured the same way.
+* Priority is the ticket's current one. The group of a ticket SLA target is the ticket's
+  current group; the group of a group SLA target is the group that held the ticket in that
+  instance (`TicketSlaTarget.group_id`), whichever group has it now, so Tier 2's row counts
+  Tier 2's stretches even of tickets since handed back to Tier 1. A deleted policy groups as
+  "(deleted policy)" or "(deleted group SLA policy)", a ticket without a group as "(no group)".
 
 How: one ORM query classifies each row of the period (its group, its period, its outcome, its
 kind of duration). On PostgreSQL one statement aggregates those rows for the total, the groups
@@ -37,7 +52,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -57,7 +72,7 @@ from django.db.models import (
 )
 
 from policies.engine.vocabulary import Metric, Priority
-from policies.models import Policy
+from policies.models import GROUP_OWNERSHIP_TIME, GroupSlaPolicy, Policy
 from slaweb.api.errors import BadRequest
 from slaweb.timezones import resolve_time_zone
 from tickets.models import Group, TicketSlaTarget
@@ -68,8 +83,13 @@ if TYPE_CHECKING:
 
 GROUPINGS = ("policy", "metric", "priority", "group")
 INTERVALS = ("day", "week")
+# Ticket SLA targets, or group SLA (group ownership time) targets.
+KINDS = ("sla", "group_sla")
+TICKET_METRICS = tuple(m.value for m in Metric)
+REPORT_METRICS = (*TICKET_METRICS, GROUP_OWNERSHIP_TIME)
 REPLY_METRICS = (str(Metric.FIRST_REPLY_TIME), str(Metric.NEXT_REPLY_TIME))
 RESOLUTION_METRICS = (str(Metric.TOTAL_RESOLUTION_TIME),)
+OWNERSHIP_METRICS = (GROUP_OWNERSHIP_TIME,)
 FRACTIONS = {"median": 0.5, "p90": 0.9}
 # (figure name, kind of duration, elapsed column)
 DURATIONS = (
@@ -77,13 +97,29 @@ DURATIONS = (
     ("reply_business", "reply", "business"),
     ("resolution", "resolution", "calendar"),
     ("resolution_business", "resolution", "business"),
+    ("ownership", "ownership", "calendar"),
+    ("ownership_business", "ownership", "business"),
 )
+# The durations a kind of target can have (the others are always none for it).
+KIND_DURATIONS = {
+    "sla": ("reply", "reply_business", "resolution", "resolution_business"),
+    "group_sla": ("ownership", "ownership_business"),
+}
 OUTCOMES = ("achieved", "breached", "in_progress")
 GROUP_COLUMNS = {
-    "policy": "policy_id",
-    "metric": "metric",
-    "priority": "ticket__priority",
-    "group": "ticket__group_id",
+    "sla": {
+        "policy": "policy_id",
+        "metric": "metric",
+        "priority": "ticket__priority",
+        "group": "ticket__group_id",
+    },
+    # The group SLA policy, and the group that held the ticket in the instance.
+    "group_sla": {
+        "policy": "group_policy_id",
+        "metric": "metric",
+        "priority": "ticket__priority",
+        "group": "group_id",
+    },
 }
 NO_KEY_LABELS = {
     "policy": "(deleted policy)",
@@ -91,6 +127,9 @@ NO_KEY_LABELS = {
     "priority": "(no priority)",
     "group": "(no group)",
 }
+DELETED_GROUP_POLICY = "(deleted group SLA policy)"
+# Zendesk's group SLA policy ids are ULIDs; anything else names none.
+GROUP_POLICY_ID = re.compile(r"[0-9A-Za-z]{1,26}")
 # A 90-day report sorts a few hundred thousand rows; PostgreSQL's default 4 MB spills to disk.
 REPORT_WORK_MEM = "64MB"
 # Keeps groups in the vocabulary's order rather than alphabetical.
@@ -99,10 +138,40 @@ PRIORITY_ORDER = ("urgent", "high", "normal", "low")
 
 @dataclass(frozen=True, slots=True)
 class Filters:
+    # None: from the other filters (`kind_of`), else ticket SLAs.
+    kind: str | None = None
     policy_id: int | None = None
+    group_policy_id: str | None = None
     metric: str | None = None
     priority: str | None = None
+    # Ticket SLA targets: the ticket's current group; group SLA targets: the holding group.
     group_id: int | None = None
+
+
+def kind_of(filters: Filters) -> str:
+    """The kind of targets `filters` report on; ValueError when they name both kinds."""
+    implied = set()
+    if filters.policy_id is not None:
+        implied.add(("sla", "policy_id names an SLA policy"))
+    if filters.group_policy_id is not None:
+        implied.add(("group_sla", "group_sla_policy_id names a group SLA policy"))
+    if filters.metric is not None:
+        if filters.metric == GROUP_OWNERSHIP_TIME:
+            implied.add(("group_sla", f"{GROUP_OWNERSHIP_TIME} is the group SLA metric"))
+        else:
+            implied.add(("sla", f"{filters.metric} is an SLA policy metric"))
+    kinds = {kind for kind, _ in implied}
+    if filters.kind is not None:
+        if filters.kind not in KINDS:
+            raise ValueError(f"kind must be one of: {', '.join(KINDS)}")
+        kinds.add(filters.kind)
+    if len(kinds) > 1:
+        reasons = "; ".join(sorted(reason for _, reason in implied))
+        raise ValueError(
+            f"A report covers SLA targets (kind sla) or group SLA targets (kind group_sla), "
+            f"not both: {reasons}"
+        )
+    return kinds.pop() if kinds else "sla"
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,8 +280,9 @@ def _classified(
     group_by: str,
     period_starts: Sequence[datetime],
 ) -> QuerySet[TicketSlaTarget, Mapping[str, Any]]:
-    """The period's rows, each as its group, period, outcome, kind of duration and elapsed
-    seconds. On PostgreSQL `period` is the period's number; elsewhere the moment itself."""
+    """The period's rows of `filters.kind` (resolved), each as its group, period, outcome, kind
+    of duration and elapsed seconds. On PostgreSQL `period` is the period's number; elsewhere
+    the moment itself."""
     overdue = _overdue(now)
     # Two index range scans: settled rows by the settled-time index, overdue ones by their
     # deadline.
@@ -227,14 +297,22 @@ def _classified(
             output_field=DateTimeField(),
         ),
     ).filter(in_period)
+    columns = GROUP_COLUMNS[filters.kind or "sla"]
+    # By metric, not by policy: a deleted policy leaves both kinds' rows without one.
+    if filters.kind == "group_sla":
+        rows = rows.filter(metric=GROUP_OWNERSHIP_TIME)
+    else:
+        rows = rows.exclude(metric=GROUP_OWNERSHIP_TIME)
     if filters.policy_id is not None:
         rows = rows.filter(policy_id=filters.policy_id)
+    if filters.group_policy_id is not None:
+        rows = rows.filter(group_policy_id=filters.group_policy_id)
     if filters.metric is not None:
         rows = rows.filter(metric=filters.metric)
     if filters.priority is not None:
         rows = rows.filter(ticket__priority=filters.priority)
     if filters.group_id is not None:
-        rows = rows.filter(ticket__group_id=filters.group_id)
+        rows = rows.filter(**{columns["group"]: filters.group_id})
     fulfilled = Q(fulfilled_at__isnull=False)
     period = (
         PeriodIndex("report_at", period_starts)
@@ -242,7 +320,7 @@ def _classified(
         else F("report_at")
     )
     return rows.order_by().values(
-        grp=F(GROUP_COLUMNS[group_by]),
+        grp=F(columns[group_by]),
         period=period,
         outcome=Case(
             When(Q(breached=True) | overdue, then=Value("breached")),
@@ -253,6 +331,7 @@ def _classified(
         family=Case(
             When(fulfilled & Q(metric__in=REPLY_METRICS), then=Value("reply")),
             When(fulfilled & Q(metric__in=RESOLUTION_METRICS), then=Value("resolution")),
+            When(fulfilled & Q(metric__in=OWNERSHIP_METRICS), then=Value("ownership")),
             default=None,
             output_field=CharField(),
         ),
@@ -350,8 +429,10 @@ def _row(key: str | int | None, label: str, figures: Figures) -> ReportRow:
     )
 
 
-def _labels(group_by: str, keys: list[Any]) -> dict[Any, str]:
+def _labels(kind: str, group_by: str, keys: list[Any]) -> dict[Any, str]:
     """Policy titles and group names, read apart so the aggregation sorts narrow rows."""
+    if group_by == "policy" and kind == "group_sla":
+        return dict(GroupSlaPolicy.objects.filter(pk__in=keys).values_list("pk", "title"))
     if group_by == "policy":
         return dict(Policy.objects.filter(pk__in=keys).values_list("pk", "title"))
     if group_by == "group":
@@ -365,6 +446,8 @@ def _group_sort_key(group_by: str, row: ReportRow) -> tuple[Any, ...]:
         return (rank,)
     if group_by == "metric":
         return (str(row.key),)
+    # Keys of one report are all numbers (SLA policies, groups) or all text (group SLA
+    # policies' ULIDs), so they compare.
     return (row.key is None, row.label.casefold(), row.key or 0)
 
 
@@ -394,7 +477,8 @@ def sla_report(
     filters: Filters | None = None,
 ) -> Report:
     """The report for targets settled in [start, end): totals, one row per group and one per
-    day or week (local to `time_zone`, weeks from Monday), empty periods included."""
+    day or week (local to `time_zone`, weeks from Monday), empty periods included. Targets of
+    one kind (`kind_of(filters)`); the report's `filters` say which."""
     if group_by not in GROUPINGS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}")
     if interval not in INTERVALS:
@@ -402,6 +486,9 @@ def sla_report(
     if start >= end:
         raise ValueError("start must be before end")
     filters = filters or Filters()
+    kind = kind_of(filters)
+    if filters.kind != kind:
+        filters = replace(filters, kind=kind)
     zone = ZoneInfo(time_zone)
     days = _periods(start, end, zone, interval)
     # Local midnights, DST included; the first may fall before `start`.
@@ -419,10 +506,13 @@ def sla_report(
             total, by_group, by_period = _aggregate_in_postgresql(rows)
         else:
             total, by_group, by_period = _aggregate_in_python(rows, period_starts)
-        labels = _labels(group_by, [key for key in by_group if key is not None])
+        labels = _labels(kind, group_by, [key for key in by_group if key is not None])
 
+    missing = NO_KEY_LABELS[group_by]
+    if group_by == "policy" and kind == "group_sla":
+        missing = DELETED_GROUP_POLICY
     groups = [
-        _row(key, NO_KEY_LABELS[group_by] if key is None else labels.get(key, str(key)), figures)
+        _row(key, missing if key is None else labels.get(key, str(key)), figures)
         for key, figures in by_group.items()
     ]
     groups.sort(key=lambda row: _group_sort_key(group_by, row))
@@ -527,6 +617,15 @@ def _choice(params: Any, name: str, choices: tuple[str, ...], default: str | Non
     return raw
 
 
+def _group_policy_identifier(params: Any, name: str) -> str | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not GROUP_POLICY_ID.fullmatch(raw):
+        raise BadRequest("InvalidValue", f"{name} must be a group SLA policy id")
+    return str(raw)
+
+
 def _identifier(params: Any, name: str) -> int | None:
     raw = params.get(name)
     if raw is None or raw == "":
@@ -555,11 +654,17 @@ def report_from_params(params: Any, *, now: datetime, default_time_zone: str = "
     group_by = _choice(params, "group_by", GROUPINGS, "policy")
     interval = _choice(params, "interval", INTERVALS, "day")
     filters = Filters(
+        kind=_choice(params, "kind", KINDS, None),
         policy_id=_identifier(params, "policy_id"),
-        metric=_choice(params, "metric", tuple(m.value for m in Metric), None),
+        group_policy_id=_group_policy_identifier(params, "group_sla_policy_id"),
+        metric=_choice(params, "metric", REPORT_METRICS, None),
         priority=_choice(params, "priority", tuple(p.value for p in Priority), None),
         group_id=_identifier(params, "group_id"),
     )
+    try:
+        filters = replace(filters, kind=kind_of(filters))
+    except ValueError as error:
+        raise BadRequest("InvalidValue", str(error)) from None
     return sla_report(
         start=start,
         end=end,

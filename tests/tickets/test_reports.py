@@ -443,7 +443,9 @@ def test_api_filters_and_unix_times(dataset: dict[str, Any], agent_client: APICl
     }
     report = agent_client.get(BASE, params).json()["report"]
     assert report["filters"] == {
+        "kind": "sla",
         "policy_id": dataset["gold"].pk,
+        "group_sla_policy_id": None,
         "metric": "first_reply_time",
         "priority": None,
         "group_id": None,

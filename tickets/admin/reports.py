@@ -5,6 +5,10 @@ The page turns its form (local dates, inclusive) into the API's query parameters
 report through the API's own `report_from_params`, so the page, the JSON and the CSV link are
 one code path with one set of parameters.
 
+Ticket SLAs and group SLAs are reported apart (`tickets.reports`, "Kind"): the page opens on
+the SLA policies' targets, and a tab above the form shows the group SLA policies' group
+ownership time for the same period and filters.
+
 Below the report, every service level objective with its status now (`tickets.objectives`):
 rate against target, error budget left, burn rate, and the trend as a table and sparklines.
 """
@@ -25,12 +29,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority
-from policies.models import Policy
+from policies.models import GROUP_OWNERSHIP_TIME, GroupSlaPolicy, Policy, metric_title
 from slaweb.api.errors import BadRequest
 from slaweb.timezones import resolve_time_zone
 from tickets.models import Group, ServiceLevelObjective
 from tickets.objectives import ObjectiveStatus, objective_list, objective_statuses
-from tickets.reports import DURATIONS, FRACTIONS, MAX_DAYS, Report, ReportRow, report_from_params
+from tickets.reports import (
+    FRACTIONS,
+    KIND_DURATIONS,
+    MAX_DAYS,
+    Report,
+    ReportRow,
+    report_from_params,
+)
 
 GROUP_BY_CHOICES = [
     ("policy", "Policy"),
@@ -39,15 +50,22 @@ GROUP_BY_CHOICES = [
     ("group", "Group"),
 ]
 INTERVAL_CHOICES = [("day", "Day"), ("week", "Week")]
+KIND_CHOICES = [("sla", "SLA policies"), ("group_sla", "Group SLA policies")]
+# What the page calls each kind's targets.
+KIND_TARGETS = {"sla": "SLA targets", "group_sla": "group SLA targets"}
 DURATION_TITLES = {
     "reply": "Reply time",
     "reply_business": "Reply time, business hours",
     "resolution": "Resolution time",
     "resolution_business": "Resolution time, business hours",
+    "ownership": "Group ownership time",
+    "ownership_business": "Group ownership time, business hours",
 }
 
 
 class ReportForm(forms.Form):
+    # Chosen by the tabs above the form.
+    kind = forms.ChoiceField(label="Report on", choices=KIND_CHOICES, widget=forms.HiddenInput)
     start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
     group_by = forms.ChoiceField(label="Group by", choices=GROUP_BY_CHOICES)
@@ -58,9 +76,17 @@ class ReportForm(forms.Form):
         required=False,
         empty_label="All policies",
     )
+    group_policy = forms.ModelChoiceField(
+        label="Group SLA policy",
+        queryset=GroupSlaPolicy.objects.order_by("position", "id"),
+        required=False,
+        empty_label="All group SLA policies",
+    )
     metric = forms.ChoiceField(
         label="Metric",
-        choices=[("", "All metrics")] + [(m.value, METRIC_TITLES[m]) for m in Metric],
+        choices=[("", "All metrics")]
+        + [(m.value, METRIC_TITLES[m]) for m in Metric]
+        + [(GROUP_OWNERSHIP_TIME, metric_title(GROUP_OWNERSHIP_TIME))],
         required=False,
     )
     priority = forms.ChoiceField(
@@ -84,6 +110,26 @@ class ReportForm(forms.Form):
                 raise forms.ValidationError("The period must end on or after its first day.")
             if (end - start).days + 1 > MAX_DAYS:
                 raise forms.ValidationError(f"The period may be at most {MAX_DAYS} days long.")
+        kind = data.get("kind")
+        metric = data.get("metric")
+        if kind == "group_sla":
+            if data.get("policy"):
+                self.add_error(
+                    "policy",
+                    "Group SLA targets have no SLA policy; choose one under "
+                    "Group SLA policy, or report on SLA policies.",
+                )
+            if metric and metric != GROUP_OWNERSHIP_TIME:
+                self.add_error("metric", "Group SLA policies measure group ownership time only.")
+        elif kind == "sla":
+            if data.get("group_policy"):
+                self.add_error(
+                    "group_policy", "Report on group SLA policies to choose one of them."
+                )
+            if metric == GROUP_OWNERSHIP_TIME:
+                self.add_error(
+                    "metric", "Report on group SLA policies to see group ownership time."
+                )
         return data
 
 
@@ -107,17 +153,18 @@ def duration_text(seconds: float | None) -> str:
     return " ".join(shown) if shown else "0 s"
 
 
-def duration_columns() -> list[tuple[str, str, str]]:
-    """(figure name, group title, "Median" / "90th percentile") in the CSV's order."""
+def duration_columns(kind: str = "sla") -> list[tuple[str, str, str]]:
+    """(figure name, group title, "Median" / "90th percentile") in the CSV's order, for the
+    durations the kind of targets has."""
     labels = {"median": "Median", "p90": "90th percentile"}
     return [
         (f"{name}_{which}_seconds", DURATION_TITLES[name], labels[which])
-        for name, _, _ in DURATIONS
+        for name in KIND_DURATIONS[kind]
         for which in FRACTIONS
     ]
 
 
-def table_row(row: ReportRow) -> dict[str, Any]:
+def table_row(row: ReportRow, kind: str = "sla") -> dict[str, Any]:
     percent = row.achieved_percent
     return {
         "key": row.key,
@@ -130,17 +177,14 @@ def table_row(row: ReportRow) -> dict[str, Any]:
         "percent": Cell(percent, "—" if percent is None else f"{percent}%"),
         "durations": [
             Cell(row.durations[name], duration_text(row.durations[name]), name)
-            for name, _, _ in duration_columns()
+            for name, _, _ in duration_columns(kind)
         ],
     }
 
 
 def _label(report: Report, row: ReportRow) -> str:
     if report.group_by == "metric" and row.key is not None:
-        try:
-            return METRIC_TITLES[Metric(str(row.key))]
-        except ValueError:
-            return row.label
+        return metric_title(str(row.key))
     if report.group_by == "priority" and row.key is not None:
         return row.label.capitalize()
     return row.label
@@ -172,8 +216,13 @@ def api_params(data: dict[str, Any], zone: ZoneInfo, zone_name: str) -> dict[str
         "group_by": data["group_by"],
         "interval": data["interval"],
     }
+    # Ticket SLAs are the API's default.
+    if data.get("kind") == "group_sla":
+        params["kind"] = "group_sla"
     if data.get("policy"):
         params["policy_id"] = str(data["policy"].pk)
+    if data.get("group_policy"):
+        params["group_sla_policy_id"] = str(data["group_policy"].pk)
     if data.get("metric"):
         params["metric"] = data["metric"]
     if data.get("priority"):
@@ -193,12 +242,12 @@ def _signed(value: float | None, unit: str) -> str:
 
 def objective_row(objective: ServiceLevelObjective, state: ObjectiveStatus) -> dict[str, Any]:
     """One line of the objectives table, with each figure's value and text."""
-    scope = [objective.policy.title]
+    if objective.group_policy is not None:
+        scope = [f"Group SLA: {objective.group_policy.title}"]
+    else:
+        scope = [objective.policy.title if objective.policy is not None else "(no policy)"]
     if objective.metric:
-        try:
-            scope.append(METRIC_TITLES[Metric(objective.metric)])
-        except ValueError:
-            scope.append(objective.metric)
+        scope.append(metric_title(objective.metric))
     if objective.priority:
         scope.append(objective.priority.capitalize())
     target = float(objective.target_rate)
@@ -241,6 +290,44 @@ def objectives_context(now: datetime) -> dict[str, Any]:
     return {"objectives": rows, "objective_sparklines": sparklines}
 
 
+# Filters that name one kind's policies or metrics, left behind when switching to the other.
+KIND_ONLY_FIELDS = ("policy", "group_policy", "metric")
+
+
+# The form's fields that only one kind uses.
+KIND_FIELDS = {"sla": ("policy",), "group_sla": ("group_policy",)}
+
+
+def form_fields(form: ReportForm, kind: str) -> list[forms.BoundField]:
+    """The visible fields for `kind`; the other kind's appear only to show a value or error."""
+    other = {name for k, names in KIND_FIELDS.items() if k != kind for name in names}
+    return [
+        field
+        for field in form.visible_fields()
+        if field.name not in other or field.errors or field.value()
+    ]
+
+
+def kind_tabs(asked: dict[str, str]) -> list[dict[str, Any]]:
+    """A link per kind to the same report (period, grouping, priority and group) of that kind:
+    group SLAs are one click from ticket SLAs and back."""
+    current = asked.get("kind") or "sla"
+    tabs = []
+    for kind, title in KIND_CHOICES:
+        kept = {k: v for k, v in asked.items() if k not in ("kind", *KIND_ONLY_FIELDS) and v}
+        if kind == current:
+            kept = {k: v for k, v in asked.items() if k != "kind" and v}
+        tabs.append(
+            {
+                "kind": kind,
+                "title": title,
+                "current": kind == current,
+                "url": "?" + urlencode({"kind": kind, **kept}),
+            }
+        )
+    return tabs
+
+
 def reports_view(request: HttpRequest) -> HttpResponse:
     """Agents and admins (the admin site's own sign-in and staff check wrap it)."""
     now = timezone.now()
@@ -248,12 +335,14 @@ def reports_view(request: HttpRequest) -> HttpResponse:
     zone = ZoneInfo(zone_name)
     today: date = now.astimezone(zone).date()
     defaults = {
+        "kind": "sla",
         "start": today - timedelta(days=29),
         "end": today,
         "group_by": "policy",
         "interval": "day",
     }
-    form = ReportForm({**{k: str(v) for k, v in defaults.items()}, **request.GET.dict()})
+    asked = {**{k: str(v) for k, v in defaults.items()}, **request.GET.dict()}
+    form = ReportForm(asked)
     report = None
     params: dict[str, str] = {}
     if form.is_valid():
@@ -269,16 +358,21 @@ def reports_view(request: HttpRequest) -> HttpResponse:
         "form": form,
         "report": report,
         "time_zone": zone_name,
-        "duration_columns": duration_columns(),
-        "duration_groups": [DURATION_TITLES[name] for name, _, _ in DURATIONS],
+        "kind_tabs": kind_tabs(asked),
+        "form_fields": form_fields(form, asked.get("kind") or "sla"),
         **objectives_context(now),
         "objectives_url": reverse("admin:tickets_servicelevelobjective_changelist"),
         "can_add_objectives": request.user.has_perm("tickets.add_servicelevelobjective"),
     }
     if report is not None:
-        groups = [{**table_row(row), "label": _label(report, row)} for row in report.groups]
-        series = [table_row(row) for row in report.series]
+        kind = report.filters.kind or "sla"
+        groups = [{**table_row(row, kind), "label": _label(report, row)} for row in report.groups]
+        series = [table_row(row, kind) for row in report.series]
         context |= {
+            "kind": kind,
+            "targets": KIND_TARGETS[kind],
+            "duration_columns": duration_columns(kind),
+            "duration_groups": [DURATION_TITLES[name] for name in KIND_DURATIONS[kind]],
             "chart": {
                 "groups": _chart_data(groups, [row for row in report.groups]),
                 "series": _chart_data(series, list(report.series)),
@@ -287,7 +381,7 @@ def reports_view(request: HttpRequest) -> HttpResponse:
                 "group_by": dict(GROUP_BY_CHOICES)[report.group_by],
                 "interval": dict(INTERVAL_CHOICES)[report.interval],
             },
-            "total": table_row(report.total),
+            "total": table_row(report.total, kind),
             "groups": groups,
             "series": series,
             "csv_url": reverse("sla-report-csv") + "?" + urlencode(params),

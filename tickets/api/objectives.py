@@ -2,6 +2,8 @@
 
 Agents read, admins write. Every objective comes with its current status (rate, error budget,
 burn rate, trend), computed by `tickets.objectives.objective_status` at the time of the request.
+An objective names an SLA policy (`policy_id`) or a group SLA policy (`group_sla_policy_id`,
+whose group ownership time it measures), never both.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from slaweb.api.pagination import paginate
 from slaweb.api.permissions import AgentReadsAdminWrites
 from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
 from tickets import objectives
-from tickets.inputs import ObjectiveInputSerializer
 from tickets.models import ServiceLevelObjective
+from tickets.objective_inputs import ObjectiveInputSerializer
 from tickets.objectives import DailyRate, ObjectiveStatus
 
 
@@ -80,7 +82,15 @@ class ObjectiveOutputSerializer(serializers.Serializer[ServiceLevelObjective]):
     url = Link("/api/v2/slas/objectives/{obj.pk}.json")
     id = serializers.IntegerField()
     title = serializers.CharField()
-    policy_id = serializers.IntegerField()
+    policy_id = serializers.IntegerField(
+        allow_null=True, help_text="The SLA policy; null for a group SLA objective"
+    )
+    group_sla_policy_id = serializers.CharField(
+        source="group_policy_id",
+        allow_null=True,
+        help_text="The group SLA policy whose group ownership time counts; null for an SLA "
+        "policy's objective",
+    )
     metric = BlankAsNull()
     priority = BlankAsNull()
     target_rate = serializers.FloatField()
@@ -105,8 +115,12 @@ def _get(objective_id: str) -> ServiceLevelObjective:
     return ServiceLevelObjective.objects.get(pk=int(objective_id))
 
 
-def _validated(request: Request, *, partial: bool) -> dict[str, Any]:
-    serializer = ObjectiveInputSerializer(data=root_object(request, "objective"), partial=partial)
+def _validated(
+    request: Request, *, partial: bool, objective: ServiceLevelObjective | None = None
+) -> dict[str, Any]:
+    serializer = ObjectiveInputSerializer(
+        objective, data=root_object(request, "objective"), partial=partial
+    )
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 
@@ -168,8 +182,8 @@ class ObjectiveDetailApi(APIView):
         responses=with_errors({200: ObjectiveEnvelope}, writes=True, lookup=True),
     )
     def put(self, request: Request, objective_id: str) -> Response:
-        _get(objective_id)  # 404 before validation
-        data = _validated(request, partial=True)
+        current = _get(objective_id)  # 404 before validation
+        data = _validated(request, partial=True, objective=current)
         objective = objectives.objective_update(
             objective_id=int(objective_id), data=data, now=timezone.now()
         )

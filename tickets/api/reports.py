@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from policies.engine.vocabulary import Metric, Priority
+from policies.engine.vocabulary import Priority
 from slaweb.api.errors import BadRequest
 from slaweb.api.output import Timestamp
 from slaweb.api.permissions import IsAgent
@@ -29,6 +29,8 @@ from slaweb.timezones import resolve_time_zone
 from tickets.reports import (
     GROUPINGS,
     INTERVALS,
+    KINDS,
+    REPORT_METRICS,
     Filters,
     Report,
     ReportRow,
@@ -118,10 +120,20 @@ class SlaReportRowSerializer(serializers.Serializer[ReportRow]):
     resolution_p90_seconds = Duration()
     resolution_business_median_seconds = Duration()
     resolution_business_p90_seconds = Duration()
+    ownership_median_seconds = Duration()
+    ownership_p90_seconds = Duration()
+    ownership_business_median_seconds = Duration()
+    ownership_business_p90_seconds = Duration()
 
 
 class SlaReportFiltersSerializer(serializers.Serializer[Filters]):
+    kind = serializers.ChoiceField(
+        choices=KINDS,
+        help_text="sla: the SLA policies' targets; group_sla: the group SLA policies' group "
+        "ownership time targets",
+    )
     policy_id = serializers.IntegerField(allow_null=True)
+    group_sla_policy_id = serializers.CharField(source="group_policy_id", allow_null=True)
     metric = serializers.CharField(allow_null=True)
     priority = serializers.CharField(allow_null=True)
     group_id = serializers.IntegerField(allow_null=True)
@@ -151,11 +163,19 @@ class SlaReportApi(APIView):
     breached at it), and in progress (neither; left out of the rate). The achievement rate is
     achieved / (achieved + breached) (spec §9.1).
 
+    One kind of target per report: `kind=sla` (the default), the SLA policies' targets, or
+    `kind=group_sla`, the group SLA policies' group ownership time targets (one per stretch a
+    group held a ticket), so a team's hand-offs never move the customer's achievement rate.
+    `metric=group_ownership_time` or `group_sla_policy_id` imply `group_sla`, `policy_id` or
+    another metric imply `sla`; a filter of the other kind is a 400.
+
     A target belongs to the time its status was settled (`breached_at`, else `fulfilled_at`),
     as Explore's "SLA update - Date"; one still in progress to its activation. Reply times are
     those of fulfilled first and next reply targets, resolution times those of fulfilled total
-    resolution targets, in calendar and business seconds (median and 90th percentile,
-    interpolated as `percentile_cont`). Priority and group are the ticket's current ones.
+    resolution targets, ownership times those of fulfilled group ownership time targets, in
+    calendar and business seconds (median and 90th percentile, interpolated as
+    `percentile_cont`). Priority is the ticket's current one; the group is the ticket's current
+    one for SLA targets and the group that held the ticket for group SLA targets.
     """
 
     permission_classes = [IsAgent]
@@ -173,12 +193,27 @@ class SlaReportApi(APIView):
                 description="IANA or Rails name; days and weeks are local to it. Default: "
                 "your profile's time zone",
             ),
+            OpenApiParameter(
+                "kind",
+                str,
+                enum=KINDS,
+                description="sla: SLA policy targets; group_sla: group SLA policy targets. "
+                "Default: from the filters, else sla",
+            ),
             OpenApiParameter("group_by", str, enum=GROUPINGS, default="policy"),
             OpenApiParameter("interval", str, enum=INTERVALS, default="day"),
-            OpenApiParameter("policy_id", int),
-            OpenApiParameter("metric", str, enum=[m.value for m in Metric]),
+            OpenApiParameter("policy_id", int, description="An SLA policy (kind sla)"),
+            OpenApiParameter(
+                "group_sla_policy_id", str, description="A group SLA policy (kind group_sla)"
+            ),
+            OpenApiParameter("metric", str, enum=list(REPORT_METRICS)),
             OpenApiParameter("priority", str, enum=[p.value for p in Priority]),
-            OpenApiParameter("group_id", int),
+            OpenApiParameter(
+                "group_id",
+                int,
+                description="SLA targets: the ticket's current group; group SLA targets: the "
+                "group that held the ticket",
+            ),
             OpenApiParameter(
                 "format", str, enum=["json", "csv"], description="`csv`: the same rows as CSV"
             ),

@@ -74,7 +74,17 @@ def objective_payload(
                 "url": f"{base}/api/v2/slas/objectives/{objective.pk}.json",
                 "title": objective.title,
             },
-            "policy": {"id": objective.policy.pk, "title": objective.policy.title},
+            "policy": (
+                {"id": objective.policy.pk, "title": objective.policy.title}
+                if objective.policy is not None
+                else None
+            ),
+            # A group SLA objective's policy (its metric is group_ownership_time).
+            "group_sla_policy": (
+                {"id": objective.group_policy.pk, "title": objective.group_policy.title}
+                if objective.group_policy is not None
+                else None
+            ),
             "metric": objective.metric or None,
             "priority": objective.priority or None,
             "target_rate": float(objective.target_rate),
@@ -111,7 +121,9 @@ def objective_alerts_check(*, now: datetime) -> int:
         # Episodes of rules switched off end, so switching one on again starts afresh.
         open_rows.update(episode_ended_at=now, updated_at=now)
         return 0
-    objectives = ServiceLevelObjective.objects.select_related("policy").order_by("id")
+    objectives = ServiceLevelObjective.objects.select_related("policy", "group_policy").order_by(
+        "id"
+    )
     if all(rule.objective_id is not None for rule in rules):
         objectives = objectives.filter(pk__in={rule.objective_id for rule in rules})
     # One status per objective per check, shared by every rule that watches it.
