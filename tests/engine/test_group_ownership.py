@@ -32,10 +32,14 @@ from policies.engine.group_ownership import (
     evaluate_group_ownership,
 )
 from policies.engine.history import SAME_SCHEDULE, TicketUpdate
+from policies.engine.metrics import EventType as MetricEventType
 from policies.engine.metrics import HistoryError, Stage, StateError
-from policies.engine.types import Target, TicketFacts
+from policies.engine.types import PolicySpec, Target, TicketFacts
 from policies.engine.vocabulary import Priority, StatusCategory
-from tests.engine.test_metrics import H, at
+from tests.engine.test_metrics import H, agent, at, end_user
+from tests.engine.test_metrics import Ticket as SlaTicket
+from tests.engine.test_metrics import policy as sla_policy
+from tests.engine.test_metrics import stream as metric_stream
 
 S = StatusCategory
 E = GroupEventType
@@ -968,3 +972,116 @@ def test_a_state_of_another_version_is_refused() -> None:
 def test_a_damaged_state_is_refused(damage: Any) -> None:
     with pytest.raises(StateError):
         GroupOwnershipReplay.load(damage(carried_state()), POLICIES, schedule=None)
+
+
+# -- custom statuses moved between categories, and the ticket's SLA beside group ownership ---
+
+
+def waiting_history(custom_status_id: int | None) -> SlaTicket:
+    """A ticket in one status the whole time, whose category an admin moves from pending to
+    open at 10:30 and back at 11:30 (`custom_status_id` kept: the update carries the category
+    of its moment); with None, the same history in the built-in statuses."""
+    ticket = SlaTicket((sla_policy(),))
+    ticket.save("Mon 09:00", end_user(), group_id=TIER1)
+    ticket.save("Mon 09:30", agent(), S.PENDING, custom_status_id=custom_status_id)
+    ticket.save("Mon 10:30", None, S.OPEN)
+    ticket.save("Mon 11:30", None, S.PENDING)
+    ticket.save("Mon 13:00", end_user(), S.OPEN, custom_status_id=None)
+    return ticket
+
+
+def test_a_custom_status_moved_between_categories_pauses_every_clock_as_the_built_in_ones() -> None:
+    custom = waiting_history(WAITING_ON_CUSTOMERS_IT)
+    built_in = waiting_history(None)
+    assert [u.facts.custom_status_id for u in custom.updates][1:4] == [WAITING_ON_CUSTOMERS_IT] * 3
+
+    # The SLA metrics: the same instances and events, pause for pause.
+    moved, plain = custom.evaluate("Mon 14:00"), built_in.evaluate("Mon 14:00")
+    assert moved.instances == plain.instances
+    assert moved.events == plain.events
+    waits = metric_stream(moved, MetricEventType.PAUSE, MetricEventType.ACTIVATE)
+    for metric in ("requester_wait_time", "agent_work_time"):
+        assert [line for line in waits if f" {metric}#" in line] == [
+            f"Mon 09:00 {metric}#1 activate",
+            f"Mon 09:30 {metric}#1 pause",
+            f"Mon 10:30 {metric}#1 activate",
+            f"Mon 11:30 {metric}#1 pause",
+            f"Mon 13:00 {metric}#1 activate",
+        ]
+    wait = next(i for i in moved.instances if i.metric.value == "requester_wait_time")
+    assert (wait.elapsed_calendar_seconds, wait.paused_seconds) == (2.5 * H, 2.5 * H)
+
+    # Group ownership where pending pauses it: the same again.
+    owned = evaluate_group_ownership(
+        custom.updates, POLICIES, schedule=None, now=at("Mon 14:00"), paused_in=PENDING_AND_HOLD
+    )
+    owned_plain = evaluate_group_ownership(
+        built_in.updates, POLICIES, schedule=None, now=at("Mon 14:00"), paused_in=PENDING_AND_HOLD
+    )
+    assert owned == owned_plain
+    assert stream(owned) == [
+        ("Mon 09:00", 1, "activate"),
+        ("Mon 09:00", 1, "apply_group_sla"),
+        ("Mon 09:30", 1, "pause"),
+        ("Mon 10:30", 1, "activate"),
+        ("Mon 11:30", 1, "pause"),
+        ("Mon 13:00", 1, "activate"),
+        ("Mon 13:30", 1, "breach"),
+    ]
+    (instance,) = owned.instances
+    assert (instance.elapsed_calendar_seconds, instance.paused_seconds) == (2.5 * H, 2.5 * H)
+    # Two hours of ownership by 13:30: 30 minutes before the first pause, an hour open between
+    # them, and 30 minutes after.
+    assert (instance.breach_at, instance.breached) == (at("Mon 13:30"), True)
+
+
+def test_group_ownership_and_the_tickets_sla_run_side_by_side_on_one_history() -> None:
+    """Tier 1 -> Tier 2 -> Tier 1, pending while Tier 2 holds it: the hand-offs move no SLA
+    target, the SLA policy moves no ownership, and pending pauses only the clocks it pauses."""
+
+    def history(hand_offs: bool, policies: tuple[PolicySpec, ...]) -> SlaTicket:
+        tier2, back = (TIER2, TIER1) if hand_offs else (TIER1, TIER1)
+        ticket = SlaTicket(policies)
+        ticket.save("Mon 09:00", end_user(), group_id=TIER1)
+        ticket.save("Mon 10:00", None, S.OPEN, group_id=tier2)
+        ticket.save("Mon 10:30", agent(), S.PENDING)
+        ticket.save("Mon 11:30", end_user(), S.OPEN)
+        ticket.save("Mon 12:00", None, group_id=back)
+        return ticket
+
+    standard = (sla_policy(),)
+    ticket = history(True, standard)
+    sla = ticket.evaluate("Mon 13:00")
+    ownership = evaluate_group_ownership(
+        ticket.updates, POLICIES, schedule=None, now=at("Mon 13:00")
+    )
+
+    # The ticket's SLA is what it would be without any hand-off.
+    unmoved = history(False, standard).evaluate("Mon 13:00")
+    assert (sla.instances, sla.events) == (unmoved.instances, unmoved.events)
+    # Group ownership is what it would be without any SLA policy.
+    assert ownership == evaluate_group_ownership(
+        history(True, ()).updates, POLICIES, schedule=None, now=at("Mon 13:00")
+    )
+    assert summary(ownership) == [
+        (TIER1, 1, Stage.ACHIEVED, 1 * H, False),
+        (TIER2, 2, Stage.ACHIEVED, 2 * H, False),  # pending did not pause it
+        (TIER1, 3, Stage.ACTIVE, 1 * H, False),
+    ]
+    # Pending paused the requester's wait inside Tier 2's stretch, not Tier 2's ownership ...
+    wait = next(i for i in sla.instances if i.metric.value == "requester_wait_time")
+    assert (wait.elapsed_calendar_seconds, wait.paused_seconds) == (3 * H, 1 * H)
+    # ... unless ownership is read with pending pausing it, and then only Tier 2's.
+    paused = evaluate_group_ownership(
+        ticket.updates, POLICIES, schedule=None, now=at("Mon 13:00"), paused_in=PENDING_AND_HOLD
+    )
+    assert [(i.elapsed_calendar_seconds, i.paused_seconds) for i in paused.instances] == [
+        (1 * H, 0),
+        (1 * H, 1 * H),
+        (1 * H, 0),
+    ]
+    # Each keeps to its own metrics and its own next deadline.
+    assert {e.metric for e in ownership.events} == {GROUP_OWNERSHIP_TIME}
+    assert GROUP_OWNERSHIP_TIME not in {str(e.metric) for e in sla.events}
+    assert ownership.next_breach_at == at("Mon 14:00")
+    assert sla.next_breach_at == unmoved.next_breach_at != ownership.next_breach_at
