@@ -284,11 +284,8 @@ def test_include_slas_and_the_badge_show_the_group_target_beside_the_tickets_own
     attach_badge_data([stored])
     badge = ticket_badge(stored, now)
     assert badge is not None
-    assert (badge.metric, badge.text, badge.label) == (
-        "group_ownership_time",
-        "20m",
-        "Group ownership",
-    )
+    assert (badge.metric, badge.text) == ("group_ownership_time", "20m")
+    assert badge.label == "Group ownership · Tier 2"
 
     # Handed to a group without a promise: no group target shows.
     update(ticket, UserFactory(role="agent"), now, group_id=GroupFactory(name="Billing").pk)
