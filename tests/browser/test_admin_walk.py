@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from policies import services
 from policies.models import Policy
 from tests.browser.screens import DESKTOP, PHONE, horizontal_overflow, save_screenshot
-from tests.factories import TicketFactory, make_policy, metric
+from tests.factories import GroupFactory, TicketFactory, make_policy, metric
 from tickets.models import NotificationRule, User
 
 LIST = "/admin/policies/policy/"
@@ -242,6 +242,7 @@ OWN_PAGES = {
     "users": "/admin/tickets/user/",
     "api-tokens": "/admin/tickets/apitoken/",
     "custom-statuses": "/admin/tickets/customstatus/",
+    "group-sla-policies": "/admin/policies/groupslapolicy/",
 }
 LISTS = [
     "policies",
@@ -256,6 +257,7 @@ LISTS = [
     "users",
     "api-tokens",
     "custom-statuses",
+    "group-sla-policies",
 ]
 
 
@@ -356,3 +358,53 @@ def test_the_delivery_status_and_the_objectives_daily_rates_are_on_screen_at_136
     page.goto("/admin/reports/")
     on_screen(page.get_by_role("columnheader", name="Daily rate"))
     assert horizontal_overflow(page) <= 0
+
+
+def test_an_agent_sees_the_group_ownership_countdown_and_why_on_the_ticket_page(
+    page: Any, make_user: Any, sign_in: Any, transactional_db: None
+) -> None:
+    tier2 = GroupFactory(name="Tier 2")
+    services.group_sla_policy_create(
+        title="Tier 2 holds escalations",
+        description=None,
+        filter={"all": [{"field": "group_id", "operator": "includes", "value": [tier2.pk]}]},
+        policy_metrics=[
+            {"priority": "urgent", "target_seconds": 4 * 3600, "business_hours": False}
+        ],
+        now=timezone.now() - timedelta(minutes=5),
+    )
+    ticket = TicketFactory(priority="urgent", group=tier2, subject="VPN down")
+    page.set_viewport_size(DESKTOP)
+    sign_in(make_user("agent"))
+
+    # The agent home's one badge is the group's, named with its group.
+    page.goto("/admin/tickets/ticket/")
+    badge = page.locator(f'.sla-badge[data-role="next"][data-ticket="{ticket.pk}"]')
+    expect(badge.locator(".sla-badge__text")).to_have_text(re.compile(r"^4h$"))
+    expect(badge.locator(".sla-badge__metric")).to_have_text("Group ownership · Tier 2")
+    expect(badge).to_have_attribute("title", re.compile(r"^Group ownership · Tier 2: due "))
+
+    page.goto(f"/admin/tickets/ticket/{ticket.pk}/change/")
+    row = page.locator('.ticket-targets tr[data-metric="group_ownership_time"]')
+    expect(row.locator("th")).to_have_text("Group ownership · Tier 2")
+    countdown = row.locator(".sla-badge")
+    expect(countdown.locator(".sla-badge__text")).to_have_text("4h")
+    expect(countdown).to_have_attribute("title", re.compile(r"^Group ownership · Tier 2: due "))
+    expect(row).to_contain_text("Tier 2 holds escalations")
+
+    why = page.locator("#why-group")
+    expect(why).to_contain_text("Tier 2 holds the ticket since")
+    expect(why).to_contain_text("under “Tier 2 holds escalations”")
+    expect(why.locator(".ticket-group-policies li")).to_have_text(
+        ["Tier 2 holds escalations: matched"]
+    )
+    ownership = why.locator("details.ticket-explain--group")
+    expect(ownership.locator("summary")).to_have_text("Tier 2: holds the ticket, within its target")
+    ownership.locator("summary").click()
+    expect(ownership).to_contain_text("still holding it")
+    expect(ownership).to_contain_text("4 hours from “Tier 2 holds escalations”")
+    save_screenshot(page, "ticket-group-sla-1366", full_page=True)
+    page.set_viewport_size(PHONE)
+    save_screenshot(page, "ticket-group-sla-390", full_page=True)
+    assert horizontal_overflow(page) <= 0
+    assert not page.console_errors

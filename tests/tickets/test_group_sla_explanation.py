@@ -135,6 +135,13 @@ def test_the_ticket_page_tells_the_group_sla_in_words() -> None:
     # The targets table and the badge name the group.
     assert "Group ownership · Tier 2" in html
     assert "Group ownership · Tier 1" in html
+    # The metric events name the group of each ownership.
+    assert (
+        "Group ownership time (Tier 1) target applied: 2 hours (Tier 1 holds escalations)" in html
+    )
+    assert "Group ownership time (Tier 1): breached" in html
+    assert "Group ownership time (Tier 2) started" in html
+    assert "apply group sla" not in html
     for jargon in ("group_id", "includes [", "reassigned to group", "ownership_time"):
         assert jargon not in html.split('id="why-group"')[1].split("</section>")[0]
 

@@ -29,7 +29,7 @@ from django.utils import timezone
 from policies import selectors as policy_selectors
 from policies.engine.metrics import remaining_display
 from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority
-from policies.models import Policy
+from policies.models import GROUP_OWNERSHIP_TIME, Policy
 from slaweb.api.timestamps import iso
 from slaweb.timezones import resolve_time_zone
 from tickets import services
@@ -534,15 +534,22 @@ class EventRow:
     deleted: bool
 
 
-def event_rows(events: Iterable[TicketMetricEvent]) -> list[EventRow]:
+def event_rows(
+    events: Iterable[TicketMetricEvent], owners: dict[int, str] | None = None
+) -> list[EventRow]:
     """The ticket's metric events as sentences. The `measure` events of the ticket's creation
-    (one per metric, spec §4.4) read as one line."""
+    (one per metric, spec §4.4) read as one line. `owners` names the group of each group
+    ownership instance ("Group ownership time (Tier 2)")."""
     rows: list[EventRow] = []
     seen: set[tuple[str, int]] = set()
     measured_at: datetime | None = None
+    owners = owners or {}
     for event in events:
         key = (event.metric, event.instance_id)
         title = event_metric_title(event.metric, event.instance_id)
+        if event.metric == GROUP_OWNERSHIP_TIME:
+            owner = owners.get(event.instance_id)
+            title = f"Group ownership time ({owner})" if owner else "Group ownership time"
         if event.type == "measure":
             if event.time != measured_at:
                 measured_at = event.time
@@ -558,7 +565,7 @@ def event_rows(events: Iterable[TicketMetricEvent]) -> list[EventRow]:
             text = f"{title}: fulfilled"
         elif event.type == "breach":
             text = f"{title}: breached"
-        elif event.type == "apply_sla":
+        elif event.type in ("apply_sla", "apply_group_sla"):
             sla = event.sla
             if sla:
                 goal = duration_words(
@@ -837,6 +844,7 @@ def ticket_page_view(
         .select_related("policy", "group_policy")
         .order_by("metric", "instance_id")
     )
+    names: dict[int, str] = ticket.badge_group_names  # type: ignore[attr-defined]
     opts = admin.model._meta
     context = {
         **admin.admin_site.each_context(request),
@@ -855,7 +863,12 @@ def ticket_page_view(
         "explanation": explanation_for(ticket, now, viewer),
         "comments": list(ticket.comments.select_related("author").order_by("created_at", "id")),
         "events": event_rows(
-            TicketMetricEvent.objects.filter(ticket_id=ticket.pk).order_by("time", "ordinal", "id")
+            TicketMetricEvent.objects.filter(ticket_id=ticket.pk).order_by("time", "ordinal", "id"),
+            {
+                target.instance_id: names[target.group_id]
+                for target in targets
+                if target.metric == GROUP_OWNERSHIP_TIME and target.group_id in names
+            },
         ),
         "now": now,
         "now_iso": js_time(now),
