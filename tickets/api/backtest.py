@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from policies.inputs import PolicyInputSerializer
+from policies.inputs import GroupSlaPolicyInputSerializer, PolicyInputSerializer
 from slaweb.api.permissions import IsAdmin
 from slaweb.api.schema import with_errors
 from tickets.sla.backtest import DEFAULT_DAYS, GROUPINGS, MAX_DAYS, MIN_DAYS, backtest_from_body
@@ -48,6 +48,14 @@ class BacktestGroupSerializer(serializers.Serializer[dict[str, Any]]):
     difference = _Difference()
 
 
+class GroupSlaBacktestSerializer(serializers.Serializer[dict[str, Any]]):
+    policy_changes = serializers.IntegerField(
+        help_text="Tickets whose final group SLA policy would differ under the draft"
+    )
+    total = BacktestRowSerializer(help_text="Group ownership instances with a target")
+    groups = BacktestGroupSerializer(many=True)
+
+
 class SlaBacktestSerializer(serializers.Serializer[dict[str, Any]]):
     start_time = serializers.DateTimeField()
     end_time = serializers.DateTimeField()
@@ -59,6 +67,11 @@ class SlaBacktestSerializer(serializers.Serializer[dict[str, Any]]):
     )
     total = BacktestRowSerializer()
     groups = BacktestGroupSerializer(many=True)
+    group_sla = GroupSlaBacktestSerializer(
+        allow_null=True,
+        help_text="Group ownership time under the live and the draft group SLA policies; "
+        "null unless the request has group_sla_policies",
+    )
 
 
 BacktestResponse = inline_serializer("SlaBacktestResponse", {"backtest": SlaBacktestSerializer()})
@@ -68,7 +81,9 @@ class SlaBacktestApi(APIView):
     """Replay every ticket created in the last `days` days (1 to 90) twice: under the live
     policies in force at each save, and under the draft list `sla_policies` (each validated as
     an SLA policy; their order is their position). Counts achieved, breached and in-progress
-    targets now, as the reports define them, side by side. Nothing is written."""
+    targets now, as the reports define them, side by side. With `group_sla_policies` (each
+    validated as a group SLA policy), group ownership time is compared the same way, live
+    group SLA policies against the draft ones, in `group_sla`. Nothing is written."""
 
     permission_classes = [IsAdmin]
 
@@ -79,6 +94,13 @@ class SlaBacktestApi(APIView):
             "SlaBacktestRequest",
             {
                 "sla_policies": PolicyInputSerializer(many=True),
+                "group_sla_policies": GroupSlaPolicyInputSerializer(
+                    many=True,
+                    required=False,
+                    allow_null=True,
+                    help_text="Draft group SLA policies in position order; leave out to "
+                    "compare SLA policies only",
+                ),
                 "days": serializers.IntegerField(
                     min_value=MIN_DAYS, max_value=MAX_DAYS, default=DEFAULT_DAYS, required=False
                 ),

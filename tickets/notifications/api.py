@@ -64,6 +64,12 @@ class EscalationPriorityField(serializers.ChoiceField):
     pass
 
 
+# A pattern, not an enum, for the same reason: the SLA metrics' enum is also named `metric`.
+@extend_schema_field({"type": ["string", "null"], "pattern": f"^({'|'.join(METRICS)})$"})
+class RuleMetricField(serializers.ChoiceField):
+    pass
+
+
 class NotificationRuleInputSerializer(serializers.Serializer[Any]):
     """The `notification_rule` object of create and update requests.
 
@@ -91,7 +97,7 @@ class NotificationRuleInputSerializer(serializers.Serializer[Any]):
     policy_id = StrictIntegerField(
         required=False, allow_null=True, help_text="Only this policy's targets (null: any)"
     )
-    metric = serializers.ChoiceField(
+    metric = RuleMetricField(
         choices=METRICS,
         required=False,
         allow_null=True,
