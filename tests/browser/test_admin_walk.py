@@ -383,6 +383,9 @@ def test_an_agent_sees_the_group_ownership_countdown_and_why_on_the_ticket_page(
     expect(badge.locator(".sla-badge__text")).to_have_text(re.compile(r"^4h$"))
     expect(badge.locator(".sla-badge__metric")).to_have_text("Group ownership · Tier 2")
     expect(badge).to_have_attribute("title", re.compile(r"^Group ownership · Tier 2: due "))
+    # The group's name fits the badge column.
+    assert horizontal_overflow(page) <= 0
+    save_screenshot(page, "agent-home-group-sla-1366")
 
     page.goto(f"/admin/tickets/ticket/{ticket.pk}/change/")
     row = page.locator('.ticket-targets tr[data-metric="group_ownership_time"]')
