@@ -62,7 +62,7 @@ inference where no text was found; spec tags refer to ../shared/zendesk-sla-spec
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Final, TypedDict
@@ -302,9 +302,11 @@ class GroupOwnershipReplay:
         """Apply `updates`, which continue the history fed so far (the first is the creation)."""
         for update in updates:
             index = self._count
-            if update.at.utcoffset() is None:
-                raise HistoryError(f"updates[{index}].at must be timezone-aware")
-            at = update.at.astimezone(UTC)
+            at = update.at
+            if at.tzinfo is not UTC:
+                if at.utcoffset() is None:
+                    raise HistoryError(f"updates[{index}].at must be timezone-aware")
+                at = at.astimezone(UTC)
             if self._last_at is not None and at < self._last_at:
                 raise HistoryError(f"updates[{index}] is earlier than the update before it")
             self._apply(index, at, update)
@@ -312,7 +314,9 @@ class GroupOwnershipReplay:
             self._last_at = at
 
     def _apply(self, index: int, at: datetime, update: TicketUpdate) -> None:
-        self._fire_due(at)
+        current = self._current
+        if current is not None and current.deadline is not None and current.deadline < at:
+            self._fire_due(at)
         if self._stage:
             self._flush()
         if update.schedule is not SAME_SCHEDULE and update.schedule is not self._schedule:
@@ -725,10 +729,7 @@ class GroupOwnershipReplay:
         return GroupSla(
             policy=self._applied,
             instances=instances,
-            events=tuple(
-                GroupMetricEvent(instance_id, type_, time, group_sla, status, seq in self._deleted)
-                for time, instance_id, seq, type_, group_sla, status in events
-            ),
+            events=_freeze_events(events, self._deleted),
             next_breach_at=upcoming,
             retracted=tuple(
                 (instance.instance_id, time)
@@ -831,6 +832,27 @@ def _instance_load(
     instance.breached_at = _dt_load(data["breached_at"])
     instance.breach_events = [(int(seq), _when(time)) for seq, time in data["breaches"]]
     return instance
+
+
+def _freeze_events(staged: list[_Staged], deleted: set[int]) -> tuple[GroupMetricEvent, ...]:
+    """The staged events as `GroupMetricEvent`s, built by setting their slots directly (as
+    metrics.py does: a frozen dataclass's generated `__init__` costs twice as much)."""
+    new = object.__new__
+    instance_, type__, time_, group_sla_, status_, deleted_ = _EVENT_SLOTS
+    out = []
+    for time, instance_id, seq, type_, group_sla, status in staged:
+        event = new(GroupMetricEvent)
+        instance_(event, instance_id)
+        type__(event, type_)
+        time_(event, time)
+        group_sla_(event, group_sla)
+        status_(event, status)
+        deleted_(event, seq in deleted)
+        out.append(event)
+    return tuple(out)
+
+
+_EVENT_SLOTS = tuple(GroupMetricEvent.__dict__[f.name].__set__ for f in fields(GroupMetricEvent))
 
 
 def _payload(policy: GroupPolicySpec, target: Target) -> GroupSlaPayload:

@@ -190,11 +190,11 @@ class Command(BaseCommand):
                 )
         if not GroupSlaPolicy.objects.exists():
             for data in demo_group_policies(tier1, tier2):
-                serializer = GroupSlaPolicyInputSerializer(
+                group_input = GroupSlaPolicyInputSerializer(
                     data=data, context=policy_input_context()
                 )
-                serializer.is_valid(raise_exception=True)
-                policy_services.group_sla_policy_create(**serializer.validated_data)
+                group_input.is_valid(raise_exception=True)
+                policy_services.group_sla_policy_create(**group_input.validated_data)
         if not Ticket.objects.exists():
             demo_tickets(now=timezone.now())
 
