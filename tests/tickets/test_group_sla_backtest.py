@@ -5,6 +5,7 @@ SLA Policies API's words; nothing written and a constant query count."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -310,3 +311,66 @@ def test_api_reports_both_draft_lists_problems_at_once(live: Live, admin_client:
     response = post(admin_client, body)
     assert response.status_code == 422
     assert {"sla_policies[0].title", "group_sla_policies[0]"} <= set(response.json()["details"])
+
+
+# The dashboard page -------------------------------------------------------------------------
+
+PAGE = "/admin/reports/backtest/"
+
+
+def test_the_page_starts_from_the_live_group_policies_and_shows_both_tables(
+    client: Any, admin_user: Any, live: Live
+) -> None:
+    client.force_login(admin_user)
+    page = client.get(PAGE)
+    [start] = json.loads(page.context["group_drafts_text"])
+    assert (start["id"], start["title"], start["policy_metrics"][0]["target"]) == (
+        live.policy.pk,
+        "Tier 2 holds",
+        7200,
+    )
+    assert 'name="group_sla_policies"' in page.content.decode()
+
+    shorter = [group_draft(live.tier2, "Tier 2 holds", 30, id=live.policy.pk)]
+    form = {
+        "sla_policies": "[]",
+        "group_sla_policies": json.dumps(shorter),
+        "days": "30",
+        "group_by": "metric",
+    }
+    with time_machine.travel(NOW, tick=False):
+        response = client.post(PAGE, form)
+    assert response.context["errors"] == []
+    total = response.context["group_total"]
+    assert (total["live"]["percent_text"], total["draft"]["percent_text"]) == ("50%", "0%")
+    assert [row["label"] for row in response.context["group_rows"]] == ["Group ownership time"]
+    html = response.content.decode()
+    assert 'id="backtest-group-table"' in html
+    assert "would end on another group SLA policy" in html
+
+    # Emptied: the SLA policies alone.
+    with time_machine.travel(NOW, tick=False):
+        response = client.post(PAGE, {**form, "group_sla_policies": "  "})
+    assert response.context["result"]["group_sla"] is None
+    assert 'id="backtest-group-table"' not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[{", "The draft group SLA policies are not valid JSON"),
+        ('[{"title": ""}]', "Group SLA policy 1: Title"),
+        ('{"title": "x"}', "must be an array of group SLA policies"),
+    ],
+)
+def test_the_page_places_group_draft_errors_beside_their_field(
+    client: Any, admin_user: Any, live: Live, text: str, message: str
+) -> None:
+    client.force_login(admin_user)
+    form = {"sla_policies": "[]", "group_sla_policies": text, "days": "30", "group_by": ""}
+    response = client.post(PAGE, form)
+    assert response.context["result"] is None
+    placed = response.context["field_errors"]
+    assert any(message in error for error in placed["group_policies"]), placed
+    assert "policies" not in placed
+    assert response.context["group_drafts_text"] == text  # what was typed stays

@@ -1,6 +1,7 @@
 """The backtest page at /admin/reports/backtest/: the draft policy list as JSON (prefilled with
-the live policies in the API's shape) and a number of days, run through the API's own
-`backtest_from_body`, shown as live and draft figures side by side."""
+the live policies in the API's shape), the draft group SLA policy list likewise, and a number
+of days, run through the API's own `backtest_from_body`, shown as live and draft figures side
+by side: the ticket SLA targets, then the group ownership targets."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from django.utils import timezone
 from policies import selectors as policy_selectors
 from policies.api.serializers import policy_to_dict
 from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority
+from policies.models import metric_title
 from slaweb.api.errors import BadRequest, RecordInvalid
 from tickets.sla.backtest import DEFAULT_DAYS, GROUPINGS, MAX_DAYS, MIN_DAYS, backtest_from_body
 
@@ -40,12 +42,23 @@ def live_drafts(request: HttpRequest) -> list[dict[str, Any]]:
     return drafts
 
 
+def live_group_drafts() -> list[dict[str, Any]]:
+    """The live group SLA policies in the API's shape, in position order."""
+    return [
+        {
+            "id": policy.pk,
+            "title": policy.title,
+            "description": policy.description,
+            "filter": policy_selectors.group_sla_policy_filter(policy),
+            "policy_metrics": policy_selectors.group_sla_policy_metrics(policy),
+        }
+        for policy in policy_selectors.group_sla_policy_queryset()
+    ]
+
+
 def _label(group_by: str | None, key: str | None, label: str) -> str:
     if group_by == "metric" and key is not None:
-        try:
-            return str(METRIC_TITLES[Metric(key)])
-        except ValueError:
-            return label
+        return metric_title(key)
     if group_by == "priority" and key is not None:
         return label.capitalize()
     return label
@@ -81,10 +94,13 @@ FIELD_OF_DETAIL = {"days": "days", "group_by": "group_by"}
 
 
 def field_errors(details: dict[str, list[dict[str, str]]]) -> dict[str, list[str]]:
-    """Zendesk's error details keyed by the page's fields (`policies`, `days`, `group_by`)."""
+    """Zendesk's error details keyed by the page's fields (`policies`, `group_policies`,
+    `days`, `group_by`)."""
     placed: dict[str, list[str]] = {}
     for key, entries in details.items():
         field = FIELD_OF_DETAIL.get(key, "policies")
+        if key.startswith("group_sla_policies"):
+            field = "group_policies"
         for entry in entries:
             text = entry["description"]
             if field == "days":
@@ -106,6 +122,7 @@ def backtest_view(request: HttpRequest) -> HttpResponse:
     result = None
     if request.method == "POST":
         drafts_text = request.POST.get("sla_policies", "")
+        group_drafts_text = request.POST.get("group_sla_policies", "")
         days_text = request.POST.get("days", "")
         group_by = request.POST.get("group_by", "")
         body: dict[str, Any] | None = None
@@ -113,11 +130,25 @@ def backtest_view(request: HttpRequest) -> HttpResponse:
             parsed = json.loads(drafts_text)
         except ValueError as error:
             placed["policies"] = [f"The draft policies are not valid JSON: {error}"]
-            errors = list(placed["policies"])
-        else:
+        # Blank leaves group SLA policies out of the comparison.
+        parsed_groups = None
+        if group_drafts_text.strip():
+            try:
+                parsed_groups = json.loads(group_drafts_text)
+            except ValueError as error:
+                placed["group_policies"] = [
+                    f"The draft group SLA policies are not valid JSON: {error}"
+                ]
+        errors = [e for field in ("policies", "group_policies") for e in placed.get(field, [])]
+        if not placed:
             # The API's body exactly: a whole number of days, or what the API rejects.
             days: Any = int(days_text) if days_text.strip().lstrip("-").isdigit() else days_text
-            body = {"sla_policies": parsed, "days": days, "group_by": group_by or None}
+            body = {
+                "sla_policies": parsed,
+                "group_sla_policies": parsed_groups,
+                "days": days,
+                "group_by": group_by or None,
+            }
         if body is not None:
             try:
                 result = backtest_from_body(body, now=now)
@@ -129,6 +160,8 @@ def backtest_view(request: HttpRequest) -> HttpResponse:
                 placed = {"policies": [error.description]}
     else:
         drafts_text = json.dumps(live_drafts(request), indent=2)
+        live_groups = live_group_drafts()
+        group_drafts_text = json.dumps(live_groups, indent=2) if live_groups else ""
         days_text = str(DEFAULT_DAYS)
         group_by = "metric"
     context: dict[str, Any] = {
@@ -146,6 +179,8 @@ def backtest_view(request: HttpRequest) -> HttpResponse:
         "errors": errors,
         "field_errors": placed,
         "live_json": live_drafts(request),
+        "group_drafts_text": group_drafts_text,
+        "live_groups_json": live_group_drafts(),
         "result": result,
     }
     if result is not None:
@@ -155,5 +190,12 @@ def backtest_view(request: HttpRequest) -> HttpResponse:
             for row in result["groups"]
         ]
         context["group_label"] = GROUP_BY_LABELS[result["group_by"] or ""]
+        group_sla = result["group_sla"]
+        if group_sla is not None:
+            context["group_total"] = _row("All group ownership targets", group_sla["total"])
+            context["group_rows"] = [
+                _row(_label(result["group_by"], row["key"], row["label"]), row)
+                for row in group_sla["groups"]
+            ]
         context["started"] = now - timedelta(days=result["days"])
     return TemplateResponse(request, "admin/backtest/backtest.html", context, status=200)

@@ -78,8 +78,41 @@
       clearAreaError();
     });
 
+    // The group SLA policy draft: blank (left out) or a JSON list.
+    var groupArea = document.getElementById("backtest-group-policies");
+    var groupErrors = document.getElementById("backtest-group-policies-errors");
+    var liveGroups = document.getElementById("backtest-live-groups");
+    if (groupArea && groupErrors) {
+      form.addEventListener("submit", function (event) {
+        var problem = null;
+        if (groupArea.value.trim()) {
+          try {
+            if (!Array.isArray(JSON.parse(groupArea.value))) {
+              problem = "The draft group SLA policies must be a JSON list, [ ... ].";
+            }
+          } catch (error) {
+            problem = "The draft group SLA policies are not valid JSON: " + error.message;
+          }
+        }
+        listErrors(groupErrors, problem ? [problem] : []);
+        groupArea.closest(".backtest__field").classList.toggle("errors", Boolean(problem));
+        if (problem) {
+          event.preventDefault();
+          groupArea.setAttribute("aria-invalid", "true");
+          document.getElementById("backtest-group-json").open = true;
+          groupArea.focus();
+        } else {
+          groupArea.removeAttribute("aria-invalid");
+        }
+      });
+    }
+
     if (reset && live) {
       reset.addEventListener("click", function () {
+        if (groupArea && liveGroups) {
+          var groups = JSON.parse(liveGroups.textContent);
+          groupArea.value = groups.length ? JSON.stringify(groups, null, 2) : "";
+        }
         writeDraft(JSON.parse(live.textContent));
         area.focus();
       });
