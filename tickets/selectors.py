@@ -37,7 +37,7 @@ from policies.engine.vocabulary import (
     VIA_CHANNELS,
     Role,
 )
-from policies.models import PolicyRevision
+from policies.models import GROUP_OWNERSHIP_TIME, PolicyRevision
 from tickets.models import (
     Brand,
     CustomField,
@@ -266,12 +266,18 @@ QUEUE_SECTION = "queue_section"
 
 
 def breached_targets(*, now: datetime) -> QuerySet[TicketSlaTarget]:
-    """For a ticket queryset (OuterRef): its applied policy's open targets past their deadline
-    at `now`, recorded as breached or not yet (the clock may not have reached them)."""
+    """For a ticket queryset (OuterRef): the open targets of its applied policy and of the
+    group holding it past their deadline at `now`, recorded as breached or not yet (the clock
+    may not have reached them)."""
     return TicketSlaTarget.objects.filter(
         Q(breached=True) | Q(breach_at__lte=now),
+        Q(policy_id=OuterRef("sla_policy_id"))
+        | Q(
+            metric=GROUP_OWNERSHIP_TIME,
+            group_id=OuterRef("group_id"),
+            group_policy_id__isnull=False,
+        ),
         ticket_id=OuterRef("pk"),
-        policy_id=OuterRef("sla_policy_id"),
         stage__in=["active", "paused"],
         fulfilled_at__isnull=True,
     )

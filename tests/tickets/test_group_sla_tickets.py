@@ -21,6 +21,13 @@ from tickets import services
 from tickets.admin.ticket_page import attach_badge_data, ticket_badge
 from tickets.breach_clock import record_due_breaches
 from tickets.models import Group, Ticket, TicketMetricEvent, TicketSlaTarget, User
+from tickets.selectors import (
+    QUEUE_BREACHED,
+    QUEUE_NEXT,
+    QUEUE_NOT_RUNNING,
+    QUEUE_SECTION,
+    with_queue_section,
+)
 from tickets.sla.recompute import ticket_sla_drift
 
 # Policies made without a time are made now: the tickets live in the month before.
@@ -292,3 +299,23 @@ def test_include_slas_and_the_badge_show_the_group_target_beside_the_tickets_own
     with time_machine.travel(now, tick=False):
         body = admin_client.get(f"/api/v2/tickets/{ticket.pk}.json?include=slas").json()
     assert "group_policy_metrics" not in body["ticket"]["slas"]
+
+
+@pytest.mark.django_db
+def test_the_agent_home_sections_count_a_ticket_whose_only_promise_is_its_groups() -> None:
+    tier2 = GroupFactory(name="Tier 2")
+    group_policy(tier2)  # no SLA policy at all: only the group's promise runs
+    held = new_ticket(UserFactory(role="end-user"), tier2)
+    late = new_ticket(UserFactory(role="end-user"), tier2, at=START - 6 * HOUR)
+    unheld = new_ticket(UserFactory(role="end-user"), None)
+
+    now = START + HOUR
+    sections = dict(
+        with_queue_section(Ticket.objects.all(), now=now).values_list("pk", QUEUE_SECTION)
+    )
+    assert Ticket.objects.get(pk=held.pk).sla_due_at == START + 4 * HOUR
+    assert sections == {
+        held.pk: QUEUE_NEXT,
+        late.pk: QUEUE_BREACHED,  # its 4 hours ran out two hours before
+        unheld.pk: QUEUE_NOT_RUNNING,
+    }

@@ -788,15 +788,21 @@ def sla_store_many(
         is_open = ticket.status in OPEN_STATUSES
         ticket.next_breach_at = next_breach_of(result) if is_open else None
         ticket.sla_due_at = None
-        if is_open and ticket.sla_policy_id is not None:
+        if is_open:
+            # The running deadlines the queue sorts by: the applied policy's and that of the
+            # group holding the ticket (its open ownership), breached ones included.
             ticket.sla_due_at = min(
                 (
                     i.breach_at
-                    for i in result.instances
+                    for i in instances_of(result)
                     if i.target is not None
                     and i.breach_at is not None
-                    and i.policy_id == ticket.sla_policy_id
                     and str(i.stage) == "active"
+                    and (
+                        i.fulfilled_at is None and i.policy_id in live_group_policy_ids
+                        if isinstance(i, GroupOwnership)
+                        else i.policy_id == ticket.sla_policy_id is not None
+                    )
                 ),
                 default=None,
             )
