@@ -50,7 +50,7 @@ GROUP_BY_CHOICES = [
     ("group", "Group"),
 ]
 INTERVAL_CHOICES = [("day", "Day"), ("week", "Week")]
-KIND_CHOICES = [("sla", "SLA policies"), ("group_sla", "Group SLA policies")]
+KIND_CHOICES = [("sla", "Ticket SLAs"), ("group_sla", "Group SLAs")]
 # What the page calls each kind's targets.
 KIND_TARGETS = {"sla": "SLA targets", "group_sla": "group SLA targets"}
 DURATION_TITLES = {
@@ -116,20 +116,16 @@ class ReportForm(forms.Form):
             if data.get("policy"):
                 self.add_error(
                     "policy",
-                    "Group SLA targets have no SLA policy; choose one under "
-                    "Group SLA policy, or report on SLA policies.",
+                    "Group SLA targets have no SLA policy: choose a group SLA policy, or "
+                    "switch to Ticket SLAs.",
                 )
             if metric and metric != GROUP_OWNERSHIP_TIME:
                 self.add_error("metric", "Group SLA policies measure group ownership time only.")
         elif kind == "sla":
             if data.get("group_policy"):
-                self.add_error(
-                    "group_policy", "Report on group SLA policies to choose one of them."
-                )
+                self.add_error("group_policy", "Switch to Group SLAs to choose a group SLA policy.")
             if metric == GROUP_OWNERSHIP_TIME:
-                self.add_error(
-                    "metric", "Report on group SLA policies to see group ownership time."
-                )
+                self.add_error("metric", "Switch to Group SLAs to see group ownership time.")
         return data
 
 
