@@ -35,3 +35,50 @@ def test_a_target_rate_out_of_range_is_an_error_beside_the_field(db: None) -> No
     assert row is not None
     assert "errorlist" in row.group(0)
     assert not ServiceLevelObjective.objects.exists()
+
+
+def test_an_objective_on_a_group_sla_policy_is_made_on_the_form(db: None) -> None:
+    from policies import services as policy_services
+    from tests.factories import GroupFactory
+
+    client = Client()
+    client.force_login(UserFactory(role="admin", email="lead@example.com"))
+    tier2 = GroupFactory(name="Tier 2")
+    group_policy = policy_services.group_sla_policy_create(
+        title="Tier 2 holds escalations",
+        description=None,
+        filter={"all": [{"field": "group_id", "operator": "includes", "value": [tier2.pk]}]},
+        policy_metrics=[{"priority": "urgent", "target_seconds": 14400, "business_hours": True}],
+    )
+    both = client.post(
+        ADD,
+        {
+            "title": "Escalations held in time",
+            "policy": make_policy("P").pk,
+            "group_policy": group_policy.pk,
+            "metric": "",
+            "priority": "",
+            "target_rate": "95",
+            "window_days": "30",
+        },
+    )
+    assert both.status_code == 200  # one policy or the other, said in words
+    assert "errorlist" in both.content.decode()
+    assert not ServiceLevelObjective.objects.exists()
+
+    made = client.post(
+        ADD,
+        {
+            "title": "Escalations held in time",
+            "policy": "",
+            "group_policy": group_policy.pk,
+            "metric": "group_ownership_time",
+            "priority": "urgent",
+            "target_rate": "95",
+            "window_days": "30",
+        },
+    )
+    assert made.status_code == 302
+    objective = ServiceLevelObjective.objects.get()
+    assert (objective.policy_id, objective.group_policy_id) == (None, group_policy.pk)
+    assert objective.metric == "group_ownership_time"

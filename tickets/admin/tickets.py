@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority
+from policies.models import GROUP_OWNERSHIP_TIME, metric_title
 from tickets import services
 from tickets.admin.ticket_page import (
     CATEGORY_TITLES,
@@ -34,7 +35,6 @@ from tickets.custom_statuses import (
     custom_status_update,
     custom_statuses,
 )
-from tickets.inputs import ObjectiveInputSerializer
 from tickets.models import (
     OPEN_STATUSES,
     ApiToken,
@@ -54,6 +54,7 @@ from tickets.models import (
     TicketMetricEvent,
     User,
 )
+from tickets.objective_inputs import ObjectiveInputSerializer
 from tickets.objectives import objective_create, objective_delete, objective_update
 from tickets.selectors import (
     QUEUE_SECTION,
@@ -660,7 +661,9 @@ class ServiceLevelObjectiveForm(forms.ModelForm[ServiceLevelObjective]):
     """Validated by the API's input serializer, so both refuse exactly the same objectives."""
 
     metric = forms.ChoiceField(
-        choices=[("", "All metrics")] + [(m.value, METRIC_TITLES[m]) for m in Metric],
+        choices=[("", "All metrics")]
+        + [(m.value, METRIC_TITLES[m]) for m in Metric]
+        + [(GROUP_OWNERSHIP_TIME, metric_title(GROUP_OWNERSHIP_TIME))],
         required=False,
     )
     priority = forms.ChoiceField(
@@ -670,8 +673,18 @@ class ServiceLevelObjectiveForm(forms.ModelForm[ServiceLevelObjective]):
 
     class Meta:
         model = ServiceLevelObjective
-        fields = ["title", "policy", "metric", "priority", "target_rate", "window_days"]
+        fields = [
+            "title",
+            "policy",
+            "group_policy",
+            "metric",
+            "priority",
+            "target_rate",
+            "window_days",
+        ]
         help_texts = {
+            "policy": "An SLA policy's targets, or leave empty and choose a group SLA policy",
+            "group_policy": "A group SLA policy's group ownership time, instead of an SLA policy",
             "target_rate": "Percent of settled targets achieved, above 0 and below 100",
             "window_days": "The rolling window, 1 to 365 days",
         }
@@ -681,10 +694,12 @@ class ServiceLevelObjectiveForm(forms.ModelForm[ServiceLevelObjective]):
         data = self.cleaned_data
         if self.errors:
             return data
+        group_policy = data.get("group_policy")
         serializer = ObjectiveInputSerializer(
             data={
                 "title": data.get("title") or "",
                 "policy_id": data["policy"].pk if data.get("policy") else None,
+                "group_sla_policy_id": group_policy.pk if group_policy else None,
                 "metric": data.get("metric") or None,
                 "priority": data.get("priority") or None,
                 "target_rate": data.get("target_rate"),
@@ -692,7 +707,7 @@ class ServiceLevelObjectiveForm(forms.ModelForm[ServiceLevelObjective]):
             }
         )
         if not serializer.is_valid():
-            names = {"policy_id": "policy"}
+            names = {"policy_id": "policy", "group_sla_policy_id": "group_policy"}
             for name, problems in serializer.errors.items():
                 field = names.get(name, name)
                 self.add_error(field if field in self.fields else None, list(problems))
@@ -706,9 +721,17 @@ class ServiceLevelObjectiveAdmin(admin.ModelAdmin[ServiceLevelObjective]):
     """Writes go through tickets.objectives; the rate and budget are on the SLA dashboard."""
 
     form = ServiceLevelObjectiveForm
-    list_display = ["title", "policy", "metric", "priority", "target_rate", "window_days"]
-    list_select_related = ["policy"]
-    list_filter = ["policy"]
+    list_display = [
+        "title",
+        "policy",
+        "group_policy",
+        "metric",
+        "priority",
+        "target_rate",
+        "window_days",
+    ]
+    list_select_related = ["policy", "group_policy"]
+    list_filter = ["policy", "group_policy"]
     search_fields = ["title"]
 
     def save_model(
