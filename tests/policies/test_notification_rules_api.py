@@ -59,6 +59,8 @@ def test_create_show_list_update_delete(admin_client: APIClient, agent_client: A
         "percent": None,
         "policy_id": policy.pk,
         "metric": None,
+        "group_policy_id": None,
+        "group_id": None,
         "priority": "urgent",
         "channel": "webhook",
         "webhook_url": "https://hooks.example.com/sla",

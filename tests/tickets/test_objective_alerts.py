@@ -430,3 +430,59 @@ def test_the_admin_creates_an_objective_rule_through_the_serializer(
     )
     listing = browser.get("/admin/tickets/notificationrule/")
     assert "burn rate 1.00 or more" in listing.content.decode()
+
+
+def test_an_email_alert_on_a_group_sla_objective_names_the_group_sla_policy(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from policies import services as policy_services
+    from tests.factories import GroupFactory
+    from tickets.models import TicketSlaTarget
+
+    tier2 = GroupFactory(name="Tier 2")
+    group_policy = policy_services.group_sla_policy_create(
+        title="Tier 2 holds escalations",
+        description=None,
+        filter={"all": [{"field": "group_id", "operator": "includes", "value": [tier2.pk]}]},
+        policy_metrics=[{"priority": "normal", "target_seconds": 14400, "business_hours": False}],
+        now=NOW - 30 * DAY,
+    )
+    objective = objective_create(
+        data={
+            "title": "Escalations held in time",
+            "group_policy_id": group_policy.pk,
+            "metric": "group_ownership_time",
+            "priority": "",
+            "target_rate": Decimal("90"),
+            "window_days": 7,
+        },
+        now=NOW - 30 * DAY,
+    )
+    ticket = TicketFactory(priority="normal", status="open", now=at(9, 1))
+    for instance, breached in enumerate([False, True], start=1):
+        when = NOW - DAY
+        TicketSlaTarget.objects.create(
+            ticket=ticket,
+            metric="group_ownership_time",
+            instance_id=instance,
+            group_policy=group_policy,
+            group_id=tier2.pk,
+            target_seconds=14400,
+            stage="achieved",
+            activated_at=when - 5 * HOUR,
+            fulfilled_at=when,
+            breached=breached,
+            breached_at=when - HOUR if breached else None,
+            breach_at=when - HOUR,
+        )
+    objective_rule(
+        trigger="objective_below",
+        channel="email",
+        email_addresses=["lead@example.com"],
+        objective_id=objective.pk,
+    )
+    assert clock_round(NOW, django_capture_on_commit_callbacks) == 1
+    [message] = mail.outbox
+    assert message.subject == "Objective below target: Escalations held in time"
+    assert "(group SLA policy Tier 2 holds escalations)" in message.body
+    assert "1 achieved, 1 breached" in message.body

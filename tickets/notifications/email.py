@@ -87,8 +87,12 @@ def objective_email(data: dict[str, Any]) -> tuple[str, str]:
     def shown(value: object, unit: str = "") -> str:
         return "-" if value is None else f"{value}{unit}"
 
+    if data.get("group_sla_policy"):
+        scope = f"group SLA policy {data['group_sla_policy']['title']}"
+    else:
+        scope = data["policy"]["title"] if data["policy"] else "no policy"
     lines = [
-        f"Objective: {objective['title']} ({data['policy']['title']})",
+        f"Objective: {objective['title']} ({scope})",
         f"Metric: {(data['metric'] or 'any').replace('_', ' ')}, "
         f"priority: {data['priority'] or 'any'}",
         f"Window: {data['window']['days']} days, {data['window']['start']} to "

@@ -818,6 +818,7 @@ def sla_store_many(
                 i.target.business_hours,
                 str(i.stage),
                 i.breach_at,
+                *policy_columns(i)[1:],  # the group SLA policy and the holding group
             )
             for ticket, result in results
             for i in instances_of(result)
