@@ -302,9 +302,7 @@ def test_dashboard_labels_the_metric_and_refuses_mixed_choices(desk: Desk, clien
     assert [row["label"] for row in response.context["groups"]] == ["Group ownership time"]
     response = dashboard(client, kind="sla", metric=OWNERSHIP)
     assert response.context["report"] is None
-    assert "Switch to Group SLAs to see group ownership time." in (
-        response.content.decode()
-    )
+    assert "Switch to Group SLAs to see group ownership time." in (response.content.decode())
     response = dashboard(client, kind="group_sla", policy=str(desk.everyone.pk))
     assert response.context["report"] is None
     assert set(response.context["form"].errors) == {"policy"}
