@@ -6,9 +6,9 @@ creates, deletes, moves and reorders queue up instead of producing duplicate pos
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import F
@@ -120,19 +120,54 @@ def _set_metrics(policy: Policy, metrics: Sequence[dict[str, Any]]) -> None:
     )
 
 
-def _move(policy: Policy, position: int, count: int) -> None:
+# SLA policies and group SLA policies are each ordered 1..n, the same way.
+_Ordered = TypeVar("_Ordered", Policy, GroupSlaPolicy)
+
+
+def _move(policy: Policy | GroupSlaPolicy, position: int, count: int) -> None:
     """Move `policy` (already counted in `count`) to `position`, shifting the ones between."""
     position = max(1, min(position, count))
     current = policy.position
+    others = type(policy)._default_manager
     if position < current:
-        Policy.objects.filter(position__gte=position, position__lt=current).update(
+        others.filter(position__gte=position, position__lt=current).update(
             position=F("position") + 1
         )
     elif position > current:
-        Policy.objects.filter(position__gt=current, position__lte=position).update(
+        others.filter(position__gt=current, position__lte=position).update(
             position=F("position") - 1
         )
     policy.position = position
+
+
+def _reorder(
+    model: type[_Ordered],
+    policy_ids: Sequence[Any],
+    expected_ids: Sequence[Any] | None,
+    order_changed: Callable[[list[Any]], Exception],
+    unknown: Callable[[list[Any]], Exception],
+) -> bool:
+    """Listed ids take positions 1..n in that order, the rest keep their order after them;
+    whether any position changed. Refuses (`order_changed`) when `expected_ids` is given and is
+    no longer the order, read under the lock so no write slips in between, and (`unknown`)
+    ids that are not there; either way nothing changes."""
+    policies = {policy.pk: policy for policy in model._default_manager.select_for_update()}
+    by_position = sorted(policies.values(), key=lambda p: (p.position, p.pk))
+    if expected_ids is not None and list(expected_ids) != [p.pk for p in by_position]:
+        raise order_changed([p.pk for p in by_position])
+    missing = [pk for pk in policy_ids if pk not in policies]
+    if missing:
+        raise unknown(missing)
+    listed = set(policy_ids)
+    ordered = [policies[pk] for pk in dict.fromkeys(policy_ids)]
+    ordered += [p for p in by_position if p.pk not in listed]
+    changed = []
+    for position, policy in enumerate(ordered, start=1):
+        if policy.position != position:
+            policy.position = position
+            changed.append(policy)
+    model._default_manager.bulk_update(changed, ["position"])
+    return bool(changed)
 
 
 @retry_on_conflict
@@ -211,27 +246,7 @@ def policy_reorder(
     that is still the order; otherwise OrderChanged is raised and nothing changes.
     """
     _lock_order()
-    policies = {policy.pk: policy for policy in Policy.objects.select_for_update()}
-    if expected_ids is not None:
-        # Read under the lock, so no other write can slip in between this check and the update.
-        current = [p.pk for p in sorted(policies.values(), key=lambda p: (p.position, p.pk))]
-        if list(expected_ids) != current:
-            raise OrderChanged(current)
-    unknown = [pk for pk in policy_ids if pk not in policies]
-    if unknown:
-        raise UnknownPolicies(unknown)
-    listed = set(policy_ids)
-    rest = sorted(
-        (p for p in policies.values() if p.pk not in listed), key=lambda p: (p.position, p.pk)
-    )
-    ordered = [policies[pk] for pk in policy_ids] + rest
-    changed = []
-    for position, policy in enumerate(ordered, start=1):
-        if policy.position != position:
-            policy.position = position
-            changed.append(policy)
-    Policy.objects.bulk_update(changed, ["position"])
-    if changed:
+    if _reorder(Policy, policy_ids, expected_ids, OrderChanged, UnknownPolicies):
         policy_revision_record(now=now or timezone.now())
 
 
@@ -302,21 +317,6 @@ def _set_group_metrics(policy: GroupSlaPolicy, metrics: Sequence[dict[str, Any]]
     )
 
 
-def _group_move(policy: GroupSlaPolicy, position: int, count: int) -> None:
-    """Move `policy` (already counted in `count`) to `position`, shifting the ones between."""
-    position = max(1, min(position, count))
-    current = policy.position
-    if position < current:
-        GroupSlaPolicy.objects.filter(position__gte=position, position__lt=current).update(
-            position=F("position") + 1
-        )
-    elif position > current:
-        GroupSlaPolicy.objects.filter(position__gt=current, position__lte=position).update(
-            position=F("position") - 1
-        )
-    policy.position = position
-
-
 @retry_on_conflict
 @transaction.atomic
 def group_sla_policy_create(
@@ -338,7 +338,7 @@ def group_sla_policy_create(
         title=title, description=description, position=count, filter=_group_filter(filter)
     )
     if position is not None and position < count:
-        _group_move(policy, position, count)
+        _move(policy, position, count)
         policy.save(update_fields=["position"])
     _set_group_metrics(policy, policy_metrics)
     policy_revision_record(now=now or timezone.now())
@@ -359,7 +359,7 @@ def group_sla_policy_update(
     if "filter" in data:
         policy.filter = _group_filter(data["filter"])
     if "position" in data and data["position"] is not None:
-        _group_move(policy, data["position"], GroupSlaPolicy.objects.count())
+        _move(policy, data["position"], GroupSlaPolicy.objects.count())
     policy.save()
     if "policy_metrics" in data:
         _set_group_metrics(policy, data["policy_metrics"])
@@ -394,23 +394,9 @@ def group_sla_policy_reorder(
     Raises UnknownGroupSlaPolicies for ids that are not there, changing nothing.
     """
     _lock_order()
-    policies = {policy.pk: policy for policy in GroupSlaPolicy.objects.select_for_update()}
-    by_position = sorted(policies.values(), key=lambda p: (p.position, p.pk))
-    if expected_ids is not None and list(expected_ids) != [p.pk for p in by_position]:
-        raise GroupSlaOrderChanged([p.pk for p in by_position])
-    unknown = [pk for pk in policy_ids if pk not in policies]
-    if unknown:
-        raise UnknownGroupSlaPolicies(unknown)
-    listed = set(policy_ids)
-    ordered = [policies[pk] for pk in dict.fromkeys(policy_ids)]
-    ordered += [p for p in by_position if p.pk not in listed]
-    changed = []
-    for position, policy in enumerate(ordered, start=1):
-        if policy.position != position:
-            policy.position = position
-            changed.append(policy)
-    GroupSlaPolicy.objects.bulk_update(changed, ["position"])
-    if changed:
+    if _reorder(
+        GroupSlaPolicy, policy_ids, expected_ids, GroupSlaOrderChanged, UnknownGroupSlaPolicies
+    ):
         policy_revision_record(now=now or timezone.now())
 
 
