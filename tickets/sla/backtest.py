@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -292,7 +293,7 @@ class _GroupSide:
         at = max(now, history[-1].at)  # as `replay`: a save after `now` belongs to it
         live = evaluate_group_ownership(history, live_specs.__getitem__, schedule=schedule, now=at)
         draft = evaluate_group_ownership(history, self.drafts, schedule=schedule, now=at)
-        self.changed += _group_policy_id(live) != _group_policy_id(draft)
+        self.changed += _policy_id(live) != _policy_id(draft)
         for side, result in (("live", live), ("draft", draft)):
             for instance in result.instances:
                 if instance.target is None:
@@ -300,7 +301,7 @@ class _GroupSide:
                 kind = outcome(instance, now)
                 self.totals[side][kind] += 1
                 if group_by is not None:
-                    key = _group_instance_key(group_by, instance, ticket, self.titles[side])
+                    key = _group_key(group_by, instance, ticket, self.titles[side])
                     self.groups[key][side][kind] += 1
 
     def figures(self, group_by: str | None) -> dict[str, Any]:
@@ -314,26 +315,15 @@ class _GroupSide:
         }
 
 
-def _group_policy_id(result: GroupSla) -> str | None:
-    return result.policy.id if result.policy else None
-
-
-def _group_instance_key(
-    group_by: str, instance: GroupOwnership, ticket: Ticket, titles: dict[str, str]
-) -> str | None:
-    if group_by == "metric":
-        return GROUP_OWNERSHIP_TIME
-    if group_by == "priority":
-        return ticket.priority or None
-    return titles.get(instance.policy_id) if instance.policy_id is not None else None
-
-
-def _policy_id(result: TicketSla) -> int | None:
+def _policy_id(result: TicketSla | GroupSla) -> int | str | None:
     return result.policy.id if result.policy else None
 
 
 def _group_key(
-    group_by: str, instance: MetricInstance, ticket: Ticket, titles: dict[int, str]
+    group_by: str,
+    instance: MetricInstance | GroupOwnership,
+    ticket: Ticket,
+    titles: Mapping[Any, str],
 ) -> str | None:
     if group_by == "metric":
         return str(instance.metric)
