@@ -181,6 +181,45 @@ def group_sla_policy_snapshot(policy: GroupSlaPolicy) -> dict[str, Any]:
     }
 
 
+def group_draft_snapshots(data: dict[str, Any], policy_id: str | None) -> list[dict[str, Any]]:
+    """The group policy list as it would be with `data` saved (validated input, as for update
+    or create); the draft gets id "" when it is new."""
+    snapshots = [group_sla_policy_snapshot(policy) for policy in group_sla_policy_queryset()]
+    snapshots.sort(key=lambda snap: (snap["position"], snap["id"]))
+    if policy_id is not None:
+        index = next(i for i, snap in enumerate(snapshots) if snap["id"] == policy_id)
+        draft = snapshots.pop(index)
+    else:
+        draft = {
+            "id": "",
+            "title": "",
+            "description": None,
+            "filter": {"all": []},
+            "policy_metrics": [],
+            "position": len(snapshots) + 1,
+        }
+    for key in ("title", "description"):
+        if key in data:
+            draft[key] = data[key]
+    if "filter" in data:
+        draft["filter"] = {"all": [dict(c) for c in data["filter"].get("all", [])]}
+    if "policy_metrics" in data:
+        draft["policy_metrics"] = [
+            {
+                "priority": m["priority"],
+                "metric": GROUP_OWNERSHIP_TIME,
+                "target": m["target_seconds"],
+                "business_hours": m["business_hours"],
+            }
+            for m in data["policy_metrics"]
+        ]
+    position = data.get("position") or draft["position"]
+    snapshots.insert(max(0, min(position - 1, len(snapshots))), draft)
+    for number, snap in enumerate(snapshots, start=1):
+        snap["position"] = number
+    return snapshots
+
+
 def group_specs_from_snapshots(snapshots: list[dict[str, Any]]) -> tuple[GroupPolicySpec, ...]:
     return tuple(
         GroupPolicySpec(

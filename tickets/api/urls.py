@@ -31,6 +31,11 @@ urlpatterns = [
         impact.PolicyImpactApi.as_view(),
         name="policy-impact",
     ),
+    re_path(
+        r"^group_slas/policies/impact(?:\.json)?$",
+        impact.GroupPolicyImpactApi.as_view(),
+        name="group-sla-policy-impact",
+    ),
     re_path(r"^users(?:\.json)?$", users.UserListCreateApi.as_view(), name="user-list"),
     re_path(r"^users/me(?:\.json)?$", users.UserMeApi.as_view(), name="user-me"),
     re_path(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -28,6 +28,13 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django_tasks import task
 
+from policies.engine.group_ownership import (
+    GroupOwnership,
+    GroupPolicySpec,
+    GroupSla,
+    evaluate_group_ownership,
+)
+from policies.engine.history import TicketUpdate
 from policies.engine.metrics import TicketSla
 from policies.engine.types import PolicySpec, Target
 from policies.models import PolicyRevision
@@ -41,10 +48,12 @@ from tickets.models import (
     TicketMetricEvent,
     TicketSlaTarget,
 )
+from tickets.selectors import revision_group_specs, revision_specs
 from tickets.sla.store import (
     EDIT_VIA,
     Edit,
     Evaluation,
+    ReplayAudit,
     audits_after_states,
     audits_by_ticket,
     carried_revision_id,
@@ -425,8 +434,60 @@ def recompute_task(recompute_id: int) -> None:
     recompute_run(recompute_id=recompute_id)
 
 
+# A ticket's answer to a draft: what would change (keys of the impact's counts), and the
+# policy before and after; None when nothing can change.
+Comparison = tuple[list[str], Any, Any] | None
+
+
 def impact_of(*, specs: tuple[PolicySpec, ...], now: datetime, listed: int = 500) -> dict[str, Any]:
     """What a draft policy list would do to open tickets now, without writing anything."""
+
+    def compare(audits: Sequence[ReplayAudit], history: list[TicketUpdate]) -> Comparison:
+        before = replay(history, schedule=None, now=now)
+        after = replay([*history, edit_update(history[-1], now, specs)], schedule=None, now=now)
+        return (
+            _differences(before, after),
+            before.policy.id if before.policy else None,
+            after.policy.id if after.policy else None,
+        )
+
+    return _impact(compare, listed=listed)
+
+
+def group_impact_of(
+    *, group_specs: tuple[GroupPolicySpec, ...], now: datetime, listed: int = 500
+) -> dict[str, Any]:
+    """What a draft group policy list would do to open tickets now, without writing anything:
+    the draft reaches each ticket as a configuration edit at `now`, with the SLA policies of
+    its last save unchanged, so only the group holding it can see a different policy, target
+    or breach (ownership that ended before now is history the edit cannot touch)."""
+
+    def compare(audits: Sequence[ReplayAudit], history: list[TicketUpdate]) -> Comparison:
+        if history[-1].facts.group_id is None:
+            return None  # no group holds the ticket: no ownership for the draft to measure
+        live = [revision_group_specs(a.revision_id, a.revision_digest) for a in audits]
+        at = max(now, history[-1].at)
+        before = evaluate_group_ownership(history, live.__getitem__, schedule=None, now=at)
+        last = audits[-1]
+        edit = edit_update(history[-1], at, revision_specs(last.revision_id, last.revision_digest))
+        after = evaluate_group_ownership(
+            [*history, edit], [*live, group_specs].__getitem__, schedule=None, now=at
+        )
+        held_before, held_after = _held(before), _held(after)
+        return (
+            _ownership_differences(held_before, held_after),
+            held_before.policy_id if held_before else None,
+            held_after.policy_id if held_after else None,
+        )
+
+    return _impact(compare, listed=listed)
+
+
+def _impact(
+    compare: Callable[[Sequence[ReplayAudit], list[TicketUpdate]], Comparison], *, listed: int
+) -> dict[str, Any]:
+    """Each open ticket's history given to `compare`, the answers counted and the changed
+    tickets listed (the first `listed`)."""
     counts = {
         "policy_changes": 0,
         "target_changes": 0,
@@ -445,10 +506,10 @@ def impact_of(*, specs: tuple[PolicySpec, ...], now: datetime, listed: int = 500
         for ticket in batch:
             open_tickets += 1
             audits = batch_audits[ticket.pk]
-            history = ticket_history(ticket, audits)
-            before = replay(history, schedule=None, now=now)
-            after = replay([*history, edit_update(history[-1], now, specs)], schedule=None, now=now)
-            changes = _differences(before, after)
+            answer = compare(audits, ticket_history(ticket, audits))
+            if answer is None:
+                continue
+            changes, policy_before, policy_after = answer
             for change in changes:
                 counts[change] += 1
             changed_tickets += bool(changes)
@@ -456,8 +517,8 @@ def impact_of(*, specs: tuple[PolicySpec, ...], now: datetime, listed: int = 500
                 affected.append(
                     {
                         "id": ticket.pk,
-                        "policy_before": before.policy.id if before.policy else None,
-                        "policy_after": after.policy.id if after.policy else None,
+                        "policy_before": policy_before,
+                        "policy_after": policy_after,
                         "changes": changes,
                     }
                 )
@@ -489,6 +550,28 @@ def _differences(before: TicketSla, after: TicketSla) -> list[str]:
     if breached(after) - breached(before):
         changes.append("newly_breached")
     if breached(before) - breached(after):
+        changes.append("no_longer_breached")
+    return changes
+
+
+def _held(group: GroupSla) -> GroupOwnership | None:
+    """The ownership still running: the group holding the ticket now."""
+    return next((i for i in reversed(group.instances) if not i.ended_by), None)
+
+
+def _ownership_differences(
+    before: GroupOwnership | None, after: GroupOwnership | None
+) -> list[str]:
+    if before is None or after is None:
+        return []  # the edit changes no field, so it cannot start or end an ownership
+    changes = []
+    if before.policy_id != after.policy_id:
+        changes.append("policy_changes")
+    if before.target != after.target:
+        changes.append("target_changes")
+    if after.breached and not before.breached:
+        changes.append("newly_breached")
+    if before.breached and not after.breached:
         changes.append("no_longer_breached")
     return changes
 
