@@ -6,8 +6,9 @@ meantime is refused instead of overwritten. The editor is the SLA policy editor
 (static/slaweb/js/policy_form.js) limited to "Group includes / does not include" conditions
 and a one-row grid of group ownership time targets; it writes the API's JSON into the `filter`
 and `policy_metrics` fields, which the API's serializer validates before the same services as
-the API save them. There is no impact preview: the preview of open tickets answers for SLA
-policies only.
+the API save them. Before saving, the editor previews what the draft would change on open
+tickets (POST /api/v2/group_slas/policies/impact, for the group holding each ticket) and
+whether an earlier policy catches every group this one names (`shadowing/`).
 """
 
 from __future__ import annotations
@@ -157,6 +158,26 @@ def shadow_message(title: str, winner: GroupSlaPolicy) -> str:
         f"“{title}” can never match: “{winner.title}” (position {winner.position}) comes "
         "earlier and catches every group it would. Move it above, or narrow the earlier one."
     )
+
+
+def shadowing_policy(
+    filter: dict[str, Any], policy_id: str | None, position: int | None = None
+) -> dict[str, Any] | None:
+    """The earlier policy that catches every group `filter` would, placed as it would be saved
+    (`policy_id`: the policy being edited, None for a new one; `position`: None keeps it where
+    it is, or puts a new one last)."""
+    data: dict[str, Any] = {"filter": filter}
+    if position is not None:
+        data["position"] = position
+    snapshots = selectors.group_draft_snapshots(data, policy_id)
+    own_id = policy_id if policy_id is not None else ""
+    index = next(i for i, snap in enumerate(snapshots) if snap["id"] == own_id)
+    earlier = snapshots[:index]
+    found = first_covering(snapshots[index]["filter"], [snap["filter"] for snap in earlier])
+    if found is None:
+        return None
+    snap = earlier[found]
+    return {"id": snap["id"], "title": snap["title"], "position": snap["position"]}
 
 
 def position_choices(policy_id: str | None) -> list[tuple[str, str]]:
@@ -416,6 +437,11 @@ class GroupSlaPolicyAdmin(admin.ModelAdmin[GroupSlaPolicy]):
                 self.admin_site.admin_view(self.reorder_view),
                 name="policies_groupslapolicy_reorder",
             ),
+            path(
+                "shadowing/",
+                self.admin_site.admin_view(self.shadowing_view),
+                name="policies_groupslapolicy_shadowing",
+            ),
         ]
         return own + super().get_urls()
 
@@ -454,6 +480,33 @@ class GroupSlaPolicyAdmin(admin.ModelAdmin[GroupSlaPolicy]):
             }
         )
 
+    def shadowing_view(self, request: HttpRequest) -> JsonResponse:
+        """POST {"filter": {"all": [...]}, "id": the edited policy or null, "position": n or
+        null}: the earlier policy that would catch every group the draft names, if any."""
+        if request.method != "POST":
+            return JsonResponse({"error": "Use POST."}, status=405, headers={"Allow": "POST"})
+        if not (self.has_change_permission(request) or self.has_add_permission(request)):
+            return JsonResponse({"error": "You may not edit group SLA policies."}, status=403)
+        try:
+            body = _json_body(request)
+            filter = body.get("filter")
+            conditions = filter.get("all", []) if isinstance(filter, dict) else None
+            if not isinstance(conditions, list) or not all(isinstance(c, dict) for c in conditions):
+                raise ValueError('“filter” must be {"all": [...]}.')
+            policy_id, position = body.get("id"), body.get("position")
+            if policy_id is not None and not isinstance(policy_id, str):
+                raise ValueError("“id” must be a group SLA policy id or null.")
+            if position is not None and (
+                isinstance(position, bool) or not isinstance(position, int) or position < 1
+            ):
+                raise ValueError("“position” must be a positive integer or null.")
+        except ValueError as error:
+            return JsonResponse({"error": str(error)}, status=422)
+        if policy_id is not None and not GroupSlaPolicy.objects.filter(pk=policy_id).exists():
+            return JsonResponse({"error": "No such group SLA policy."}, status=404)
+        winner = shadowing_policy({"all": conditions}, policy_id, position)
+        return JsonResponse({"shadowed_by": winner})
+
     # The editor --------------------------------------------------------------------------
 
     def get_fieldsets(self, request: HttpRequest, obj: GroupSlaPolicy | None = None) -> Any:
@@ -488,12 +541,23 @@ class GroupSlaPolicyAdmin(admin.ModelAdmin[GroupSlaPolicy]):
             "definitions": group_definitions(),
             "groups": ["all"],
             "secondsKey": "target",
-            "impactUrl": None,
+            "impactUrl": reverse("group-sla-policy-impact"),
+            "impactKey": "group_sla_policy",
+            "shadowingUrl": reverse("admin:policies_groupslapolicy_shadowing"),
+            "shadowCatches": "group",
+            "ticketsUrl": reverse("admin:tickets_ticket_changelist"),
+            "conditionWords": CONDITION_WORDS,
+            "needsCondition": "Add a condition naming a group to see what saving would change "
+            "on open tickets.",
             "priorities": [p.value for p in Priority],
             "metrics": [GROUP_OWNERSHIP_TIME],
             "errors": getattr(form, "placed_errors", {}),
         }
         summary = None
+        shadow = None
+        if obj is not None:
+            winner = shadowed_policies(ordered_policies()).get(obj.pk)
+            shadow = shadow_message(obj.title, winner) if winner is not None else None
         if not editable and obj is not None:
             policy = selectors.group_sla_policy_get(policy_id=obj.pk)
             metrics = selectors.group_sla_policy_metrics(policy)
@@ -514,6 +578,7 @@ class GroupSlaPolicyAdmin(admin.ModelAdmin[GroupSlaPolicy]):
                 "target_units": [("days", "d"), ("hours", "h"), ("minutes", "m")],
                 "priorities": [(p.value, p.value.capitalize()) for p in Priority],
                 "policy_summary": summary,
+                "shadow_warning": shadow,
             }
         )
         return super().render_change_form(request, context, add, change, form_url, obj)

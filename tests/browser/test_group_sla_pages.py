@@ -1,18 +1,21 @@
 """The group SLA policy pages in a real browser: an admin promises "Tier 2 holds escalations at
 most 4 business hours" with the condition builder and target grid and finds it in the list; the
-list and the editor fit 1366 and 390 px; the Up button reorders; an agent reads a summary."""
+list and the editor fit 1366 and 390 px; the Up button reorders; the editor previews what a
+draft would change on the open tickets a group holds; an agent reads a summary."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from policies import services
 from policies.models import GroupSlaPolicy
 from tests.browser.screens import DESKTOP, PHONE, horizontal_overflow, save_screenshot
-from tests.factories import GroupFactory
+from tests.factories import GroupFactory, TicketFactory
 
 LIST = "/admin/policies/groupslapolicy/"
 
@@ -48,6 +51,9 @@ def test_an_admin_promises_tier_2_holds_escalations_for_4_business_hours(
     page.get_by_label("Urgent priority: business or calendar hours").select_option(
         label="Business hours"
     )
+    # A save waits for the draft's impact on open tickets to have been on screen.
+    expect(page.locator('#policy-impact[data-state="current"]')).to_be_visible()
+    expect(page.locator("#policy-impact")).to_contain_text("Saving changes none of the 0 open")
     save_screenshot(page, "group-sla-add-1366", full_page=True)
     page.set_viewport_size(PHONE)
     assert horizontal_overflow(page) <= 0
@@ -116,4 +122,64 @@ def test_an_agent_reads_a_group_sla_policy_as_a_summary(
     expect(page.locator("#policy-editor input, #policy-editor select")).to_have_count(0)
     page.set_viewport_size(PHONE)
     assert horizontal_overflow(page) <= 0
+    assert not page.console_errors
+
+
+def test_the_editor_previews_what_a_draft_changes_for_the_group_holding_each_ticket(
+    page: Any, make_user: Any, sign_in: Any
+) -> None:
+    tier1, tier2 = GroupFactory(name="Tier 1"), GroupFactory(name="Tier 2")
+    policy = services.group_sla_policy_create(
+        title="Tier 2 holds escalations",
+        description=None,
+        filter={"all": [{"field": "group_id", "operator": "includes", "value": [tier2.pk]}]},
+        policy_metrics=[
+            {"priority": "urgent", "target_seconds": 4 * 3600, "business_hours": False}
+        ],
+    )
+    customer = make_user("end-user", email="customer-group-impact@example.com")
+    opened = timezone.now() - timedelta(minutes=30)
+    held = [
+        TicketFactory(requester=customer, now=opened, priority="urgent", group=tier2).pk
+        for _ in range(3)
+    ]
+    TicketFactory(requester=customer, now=opened, priority="urgent", group=tier1)
+    sign_in(make_user("admin"))
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{LIST}{policy.pk}/change/")
+    impact = page.locator("#policy-impact")
+    expect(impact).to_contain_text("Saving changes none of the 4 open tickets.")
+    # Ten minutes for Tier 2: its three tickets, held for half an hour, would be breached.
+    page.get_by_label("Urgent, Group ownership time, hours").fill("")
+    page.get_by_label("Urgent, Group ownership time, minutes").fill("10")
+    expect(impact).to_contain_text("Saving changes 3 of the 4 open tickets")
+    expect(impact.locator('[data-count="policy_changes"] strong')).to_have_text("0")
+    expect(impact.locator('[data-count="target_changes"] strong')).to_have_text("3")
+    expect(impact.locator('[data-count="newly_breached"] strong')).to_have_text("3")
+    link = impact.get_by_role("link", name="See the 3 changed tickets")
+    expect(link).to_have_attribute(
+        "href", "/admin/tickets/ticket/?id__in=" + ",".join(str(pk) for pk in held)
+    )
+    save_screenshot(page, "group-sla-impact-1366", full_page=True)
+    page.set_viewport_size(PHONE)
+    assert horizontal_overflow(page) <= 0
+    page.set_viewport_size(DESKTOP)
+    # A new policy names no group yet: nothing to preview, and saving is not held up for it.
+    page.goto(f"{LIST}add/")
+    expect(impact).to_contain_text("Add a condition naming a group to see what saving would")
+    page.get_by_label("Title").fill("Tier 2 on urgent tickets")
+    page.get_by_role("button", name="Add an “All” condition").click()
+    row = page.locator('.policy-condition-list[data-group="all"] > li').first
+    row.get_by_label("Value").select_option(label="Tier 2")
+    page.get_by_label("Urgent, Group ownership time, minutes").fill("10")
+    # Last in the list, Tier 2's own policy comes first: it would never match.
+    expect(page.locator("#policy-shadow")).to_contain_text(
+        "“Tier 2 holds escalations” (position 1) comes earlier and catches every group it would"
+    )
+    expect(impact).to_contain_text("Saving changes none of the 4 open tickets.")
+    page.get_by_label("Position").select_option(label="First, before “Tier 2 holds escalations”")
+    expect(impact).to_contain_text("Saving changes 3 of the 4 open tickets")
+    expect(impact.locator('[data-count="policy_changes"] strong')).to_have_text("3")
+    expect(page.locator("#policy-shadow")).to_have_text("")
+    assert GroupSlaPolicy.objects.count() == 1
     assert not page.console_errors

@@ -6,7 +6,10 @@
 // earlier policy shadows this one are previewed.
 //
 // The group SLA policy editor uses it too, configured with "all" conditions only, a grid of
-// one metric whose targets are `target` seconds, and no impact URL (so no preview).
+// one metric whose targets are `target` seconds, its own impact and shadowing URLs (the draft
+// goes under `group_sla_policy`), words for the API's condition messages, and a message shown
+// instead of a preview while no condition names a group. A page without an impact URL shows
+// no preview.
 //
 // Loaded in <head>, it defines <policy-editor-ready>, an empty element the page places right
 // after the editor's markup: the parser reaching it builds the rows there and then, before the
@@ -28,8 +31,8 @@
     // The last errors from the server (the form or the preview), by row and cell.
     let serverErrors = { conditions: {}, targets: {}, filter: [], policy_metrics: [] };
     let metricOrder = []; // "priority:metric" keys in the order the policy lists them
-    // Set by the page: group SLA policies have only "all" conditions, targets in `target`
-    // seconds, and no impact preview.
+    // Set by the page: group SLA policies have only "all" conditions and targets in `target`
+    // seconds.
     let groups = ["all", "any"];
     let secondsKey = "target_in_seconds";
     let previews = true;
@@ -570,13 +573,16 @@
     // The API answers 422 with Zendesk's details; turn them into the same places.
     function placedFromApi(details, sentMetrics) {
         const placed = { conditions: {}, targets: {}, filter: [], policy_metrics: [] };
+        const words = config.conditionWords || {};
         (details.filter || []).forEach(({ description }) => {
             const text = description.replace(/^Filter: /, "");
             const match = /^(all|any)\[(\d+)\]: ([\s\S]*)$/.exec(text);
             if (match) {
-                (placed.conditions[`${match[1]}:${match[2]}`] ||= []).push(match[3]);
+                (placed.conditions[`${match[1]}:${match[2]}`] ||= []).push(
+                    words[match[3]] || match[3],
+                );
             } else {
-                placed.filter.push(text);
+                placed.filter.push(words[text] || text);
             }
         });
         (details.policy_metrics || []).forEach(({ description }) => {
@@ -645,8 +651,11 @@
 
     function settingsValue() {
         const input = document.getElementById("id_metric_settings");
+        if (!input) {
+            return undefined; // a policy kind without metric settings
+        }
         try {
-            const parsed = JSON.parse(input ? input.value : "{}");
+            const parsed = JSON.parse(input.value);
             return parsed && typeof parsed === "object" ? parsed : undefined;
         } catch (error) {
             return undefined;
@@ -704,6 +713,11 @@
         return `Saving changes ${impact.changed_tickets} of the ${open} open tickets:`;
     }
 
+    // Group SLA policies must name a group: without a condition there is nothing to preview.
+    function lacksCondition(filter) {
+        return Boolean(config.needsCondition) && !groups.some((group) => filter[group].length);
+    }
+
     function showShadow(winner) {
         const box = document.getElementById("policy-shadow");
         if (!winner) {
@@ -716,7 +730,8 @@
                 className: "policy-warning",
                 text:
                     `“${title}” can never match: “${winner.title}” ` +
-                    `(position ${winner.position}) comes earlier and catches every ticket it ` +
+                    `(position ${winner.position}) comes earlier and catches every ` +
+                    `${config.shadowCatches || "ticket"} it ` +
                     "would. Move it above, or narrow the earlier one.",
             }),
         );
@@ -734,6 +749,13 @@
             previewDone(key);
             return;
         }
+        if (lacksCondition(filter)) {
+            // Not an error yet: the admin has not got to the conditions.
+            showShadow(null);
+            showImpact(config.needsCondition);
+            previewDone(key);
+            return;
+        }
         const title = (document.getElementById("id_title") || {}).value || "";
         const policy = {
             title: title.trim() ? title : "(untitled)",
@@ -748,7 +770,7 @@
         if (position) {
             policy.position = position;
         }
-        const payload = { sla_policy: policy };
+        const payload = { [config.impactKey || "sla_policy"]: policy };
         if (config.policyId) {
             payload.id = config.policyId;
         }
@@ -901,8 +923,8 @@
             }
             filterField.value = JSON.stringify(currentFilter, null, 2);
             metricsField.value = JSON.stringify(metrics, null, 2);
-            if (!previews || previewed === draftKey()) {
-                return;
+            if (!previews || previewed === draftKey() || lacksCondition(currentFilter)) {
+                return; // seen, or nothing to see: the server says what is missing
             }
             event.preventDefault();
             preview().then(() => {
