@@ -299,3 +299,25 @@ def test_agents_may_not_preview(agent_client: APIClient, tiers: dict[str, Any]) 
     )
     assert response.status_code == 403
     assert response.json()["error"]["title"] == "Forbidden"
+
+
+def test_the_preview_reads_no_more_for_more_tickets(
+    admin_client: APIClient, tiers: dict[str, Any]
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    draft = {
+        "group_sla_policy": {"policy_metrics": [target("urgent", 3600)]},
+        "id": tiers["policy2"].pk,
+    }
+    admin_client.post(URL, draft, format="json")  # revisions compiled and cached
+    with CaptureQueriesContext(connection) as four:
+        admin_client.post(URL, draft, format="json")
+    customer = UserFactory(role="end-user")
+    for _ in range(8):
+        urgent_ticket(customer, tiers["tier2"], at=NOW - 2 * HOUR)
+    with CaptureQueriesContext(connection) as twelve:
+        impact = admin_client.post(URL, draft, format="json").json()["impact"]
+    assert (impact["open_tickets"], impact["changed_tickets"]) == (12, 10)
+    assert len(twelve) == len(four)
