@@ -60,6 +60,12 @@ ENDPOINTS = [
     ("get", "/api/v2/group_slas/policies/definitions.json", None, (200, 403, 403)),
     (
         "post",
+        "/api/v2/group_slas/policies/impact.json",
+        {"group_sla_policy": {"title": "u"}, "id": "{group_policy}"},
+        (200, 403, 403),
+    ),
+    (
+        "post",
         "/api/v2/slas/policies.json",
         {"sla_policy": {"title": "t", "filter": {"all": []}}},
         (201, 403, 403),

@@ -96,6 +96,7 @@ def test_every_route_is_documented(schema: dict[str, Any]) -> None:
         "/api/v2/group_slas/policies/{policy_id}",
         "/api/v2/group_slas/policies/reorder",
         "/api/v2/group_slas/policies/definitions",
+        "/api/v2/group_slas/policies/impact",
         "/api/v2/users",
         "/api/v2/users/{user_id}",
         "/api/v2/users/me",
@@ -316,6 +317,13 @@ GROUP_SLA_CALLS = [
     ("put", "/api/v2/group_slas/policies/reorder.json", {"group_sla_policy_ids": ["nope"]}),
     ("get", "/api/v2/group_slas/policies/definitions.json", None),
     ("delete", "/api/v2/group_slas/policies/{gid}.json", None),
+    (
+        "post",
+        "/api/v2/group_slas/policies/impact.json",
+        {"group_sla_policy": {"title": "u"}, "id": "{gid}"},
+    ),
+    ("post", "/api/v2/group_slas/policies/impact.json", {"group_sla_policy": {"title": ""}}),
+    ("post", "/api/v2/group_slas/policies/impact.json", {"group_sla_policy": {}, "id": "nope"}),
 ]
 
 

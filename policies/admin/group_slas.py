@@ -425,6 +425,7 @@ class GroupSlaPolicyAdmin(admin.ModelAdmin[GroupSlaPolicy]):
             **(extra_context or {}),
             "can_reorder": self.can_reorder(request),
             "reorder_url": reverse("admin:policies_groupslapolicy_reorder"),
+            "impact_url": reverse("group-sla-policy-impact"),
         }
         return super().changelist_view(request, extra_context=context)
 

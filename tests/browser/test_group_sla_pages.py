@@ -99,7 +99,9 @@ def test_the_up_button_moves_a_policy_and_saves_the_order(
     page.goto(LIST)
     page.get_by_role("button", name="Move “Tier 2 second” up").click()
     expect(page.locator("#policy-order-status")).to_have_text("Move “Tier 2 second” to position 1?")
-    expect(page.locator("#policy-order-impact")).to_contain_text("from the moment you save")
+    expect(page.locator("#policy-order-impact")).to_contain_text(
+        "Moves no open ticket to another group SLA policy (of 0 open tickets)."
+    )
     assert list(GroupSlaPolicy.objects.values_list("pk", flat=True)) == [first.pk, second.pk]
     page.get_by_role("button", name="Save the new order").click()
     expect(page.locator("#policy-order-status")).to_have_text(

@@ -109,10 +109,11 @@
 
     function impactWords(impact) {
         const moved = impact.policy_changes;
+        const kind = bar.dataset.impactNoun || "policy";
         const parts = [
             moved
-                ? `Moves ${plural(moved, "open ticket", "open tickets")} to another policy`
-                : "Moves no open ticket to another policy",
+                ? `Moves ${plural(moved, "open ticket", "open tickets")} to another ${kind}`
+                : `Moves no open ticket to another ${kind}`,
         ];
         if (impact.target_changes) {
             parts.push(`changes the targets of ${impact.target_changes}`);
@@ -127,18 +128,12 @@
     async function previewMove(row) {
         const run = ++previewRun;
         const position = rows().indexOf(row) + 1;
-        if (!impactUrl) {
-            // No preview for this list: the page says in words what a move does.
-            confirmText.textContent = bar.dataset.moveNote || "";
-            confirmSave.disabled = false;
-            return;
-        }
         confirmText.textContent = "Working out the effect on open tickets…";
         confirmSave.disabled = true;
         try {
             const { response, answer } = await post(impactUrl, {
                 id: idOf(row),
-                sla_policy: { position },
+                [bar.dataset.impactKey || "sla_policy"]: { position },
             });
             if (run !== previewRun) {
                 return;
