@@ -29,6 +29,7 @@ from tickets.selectors import (
     with_queue_section,
 )
 from tickets.sla.recompute import ticket_sla_drift
+from tickets.sla.rewrite import history_rewrite_apply, history_rewrite_preview
 
 # Policies made without a time are made now: the tickets live in the month before.
 START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=30)
@@ -319,3 +320,39 @@ def test_the_agent_home_sections_count_a_ticket_whose_only_promise_is_its_groups
         late.pk: QUEUE_BREACHED,  # its 4 hours ran out two hours before
         unheld.pk: QUEUE_NOT_RUNNING,
     }
+
+
+@pytest.mark.django_db
+def test_a_history_rewrite_reapplies_group_sla_policies_and_counts_only_real_changes(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    tier2 = GroupFactory(name="Tier 2")
+    policy = group_policy(tier2)
+    held = new_ticket(UserFactory(role="end-user"), tier2)
+    now = START + 2 * HOUR
+
+    # Nothing has changed since the ticket was saved: re-applying changes nothing.
+    unchanged = history_rewrite_preview(since=START - HOUR, now=now)
+    assert (unchanged.tickets_considered, unchanged.tickets_changed) == (1, 0)
+
+    # The promise is now one hour: from its moment on, the ticket is held past it ...
+    with (
+        time_machine.travel(START + 90 * timedelta(minutes=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        policy_services.group_sla_policy_update(
+            policy_id=policy.pk,
+            data={
+                "policy_metrics": [
+                    {"priority": "urgent", "target_seconds": 3600, "business_hours": False}
+                ]
+            },
+            now=START + 90 * timedelta(minutes=1),
+        )
+    [row] = group_rows(held)
+    assert (row.breach_at, row.breached_at) == (START + HOUR, START + 90 * timedelta(minutes=1))
+    # ... and re-applying it to the whole history, on purpose, moves the breach to its deadline.
+    rewrite = history_rewrite_apply(since=START - HOUR, now=now, actor_id=None, reason="OLA")
+    assert rewrite.tickets_considered == 1
+    [row] = group_rows(held)
+    assert (row.breach_at, row.breached_at) == (START + HOUR, START + HOUR)

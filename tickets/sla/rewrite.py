@@ -29,9 +29,8 @@ from tickets.sla.recompute import BATCH, STORE_FIELDS, sla_signature
 from tickets.sla.store import (
     audits_by_ticket,
     evaluate_stored,
-    replay,
+    instances_of,
     sla_store_many,
-    ticket_history,
 )
 
 # Changed tickets listed in a preview or a record; the count covers them all.
@@ -133,7 +132,7 @@ def _rewrite(*, since: datetime, now: datetime) -> RewriteOutcome:
         new_audits = audits_by_ticket(batch)
         results = []
         for ticket in tickets:
-            old = replay(ticket_history(ticket, old_audits[ticket.pk]), schedule=None, now=now)
+            old = evaluate_stored(ticket, now=now, audits=old_audits[ticket.pk]).result
             evaluation = evaluate_stored(ticket, now=now, audits=new_audits[ticket.pk])
             new = evaluation.result
             # Every ticket in the period carries a state of its rewritten history from now on.
@@ -148,8 +147,8 @@ def _rewrite(*, since: datetime, now: datetime) -> RewriteOutcome:
                         "id": ticket.pk,
                         "policy_before": old.policy.id if old.policy else None,
                         "policy_after": new.policy.id if new.policy else None,
-                        "breaches_before": sum(1 for i in old.instances if i.breached),
-                        "breaches_after": sum(1 for i in new.instances if i.breached),
+                        "breaches_before": sum(1 for i in instances_of(old) if i.breached),
+                        "breaches_after": sum(1 for i in instances_of(new) if i.breached),
                     }
                 )
         sla_store_many(results, now=now, rewritten=True)
