@@ -28,7 +28,7 @@ from policies.engine.conditions import OPERATOR_TITLES
 from policies.engine.group_ownership import GROUP_OWNERSHIP_TIME
 from policies.inputs import GroupSlaPolicyInputSerializer, group_sla_definition_items
 from policies.models import GroupSlaPolicy
-from tickets.selectors import definition_items, policy_input_context
+from tickets.selectors import definition_items
 
 GROUP_OPERATORS = ("includes", "not_includes")
 METRIC_TITLE = "Group ownership time"
@@ -66,16 +66,6 @@ def condition_message(message: str) -> str:
 GRID_TITLES = [(GROUP_OWNERSHIP_TIME, METRIC_TITLE)]
 
 
-def target_grid() -> list[dict[str, Any]]:
-    """One row, one cell per priority, keyed as the editor keys SLA policy cells."""
-    return ordering.target_grid(GRID_TITLES)
-
-
-def target_summary(metrics: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The targets by priority (urgent first), in words."""
-    return ordering.target_summary(metrics, GRID_TITLES, "target")
-
-
 def condition_words(condition: dict[str, Any], names: dict[str, str]) -> str:
     """{"field": "group_id", "operator": "includes", "value": [6]} -> "Group includes Tier 2"."""
     values = condition.get("value")
@@ -98,19 +88,6 @@ def group_names() -> dict[str, str]:
 
 def conditions_in_words(policy: GroupSlaPolicy, names: dict[str, str]) -> list[str]:
     return [condition_words(c, names) for c in selectors.group_sla_policy_filter(policy)["all"]]
-
-
-def shadowing_policy(
-    filter: dict[str, Any], policy_id: str | None, position: int | None = None
-) -> dict[str, Any] | None:
-    """The earlier policy that catches every group `filter` would, placed as it would be saved
-    (`policy_id`: the policy being edited, None for a new one; `position`: None keeps it where
-    it is, or puts a new one last)."""
-    data: dict[str, Any] = {"filter": filter}
-    if position is not None:
-        data["position"] = position
-    snapshots = selectors.group_draft_snapshots(data, policy_id)
-    return ordering.draft_shadowed_by(snapshots, policy_id if policy_id is not None else "")
 
 
 def placed_errors(errors: dict[str, Any], metrics: Any) -> dict[str, Any]:
@@ -142,27 +119,17 @@ class GroupSlaPolicyAdminForm(ordering.OrderedPolicyForm[GroupSlaPolicy]):
         help_text='Targets as in the API: [{"priority", "metric": "group_ownership_time", '
         '"target" (seconds), "business_hours"}]',
     )
-    position = forms.TypedChoiceField(
-        label="Position",
-        coerce=int,
-        empty_value=None,
-        required=False,
-        help_text="Group SLA policies are tried from the top; the first whose conditions a "
-        "ticket's group meets applies.",
+    position = ordering.position_field(
+        "Group SLA policies are tried from the top; the first whose conditions a ticket's group "
+        "meets applies."
     )
 
     class Meta:
         model = GroupSlaPolicy
         fields = ["title", "description", "position"]
 
-    def position_choices(self, policy_id: Any) -> tuple[list[tuple[str, str]], int]:
-        # Every group SLA policy names a group, so none catches all: a new one goes last.
-        others = [
-            p
-            for p in selectors.group_sla_policy_queryset().order_by("position", "id")
-            if p.pk != policy_id
-        ]
-        return ordering.position_choices(others)
+    # Every group SLA policy names a group, so none catches all: a new one goes last.
+    policy_queryset = staticmethod(selectors.group_sla_policy_queryset)
 
     def stored_fields(self, policy_id: Any) -> dict[str, Any]:
         policy = selectors.group_sla_policy_get(policy_id=policy_id)
@@ -177,9 +144,6 @@ class GroupSlaPolicyAdminForm(ordering.OrderedPolicyForm[GroupSlaPolicy]):
     def error_words(self, name: str, problems: Any) -> list[str]:
         words = flatten(problems)
         return [condition_message(w) for w in words] if name == "filter" else words
-
-    def serializer_context(self) -> dict[str, Any]:
-        return policy_input_context()
 
 
 @admin.register(GroupSlaPolicy)
@@ -198,18 +162,20 @@ class GroupSlaPolicyAdmin(ordering.OrderedPolicyAdmin[GroupSlaPolicy]):
     json_fieldset_title = "Conditions and targets as JSON"
     order_changed_error = services.GroupSlaOrderChanged
     unknown_policies_error = services.UnknownGroupSlaPolicies
+    policy_queryset = staticmethod(selectors.group_sla_policy_queryset)
+    policy_filter = staticmethod(selectors.group_sla_policy_filter)
+    policy_metrics = staticmethod(selectors.group_sla_policy_metrics)
+    draft_snapshots = staticmethod(selectors.group_draft_snapshots)
+    new_policy_id = ""
+    create_policy = staticmethod(services.group_sla_policy_create)
+    update_policy = staticmethod(services.group_sla_policy_update)
+    delete_policy = staticmethod(services.group_sla_policy_delete)
+    reorder_policies = staticmethod(services.group_sla_policy_reorder)
+    grid_titles = GRID_TITLES
+    seconds_key = "target"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[GroupSlaPolicy]:
         return selectors.group_sla_policy_queryset()
-
-    def policy_queryset(self) -> QuerySet[GroupSlaPolicy]:
-        return selectors.group_sla_policy_queryset()
-
-    def policy_filter(self, policy: GroupSlaPolicy) -> dict[str, Any]:
-        return selectors.group_sla_policy_filter(policy)
-
-    def policy_metrics(self, policy: GroupSlaPolicy) -> list[dict[str, Any]]:
-        return selectors.group_sla_policy_metrics(policy)
 
     def is_id(self, value: Any) -> bool:
         return isinstance(value, str)
@@ -219,26 +185,6 @@ class GroupSlaPolicyAdmin(ordering.OrderedPolicyAdmin[GroupSlaPolicy]):
         if not isinstance(conditions, list) or not all(isinstance(c, dict) for c in conditions):
             raise ValueError('“filter” must be {"all": [...]}.')
         return {"all": conditions}
-
-    def draft_shadowed_by(
-        self, filter: dict[str, Any], policy_id: Any, position: int | None = None
-    ) -> dict[str, Any] | None:
-        return shadowing_policy(filter, policy_id, position)
-
-    def reorder(self, order: list[Any], expected: list[Any]) -> None:
-        services.group_sla_policy_reorder(policy_ids=order, expected_ids=expected)
-
-    def create(self, data: dict[str, Any]) -> GroupSlaPolicy:
-        return services.group_sla_policy_create(**data)
-
-    def update(self, policy_id: Any, data: dict[str, Any]) -> GroupSlaPolicy:
-        return services.group_sla_policy_update(policy_id=policy_id, data=data)
-
-    def delete(self, policy_id: Any) -> None:
-        services.group_sla_policy_delete(policy_id=policy_id)
-
-    def target_summary(self, metrics: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return target_summary(metrics)
 
     def target_words(self, target: dict[str, Any]) -> str:
         return f"a group holds a ticket at most {target['duration']} ({target['hours']})"
@@ -262,7 +208,7 @@ class GroupSlaPolicyAdmin(ordering.OrderedPolicyAdmin[GroupSlaPolicy]):
 
     @admin.display(description="Targets")
     def targets(self, obj: GroupSlaPolicy) -> str:
-        rows = target_summary(selectors.group_sla_policy_metrics(obj))
+        rows = self.target_summary(selectors.group_sla_policy_metrics(obj))
         if not rows:
             return "None"
         return "; ".join(
@@ -281,21 +227,4 @@ class GroupSlaPolicyAdmin(ordering.OrderedPolicyAdmin[GroupSlaPolicy]):
             "conditionWords": CONDITION_WORDS,
             "needsCondition": "Add a condition naming a group to see what saving would change "
             "on open tickets.",
-            "metrics": [GROUP_OWNERSHIP_TIME],
         }
-
-    def editor_context(
-        self,
-        request: HttpRequest,
-        form: Any,
-        obj: GroupSlaPolicy | None,
-        policy: GroupSlaPolicy | None,
-        editable: bool,
-    ) -> dict[str, Any]:
-        summary = None
-        if not editable and policy is not None:
-            summary = {
-                "targets": target_summary(selectors.group_sla_policy_metrics(policy)),
-                "position": policy.position,
-            }
-        return {"target_grid": target_grid(), "policy_summary": summary}

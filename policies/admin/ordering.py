@@ -24,6 +24,7 @@ from django.utils.html import format_html
 
 from policies.engine.shadowing import first_covering
 from policies.engine.vocabulary import Priority
+from tickets.selectors import policy_input_context
 
 M = TypeVar("M", bound=Model)
 
@@ -35,6 +36,13 @@ class PrettyJSONField(forms.JSONField):
         if isinstance(value, str):
             return value
         return json.dumps(value, indent=2)
+
+
+def position_field(help_text: str) -> forms.TypedChoiceField:
+    """Where the policy goes in the list; blank (when editing) keeps it where it is."""
+    return forms.TypedChoiceField(
+        label="Position", coerce=int, empty_value=None, required=False, help_text=help_text
+    )
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:
@@ -117,7 +125,7 @@ def target_summary(
 
 
 def position_choices(
-    others: Sequence[Any], is_catch_all: Callable[[Any], bool] | None = None
+    others: Sequence[Any], is_catch_all: Callable[[Any], bool]
 ) -> tuple[list[tuple[str, str]], int]:
     """(choices, default) for where a policy goes among `others` (in order), each place named
     by its neighbours.
@@ -125,7 +133,7 @@ def position_choices(
     A new policy goes before a catch-all (a last policy that `is_catch_all`), where it can
     match; otherwise last.
     """
-    last_catches_all = bool(others) and is_catch_all is not None and is_catch_all(others[-1])
+    last_catches_all = bool(others) and is_catch_all(others[-1])
     choices: list[tuple[str, str]] = []
     for index, policy in enumerate(others):
         label = f"before “{policy.title}”"
@@ -271,8 +279,17 @@ class OrderedPolicyForm(forms.ModelForm[M], Generic[M]):
             self.initial["position"] = None
             self.initial.update(self.stored_fields(self.instance.pk))
 
-    def position_choices(self, policy_id: Any) -> tuple[list[tuple[str, str]], int]:
+    @staticmethod
+    def policy_queryset() -> QuerySet[Any]:
         raise NotImplementedError
+
+    def is_catch_all(self, policy: Any) -> bool:
+        """Whether `policy` matches everything (a new policy then goes before it)."""
+        return False
+
+    def position_choices(self, policy_id: Any) -> tuple[list[tuple[str, str]], int]:
+        others = [p for p in self.policy_queryset().order_by("position", "id") if p.pk != policy_id]
+        return position_choices(others, self.is_catch_all)
 
     def stored_fields(self, policy_id: Any) -> dict[str, Any]:
         """The JSON fields' initial values: the stored policy as the API gives it."""
@@ -294,7 +311,7 @@ class OrderedPolicyForm(forms.ModelForm[M], Generic[M]):
         return flatten(problems)
 
     def serializer_context(self) -> dict[str, Any]:
-        raise NotImplementedError
+        return policy_input_context()
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -346,15 +363,30 @@ class OrderedPolicyAdmin(admin.ModelAdmin[M], Generic[M]):
     order_changed_error: ClassVar[type[Exception]]
     unknown_policies_error: ClassVar[type[Exception]]
 
-    # Data and services, set by each page -----------------------------------------------------
+    # Each page's selectors and services; the two lists' functions take the same keywords.
+    new_policy_id: ClassVar[Any]  # the id draft_snapshots gives a new policy
+    create_policy: ClassVar[Callable[..., Any]]
+    update_policy: ClassVar[Callable[..., Any]]
+    delete_policy: ClassVar[Callable[..., None]]
+    reorder_policies: ClassVar[Callable[..., None]]
+    # The target grid's rows as (metric, title), and the key of a stored target's seconds.
+    grid_titles: ClassVar[list[tuple[str, str]]]
+    seconds_key: ClassVar[str]
 
-    def policy_queryset(self) -> QuerySet[M]:
+    @staticmethod
+    def policy_queryset() -> QuerySet[Any]:
         raise NotImplementedError
 
-    def policy_filter(self, policy: M) -> dict[str, Any]:
+    @staticmethod
+    def policy_filter(policy: Any) -> dict[str, Any]:
         raise NotImplementedError
 
-    def policy_metrics(self, policy: M) -> list[dict[str, Any]]:
+    @staticmethod
+    def policy_metrics(policy: Any) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    @staticmethod
+    def draft_snapshots(data: dict[str, Any], policy_id: Any) -> list[dict[str, Any]]:
         raise NotImplementedError
 
     def is_id(self, value: Any) -> bool:
@@ -372,22 +404,20 @@ class OrderedPolicyAdmin(admin.ModelAdmin[M], Generic[M]):
     def draft_shadowed_by(
         self, filter: dict[str, Any], policy_id: Any, position: int | None = None
     ) -> dict[str, Any] | None:
-        raise NotImplementedError
+        """The earlier policy that catches everything `filter` would, placed as it would be
+        saved (`policy_id`: the policy being edited, None for a new one; `position`: None keeps
+        it where it is, or puts a new one last)."""
+        data: dict[str, Any] = {"filter": filter}
+        if position is not None:
+            data["position"] = position
+        snapshots = self.draft_snapshots(data, policy_id)
+        return draft_shadowed_by(snapshots, self.new_policy_id if policy_id is None else policy_id)
 
-    def reorder(self, order: list[Any], expected: list[Any]) -> None:
-        raise NotImplementedError
-
-    def create(self, data: dict[str, Any]) -> M:
-        raise NotImplementedError
-
-    def update(self, policy_id: Any, data: dict[str, Any]) -> M:
-        raise NotImplementedError
-
-    def delete(self, policy_id: Any) -> None:
-        raise NotImplementedError
+    def target_grid(self) -> list[dict[str, Any]]:
+        return target_grid(self.grid_titles)
 
     def target_summary(self, metrics: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        raise NotImplementedError
+        return target_summary(metrics, self.grid_titles, self.seconds_key)
 
     def target_words(self, target: dict[str, Any]) -> str:
         raise NotImplementedError
@@ -399,12 +429,13 @@ class OrderedPolicyAdmin(admin.ModelAdmin[M], Generic[M]):
         """The editor's settings beyond the ones every ordered policy editor has."""
         raise NotImplementedError
 
-    def editor_context(
-        self, request: HttpRequest, form: Any, obj: M | None, policy: M | None, editable: bool
-    ) -> dict[str, Any]:
-        """The template's context beyond the shared: `policy_summary`, `target_grid` and any
-        page's own."""
-        raise NotImplementedError
+    def summary_extra(self, policy: M) -> dict[str, Any]:
+        """What a page's read-only summary says beyond the targets and the position."""
+        return {}
+
+    def editor_context(self, request: HttpRequest, form: Any, obj: M | None) -> dict[str, Any]:
+        """The template's context beyond the shared, for a page's own parts."""
+        return {}
 
     # Shared --------------------------------------------------------------------------------
 
@@ -521,7 +552,7 @@ class OrderedPolicyAdmin(admin.ModelAdmin[M], Generic[M]):
         except ValueError as error:
             return JsonResponse({"error": str(error)}, status=422)
         try:
-            self.reorder(order, expected)
+            self.reorder_policies(policy_ids=order, expected_ids=expected)
         except self.order_changed_error as changed:
             messages.warning(
                 request,
@@ -605,6 +636,7 @@ class OrderedPolicyAdmin(admin.ModelAdmin[M], Generic[M]):
             "shadowingUrl": reverse(f"admin:{self.url_name('shadowing')}"),
             "ticketsUrl": reverse("admin:tickets_ticket_changelist"),
             "priorities": [p.value for p in Priority],
+            "metrics": [metric for metric, _ in self.grid_titles],
             "errors": getattr(form, "placed_errors", {}),
         }
         policy = self.policy_queryset().get(pk=obj.pk) if obj is not None else None
@@ -613,6 +645,13 @@ class OrderedPolicyAdmin(admin.ModelAdmin[M], Generic[M]):
             config["initial"] = {
                 "filter": self.policy_filter(policy),
                 "policy_metrics": self.policy_metrics(policy),
+            }
+        summary = None
+        if not editable and policy is not None:
+            summary = {
+                "targets": self.target_summary(self.policy_metrics(policy)),
+                "position": cast(Any, policy).position,
+                **self.summary_extra(policy),
             }
         shadow = None
         if policy is not None:
@@ -625,7 +664,9 @@ class OrderedPolicyAdmin(admin.ModelAdmin[M], Generic[M]):
                 "target_units": TARGET_UNITS,
                 "priorities": [(p.value, p.value.capitalize()) for p in Priority],
                 "shadow_warning": shadow,
-                **self.editor_context(request, form, obj, policy, editable),
+                "policy_summary": summary,
+                "target_grid": self.target_grid(),
+                **self.editor_context(request, form, obj),
             }
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -634,7 +675,10 @@ class OrderedPolicyAdmin(admin.ModelAdmin[M], Generic[M]):
 
     def save_model(self, request: HttpRequest, obj: M, form: Any, change: bool) -> None:
         data = form.validated
-        saved = self.update(obj.pk, data) if change else self.create(data)
+        if change:
+            saved = self.update_policy(policy_id=obj.pk, data=data)
+        else:
+            saved = self.create_policy(**data)
         obj.pk = saved.pk
         winner = self.shadow_winner(saved)
         if winner:
@@ -669,8 +713,8 @@ class OrderedPolicyAdmin(admin.ModelAdmin[M], Generic[M]):
         return listed, {k: v for k, v in counts.items() if v}, perms_needed, []
 
     def delete_model(self, request: HttpRequest, obj: M) -> None:
-        self.delete(obj.pk)
+        self.delete_policy(policy_id=obj.pk)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[M]) -> None:
         for pk in list(queryset.values_list("pk", flat=True)):
-            self.delete(pk)
+            self.delete_policy(policy_id=pk)

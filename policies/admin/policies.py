@@ -6,7 +6,8 @@ same service as `PUT /api/v2/slas/policies/reorder` with the order the page was 
 reorder made elsewhere in the meantime is refused instead of overwritten. The editor's condition
 builder and target grid (static/slaweb/js/policy_form.js) write the API's JSON into the
 `filter` and `policy_metrics` fields, and the serializer's errors come back keyed by condition
-row and target cell.
+row and target cell. What these pages share with the group SLA policy pages lives in
+policies.admin.ordering; this module names the SLA policy's services and words.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from policies.admin.ordering import PrettyJSONField
 from policies.engine.vocabulary import METRIC_TITLES, VIA_CHANNELS, Metric
 from policies.inputs import PolicyInputSerializer, full_metric_settings
 from policies.models import Policy
-from tickets.selectors import definition_items, policy_input_context
+from tickets.selectors import definition_items
 
 # The target grid's rows, in the order Zendesk's policy editor lists the metrics.
 GRID_METRICS = [
@@ -41,11 +42,6 @@ GRID_METRICS = [
     Metric.TOTAL_RESOLUTION_TIME,
 ]
 GRID_TITLES = [(metric.value, METRIC_TITLES[metric]) for metric in GRID_METRICS]
-
-
-def target_grid() -> list[dict[str, Any]]:
-    """Rows of the target grid: one per metric, one cell per priority."""
-    return ordering.target_grid(GRID_TITLES)
 
 
 # Channels Zendesk retired or slaweb never receives tickets from: kept in the definitions (the
@@ -79,24 +75,8 @@ def builder_definitions() -> list[dict[str, Any]]:
     return items
 
 
-def target_summary(metrics: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The targets a policy sets, by priority (urgent first), in words; empty cells left out."""
-    return ordering.target_summary(metrics, GRID_TITLES, "target_in_seconds")
-
-
 def is_catch_all(filter: dict[str, Any]) -> bool:
     return not filter.get("all") and not filter.get("any")
-
-
-def position_choices(policy_id: int | None) -> tuple[list[tuple[str, str]], int]:
-    """(choices, default) for where a policy goes: before the catch-all (a last policy
-    without conditions) for a new one, where it can match; otherwise last."""
-    others = [
-        p for p in selectors.policy_queryset().order_by("position", "id") if p.pk != policy_id
-    ]
-    return ordering.position_choices(
-        others, lambda policy: is_catch_all(selectors.policy_filter_dict(policy))
-    )
 
 
 def condition_words(condition: dict[str, Any], definitions: dict[str, Any]) -> str:
@@ -132,21 +112,19 @@ class PolicyAdminForm(ordering.OrderedPolicyForm[Policy]):
     metric_settings = PrettyJSONField(
         required=False, initial={}, widget=forms.Textarea(attrs={"rows": 6, "cols": 80})
     )
-    position = forms.TypedChoiceField(
-        label="Position",
-        coerce=int,
-        empty_value=None,
-        required=False,
-        help_text="Policies are tried from the top; the first whose conditions a ticket meets "
-        "applies. A policy placed after the catch-all can never match.",
+    position = ordering.position_field(
+        "Policies are tried from the top; the first whose conditions a ticket meets applies. "
+        "A policy placed after the catch-all can never match."
     )
 
     class Meta:
         model = Policy
         fields = ["title", "description", "position"]
 
-    def position_choices(self, policy_id: Any) -> tuple[list[tuple[str, str]], int]:
-        return position_choices(policy_id)
+    policy_queryset = staticmethod(selectors.policy_queryset)
+
+    def is_catch_all(self, policy: Any) -> bool:
+        return is_catch_all(selectors.policy_filter_dict(policy))
 
     def stored_fields(self, policy_id: Any) -> dict[str, Any]:
         policy = selectors.policy_get(policy_id=policy_id)
@@ -165,9 +143,6 @@ class PolicyAdminForm(ordering.OrderedPolicyForm[Policy]):
     def place_errors(self, errors: dict[str, Any], metrics: Any) -> dict[str, Any]:
         return placed_errors(errors, metrics)
 
-    def serializer_context(self) -> dict[str, Any]:
-        return policy_input_context()
-
 
 def placed_errors(errors: dict[str, Any], metrics: Any) -> dict[str, Any]:
     """The serializer's errors keyed by where the builder shows them: `conditions` by "all:0",
@@ -178,21 +153,6 @@ def placed_errors(errors: dict[str, Any], metrics: Any) -> dict[str, Any]:
         groups=("all", "any"),
         target_key=lambda item: f"{item['priority']}:{item.get('metric')}",
     )
-
-
-def shadowing_policy(
-    filter: dict[str, Any], policy_id: int | None, position: int | None = None
-) -> dict[str, Any] | None:
-    """The earlier policy that catches every ticket `filter` would, placed as it would be saved.
-
-    `policy_id` is the policy being edited (None for a new one); `position` where it would go
-    (None: where it is, or last).
-    """
-    data: dict[str, Any] = {"filter": filter}
-    if position is not None:
-        data["position"] = position
-    snapshots = selectors.draft_snapshots(data, policy_id)
-    return ordering.draft_shadowed_by(snapshots, policy_id if policy_id is not None else 0)
 
 
 @admin.register(Policy)
@@ -213,15 +173,17 @@ class PolicyAdmin(ordering.OrderedPolicyAdmin[Policy]):
     extra_fieldsets = [("Advanced", {"fields": ["metric_settings"], "classes": ["collapse"]})]
     order_changed_error = services.OrderChanged
     unknown_policies_error = services.UnknownPolicies
-
-    def policy_queryset(self) -> QuerySet[Policy]:
-        return selectors.policy_queryset()
-
-    def policy_filter(self, policy: Policy) -> dict[str, Any]:
-        return selectors.policy_filter_dict(policy)
-
-    def policy_metrics(self, policy: Policy) -> list[dict[str, Any]]:
-        return selectors.policy_metrics_list(policy)
+    policy_queryset = staticmethod(selectors.policy_queryset)
+    policy_filter = staticmethod(selectors.policy_filter_dict)
+    policy_metrics = staticmethod(selectors.policy_metrics_list)
+    draft_snapshots = staticmethod(selectors.draft_snapshots)
+    new_policy_id = 0
+    create_policy = staticmethod(services.policy_create)
+    update_policy = staticmethod(services.policy_update)
+    delete_policy = staticmethod(services.policy_delete)
+    reorder_policies = staticmethod(services.policy_reorder)
+    grid_titles = GRID_TITLES
+    seconds_key = "target_in_seconds"
 
     def is_id(self, value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
@@ -237,26 +199,6 @@ class PolicyAdmin(ordering.OrderedPolicyAdmin[Policy]):
         ):
             raise ValueError('“filter” must be {"all": [...], "any": [...]}.')
         return filter
-
-    def draft_shadowed_by(
-        self, filter: dict[str, Any], policy_id: Any, position: int | None = None
-    ) -> dict[str, Any] | None:
-        return shadowing_policy(filter, policy_id, position)
-
-    def reorder(self, order: list[Any], expected: list[Any]) -> None:
-        services.policy_reorder(policy_ids=order, expected_ids=expected)
-
-    def create(self, data: dict[str, Any]) -> Policy:
-        return services.policy_create(**data)
-
-    def update(self, policy_id: Any, data: dict[str, Any]) -> Policy:
-        return services.policy_update(policy_id=policy_id, data=data)
-
-    def delete(self, policy_id: Any) -> None:
-        services.policy_delete(policy_id=policy_id)
-
-    def target_summary(self, metrics: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return target_summary(metrics)
 
     def target_words(self, target: dict[str, Any]) -> str:
         return f"{target['metric']} within {target['duration']} ({target['hours']})"
@@ -274,27 +216,13 @@ class PolicyAdmin(ordering.OrderedPolicyAdmin[Policy]):
     def editor_config(self) -> dict[str, Any]:
         return {
             "definitions": builder_definitions(),
-            "metrics": [m.value for m in GRID_METRICS],
         }
 
-    def editor_context(
-        self,
-        request: HttpRequest,
-        form: Any,
-        obj: Policy | None,
-        policy: Policy | None,
-        editable: bool,
-    ) -> dict[str, Any]:
-        summary = None
-        if not editable and policy is not None:
-            summary = {
-                "targets": target_summary(selectors.policy_metrics_list(policy)),
-                "catch_all": is_catch_all(selectors.policy_filter_dict(policy)),
-                "position": policy.position,
-            }
+    def summary_extra(self, policy: Policy) -> dict[str, Any]:
+        return {"catch_all": is_catch_all(selectors.policy_filter_dict(policy))}
+
+    def editor_context(self, request: HttpRequest, form: Any, obj: Policy | None) -> dict[str, Any]:
         return {
-            "target_grid": target_grid(),
-            "policy_summary": summary,
             "default_position": getattr(form, "default_position_label", ""),
             "clone_url": reverse("admin:policies_policy_clone", args=[obj.pk]) if obj else "",
             "can_clone": obj is not None and self.has_add_permission(request),
