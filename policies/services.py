@@ -140,6 +140,13 @@ def _move(policy: Policy | GroupSlaPolicy, position: int, count: int) -> None:
     policy.position = position
 
 
+def _remove(policy: Policy | GroupSlaPolicy) -> None:
+    """Delete `policy` and close the gap it leaves in the order."""
+    position = policy.position
+    policy.delete()
+    type(policy)._default_manager.filter(position__gt=position).update(position=F("position") - 1)
+
+
 def _reorder(
     model: type[_Ordered],
     policy_ids: Sequence[Any],
@@ -225,10 +232,7 @@ def policy_update(*, policy_id: int, data: dict[str, Any], now: datetime | None 
 def policy_delete(*, policy_id: int, now: datetime | None = None) -> None:
     """Raises Policy.DoesNotExist."""
     _lock_order()
-    policy = Policy.objects.select_for_update().get(pk=policy_id)
-    position = policy.position
-    policy.delete()
-    Policy.objects.filter(position__gt=position).update(position=F("position") - 1)
+    _remove(Policy.objects.select_for_update().get(pk=policy_id))
     policy_revision_record(now=now or timezone.now())
 
 
@@ -372,10 +376,7 @@ def group_sla_policy_update(
 def group_sla_policy_delete(*, policy_id: str, now: datetime | None = None) -> None:
     """Raises GroupSlaPolicy.DoesNotExist."""
     _lock_order()
-    policy = GroupSlaPolicy.objects.select_for_update().get(pk=policy_id)
-    position = policy.position
-    policy.delete()
-    GroupSlaPolicy.objects.filter(position__gt=position).update(position=F("position") - 1)
+    _remove(GroupSlaPolicy.objects.select_for_update().get(pk=policy_id))
     policy_revision_record(now=now or timezone.now())
 
 
