@@ -326,12 +326,12 @@ class GroupOwnershipReplay:
         policies = self._policies_at(index)
         # Filters cannot test the status or the priority: a save changing only those keeps
         # the match (as in metrics.py).
-        if policies is not self._last_policies or (
-            facts is not self._last_facts and _FILTERED(facts) != self._last_filtered
-        ):
-            self._matched = next((p for p in policies if p.matches(facts)), None)
-            self._last_policies, self._last_filtered = policies, _FILTERED(facts)
-        self._last_facts = facts
+        if policies is not self._last_policies or facts is not self._last_facts:
+            filtered = _FILTERED(facts)
+            if policies is not self._last_policies or filtered != self._last_filtered:
+                self._matched = next((p for p in policies if p.matches(facts)), None)
+                self._last_policies = policies
+            self._last_facts, self._last_filtered = facts, filtered
 
         done = facts.status in _DONE
         current = self._current
