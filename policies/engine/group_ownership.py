@@ -80,6 +80,7 @@ from policies.engine.metrics import (
     _dt_load,
     _schedule_dump,
     _schedule_load,
+    _schedule_refs,
     _seconds,
     _when,
 )
@@ -576,18 +577,9 @@ class GroupOwnershipReplay:
         current = self._current
         # Stretches still as stored refer to the stored schedules by position: keep those first.
         stored = current is not None and bool(current.stored)
-        schedules: list[dict[str, Any] | None] = list(self._stored_snapshots) if stored else []
-        in_force = _schedule_dump(self._schedule)
-
-        def schedule_ref(schedule: Schedule | None) -> int:
-            if schedule is self._schedule:
-                return -1
-            snapshot = _schedule_dump(schedule)
-            if snapshot == in_force:  # the same hours, as another object
-                return -1
-            if snapshot not in schedules:
-                schedules.append(snapshot)
-            return schedules.index(snapshot)
+        schedules, schedule_ref = _schedule_refs(
+            self._schedule, self._stored_snapshots if stored else []
+        )
 
         state: dict[str, Any] = {
             "version": GROUP_STATE_VERSION,

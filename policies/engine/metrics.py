@@ -1042,18 +1042,9 @@ class _Replay:
         index = {id(clock): n for n, clock in enumerate(clocks)}
         # Stretches still as stored refer to the stored schedules by position: keep those first.
         stored = any(clock.stored for clock in clocks)
-        schedules: list[dict[str, Any] | None] = list(self.stored_snapshots) if stored else []
-        current = _schedule_dump(self.schedule)
-
-        def schedule_ref(schedule: Schedule | None) -> int:
-            if schedule is self.schedule:
-                return -1
-            snapshot = _schedule_dump(schedule)
-            if snapshot == current:  # the same hours, as another object
-                return -1
-            if snapshot not in schedules:
-                schedules.append(snapshot)
-            return schedules.index(snapshot)
+        schedules, schedule_ref = _schedule_refs(
+            self.schedule, self.stored_snapshots if stored else []
+        )
 
         def ref(clock: _Clock | None) -> int | None:
             return None if clock is None else index[id(clock)]
@@ -1185,6 +1176,28 @@ def _schedule_dump(schedule: Schedule | None) -> dict[str, Any] | None:
             for h in schedule.holidays
         ],
     }
+
+
+def _schedule_refs(
+    in_force: Schedule | None, stored: list[dict[str, Any] | None]
+) -> tuple[list[dict[str, Any] | None], Callable[[Schedule | None], int]]:
+    """A state's schedules (starting with the `stored` ones, which stretches kept as stored
+    name by position) and the function giving a schedule's place among them: -1 for the
+    one in force (or the same hours as another object), else its index, added when new."""
+    schedules = list(stored)
+    in_force_snapshot = _schedule_dump(in_force)
+
+    def schedule_ref(schedule: Schedule | None) -> int:
+        if schedule is in_force:
+            return -1
+        snapshot = _schedule_dump(schedule)
+        if snapshot == in_force_snapshot:
+            return -1
+        if snapshot not in schedules:
+            schedules.append(snapshot)
+        return schedules.index(snapshot)
+
+    return schedules, schedule_ref
 
 
 def _schedule_load(snapshot: dict[str, Any] | None) -> Schedule | None:
