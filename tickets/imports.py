@@ -42,6 +42,7 @@ from tickets.inputs import (
 )
 from tickets.models import Ticket, User
 from tickets.sla.store import ticket_sla_refresh
+from tickets.sla.ticket_metrics import ticket_metrics_carry
 
 MAX_BATCH = 100
 MAX_HISTORY = 5000  # Zendesk's limit of comments on one ticket
@@ -661,6 +662,7 @@ def ticket_import_write(plan: ImportPlan, *, now: datetime) -> Ticket:
         ticket.save(update_fields=["updated_at"])
     _check_outcome(ticket, expected, plan.solved_at)
     ticket_sla_refresh(ticket, now=now, whole=True)  # a history written at once
+    ticket_metrics_carry(ticket, whole=True)
     return ticket
 
 

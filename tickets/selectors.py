@@ -55,9 +55,9 @@ from tickets.models import (
 
 
 def ticket_rows() -> QuerySet[Ticket]:
-    """Tickets as the API and the queue show them: without the SLA engine's carried state,
-    which only a save reads and which is kilobytes of JSON per ticket."""
-    return Ticket.objects.defer("sla_state")
+    """Tickets as the API and the queue show them: without the carried SLA and metrics
+    states, which only saves and metrics read and which are kilobytes of JSON per ticket."""
+    return Ticket.objects.defer("sla_state", "metrics_state")
 
 
 def account_schedule() -> Schedule | None:

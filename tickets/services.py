@@ -29,6 +29,7 @@ from tickets.models import (
 from tickets.models.accounts import OAuthToken
 from tickets.selectors import ticket_rows
 from tickets.sla.store import ticket_sla_refresh, ticket_snapshot
+from tickets.sla.ticket_metrics import ticket_metrics_carry
 
 # Users ----------------------------------------------------------------------------------------
 
@@ -482,6 +483,7 @@ def _save(
         creating=creating,
     )
     ticket_sla_refresh(ticket, now=now)
+    ticket_metrics_carry(ticket)
     return TicketSave(ticket, audit)
 
 

@@ -54,9 +54,10 @@ shared ticket" exception does not arise.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from policies.engine.business_time import Schedule
 from policies.engine.history import TicketUpdate
@@ -157,6 +158,14 @@ class _Periods:
     def minutes(self) -> Minutes | None:
         return _minutes(self.calendar, self.business) if self.ended else None
 
+    def dump(self) -> list[Any]:
+        return [_dt(self.since), _us(self.calendar), _us(self.business), self.ended]
+
+    def load(self, data: Sequence[Any]) -> None:
+        since, calendar, business, self.ended = data
+        self.since = _dt_load(since)
+        self.calendar, self.business = _td(calendar), _td(business)
+
 
 def _check(
     history: Sequence[TicketUpdate], updaters: Sequence[int | None] | None, now: datetime
@@ -187,135 +196,301 @@ def ticket_metric_set(
     saves without a comment have none.
     """
     _check(history, updaters, now)
-    measure = _Measure(schedule)
-    updates = [u for u in history if u.at <= now]
-    first = updates[0]
-    created = first.at
-    agent_submitted = first.facts.submitter_role is not Role.END_USER
+    replay = TicketMetricsReplay()
+    for index, update in enumerate(history):
+        if update.at > now:
+            continue
+        author = updaters[index] if updaters is not None else _comment_author(update)
+        replay.step(update, author=author, schedule=schedule)
+    return replay.result()
 
-    requester_wait = _Periods(frozenset({_S.NEW, _S.OPEN, _S.HOLD}))
-    agent_wait = _Periods(frozenset({_S.PENDING}))
-    on_hold = _Periods(frozenset({_S.HOLD}))
-    periods = (requester_wait, agent_wait, on_hold)
 
-    status: StatusCategory | None = None
-    custom_status: int | StatusCategory | None = None
-    assignee: int | None = None
-    group: int | None = None
-    first_reply: datetime | None = None
-    first_resolution: datetime | None = None
-    last_resolution: datetime | None = None
-    seen_comment = False
-    replies = reopens = assignee_stations = group_stations = 0
-    initially_assigned_at: datetime | None = None
-    assigned_at: datetime | None = None
-    assignee_updated_at: datetime | None = None
-    requester_updated_at: datetime | None = None
-    status_updated_at = created
-    custom_status_updated_at = created
-    latest_comment_added_at: datetime | None = None
-    updated_at = created
+def _comment_author(update: TicketUpdate) -> int | None:
+    return update.comment.author_id if update.comment is not None else None
 
-    def state() -> tuple[object, ...]:
+
+# Bump when the meaning of a state changes: an older state is then replayed in full instead.
+STATE_VERSION = 1
+
+
+class StateError(ValueError):
+    """A carried metrics state that cannot be continued (another version, or damaged)."""
+
+
+class TicketMetricsReplay:
+    """The metrics of a ticket fed one save at a time, able to stop after any save and carry
+    on later from its `dump`: a save then costs the same however long the ticket's history.
+
+    Each duration is measured when its closing save comes, on the schedule given with that
+    save (as Zendesk keeps a period with the schedule in force when it ended)."""
+
+    _TIMES = (
+        "created",
+        "first_reply",
+        "first_resolution",
+        "last_resolution",
+        "initially_assigned_at",
+        "assigned_at",
+        "assignee_updated_at",
+        "requester_updated_at",
+        "status_updated_at",
+        "custom_status_updated_at",
+        "latest_comment_added_at",
+        "updated_at",
+    )
+    _COUNTS = ("replies", "reopens", "assignee_stations", "group_stations")
+
+    def __init__(self) -> None:
+        self.started = False
+        self.ticket_id: int | None = None
+        self.agent_submitted = False
+        self.seen_comment = False
+        self.requester_wait = _Periods(frozenset({_S.NEW, _S.OPEN, _S.HOLD}))
+        self.agent_wait = _Periods(frozenset({_S.PENDING}))
+        self.on_hold = _Periods(frozenset({_S.HOLD}))
+        self.status: StatusCategory | None = None
+        self.custom_status: int | StatusCategory | None = None
+        self.assignee: int | None = None
+        self.group: int | None = None
+        self.created: datetime | None = None
+        self.first_reply: datetime | None = None
+        self.first_resolution: datetime | None = None
+        self.last_resolution: datetime | None = None
+        self.initially_assigned_at: datetime | None = None
+        self.assigned_at: datetime | None = None
+        self.assignee_updated_at: datetime | None = None
+        self.requester_updated_at: datetime | None = None
+        self.status_updated_at: datetime | None = None
+        self.custom_status_updated_at: datetime | None = None
+        self.latest_comment_added_at: datetime | None = None
+        self.updated_at: datetime | None = None
+        self.replies = self.reopens = self.assignee_stations = self.group_stations = 0
+        # Creation to the first reply, the first and the last resolution: measured when each
+        # happens, as (calendar, business).
+        self.reply_time: tuple[timedelta, timedelta] | None = None
+        self.first_resolution_time: tuple[timedelta, timedelta] | None = None
+        self.full_resolution_time: tuple[timedelta, timedelta] | None = None
+
+    @property
+    def periods(self) -> tuple[_Periods, _Periods, _Periods]:
+        return (self.requester_wait, self.agent_wait, self.on_hold)
+
+    def _measured(self) -> tuple[object, ...]:
+        """What a save can change; `updated_at` moves when it does."""
         return (
-            first_reply,
-            first_resolution,
-            last_resolution,
-            replies,
-            reopens,
-            assignee_stations,
-            group_stations,
-            initially_assigned_at,
-            assigned_at,
-            assignee_updated_at,
-            requester_updated_at,
-            status_updated_at,
-            custom_status_updated_at,
-            latest_comment_added_at,
-            *(p.key() for p in periods),
+            self.first_reply,
+            self.first_resolution,
+            self.last_resolution,
+            self.replies,
+            self.reopens,
+            self.assignee_stations,
+            self.group_stations,
+            self.initially_assigned_at,
+            self.assigned_at,
+            self.assignee_updated_at,
+            self.requester_updated_at,
+            self.status_updated_at,
+            self.custom_status_updated_at,
+            self.latest_comment_added_at,
+            *(p.key() for p in self.periods),
         )
 
-    for index, update in enumerate(updates):
+    def step(self, update: TicketUpdate, *, author: int | None, schedule: Schedule | None) -> None:
+        """One save, made by `author` (None for the system); the first is the creation."""
+        measure = _Measure(schedule)
         facts, at, comment = update.facts, update.at, update.comment
-        before = state()
-        creating = index == 0
-        if updaters is not None:
-            author = updaters[index]
-        else:
-            author = comment.author_id if comment is not None else None
+        creating = not self.started
+        if creating:
+            self.started = True
+            self.ticket_id = facts.ticket_id
+            self.created = self.status_updated_at = self.custom_status_updated_at = at
+            self.updated_at = at
+            self.agent_submitted = facts.submitter_role is not Role.END_USER
+        elif update.at < _known(self.created):
+            raise ValueError("a save before the ticket's creation")
+        created = _known(self.created)
+        before = self._measured()
 
         if comment is not None:
-            latest_comment_added_at = at
-            description = not seen_comment and agent_submitted and comment.public
-            seen_comment = True
+            self.latest_comment_added_at = at
+            description = not self.seen_comment and self.agent_submitted and comment.public
+            self.seen_comment = True
             if comment.public and comment.by_agent and not description:
-                replies += 1
-                if first_reply is None:
-                    first_reply = at
+                self.replies += 1
+                if self.first_reply is None:
+                    self.first_reply = at
+                    self.reply_time = measure(created, at)
 
+        status = self.status
         if creating or facts.status != status:
             if not creating:
-                status_updated_at = at
-            for span in periods:
+                self.status_updated_at = at
+            for span in self.periods:
                 span.step(status, facts.status, at, measure)
             resolved = facts.status is _S.SOLVED or (
                 facts.status is _S.CLOSED and status not in _DONE
             )
             if resolved:
-                first_resolution = first_resolution or at
-                last_resolution = at
+                if self.first_resolution is None:
+                    self.first_resolution = at
+                    self.first_resolution_time = measure(created, at)
+                self.last_resolution = at
+                self.full_resolution_time = measure(created, at)
             if status in _DONE and facts.status in _UNSOLVED:
-                reopens += 1
+                self.reopens += 1
         current_custom: int | StatusCategory = facts.status
         if facts.custom_status_id is not None:
             current_custom = facts.custom_status_id
-        if not creating and current_custom != custom_status:
-            custom_status_updated_at = at
-        custom_status = current_custom
-        status = facts.status
+        if not creating and current_custom != self.custom_status:
+            self.custom_status_updated_at = at
+        self.custom_status = current_custom
+        self.status = facts.status
 
-        if facts.assignee_id is not None and (creating or facts.assignee_id != assignee):
-            assignee_stations += 1
-            initially_assigned_at = initially_assigned_at or at
-            assigned_at = at
-        if facts.group_id is not None and (creating or facts.group_id != group):
-            group_stations += 1
+        if facts.assignee_id is not None and (creating or facts.assignee_id != self.assignee):
+            self.assignee_stations += 1
+            self.initially_assigned_at = self.initially_assigned_at or at
+            self.assigned_at = at
+        if facts.group_id is not None and (creating or facts.group_id != self.group):
+            self.group_stations += 1
         if author is not None:
-            if author in (assignee, facts.assignee_id):
-                assignee_updated_at = at
+            if author in (self.assignee, facts.assignee_id):
+                self.assignee_updated_at = at
             if author == facts.requester_id:
-                requester_updated_at = at
-        assignee, group = facts.assignee_id, facts.group_id
+                self.requester_updated_at = at
+        self.assignee, self.group = facts.assignee_id, facts.group_id
 
-        if not creating and state() != before:
-            updated_at = at
+        if not creating and self._measured() != before:
+            self.updated_at = at
 
-    def since_creation(end: datetime | None) -> Minutes | None:
-        return None if end is None else _minutes(*measure(created, end))
+    def result(self) -> TicketMetricSet:
+        if not self.started:
+            raise ValueError("a ticket's history starts with its creation: it cannot be empty")
 
-    return TicketMetricSet(
-        ticket_id=first.facts.ticket_id,
-        created_at=created,
-        updated_at=updated_at,
-        reply_time=since_creation(first_reply),
-        reply_time_seconds=(
-            None if first_reply is None else (first_reply - created) // timedelta(seconds=1)
-        ),
-        first_resolution_time=since_creation(first_resolution),
-        full_resolution_time=since_creation(last_resolution),
-        agent_wait_time=agent_wait.minutes(),
-        requester_wait_time=requester_wait.minutes(),
-        on_hold_time=on_hold.minutes(),
-        replies=replies,
-        reopens=reopens,
-        assignee_stations=assignee_stations,
-        group_stations=group_stations,
-        assignee_updated_at=assignee_updated_at,
-        requester_updated_at=requester_updated_at,
-        status_updated_at=status_updated_at,
-        custom_status_updated_at=custom_status_updated_at,
-        initially_assigned_at=initially_assigned_at,
-        assigned_at=assigned_at,
-        solved_at=last_resolution,
-        latest_comment_added_at=latest_comment_added_at,
-    )
+        def minutes(measured: tuple[timedelta, timedelta] | None) -> Minutes | None:
+            return None if measured is None else _minutes(*measured)
+
+        created = _known(self.created)
+        return TicketMetricSet(
+            ticket_id=self.ticket_id,
+            created_at=created,
+            updated_at=_known(self.updated_at),
+            reply_time=minutes(self.reply_time),
+            reply_time_seconds=(
+                None
+                if self.first_reply is None
+                else (self.first_reply - created) // timedelta(seconds=1)
+            ),
+            first_resolution_time=minutes(self.first_resolution_time),
+            full_resolution_time=minutes(self.full_resolution_time),
+            agent_wait_time=self.agent_wait.minutes(),
+            requester_wait_time=self.requester_wait.minutes(),
+            on_hold_time=self.on_hold.minutes(),
+            replies=self.replies,
+            reopens=self.reopens,
+            assignee_stations=self.assignee_stations,
+            group_stations=self.group_stations,
+            assignee_updated_at=self.assignee_updated_at,
+            requester_updated_at=self.requester_updated_at,
+            status_updated_at=_known(self.status_updated_at),
+            custom_status_updated_at=_known(self.custom_status_updated_at),
+            initially_assigned_at=self.initially_assigned_at,
+            assigned_at=self.assigned_at,
+            solved_at=self.last_resolution,
+            latest_comment_added_at=self.latest_comment_added_at,
+        )
+
+    # -- carried state -------------------------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        """Everything `load` needs to continue after the last save, as JSON values."""
+        if not self.started:
+            raise ValueError("nothing to carry before the ticket's creation")
+        custom = self.custom_status
+        return {
+            "version": STATE_VERSION,
+            "ticket": self.ticket_id,
+            "agent_submitted": self.agent_submitted,
+            "seen_comment": self.seen_comment,
+            "status": self.status.value if self.status is not None else None,
+            "custom_status": custom.value if isinstance(custom, StatusCategory) else custom,
+            "assignee": self.assignee,
+            "group": self.group,
+            "times": [_dt(getattr(self, name)) for name in self._TIMES],
+            "counts": [getattr(self, name) for name in self._COUNTS],
+            "durations": [
+                None if measured is None else [_us(measured[0]), _us(measured[1])]
+                for measured in (
+                    self.reply_time,
+                    self.first_resolution_time,
+                    self.full_resolution_time,
+                )
+            ],
+            "periods": [span.dump() for span in self.periods],
+        }
+
+    @classmethod
+    def load(cls, state: object) -> TicketMetricsReplay:
+        if not isinstance(state, Mapping) or state.get("version") != STATE_VERSION:
+            raise StateError("the state was written by another version of the metrics")
+        replay = cls()
+        try:
+            replay.started = True
+            replay.ticket_id = state["ticket"]
+            replay.agent_submitted = bool(state["agent_submitted"])
+            replay.seen_comment = bool(state["seen_comment"])
+            status = state["status"]
+            replay.status = StatusCategory(status) if status is not None else None
+            custom = state["custom_status"]
+            replay.custom_status = StatusCategory(custom) if isinstance(custom, str) else custom
+            replay.assignee, replay.group = state["assignee"], state["group"]
+            times = state["times"]
+            if len(times) != len(cls._TIMES) or len(state["counts"]) != len(cls._COUNTS):
+                raise ValueError("times or counts of another length")
+            for name, value in zip(cls._TIMES, times, strict=True):
+                setattr(replay, name, _dt_load(value))
+            for name, value in zip(cls._COUNTS, state["counts"], strict=True):
+                setattr(replay, name, int(value))
+            replay.reply_time, replay.first_resolution_time, replay.full_resolution_time = (
+                None if measured is None else (_td(measured[0]), _td(measured[1]))
+                for measured in state["durations"]
+            )
+            for span, data in zip(replay.periods, state["periods"], strict=True):
+                span.load(data)
+        except (KeyError, IndexError, TypeError, ValueError) as error:
+            raise StateError(f"the state cannot be read: {error!r}") from error
+        if replay.created is None or replay.updated_at is None:
+            raise StateError("the state has no creation")
+        return replay
+
+
+def _known(value: datetime | None) -> datetime:
+    """A time every started replay has (creation, last status change)."""
+    if value is None:
+        raise StateError("a time the metrics need is missing")
+    return value
+
+
+def _dt(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _dt_load(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("times must be timezone-aware")
+    return moment
+
+
+def _us(value: timedelta) -> int:
+    return value // _MICROSECOND
+
+
+def _td(value: int) -> timedelta:
+    if not isinstance(value, int):
+        raise TypeError("durations are whole microseconds")
+    return value * _MICROSECOND
+
+
+_MICROSECOND = timedelta(microseconds=1)

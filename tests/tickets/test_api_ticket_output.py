@@ -34,8 +34,7 @@ from tickets.api.audits import (
 from tickets.api.ticket_metrics import TicketMetricOutputSerializer
 from tickets.api.tickets import TicketOutputSerializer, ticket_context
 from tickets.models import Ticket, User
-from tickets.selectors import account_schedule
-from tickets.sla.ticket_metrics import ticket_metric_sets
+from tickets.sla.ticket_metrics import metric_tickets, ticket_metric_sets
 
 pytestmark = pytest.mark.django_db
 
@@ -183,7 +182,7 @@ def test_ticket_metrics_answer_their_fields_own_representation(admin_client: API
     agent = UserFactory(role="agent")
     tickets = tickets_of_every_kind(agent)
     now = T0 + timedelta(hours=5)
-    metric_sets = ticket_metric_sets(tickets, now=now, schedule=account_schedule())
+    metric_sets = ticket_metric_sets([metric_tickets().get(pk=t.pk) for t in tickets])
     serializer = TicketMetricOutputSerializer(context=output_context(request_for(None)))
     for metric_set in metric_sets:
         assert json.dumps(serializer.to_representation(metric_set)) == json.dumps(

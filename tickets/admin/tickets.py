@@ -476,8 +476,8 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
     change_list_template = "admin/tickets/ticket/change_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
-        # Without the carried SLA state (see ticket_rows): the queue never shows it.
-        queryset = super().get_queryset(request).defer("sla_state")
+        # Without the carried states (see ticket_rows): the queue never shows them.
+        queryset = super().get_queryset(request).defer("sla_state", "metrics_state")
         return with_queue_section(queryset, now=timezone.now())
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:

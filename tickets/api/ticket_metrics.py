@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -34,7 +33,6 @@ from slaweb.api.permissions import IsAgent
 from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
 from slaweb.api.timestamps import iso, iso_or_none
 from tickets.models import Ticket
-from tickets.selectors import account_schedule
 from tickets.sla.ticket_metrics import metric_tickets, ticket_metric_set_of, ticket_metric_sets
 
 _NOT_YET = {"calendar": None, "business": None}
@@ -174,7 +172,7 @@ TicketMetricListEnvelope = paginated(
 
 
 def _one(request: Request, ticket_id: str) -> Response:
-    metric_set = ticket_metric_set_of(int(ticket_id), now=timezone.now())
+    metric_set = ticket_metric_set_of(int(ticket_id))
     body = TicketMetricOutputSerializer(metric_set, context=output_context(request)).data
     return Response({"ticket_metric": body})
 
@@ -189,12 +187,11 @@ class TicketMetricListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         context = output_context(request)
-        now = timezone.now()
 
         def serialize(tickets: list[Ticket]) -> list[dict[str, Any]]:
-            schedule = account_schedule() if tickets else None
-            metric_sets = ticket_metric_sets(tickets, now=now, schedule=schedule)
-            return serialize_many(TicketMetricOutputSerializer, metric_sets, context)
+            return serialize_many(
+                TicketMetricOutputSerializer, ticket_metric_sets(tickets), context
+            )
 
         return paginate(request, metric_tickets(), key="ticket_metrics", serialize=serialize)
 

@@ -69,6 +69,9 @@ class Ticket(models.Model):
     # The SLA engine's state after the last audit (`tickets.sla.store`): the next save feeds
     # it only its own audit, so a save costs the same however long the ticket's history.
     sla_state = models.JSONField(null=True, blank=True, editable=False)
+    # Where the ticket metrics stand after the last audit (`tickets.sla.ticket_metrics`), so
+    # reading them decodes this instead of replaying the ticket's history.
+    metrics_state = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]

@@ -1,38 +1,43 @@
-"""Ticket metrics for stored tickets: load their audits, hand the histories to the engine.
+"""Ticket metrics for stored tickets, carried forward like the SLA state.
 
-Metrics are computed on the fly from the audits, never stored. A batch of tickets costs the same
-queries whatever its size or the length of the histories: one for the audits of every ticket in
-the batch and the few that load the account's default schedule.
+Each save feeds its audit to the ticket's metrics and stores where they stand
+(`Ticket.metrics_state`), so a save costs the same however long the ticket's history, and
+reading a page of metrics decodes one small state per ticket instead of replaying every audit.
+A ticket without a state (tickets written before states existed, or by bulk tools), or with
+one another version wrote, is replayed from its audits on read; its next save stores a state.
 
-The history is built here rather than with `store.ticket_history`: metrics need no policies, and
-looking up each audit's policy revision would cost a query per revision not yet cached; they need
-the author of each save, which `ReplayAudit` does not carry.
+Each duration is measured on the schedule of the save that ended it (the default schedule
+frozen in that save's policy revision), as Zendesk keeps a period with the schedule in force
+when it ended; a full replay measures the same way, so carrying forward and replaying agree.
+
+The history is built here rather than with `store.ticket_history`: metrics need no policies,
+and they need the author of each save, which `ReplayAudit` does not carry.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 
-from policies.engine.business_time import Schedule
-from policies.engine.history import TicketUpdate
-from policies.engine.ticket_metrics import TicketMetricSet, ticket_metric_set
+from policies.engine.ticket_metrics import StateError, TicketMetricSet, TicketMetricsReplay
 from tickets.models import Ticket, TicketAudit
-from tickets.selectors import account_schedule
-from tickets.sla.store import audit_update
+from tickets.sla.store import audit_update, revision_schedule
 
 
 class MetricAudit(NamedTuple):
     """What the metrics read of an audit."""
 
+    id: int
     ticket_id: int
     created_at: datetime
     via_id: int
     author_id: int | None
+    revision_id: int
+    schedule_digest: str
     snapshot: dict[str, Any] | None
     comment_id: int | None
     comment_author_id: int | None
@@ -40,60 +45,101 @@ class MetricAudit(NamedTuple):
     comment_author_role: str
 
 
-def metric_audits(ticket_ids: Sequence[int]) -> dict[int, list[MetricAudit]]:
-    """The audits of `ticket_ids` in time order, by ticket: one query."""
-    rows = (
-        TicketAudit.objects.filter(ticket_id__in=ticket_ids)
-        .order_by("ticket_id", "created_at", "id")
-        .values_list(
-            "ticket_id",
-            "created_at",
-            "via_id",
-            "author_id",
-            "snapshot",
-            "comment_id",
-            "comment__author_id",
-            "comment__public",
-            "comment_author_role",
-        )
+def metric_rows(audits: QuerySet[TicketAudit]) -> Iterator[MetricAudit]:
+    """`audits` in time order (by ticket), as plain rows: one query."""
+    rows = audits.order_by("ticket_id", "created_at", "id").values_list(
+        "id",
+        "ticket_id",
+        "created_at",
+        "via_id",
+        "author_id",
+        "revision_id",
+        "revision__schedule_digest",
+        "snapshot",
+        "comment_id",
+        "comment__author_id",
+        "comment__public",
+        "comment_author_role",
     )
-    by_ticket: dict[int, list[MetricAudit]] = defaultdict(list)
-    for row in rows:
-        audit = MetricAudit._make(row)
-        by_ticket[audit.ticket_id].append(audit)
-    return by_ticket
+    return map(MetricAudit._make, rows)
 
 
-def metric_history(ticket: Ticket, audits: Sequence[MetricAudit]) -> list[TicketUpdate]:
-    """The engine's view of the ticket, one update per audit (policies left out)."""
-    updates: list[TicketUpdate] = []
+def metrics_fed(
+    replay: TicketMetricsReplay, ticket: Ticket, audits: Iterable[MetricAudit]
+) -> TicketMetricsReplay:
+    """`replay` after the ticket's `audits`, each measured on its revision's schedule.
+
+    Audits without a snapshot are configuration edits reaching the ticket (a recompute's): they
+    change no field and carry no comment or author, so nothing measured can move."""
     for audit in audits:
-        updates.append(audit_update(ticket, audit, updates[-1] if updates else None))
-    return updates
+        if audit.snapshot is None:
+            continue
+        replay.step(
+            audit_update(ticket, audit, None),
+            author=audit.author_id,
+            schedule=revision_schedule(audit.revision_id, audit.schedule_digest),
+        )
+    return replay
 
 
-def ticket_metric_sets(
-    tickets: Sequence[Ticket], *, now: datetime, schedule: Schedule | None
-) -> list[TicketMetricSet]:
-    """The metrics of each ticket, in the order given, as of `now` (or of the last save, when a
-    save committed after the caller read the clock)."""
-    audits = metric_audits([t.pk for t in tickets])
+def _carried(state: Any) -> tuple[TicketMetricsReplay, int] | None:
+    """The replay a stored state continues and the last audit it has seen; None when the
+    state is missing or cannot be continued."""
+    if not isinstance(state, dict) or not isinstance(state.get("audit"), int):
+        return None
+    try:
+        return TicketMetricsReplay.load(state.get("replay")), state["audit"]
+    except StateError:
+        return None
+
+
+def ticket_metrics_carry(ticket: Ticket, *, whole: bool = False) -> None:
+    """Carry the ticket's stored metrics past its audits since the state (all of them when
+    `whole`, after an import rewrote its history) and store the new state. Called in the
+    transaction that wrote the audits, under the ticket's row lock."""
+    carried = None
+    if not whole:
+        state = Ticket.objects.values_list("metrics_state", flat=True).get(pk=ticket.pk)
+        carried = _carried(state)
+    audits = TicketAudit.objects.filter(ticket_id=ticket.pk)
+    replay = TicketMetricsReplay()
+    if carried is not None:
+        replay, seen = carried
+        audits = audits.filter(id__gt=seen)
+    rows = list(metric_rows(audits))
+    if not rows:
+        return
+    metrics_fed(replay, ticket, rows)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        metrics_state={"audit": max(row.id for row in rows), "replay": replay.dump()}
+    )
+
+
+def ticket_metric_sets(tickets: Sequence[Ticket]) -> list[TicketMetricSet]:
+    """The metrics of each ticket (loaded with `metric_tickets`), in the order given, as of
+    its last save: from its carried state, or replayed from its audits (one query for all the
+    tickets without a usable state)."""
+    carried = {ticket.pk: _carried(ticket.metrics_state) for ticket in tickets}
+    replayed = [ticket.pk for ticket in tickets if carried[ticket.pk] is None]
+    audits: dict[int, list[MetricAudit]] = defaultdict(list)
+    if replayed:
+        for row in metric_rows(TicketAudit.objects.filter(ticket_id__in=replayed)):
+            audits[row.ticket_id].append(row)
     results = []
     for ticket in tickets:
-        rows = audits.get(ticket.pk, [])
-        history = metric_history(ticket, rows)
-        as_of = max(now, history[-1].at) if history else now
-        updaters = [row.author_id for row in rows]
-        results.append(ticket_metric_set(history, schedule=schedule, now=as_of, updaters=updaters))
+        found = carried[ticket.pk]
+        if found is not None:
+            results.append(found[0].result())
+        else:
+            results.append(metrics_fed(TicketMetricsReplay(), ticket, audits[ticket.pk]).result())
     return results
 
 
 def metric_tickets() -> QuerySet[Ticket]:
     """The tickets metrics are listed for, with only the columns the metrics read."""
-    return Ticket.objects.only("id", "created_at")
+    return Ticket.objects.only("id", "created_at", "metrics_state")
 
 
-def ticket_metric_set_of(ticket_id: int, *, now: datetime) -> TicketMetricSet:
+def ticket_metric_set_of(ticket_id: int) -> TicketMetricSet:
     """One ticket's metrics. Raises Ticket.DoesNotExist."""
-    ticket = metric_tickets().get(pk=ticket_id)
-    return ticket_metric_sets([ticket], now=now, schedule=account_schedule())[0]
+    return ticket_metric_sets([metric_tickets().get(pk=ticket_id)])[0]
