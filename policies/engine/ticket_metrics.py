@@ -47,9 +47,10 @@ Definitions, as computed by `ticket_metric_set` (a "save" is one `TicketUpdate`)
 * `created_at` - the ticket's creation. `updated_at` - the last save that changed any value above
   (a save changing nothing measured, e.g. only tags, leaves it).
 
-Departures: one schedule measures every interval (Zendesk keeps each multi-event period with the
-schedule in force when it ended); there are no sharing agreements, so the "first private note on a
-shared ticket" exception does not arise.
+Each duration is measured when the save that ends it comes, on the schedule in force for that save
+(Zendesk keeps each multi-event period with the schedule in force when it ended), so a ticket's
+metrics can be carried forward one save at a time (`TicketMetricsReplay`). There are no sharing
+agreements, so the "first private note on a shared ticket" exception does not arise.
 """
 
 from __future__ import annotations
