@@ -5,9 +5,11 @@ state is replayed on read."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +27,7 @@ from tickets.sla.ticket_metrics import (
     metrics_fed,
     ticket_metric_set_of,
     ticket_metric_sets,
+    ticket_metrics_fill,
 )
 
 START = datetime(2024, 3, 4, 8, 30, tzinfo=UTC)  # a Monday
@@ -174,3 +177,20 @@ def test_a_ticket_without_a_usable_state_is_replayed_on_read(
     assert stored is not None
     assert stored["replay"]["counts"][1] == 2  # reopened a second time
     assert ticket_metric_set_of(ticket.pk) == replayed(ticket.pk)
+
+
+@pytest.mark.django_db
+def test_the_clock_stores_the_states_tickets_lack() -> None:
+    customer, agent = UserFactory(role="end-user"), UserFactory(role="agent")
+    tickets = [ticket_with_history(customer, agent) for _ in range(3)]
+    expected = [ticket_metric_set_of(t.pk) for t in tickets]
+    Ticket.objects.update(metrics_state=None)
+    assert ticket_metrics_fill(batch=2) == 2
+    assert Ticket.objects.filter(metrics_state__isnull=True).count() == 1
+    call_command("sla_clock", "--once", stdout=StringIO())
+    assert ticket_metrics_fill() == 0
+    states = list(Ticket.objects.order_by("id").values_list("metrics_state", flat=True))
+    assert [state["audit"] for state in states] == [
+        t.audits.order_by("id").last().pk for t in tickets
+    ]
+    assert [ticket_metric_set_of(t.pk) for t in tickets] == expected

@@ -82,6 +82,12 @@ class Ticket(models.Model):
                 name="ticket_next_breach",
                 condition=models.Q(next_breach_at__isnull=False),
             ),
+            # Tickets whose metrics state the clock has still to store: found without a scan.
+            models.Index(
+                fields=["id"],
+                name="ticket_metrics_unstored",
+                condition=models.Q(metrics_state__isnull=True),
+            ),
             models.Index(fields=["status", "id"], name="ticket_status"),
             # The agent queue: open tickets by SLA deadline, one index scan.
             models.Index(fields=["sla_due_at", "id"], name="ticket_sla_due"),

@@ -4,7 +4,8 @@ Each save feeds its audit to the ticket's metrics and stores where they stand
 (`Ticket.metrics_state`), so a save costs the same however long the ticket's history, and
 reading a page of metrics decodes one small state per ticket instead of replaying every audit.
 A ticket without a state (tickets written before states existed, or by bulk tools), or with
-one another version wrote, is replayed from its audits on read; its next save stores a state.
+one another version wrote, is replayed from its audits on read until its next save, or the
+breach clock (`ticket_metrics_fill`, every round), stores one.
 
 Each duration is measured on the schedule of the save that ended it (the default schedule
 frozen in that save's policy revision), as Zendesk keeps a period with the schedule in force
@@ -21,7 +22,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 
 from policies.engine.ticket_metrics import StateError, TicketMetricSet, TicketMetricsReplay
 from tickets.models import Ticket, TicketAudit
@@ -113,6 +115,37 @@ def ticket_metrics_carry(ticket: Ticket, *, whole: bool = False) -> None:
     Ticket.objects.filter(pk=ticket.pk).update(
         metrics_state={"audit": max(row.id for row in rows), "replay": replay.dump()}
     )
+
+
+# Tickets `ticket_metrics_fill` stores the state of per transaction.
+FILL_BATCH = 500
+
+
+def ticket_metrics_fill(*, batch: int = FILL_BATCH) -> int:
+    """Store the metrics state of up to `batch` tickets that have none, replayed from their
+    audits in one query; returns how many. Tickets being saved are skipped (their save stores
+    it), so the clock never waits on a ticket's lock."""
+    with transaction.atomic():
+        tickets = list(
+            Ticket.objects.select_for_update(skip_locked=True)
+            .filter(
+                Exists(TicketAudit.objects.filter(ticket_id=OuterRef("pk"))),
+                metrics_state__isnull=True,
+            )
+            .only("id", "created_at")
+            .order_by("id")[:batch]
+        )
+        if not tickets:
+            return 0
+        audits: dict[int, list[MetricAudit]] = defaultdict(list)
+        for row in metric_rows(TicketAudit.objects.filter(ticket_id__in=[t.pk for t in tickets])):
+            audits[row.ticket_id].append(row)
+        for ticket in tickets:
+            rows = audits[ticket.pk]
+            replay = metrics_fed(TicketMetricsReplay(), ticket, rows)
+            ticket.metrics_state = {"audit": max(r.id for r in rows), "replay": replay.dump()}
+        Ticket.objects.bulk_update(tickets, ["metrics_state"])
+    return len(tickets)
 
 
 def ticket_metric_sets(tickets: Sequence[Ticket]) -> list[TicketMetricSet]:

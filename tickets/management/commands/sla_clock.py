@@ -1,8 +1,9 @@
 """Record SLA breaches as their deadlines pass: a long-running loop (or one round with --once).
 
 Each round refreshes the tickets whose targets are due, publishes any metric events that were
-committed without being published (tickets/sla/publishing.py), opens the objective alerts whose
-condition has started to hold (tickets/objective_alerts.py, at most every
+committed without being published (tickets/sla/publishing.py), stores the ticket metrics of
+tickets that have no carried state yet (tickets/sla/ticket_metrics.py), opens the objective
+alerts whose condition has started to hold (tickets/objective_alerts.py, at most every
 SLAWEB_OBJECTIVE_CHECK_SECONDS) and queues the SLA notifications that are due
 (tickets/notifications.py), then sleeps until the next deadline or notification, never
 longer than --interval (so tickets saved meanwhile are picked up) and never busy-loops.
@@ -32,6 +33,7 @@ from tickets.jobs import resume_stale_jobs
 from tickets.notifications.firing import next_notification_due
 from tickets.sla.publishing import publish_unpublished
 from tickets.sla.recompute import resume_stale_recomputes
+from tickets.sla.ticket_metrics import ticket_metrics_fill
 
 logger = logging.getLogger("tickets.sla.breach_clock")
 
@@ -113,6 +115,10 @@ class Command(BaseCommand):
                 publish_unpublished()
             except Exception:
                 logger.exception("SLA clock: publishing metric events at %s failed", started)
+            try:
+                ticket_metrics_fill()
+            except Exception:
+                logger.exception("SLA clock: storing ticket metrics at %s failed", started)
             if refreshed:
                 self.stdout.write(f"{started.isoformat()} refreshed {refreshed} ticket(s)")
                 self.stdout.flush()
