@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Q
 from django.utils.html import strip_tags
 from rest_framework import serializers
 
@@ -267,15 +268,19 @@ def with_custom_status(
         return fields
     new_status = fields.get("status") or status or initial_status(fields)
     fields["status"] = new_status
-    current = (
-        CustomStatus.objects.filter(pk=custom_status_id)
-        .values_list("status_category", flat=True)
-        .first()
-        if custom_status_id is not None
-        else None
-    )
-    if "custom_status_id" in fields or current != category_of(new_status):
-        fields["custom_status_id"] = custom_status_default(new_status).pk
+    category = category_of(new_status)
+    default_id = None
+    if custom_status_id is not None and "custom_status_id" not in fields:
+        # The ticket's custom status and the category's default, in one query.
+        rows = CustomStatus.objects.filter(
+            Q(pk=custom_status_id) | Q(status_category=category, default=True)
+        ).values_list("pk", "status_category", "default")
+        for pk, found_category, default in rows:
+            if pk == custom_status_id and found_category == category:
+                return fields  # the category stays: the ticket keeps its custom status
+            if default and found_category == category:
+                default_id = pk
+    fields["custom_status_id"] = default_id or custom_status_default(new_status).pk
     return fields
 
 

@@ -17,6 +17,7 @@ from tickets.inputs import with_custom_status
 from tickets.models import (
     OPEN_STATUSES,
     ApiToken,
+    AuditEvent,
     ChangeEvent,
     CommentEvent,
     CreateEvent,
@@ -27,7 +28,6 @@ from tickets.models import (
     User,
 )
 from tickets.models.accounts import OAuthToken
-from tickets.selectors import ticket_rows
 from tickets.sla.store import ticket_sla_refresh, ticket_snapshot
 from tickets.sla.ticket_metrics import ticket_metrics_carry
 
@@ -266,6 +266,7 @@ class NewComment:
     author_id: int
     created_at: datetime | None = None
     html_body: str = ""  # the HTML, when the comment was sent as HTML
+    author: User | None = None  # the author's row, when the caller has it (the signed-in user)
 
 
 def new_comment(
@@ -281,16 +282,23 @@ def new_comment(
     if not by.is_agent:
         author_id, public = by.pk, True
     return NewComment(
-        body=comment["body"], public=public, author_id=author_id, html_body=comment["html_body"]
+        body=comment["body"],
+        public=public,
+        author_id=author_id,
+        html_body=comment["html_body"],
+        author=by if author_id == by.pk else None,
     )
 
 
 @dataclass(frozen=True)
 class TicketSave:
-    """A ticket after one audited save, and the audit that records the save."""
+    """A ticket after one audited save, and the audit that records the save with its events
+    (the comment's first, then the fields' in the order written), as written."""
 
     ticket: Ticket
     audit: TicketAudit
+    events: tuple[AuditEvent, ...] | None = None  # None: not at hand
+    changed: frozenset[str] = frozenset()  # the fields the save changed
 
 
 def _record_audit(
@@ -303,7 +311,36 @@ def _record_audit(
     comment: NewComment | None,
     creating: bool,
     revision_id: int | None = None,
+    comment_author_role: str | None = None,
 ) -> TicketAudit:
+    """The audit of one save, with its events and the comment; `comment_author_role` is the
+    comment author's role when the caller has read it (else it is read here)."""
+    return _audit_write(
+        ticket,
+        author_id=author_id,
+        at=at,
+        via_id=via_id,
+        changes=changes,
+        comment=comment,
+        creating=creating,
+        revision_id=revision_id,
+        comment_author_role=comment_author_role,
+    )[0]
+
+
+def _audit_write(
+    ticket: Ticket,
+    *,
+    author_id: int | None,
+    at: datetime,
+    via_id: int,
+    changes: dict[str, tuple[Any, Any]],
+    comment: NewComment | None,
+    creating: bool,
+    revision_id: int | None,
+    comment_author_role: str | None,
+) -> tuple[TicketAudit, tuple[AuditEvent, ...]]:
+    """`_record_audit`, with the events written: the comment's first, then the fields'."""
     saved_comment = None
     if comment is not None:
         saved_comment = TicketComment.objects.create(
@@ -321,6 +358,8 @@ def _record_audit(
     if has_public and not ticket.is_public:
         ticket.is_public = True
         Ticket.objects.filter(pk=ticket.pk).update(is_public=True)
+    if comment is not None and comment_author_role is None:
+        comment_author_role = User.objects.values_list("role", flat=True).get(pk=comment.author_id)
     audit = TicketAudit.objects.create(
         ticket=ticket,
         author_id=author_id,
@@ -329,20 +368,41 @@ def _record_audit(
         revision_id=revision_id or policy_services.policy_revision_current(now=at),
         snapshot=ticket_snapshot(ticket, has_public_comment=has_public),
         comment=saved_comment,
-        comment_author_role=(
-            User.objects.values_list("role", flat=True).get(pk=comment.author_id) if comment else ""
-        ),
+        comment_author_role=comment_author_role or "",
     )
+    events: list[AuditEvent] = []
     for field, (before, after) in changes.items():
         if creating:
-            CreateEvent.objects.create(audit=audit, field_name=field, value=after)
+            events.append(CreateEvent.objects.create(audit=audit, field_name=field, value=after))
         else:
-            ChangeEvent.objects.create(
-                audit=audit, field_name=field, value=after, previous_value=before
+            events.append(
+                ChangeEvent.objects.create(
+                    audit=audit, field_name=field, value=after, previous_value=before
+                )
             )
     if saved_comment is not None:
-        CommentEvent.objects.create(audit=audit, comment=saved_comment)
-    return audit
+        events.insert(0, CommentEvent.objects.create(audit=audit, comment=saved_comment))
+    return audit, tuple(events)
+
+
+def _with_people(ticket: Ticket, known: dict[int, User]) -> None:
+    """Give the ticket its requester and submitter rows (the audit's snapshot reads them) from
+    `known`, reading the ones it lacks in one query."""
+    missing = {ticket.requester_id, ticket.submitter_id} - known.keys()
+    if missing:
+        known.update(User.objects.in_bulk(missing))
+    if ticket.requester_id in known:
+        ticket.requester = known[ticket.requester_id]
+    if ticket.submitter_id in known:
+        ticket.submitter = known[ticket.submitter_id]
+
+
+def _author_role(comment: NewComment | None, known: dict[int, User]) -> str | None:
+    """The comment author's role from `known` (None: no comment, or an author not read)."""
+    if comment is None:
+        return None
+    author = known.get(comment.author_id)
+    return None if author is None else author.role
 
 
 def _apply(ticket: Ticket, fields: dict[str, Any], at: datetime) -> dict[str, tuple[Any, Any]]:
@@ -396,7 +456,18 @@ def ticket_create_audited(
     if comment is not None and not fields.get("description"):
         fields["description"] = comment.body
     ticket = Ticket(submitter_id=submitter_id, via_id=via_id, created_at=now, updated_at=now)
-    return _save(ticket, fields, author_id=submitter_id, comment=comment, now=now, creating=True)
+    people = {requester.pk: requester}
+    if comment is not None and comment.author is not None:
+        people[comment.author.pk] = comment.author
+    return _save(
+        ticket,
+        fields,
+        author_id=submitter_id,
+        comment=comment,
+        now=now,
+        creating=True,
+        people=people,
+    )
 
 
 def ticket_update(
@@ -419,6 +490,18 @@ def ticket_update(
     ).ticket
 
 
+def ticket_for_update(ticket_id: int, *, requester_id: int | None = None) -> Ticket:
+    """The ticket, row-locked until the transaction ends, for `ticket_update_locked`; with
+    `requester_id`, only if that user requested it. Raises Ticket.DoesNotExist.
+
+    The whole row, the carried SLA state included: the SLA store continues from it, and the
+    save's own UPDATE writes only the columns a save changes."""
+    tickets = Ticket.objects.select_for_update()
+    if requester_id is not None:
+        tickets = tickets.filter(requester_id=requester_id)
+    return tickets.get(pk=ticket_id)
+
+
 @retry_on_conflict
 @transaction.atomic
 def ticket_update_audited(
@@ -431,18 +514,47 @@ def ticket_update_audited(
     via_id: int = 5,
 ) -> TicketSave:
     """`ticket_update`, with the audit of the save."""
-    # Without the carried SLA state: the SLA store reads it once, and the ticket's own UPDATE
-    # leaves out what was not loaded.
-    ticket = ticket_rows().select_for_update().get(pk=ticket_id)
+    return ticket_update_locked(
+        ticket_for_update(ticket_id),
+        fields=fields,
+        author_id=author_id,
+        comment=comment,
+        now=now,
+        via_id=via_id,
+    )
+
+
+def ticket_update_locked(
+    ticket: Ticket,
+    *,
+    fields: dict[str, Any],
+    author_id: int | None,
+    comment: NewComment | None,
+    now: datetime,
+    via_id: int = 5,
+) -> TicketSave:
+    """`ticket_update_audited` of a ticket `ticket_for_update` read in the caller's
+    transaction (which commits or rolls back the save with whatever else it wrote)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("a locked ticket is saved inside the transaction that locked it")
     # Whole seconds, and never before the last save (a recompute may have just written one).
+    # A statement of its own after the lock: it sees every audit committed before the lock.
     last = ticket.audits.aggregate(last=Max("created_at"))["last"]
     now = max(now.replace(microsecond=0), last) if last else now.replace(microsecond=0)
+    # The requester, the submitter and the comment's author, in one query.
+    people = (
+        {} if comment is None or comment.author is None else {comment.author_id: comment.author}
+    )
+    wanted = {ticket.requester_id, ticket.submitter_id}
+    if comment is not None:
+        wanted.add(comment.author_id)
+    people.update(User.objects.in_bulk(wanted - people.keys()))
     # As in Zendesk: an end user's reply to a pending or solved ticket reopens it.
     if (
         comment is not None
         and "status" not in fields
         and ticket.status in ("pending", "solved")
-        and User.objects.filter(pk=comment.author_id, role="end-user").exists()
+        and _author_role(comment, people) == "end-user"
     ):
         fields = {**fields, "status": "open"}
     # A status alone brings its category's default custom status (a reply's reopening too),
@@ -454,7 +566,14 @@ def ticket_update_audited(
         # As in Zendesk, an update touches only the custom fields it names.
         fields = {**fields, "custom_fields": {**ticket.custom_fields, **fields["custom_fields"]}}
     return _save(
-        ticket, fields, author_id=author_id, comment=comment, now=now, via_id=via_id, creating=False
+        ticket,
+        fields,
+        author_id=author_id,
+        comment=comment,
+        now=now,
+        via_id=via_id,
+        creating=False,
+        people=people,
     )
 
 
@@ -467,13 +586,19 @@ def _save(
     now: datetime,
     creating: bool,
     via_id: int | None = None,
+    people: dict[int, User],
 ) -> TicketSave:
-    """One audited save: apply the fields, write the audit, re-evaluate the SLA."""
+    """One audited save: apply the fields, write the audit, re-evaluate the SLA. `people`:
+    users already read, by id (the requester, the submitter, the comment's author)."""
     changes = _apply(ticket, fields, now)
     if comment is not None and comment.public:
         ticket.is_public = True
-    ticket.save()
-    audit = _record_audit(
+    if creating:
+        ticket.save()
+    else:
+        ticket.save(update_fields=[*changes, "updated_at", "solved_at", "is_public"])
+    _with_people(ticket, people)
+    audit, events = _audit_write(
         ticket,
         author_id=author_id,
         at=now,
@@ -481,10 +606,12 @@ def _save(
         changes=changes,
         comment=comment,
         creating=creating,
+        revision_id=None,
+        comment_author_role=_author_role(comment, people),
     )
     ticket_sla_refresh(ticket, now=now)
     ticket_metrics_carry(ticket)
-    return TicketSave(ticket, audit)
+    return TicketSave(ticket, audit, events, frozenset(changes))
 
 
 class IdempotencyKeyReused(Exception):

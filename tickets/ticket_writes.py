@@ -15,8 +15,7 @@ from slaweb.api.errors import RecordInvalid
 from slaweb.api.fields import StrictCharField
 from tickets import services
 from tickets.inputs import TicketInputSerializer, with_custom_status
-from tickets.models import Ticket, User
-from tickets.selectors import ticket_rows
+from tickets.models import User
 
 
 def ticket_create_as(*, user: User, data: Any, now: datetime) -> services.TicketSave:
@@ -90,34 +89,32 @@ def ticket_update_as(
         raise RecordInvalid(
             {"base": [{"description": "base: a ticket must be a JSON object", "error": "Invalid"}]}
         )
-    visible = ticket_rows()
-    if not user.is_agent:
-        visible = visible.filter(requester_id=user.pk)
-    ticket = visible.get(pk=ticket_id)
-    serializer = input_serializer(data=data, partial=True)
-    serializer.is_valid(raise_exception=True)
-    fields = dict(serializer.validated_data)
-    if ticket.status == "closed":
-        raise RecordInvalid(
-            {
-                "status": [
-                    {
-                        "description": "Status: closed prevents ticket update",
-                        "error": "InvalidValue",
-                    }
-                ]
-            }
-        )
-    if not user.is_agent and set(fields) - {"comment"}:
-        raise exceptions.PermissionDenied("End users may only add comments")
-    added = fields.pop("additional_tags", [])
-    removed = set(fields.pop("remove_tags", []))
-    if added or removed:
-        base = fields.get("tags", ticket.tags)
-        fields["tags"] = [tag for tag in dict.fromkeys([*base, *added]) if tag not in removed]
     with transaction.atomic():
-        now_status = Ticket.objects.select_for_update().values("status", "custom_status_id")
-        fields = with_custom_status(fields, **now_status.get(pk=ticket.pk))
+        # Locked before anything the save depends on is read, and read once.
+        ticket = services.ticket_for_update(
+            ticket_id, requester_id=None if user.is_agent else user.pk
+        )
+        serializer = input_serializer(data=data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        if ticket.status == "closed":
+            raise RecordInvalid(
+                {
+                    "status": [
+                        {
+                            "description": "Status: closed prevents ticket update",
+                            "error": "InvalidValue",
+                        }
+                    ]
+                }
+            )
+        if not user.is_agent and set(fields) - {"comment"}:
+            raise exceptions.PermissionDenied("End users may only add comments")
+        added = fields.pop("additional_tags", [])
+        removed = set(fields.pop("remove_tags", []))
+        if added or removed:
+            base = fields.get("tags", ticket.tags)
+            fields["tags"] = [tag for tag in dict.fromkeys([*base, *added]) if tag not in removed]
         requester = fields.pop("requester", None)
         if requester is not None and "requester_id" not in fields:
             fields["requester_id"] = services.requester_find_or_create(**requester).pk
@@ -125,6 +122,6 @@ def ticket_update_as(
         comment = services.new_comment(
             fields.pop("comment", None), default_author_id=user.pk, by=user
         )
-        return services.ticket_update_audited(
-            ticket_id=ticket.pk, fields=fields, author_id=user.pk, comment=comment, now=now
+        return services.ticket_update_locked(
+            ticket, fields=fields, author_id=user.pk, comment=comment, now=now
         )

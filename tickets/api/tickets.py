@@ -91,6 +91,7 @@ from tickets.api.output import (
 from tickets.api.users import UserOutputSerializer, user_rows
 from tickets.inputs import TicketInputSerializer
 from tickets.models import (
+    AuditEvent,
     Group,
     Organization,
     Ticket,
@@ -610,10 +611,30 @@ def _one(request: Request, ticket_id: int, code: int = status.HTTP_200_OK) -> Re
     return Response(_one_body(request, ticket_id), status=code)
 
 
+# Changes whose values are JSON objects: PostgreSQL's jsonb keeps their keys in its own order,
+# so the answer reads them back to show them as Show Ticket and Show Audit do.
+REORDERED_BY_STORAGE = frozenset({"custom_fields"})
+
+
 def _saved(request: Request, saved: services.TicketSave) -> dict[str, Any]:
-    """The answer to a create or update: the ticket and the audit of the save."""
-    body = _one_body(request, saved.ticket.pk)
-    [audit] = with_comments([ticket_audits(saved.ticket.pk).get(pk=saved.audit.pk)])
+    """The answer to a create or update: the ticket and the audit of the save, as Show Ticket
+    and Show Audit answer them. Built from the rows the save wrote, which hold what was
+    stored; read back only when a change's value is stored in another key order."""
+    if saved.events is None or saved.changed & REORDERED_BY_STORAGE:
+        body = _one_body(request, saved.ticket.pk)
+        [audit] = with_comments([ticket_audits(saved.ticket.pk).get(pk=saved.audit.pk)])
+        return {**body, "audit": TicketAuditOutputSerializer(audit).data}
+    ticket, audit = saved.ticket, saved.audit
+    context = ticket_context(request, [ticket], timezone.now())
+    body = {
+        "ticket": TicketOutputSerializer(ticket, context=context).data,
+        **side_loaded(request, [ticket]),
+    }
+    # The events as `ticket_audits` prefetches them (where Django's prefetch keeps them).
+    events = AuditEvent.objects.filter(audit=audit)
+    events._result_cache = sorted(saved.events, key=lambda event: event.pk)
+    events._prefetch_done = True  # type: ignore[attr-defined]
+    audit._prefetched_objects_cache = {"events": events}  # type: ignore[attr-defined]
     return {**body, "audit": TicketAuditOutputSerializer(audit).data}
 
 

@@ -50,7 +50,7 @@ from policies.selectors import schedule_from_snapshot
 from tickets.models import OPEN_STATUSES, Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
 from tickets.selectors import revision_group_specs, revision_specs
 from tickets.sla.notification_schedule import TargetRow, notifications_schedule
-from tickets.sla.publishing import publish
+from tickets.sla.publishing import publish, stamp_new_events
 
 
 def ticket_snapshot(ticket: Ticket, *, has_public_comment: bool) -> dict[str, Any]:
@@ -776,11 +776,7 @@ def sla_store_many(
     new.extend(carried_events.new)
     for deleted, ids in carried_events.flips.items():
         flips[deleted].extend(ids)
-    insert_rows(TicketMetricEvent, EVENT_COLUMNS, new)
     results = all_results
-    for deleted, ids in flips.items():
-        if ids:
-            TicketMetricEvent.objects.filter(pk__in=ids).update(deleted=deleted)
 
     for ticket, result in results:
         policy_id = result.policy.id if result.policy else None
@@ -827,9 +823,20 @@ def sla_store_many(
         ticket_ids=ticket_ids,
         now=now,
     )
-    if new or flips[True] or flips[False]:
-        # Last, as the lock it takes is held until the transaction commits: new events and
-        # flipped flags take their place in the incremental export.
+    # Events last, as the publishing lock is held from their stamp until the transaction
+    # commits: new events are inserted with their place in the incremental export, and
+    # flipped flags move their events to its end.
+    if new:
+        first_seq, published_at = stamp_new_events()
+        insert_rows(
+            TicketMetricEvent,
+            (*EVENT_COLUMNS, "published_seq", "published_at"),
+            ((*row, first_seq + n, published_at) for n, row in enumerate(new)),
+        )
+    for deleted, ids in flips.items():
+        if ids:
+            TicketMetricEvent.objects.filter(pk__in=ids).update(deleted=deleted)
+    if flips[True] or flips[False]:
         publish(changed=flips[True] + flips[False])
 
 
@@ -1010,6 +1017,7 @@ def ticket_sla_refresh(ticket: Ticket, *, now: datetime, whole: bool = False) ->
     an import) and store it."""
     evaluation = evaluate_stored(ticket, now=now, audits=ticket_audits(ticket) if whole else None)
     ticket.sla_state = evaluation.state()
-    with transaction.atomic():
+    # No savepoint: nothing rolls back to one here (a failure fails the caller's transaction).
+    with transaction.atomic(savepoint=False):
         sla_store_many([(ticket, evaluation.result)], now=now)
     return evaluation.result
