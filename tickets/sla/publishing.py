@@ -8,16 +8,18 @@ more columns that place it in the export:
 - `published_seq`: its position, unique and never reused;
 - `published_at`: the export's clock, on which `start_time` and `end_time` count seconds.
 
-**Stamping.** Every transaction that inserts events, or flips an event's `deleted` flag, calls
-`publish` before it commits (`sla_store_many` does, the one place events are written). `publish`
-takes the publishing lock (PostgreSQL: `pg_advisory_xact_lock`, held until the transaction
-ends; SQLite: the transaction already holds the database's write lock from its `BEGIN
-IMMEDIATE`), reads the clock, and in one UPDATE gives every event without a sequence number,
-and every event it was told has changed, the next sequence numbers in id order and one
-`published_at = max(now, latest published_at)`. A flipped event is thereby moved to the end of
-the export, so the change is delivered like a new event (a new version of the same `id`).
-`publish_unpublished`, run by the breach clock every round, stamps events that reached the
-table without `publish` (written by other code); that is the only way an event can wait.
+**Stamping.** Events are stamped in the transaction that writes them, under the publishing lock
+(PostgreSQL: `pg_advisory_xact_lock`, held until the transaction ends; SQLite: the transaction
+already holds the database's write lock from its `BEGIN IMMEDIATE`), after reading the clock:
+`sla_store_many`, the one place events are written, takes the lock with `stamp_new_events` and
+inserts its new events with the next sequence numbers and one `published_at = max(now, latest
+published_at)`; a transaction that flips an event's `deleted` flag calls `publish`, which in
+one UPDATE gives every event without a sequence number, and every event it was told has
+changed, the next sequence numbers in id order and such a `published_at`. A flipped event is
+thereby moved to the end of the export, so the change is delivered like a new event (a new
+version of the same `id`). `publish_unpublished`, run by the breach clock every round, stamps
+events that reached the table unstamped (written by other code); that is the only way an event
+can wait.
 
 **Why every event is delivered exactly once.** Stamping and committing happen under the lock,
 so stamping transactions commit one after another, in the order of their stamps. Hence:
@@ -56,13 +58,13 @@ rather than a duplicate.
 **Why in the writer's transaction, not by a publisher after commit.** Stamps commit or roll back
 with their events, so no event is ever committed and waiting, nothing has to be recovered after
 a crash, and the order needs no second process. The price is that event-writing transactions
-take turns from their stamp to their commit: `sla_store_many` publishes last, so for a save,
-the clock and a recompute batch that is the commit itself; an import of many tickets in one
-transaction holds the lock for its remaining tickets.
+take turns from their stamp to their commit: `sla_store_many` writes its events last, so for a
+save, the clock and a recompute batch that is the insert of its events and the commit; an
+import of many tickets in one transaction holds the lock for its remaining tickets.
 
-**Cost.** A transaction that writes events pays one lock and one UPDATE, found through the
-partial index of unpublished events and the two indexes the maxima read; it holds the lock
-from then until it commits. A page costs at most three indexed queries besides the lock.
+**Cost.** A transaction that writes events pays one lock and two index lookups (the maxima), and
+writes each event once; one that flips flags pays an UPDATE of those events besides. It holds
+the lock from then until it commits. A page costs at most three indexed queries besides the lock.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from tickets.models import TicketMetricEvent
@@ -134,6 +136,18 @@ def publish(*, changed: Sequence[int] = (), limit: int | None = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return max(int(cursor.rowcount), 0)
+
+
+def stamp_new_events() -> tuple[int, datetime]:
+    """Take the publishing lock (held until the transaction ends) and give the events this
+    transaction inserts next their place: sequence numbers from the first returned on, in the
+    order they are inserted, and the publish time returned. Insert them right after: every
+    committed event has a lower number and no later time, and none can commit meanwhile."""
+    _lock(shared=False)
+    now = timezone.now()  # after the lock: later than any reader that held it before us
+    latest = TicketMetricEvent.objects.aggregate(seq=Max("published_seq"), at=Max("published_at"))
+    at = now if latest["at"] is None else max(now, latest["at"])
+    return (latest["seq"] or 0) + 1, at
 
 
 def publish_unpublished(*, batch: int = SWEEP_BATCH) -> int:
