@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
@@ -373,16 +374,42 @@ def _audit_write(
     events: list[AuditEvent] = []
     for field, (before, after) in changes.items():
         if creating:
-            events.append(CreateEvent.objects.create(audit=audit, field_name=field, value=after))
+            events.append(CreateEvent(audit=audit, field_name=field, value=after))
         else:
             events.append(
-                ChangeEvent.objects.create(
-                    audit=audit, field_name=field, value=after, previous_value=before
-                )
+                ChangeEvent(audit=audit, field_name=field, value=after, previous_value=before)
             )
     if saved_comment is not None:
-        events.insert(0, CommentEvent.objects.create(audit=audit, comment=saved_comment))
-    return audit, tuple(events)
+        events.append(CommentEvent(audit=audit, comment=saved_comment))
+    _events_insert(events)
+    return audit, tuple(events[-1:] + events[:-1] if saved_comment is not None else events)
+
+
+def _events_insert(events: list[AuditEvent]) -> None:
+    """Write an audit's events, in this order, as `save()` writes each (a base row with its
+    class's content type, then its class's own row), in one INSERT for the base rows and one
+    per class (Django's bulk_create refuses models with a parent)."""
+    if len(events) < 2:
+        for event in events:
+            event.save()
+        return
+    kinds = {type(event) for event in events}
+    types = {
+        kind: ContentType.objects.get_for_model(kind, for_concrete_model=False) for kind in kinds
+    }
+    bases = AuditEvent.objects.bulk_create(
+        AuditEvent(audit=event.audit, polymorphic_ctype=types[type(event)]) for event in events
+    )
+    for event, base in zip(events, bases, strict=True):
+        event.pk = event.id = base.pk  # the child's own key, and its base's
+        event.polymorphic_ctype = types[type(event)]
+        event._state.adding = False
+    for kind in sorted(kinds, key=lambda kind: kind.__name__):
+        rows = [event for event in events if type(event) is kind]
+        # What a child's save() runs for its own table (Model._do_insert), for all of them.
+        kind._base_manager._insert(  # type: ignore[attr-defined]
+            rows, fields=kind._meta.local_concrete_fields
+        )
 
 
 def _with_people(ticket: Ticket, known: dict[int, User]) -> None:
