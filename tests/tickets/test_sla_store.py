@@ -53,9 +53,12 @@ def test_a_later_store_reads_back_only_the_events_since_the_last_save() -> None:
     with CaptureQueriesContext(connection) as queries:
         ticket_sla_refresh(Ticket.objects.get(pk=ticket.pk), now=NOW + timedelta(minutes=45))
     reads = [
-        q["sql"] for q in queries if q["sql"].startswith("SELECT") and EVENTS_TABLE in q["sql"]
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith("SELECT") and EVENTS_TABLE in q["sql"] and "MAX(" not in q["sql"]
     ]
-    # One read, of this ticket's events from its last save on (the ticket carries its state).
+    # One read, of this ticket's events from its last save on (the ticket carries its state),
+    # besides the export's latest stamp that new events continue from.
     assert len(reads) == 1
     assert re.search(r'"?time"? >=', reads[0])
     # The breach 30 minutes later was appended.
