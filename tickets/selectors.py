@@ -4,8 +4,10 @@ definitions built from its live data, and policy revisions compiled with its dro
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import (
     Case,
@@ -58,6 +60,35 @@ def ticket_rows() -> QuerySet[Ticket]:
     """Tickets as the API and the queue show them: without the carried SLA and metrics
     states, which only saves and metrics read and which are kilobytes of JSON per ticket."""
     return Ticket.objects.defer("sla_state", "metrics_state")
+
+
+class SlaTargetRow(NamedTuple):
+    """What the `include=slas` side-load and the queue's badges read of a target: plain rows,
+    which load several times faster than models (a page of 100 tickets has 300 or more)."""
+
+    ticket_id: int
+    metric: str
+    instance_id: int
+    policy_id: int | None
+    group_id: int | None
+    stage: str
+    breach_at: datetime | None
+    breached: bool
+
+
+def sla_target_rows(ticket_ids: Sequence[int]) -> dict[int, list[SlaTargetRow]]:
+    """The SLA targets of these tickets by ticket, each ticket's in (metric, instance) order:
+    one query (none without tickets)."""
+    by_ticket: dict[int, list[SlaTargetRow]] = defaultdict(list)
+    if ticket_ids:
+        rows = (
+            TicketSlaTarget.objects.filter(ticket_id__in=list(ticket_ids))
+            .order_by("ticket_id", "metric", "instance_id")
+            .values_list(*SlaTargetRow._fields)
+        )
+        for row in rows:
+            by_ticket[row[0]].append(SlaTargetRow._make(row))
+    return by_ticket
 
 
 def account_schedule() -> Schedule | None:

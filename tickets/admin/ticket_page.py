@@ -36,6 +36,7 @@ from tickets import services
 from tickets.custom_statuses import category_of, custom_statuses
 from tickets.inputs import with_custom_status
 from tickets.models import Group, Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
+from tickets.selectors import SlaTargetRow, sla_target_rows
 from tickets.sla.explain import current_group_target, explain, slas_for
 
 if TYPE_CHECKING:
@@ -54,19 +55,6 @@ METRIC_LABELS = {
     "total_resolution_time": "Total resolution",
     "group_ownership_time": "Group ownership",
 }
-# What the badges need of each target; lists load several per ticket.
-BADGE_TARGET_FIELDS = (
-    "id",
-    "ticket_id",
-    "metric",
-    "instance_id",
-    "policy_id",
-    "group_id",
-    "stage",
-    "breach_at",
-    "breached",
-    "fulfilled_at",
-)
 
 
 # Metric events name the reply and resolution metrics differently (spec §4.4).
@@ -82,18 +70,10 @@ def attach_badge_data(tickets: Sequence[Ticket]) -> None:
     would build a queryset per ticket, which cost more than the query): `badge_targets`, its
     SLA targets, `last_breaches`, (event metric, instance) -> its latest breach event, and
     `badge_group_names`, the names of the groups its group ownership targets name."""
-    targets: dict[int, list[TicketSlaTarget]] = {t.pk: [] for t in tickets}
     last: dict[int, dict[tuple[str, int], datetime]] = {t.pk: {} for t in tickets}
-    group_ids: set[int] = set()
+    targets = sla_target_rows(list(last))
+    group_ids = {t.group_id for rows in targets.values() for t in rows if t.group_id is not None}
     if tickets:
-        for target in (
-            TicketSlaTarget.objects.filter(ticket_id__in=list(targets))
-            .only(*BADGE_TARGET_FIELDS)
-            .order_by("ticket_id", "metric", "instance_id")
-        ):
-            targets[target.ticket_id].append(target)
-            if target.group_id is not None:
-                group_ids.add(target.group_id)
         rows = (
             TicketMetricEvent.objects.filter(ticket_id__in=list(last), type="breach", deleted=False)
             .values("ticket_id", "metric", "instance_id")
@@ -104,7 +84,7 @@ def attach_badge_data(tickets: Sequence[Ticket]) -> None:
             last[row["ticket_id"]][(row["metric"], row["instance_id"])] = row["last"]
     names = group_names(group_ids)
     for ticket in tickets:
-        ticket.badge_targets = targets[ticket.pk]  # type: ignore[attr-defined]
+        ticket.badge_targets = targets.get(ticket.pk, [])  # type: ignore[attr-defined]
         ticket.last_breaches = last[ticket.pk]  # type: ignore[attr-defined]
         ticket.badge_group_names = names  # type: ignore[attr-defined]
 
@@ -124,7 +104,7 @@ def target_label(metric: str, group_name: str | None = None) -> str:
     return f"{label} · {group_name}" if group_name else label
 
 
-def is_now(target: TicketSlaTarget, last_breaches: dict[tuple[str, int], datetime]) -> bool:
+def is_now(target: SlaTargetRow, last_breaches: dict[tuple[str, int], datetime]) -> bool:
     """Whether the target changed after its breach (Zendesk's badge shows "Now" then, spec
     §4.2). A breach the clock records is timed at breach_at; one recorded later was recorded
     by a save that set a target already past (a late target, or a changed one: the engine
@@ -141,9 +121,9 @@ def policy_metrics(ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
     with what the badges add to them.
 
     Needs attach_badge_data."""
-    targets: list[TicketSlaTarget] = ticket.badge_targets  # type: ignore[attr-defined]
+    targets: list[SlaTargetRow] = ticket.badge_targets  # type: ignore[attr-defined]
     # The instance slas_for shows for each metric: the applied policy's latest.
-    latest: dict[str, TicketSlaTarget] = {}
+    latest: dict[str, SlaTargetRow] = {}
     for target in targets:
         if target.policy_id is None or target.policy_id != ticket.sla_policy_id:
             continue

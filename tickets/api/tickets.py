@@ -97,9 +97,8 @@ from tickets.models import (
     Ticket,
     TicketComment,
     TicketMetricEvent,
-    TicketSlaTarget,
 )
-from tickets.selectors import ticket_rows
+from tickets.selectors import SlaTargetRow, sla_target_rows, ticket_rows
 from tickets.sla.explain import explain, slas_for
 
 EVENT_METRIC_KEYS = (
@@ -166,12 +165,12 @@ class SlaSerializer(serializers.Serializer[Ticket]):
         return slas_for(instance, sla_targets_of(instance, self.context), self.context["now"])
 
 
-def sla_targets_of(ticket: Ticket, context: Mapping[str, Any]) -> list[TicketSlaTarget]:
+def sla_targets_of(ticket: Ticket, context: Mapping[str, Any]) -> list[SlaTargetRow]:
     """The ticket's targets from `context["sla_targets"]` (`ticket_context` loads them for all
     the tickets of a response in one query), else from the database."""
-    loaded: dict[int, list[TicketSlaTarget]] | None = context.get("sla_targets")
+    loaded: dict[int, list[SlaTargetRow]] | None = context.get("sla_targets")
     if loaded is None:
-        return list(ticket.sla_targets.order_by("metric", "instance_id"))
+        loaded = sla_target_rows([ticket.pk])
     return loaded.get(ticket.pk, [])
 
 
@@ -339,31 +338,13 @@ def includes(request: Request) -> set[str]:
     }
 
 
-# Only what the side-load shows: lists of 100 tickets load 300+ of these.
-SLA_TARGET_FIELDS = ("id", "ticket_id", "metric", "instance_id", "policy_id", "breach_at", "stage")
-
-
-def sla_targets_by_ticket(tickets: list[Ticket]) -> dict[int, list[TicketSlaTarget]]:
-    """The targets of all these tickets in one query, by ticket (instead of a prefetch, whose
-    per-ticket querysets cost more than the query)."""
-    by_ticket: dict[int, list[TicketSlaTarget]] = defaultdict(list)
-    if tickets:
-        for target in (
-            TicketSlaTarget.objects.filter(ticket_id__in=[t.pk for t in tickets])
-            .only(*SLA_TARGET_FIELDS)
-            .order_by("ticket_id", "metric", "instance_id")
-        ):
-            by_ticket[target.ticket_id].append(target)
-    return by_ticket
-
-
 def ticket_context(request: Request, tickets: list[Ticket], now: datetime) -> dict[str, Any]:
     """`TicketOutputSerializer`'s context for these tickets: the side-loads the request asks
     for, with the SLA targets and the metric events of all of them in one query each."""
     wanted = includes(request)
     context = output_context(request, include=wanted, now=now)
     if "slas" in wanted:
-        context["sla_targets"] = sla_targets_by_ticket(tickets)
+        context["sla_targets"] = sla_target_rows([t.pk for t in tickets])
     if "metric_events" in wanted:
         events: dict[int, dict[str, list[TicketMetricEvent]]] = defaultdict(
             lambda: defaultdict(list)

@@ -21,19 +21,16 @@ from policies.engine.not_started import not_started
 from policies.engine.types import TicketFacts
 from policies.models import GROUP_OWNERSHIP_TIME
 from slaweb.api.timestamps import iso
-from tickets.models import (
-    Ticket,
-    TicketSlaTarget,
-)
-from tickets.selectors import account_schedule, revision_group_specs
+from tickets.models import Ticket
+from tickets.selectors import SlaTargetRow, account_schedule, revision_group_specs
 from tickets.sla.store import ReplayAudit, ticket_audits, ticket_history, ticket_sla_evaluate
 
 
-def slas_for(ticket: Ticket, targets: list[TicketSlaTarget], now: datetime) -> dict[str, Any]:
+def slas_for(ticket: Ticket, targets: list[SlaTargetRow], now: datetime) -> dict[str, Any]:
     """Spec §4.1: the applied policy's targets, the latest instance of each metric; and, as
     slaweb's extension, `group_policy_metrics`: the group ownership target of the group that
     holds the ticket, when a group SLA policy gives it one."""
-    latest: dict[str, TicketSlaTarget] = {}
+    latest: dict[str, SlaTargetRow] = {}
     for target in targets:
         if target.policy_id is None or target.policy_id != ticket.sla_policy_id:
             continue
@@ -55,7 +52,7 @@ def slas_for(ticket: Ticket, targets: list[TicketSlaTarget], now: datetime) -> d
     return slas
 
 
-def sla_item(target: TicketSlaTarget, now: datetime) -> dict[str, Any]:
+def sla_item(target: SlaTargetRow, now: datetime) -> dict[str, Any]:
     """One `include=slas` element: the deadline (none while paused), stage, metric, and the
     time left (or past, negative) in its largest whole unit."""
     breach_at = target.breach_at if target.stage != "paused" else None
@@ -70,7 +67,7 @@ def sla_item(target: TicketSlaTarget, now: datetime) -> dict[str, Any]:
     return item
 
 
-def current_group_target(ticket: Ticket, targets: list[TicketSlaTarget]) -> TicketSlaTarget | None:
+def current_group_target(ticket: Ticket, targets: list[SlaTargetRow]) -> SlaTargetRow | None:
     """The group ownership target of the group holding the ticket now: the latest ownership
     instance, if it is that group's and a group SLA policy gave it a target."""
     owned = [t for t in targets if t.metric == GROUP_OWNERSHIP_TIME]
