@@ -636,8 +636,9 @@ def _save(
         revision_id=None,
         comment_author_role=_author_role(comment, people),
     )
-    ticket_sla_refresh(ticket, now=now)
+    # The metrics first: the SLA store ends holding the export's lock until the commit.
     ticket_metrics_carry(ticket)
+    ticket_sla_refresh(ticket, now=now)
     return TicketSave(ticket, audit, events, frozenset(changes))
 
 

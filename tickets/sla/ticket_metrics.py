@@ -101,7 +101,9 @@ def ticket_metrics_carry(ticket: Ticket, *, whole: bool = False) -> None:
     transaction that wrote the audits, under the ticket's row lock."""
     carried = None
     if not whole:
-        state = Ticket.objects.values_list("metrics_state", flat=True).get(pk=ticket.pk)
+        state = ticket.metrics_state  # the save reads it with the row, under the lock
+        if "metrics_state" in ticket.get_deferred_fields():
+            state = Ticket.objects.values_list("metrics_state", flat=True).get(pk=ticket.pk)
         carried = _carried(state)
     audits = TicketAudit.objects.filter(ticket_id=ticket.pk)
     replay = TicketMetricsReplay()
@@ -112,9 +114,8 @@ def ticket_metrics_carry(ticket: Ticket, *, whole: bool = False) -> None:
     if not rows:
         return
     metrics_fed(replay, ticket, rows)
-    Ticket.objects.filter(pk=ticket.pk).update(
-        metrics_state={"audit": max(row.id for row in rows), "replay": replay.dump()}
-    )
+    ticket.metrics_state = {"audit": max(row.id for row in rows), "replay": replay.dump()}
+    Ticket.objects.filter(pk=ticket.pk).update(metrics_state=ticket.metrics_state)
 
 
 # Tickets `ticket_metrics_fill` stores the state of per transaction.
