@@ -661,8 +661,10 @@ def ticket_import_write(plan: ImportPlan, *, now: datetime) -> Ticket:
         ticket.updated_at = plan.updated_at
         ticket.save(update_fields=["updated_at"])
     _check_outcome(ticket, expected, plan.solved_at)
-    ticket_sla_refresh(ticket, now=now, whole=True)  # a history written at once
+    # A history written at once. The metrics first: the SLA store ends holding the export's
+    # lock until the commit.
     ticket_metrics_carry(ticket, whole=True)
+    ticket_sla_refresh(ticket, now=now, whole=True)
     return ticket
 
 

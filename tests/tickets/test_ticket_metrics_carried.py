@@ -21,6 +21,7 @@ from policies.engine.ticket_metrics import TicketMetricsReplay
 from tests.factories import GroupFactory, UserFactory, make_policy, metric
 from tickets import services
 from tickets.models import Ticket, TicketAudit, User
+from tickets.sla.rewrite import history_rewrite_apply
 from tickets.sla.ticket_metrics import (
     metric_rows,
     metric_tickets,
@@ -194,3 +195,43 @@ def test_the_clock_stores_the_states_tickets_lack() -> None:
         t.audits.order_by("id").last().pk for t in tickets
     ]
     assert [ticket_metric_set_of(t.pk) for t in tickets] == expected
+
+
+@pytest.mark.django_db
+def test_a_history_rewrite_measures_the_metrics_again_on_the_schedule_now() -> None:
+    """Created Monday 08:30 and solved 30 hours later: 13.5 business hours on 9-17 (Monday 9-17,
+    Tuesday 9-14:30), and 30 once every hour is a business hour and the history is rewritten."""
+    schedule = policy_services.schedule_create(name="Office", time_zone="UTC")
+    customer, agent = UserFactory(role="end-user"), UserFactory(role="agent")
+    ticket = services.ticket_create(
+        fields={"subject": "s", "requester_id": customer.pk, "priority": "high"},
+        submitter_id=customer.pk,
+        comment=services.NewComment(body="help", public=True, author_id=customer.pk),
+        now=START,
+    )
+    services.ticket_update(
+        ticket_id=ticket.pk,
+        fields={"status": "solved"},
+        author_id=agent.pk,
+        comment=None,
+        now=START + timedelta(hours=30),
+    )
+    solved = ticket_metric_set_of(ticket.pk).full_resolution_time
+    assert solved is not None
+    assert (solved.calendar, solved.business) == (1800, 810)
+    policy_services.schedule_set_workweek(
+        schedule_id=schedule.pk, intervals=[(1440 * d, 1440 * d + 1440) for d in range(7)]
+    )
+    history_rewrite_apply(
+        since=START - timedelta(days=1),
+        now=START + timedelta(days=3),
+        actor_id=None,
+        reason="every hour counts",
+    )
+    expected = replayed(ticket.pk)
+    assert expected.full_resolution_time is not None
+    assert expected.full_resolution_time.business == 1800
+    assert ticket_metric_set_of(ticket.pk) == expected
+    ticket_metrics_fill()
+    assert Ticket.objects.get(pk=ticket.pk).metrics_state is not None
+    assert ticket_metric_set_of(ticket.pk) == expected

@@ -129,6 +129,10 @@ def _rewrite(*, since: datetime, now: datetime) -> RewriteOutcome:
         TicketAudit.objects.filter(ticket_id__in=batch).exclude(revision_id=revision_id).update(
             revision_id=revision_id
         )
+        # The ticket metrics measure each save on its revision's schedule: their carried
+        # states no longer match the history, so they are replayed until the clock stores
+        # them again (`ticket_metrics_fill`).
+        Ticket.objects.filter(pk__in=batch).update(metrics_state=None)
         new_audits = audits_by_ticket(batch)
         results = []
         for ticket in tickets:

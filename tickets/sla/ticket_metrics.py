@@ -3,9 +3,11 @@
 Each save feeds its audit to the ticket's metrics and stores where they stand
 (`Ticket.metrics_state`), so a save costs the same however long the ticket's history, and
 reading a page of metrics decodes one small state per ticket instead of replaying every audit.
-A ticket without a state (tickets written before states existed, or by bulk tools), or with
-one another version wrote, is replayed from its audits on read until its next save, or the
-breach clock (`ticket_metrics_fill`, every round), stores one.
+A ticket without a state (written before states existed, by bulk tools, or after a history
+rewrite) is replayed from its audits on read until its next save, or the breach clock
+(`ticket_metrics_fill`, every round), stores one. A state another version of the metrics wrote
+is replayed the same way until the ticket's next save; a version that changes what a state means
+ships with a migration clearing the states, for the clock to store them again.
 
 Each duration is measured on the schedule of the save that ended it (the default schedule
 frozen in that save's policy revision), as Zendesk keeps a period with the schedule in force
@@ -101,10 +103,8 @@ def ticket_metrics_carry(ticket: Ticket, *, whole: bool = False) -> None:
     transaction that wrote the audits, under the ticket's row lock."""
     carried = None
     if not whole:
-        state = ticket.metrics_state  # the save reads it with the row, under the lock
-        if "metrics_state" in ticket.get_deferred_fields():
-            state = Ticket.objects.values_list("metrics_state", flat=True).get(pk=ticket.pk)
-        carried = _carried(state)
+        # A save reads it with the locked row; a ticket loaded without it reads it now.
+        carried = _carried(ticket.metrics_state)
     audits = TicketAudit.objects.filter(ticket_id=ticket.pk)
     replay = TicketMetricsReplay()
     if carried is not None:
@@ -119,13 +119,14 @@ def ticket_metrics_carry(ticket: Ticket, *, whole: bool = False) -> None:
 
 
 # Tickets `ticket_metrics_fill` stores the state of per transaction.
-FILL_BATCH = 500
+FILL_BATCH = 100
 
 
 def ticket_metrics_fill(*, batch: int = FILL_BATCH) -> int:
     """Store the metrics state of up to `batch` tickets that have none, replayed from their
     audits in one query; returns how many. Tickets being saved are skipped (their save stores
-    it), so the clock never waits on a ticket's lock."""
+    it), so the clock never waits on a ticket's lock; the batch is small, so a save never waits
+    long on the clock's."""
     with transaction.atomic():
         tickets = list(
             Ticket.objects.select_for_update(skip_locked=True)

@@ -33,7 +33,7 @@ from tickets.jobs import resume_stale_jobs
 from tickets.notifications.firing import next_notification_due
 from tickets.sla.publishing import publish_unpublished
 from tickets.sla.recompute import resume_stale_recomputes
-from tickets.sla.ticket_metrics import ticket_metrics_fill
+from tickets.sla.ticket_metrics import FILL_BATCH, ticket_metrics_fill
 
 logger = logging.getLogger("tickets.sla.breach_clock")
 
@@ -115,8 +115,9 @@ class Command(BaseCommand):
                 publish_unpublished()
             except Exception:
                 logger.exception("SLA clock: publishing metric events at %s failed", started)
+            filled = 0
             try:
-                ticket_metrics_fill()
+                filled = ticket_metrics_fill()
             except Exception:
                 logger.exception("SLA clock: storing ticket metrics at %s failed", started)
             if refreshed:
@@ -128,7 +129,7 @@ class Command(BaseCommand):
             if once:
                 return
             close_stale_connections()
-            if refreshed >= batch or fired >= batch:
+            if refreshed >= batch or fired >= batch or filled >= FILL_BATCH:
                 continue  # a backlog: next batch at once
             wait = interval
             if upcoming is not None:
