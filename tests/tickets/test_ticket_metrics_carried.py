@@ -22,8 +22,8 @@ from tests.factories import GroupFactory, UserFactory, make_policy, metric
 from tickets import services
 from tickets.models import Ticket, TicketAudit, User
 from tickets.sla.rewrite import history_rewrite_apply
+from tickets.sla.store import replay_rows
 from tickets.sla.ticket_metrics import (
-    metric_rows,
     metric_tickets,
     metrics_fed,
     ticket_metric_set_of,
@@ -46,7 +46,7 @@ save = st.tuples(
 def replayed(ticket_id: int) -> Any:
     """The ticket's metrics replayed from every audit, ignoring the stored state."""
     ticket = Ticket.objects.get(pk=ticket_id)
-    audits = metric_rows(TicketAudit.objects.filter(ticket_id=ticket_id))
+    audits = replay_rows(TicketAudit.objects.filter(ticket_id=ticket_id))
     return metrics_fed(TicketMetricsReplay(), ticket, audits).result()
 
 

@@ -112,7 +112,7 @@ def facts_from_snapshot(
 
 
 class SavedAudit(Protocol):
-    """What turning an audit into an engine update reads of it (ReplayAudit, MetricAudit)."""
+    """What turning an audit into an engine update reads of it (ReplayAudit)."""
 
     @property
     def created_at(self) -> datetime: ...
@@ -198,6 +198,7 @@ class ReplayAudit(NamedTuple):
     ticket_id: int
     created_at: datetime
     via_id: int
+    author_id: int | None
     revision_id: int
     revision_digest: str
     revision_schedule_digest: str
@@ -220,6 +221,7 @@ def replay_rows(audits: models.QuerySet[TicketAudit]) -> Iterator[ReplayAudit]:
         "ticket_id",
         "created_at",
         "via_id",
+        "author_id",
         "revision_id",
         "revision__digest",
         "revision__schedule_digest",

@@ -14,62 +14,25 @@ frozen in that save's policy revision), as Zendesk keeps a period with the sched
 when it ended; a full replay measures the same way, so carrying forward and replaying agree.
 
 The history is built here rather than with `store.ticket_history`: metrics need no policies,
-and they need the author of each save, which `ReplayAudit` does not carry.
+only each save's fields, comment, author and schedule.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
 from policies.engine.ticket_metrics import StateError, TicketMetricSet, TicketMetricsReplay
 from tickets.models import Ticket, TicketAudit
-from tickets.sla.store import audit_update, revision_schedule
-
-
-class MetricAudit(NamedTuple):
-    """What the metrics read of an audit."""
-
-    id: int
-    ticket_id: int
-    created_at: datetime
-    via_id: int
-    author_id: int | None
-    revision_id: int
-    schedule_digest: str
-    snapshot: dict[str, Any] | None
-    comment_id: int | None
-    comment_author_id: int | None
-    comment_public: bool | None
-    comment_author_role: str
-
-
-def metric_rows(audits: QuerySet[TicketAudit]) -> Iterator[MetricAudit]:
-    """`audits` in time order (by ticket), as plain rows: one query."""
-    rows = audits.order_by("ticket_id", "created_at", "id").values_list(
-        "id",
-        "ticket_id",
-        "created_at",
-        "via_id",
-        "author_id",
-        "revision_id",
-        "revision__schedule_digest",
-        "snapshot",
-        "comment_id",
-        "comment__author_id",
-        "comment__public",
-        "comment_author_role",
-    )
-    return map(MetricAudit._make, rows)
+from tickets.sla.store import ReplayAudit, audit_update, replay_rows, revision_schedule
 
 
 def metrics_fed(
-    replay: TicketMetricsReplay, ticket: Ticket, audits: Iterable[MetricAudit]
+    replay: TicketMetricsReplay, ticket: Ticket, audits: Iterable[ReplayAudit]
 ) -> TicketMetricsReplay:
     """`replay` after the ticket's `audits`, each measured on its revision's schedule.
 
@@ -81,7 +44,7 @@ def metrics_fed(
         replay.step(
             audit_update(ticket, audit, None),
             author=audit.author_id,
-            schedule=revision_schedule(audit.revision_id, audit.schedule_digest),
+            schedule=revision_schedule(audit.revision_id, audit.revision_schedule_digest),
         )
     return replay
 
@@ -110,7 +73,7 @@ def ticket_metrics_carry(ticket: Ticket, *, whole: bool = False) -> None:
     if carried is not None:
         replay, seen = carried
         audits = audits.filter(id__gt=seen)
-    rows = list(metric_rows(audits))
+    rows = list(replay_rows(audits))
     if not rows:
         return
     metrics_fed(replay, ticket, rows)
@@ -139,8 +102,8 @@ def ticket_metrics_fill(*, batch: int = FILL_BATCH) -> int:
         )
         if not tickets:
             return 0
-        audits: dict[int, list[MetricAudit]] = defaultdict(list)
-        for row in metric_rows(TicketAudit.objects.filter(ticket_id__in=[t.pk for t in tickets])):
+        audits: dict[int, list[ReplayAudit]] = defaultdict(list)
+        for row in replay_rows(TicketAudit.objects.filter(ticket_id__in=[t.pk for t in tickets])):
             audits[row.ticket_id].append(row)
         for ticket in tickets:
             rows = audits[ticket.pk]
@@ -156,9 +119,9 @@ def ticket_metric_sets(tickets: Sequence[Ticket]) -> list[TicketMetricSet]:
     tickets without a usable state)."""
     carried = {ticket.pk: _carried(ticket.metrics_state) for ticket in tickets}
     replayed = [ticket.pk for ticket in tickets if carried[ticket.pk] is None]
-    audits: dict[int, list[MetricAudit]] = defaultdict(list)
+    audits: dict[int, list[ReplayAudit]] = defaultdict(list)
     if replayed:
-        for row in metric_rows(TicketAudit.objects.filter(ticket_id__in=replayed)):
+        for row in replay_rows(TicketAudit.objects.filter(ticket_id__in=replayed)):
             audits[row.ticket_id].append(row)
     results = []
     for ticket in tickets:
