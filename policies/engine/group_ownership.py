@@ -81,9 +81,9 @@ from policies.engine.metrics import (
     _schedule_dump,
     _schedule_load,
     _schedule_refs,
-    _seconds,
     _when,
 )
+from policies.engine.stretches import StoredStretches, Stretch, whole_seconds
 from policies.engine.types import Target, TicketFacts
 from policies.engine.vocabulary import Priority, StatusCategory
 
@@ -217,15 +217,6 @@ _Staged = tuple[datetime, int, int, GroupEventType, GroupSlaPayload | None, Stat
 
 
 @dataclass(slots=True)
-class _Stretch:
-    start: datetime
-    end: datetime
-    calendar: int
-    business: int
-    schedule: Schedule | None
-
-
-@dataclass(slots=True)
 class _Pause:
     start: datetime
     end: datetime | None = None
@@ -237,11 +228,11 @@ class _Instance:
     instance_id: int
     activated_at: datetime
     run_start: datetime | None
-    closed: list[_Stretch]
+    closed: list[Stretch]
     pauses: list[_Pause]
-    # A carried state's closed stretches as stored, [start, end(, schedule's place)]: measured
-    # again only when a deadline needs them (`GroupOwnershipReplay._stretches`).
-    stored: list[Any] = field(default_factory=list)
+    # A carried state's closed stretches: measured again only when a deadline needs them
+    # (`GroupOwnershipReplay._stretches`).
+    stored: StoredStretches = field(default_factory=StoredStretches)
     used_calendar: int = 0  # totals over `stored` and `closed`
     used_business: int = 0
     fulfilled_at: datetime | None = None
@@ -427,12 +418,10 @@ class GroupOwnershipReplay:
     def _close(self, instance: _Instance, at: datetime) -> None:
         start = instance.run_start
         assert start is not None
-        calendar = _seconds(start, at)
-        schedule = self._schedule
-        business = calendar if schedule is None else schedule.between(start, at)
-        instance.closed.append(_Stretch(start, at, calendar, business, schedule))
-        instance.used_calendar += calendar
-        instance.used_business += business
+        stretch = Stretch(start, at, self._schedule)
+        instance.closed.append(stretch)
+        instance.used_calendar += stretch.calendar
+        instance.used_business += stretch.business
         instance.run_start = None
 
     def _switch_schedule(self, at: datetime, schedule: Schedule | None) -> None:
@@ -546,22 +535,16 @@ class GroupOwnershipReplay:
         except NoBusinessTime:
             instance.unreachable = True
 
-    def _stretches(self, instance: _Instance) -> list[_Stretch]:
+    def _stretches(self, instance: _Instance) -> list[Stretch]:
         """The instance's closed stretches, measuring those a carried state stored first."""
         if instance.stored:
-            current = self._schedule  # stored stretches are read before any schedule switch
+            # Stored stretches are read before any schedule switch: the one in force is theirs.
             try:
-                stored = []
-                for row in instance.stored:
-                    start, end = _when(row[0]), _when(row[1])
-                    schedule = current if len(row) == 2 else self._stored_schedules[row[2]]
-                    calendar = _seconds(start, end)
-                    business = calendar if schedule is None else schedule.between(start, end)
-                    stored.append(_Stretch(start, end, calendar, business, schedule))
+                stored = instance.stored.read(self._schedule, self._stored_schedules)
             except (IndexError, TypeError, ValueError) as error:
                 raise StateError(f"the state's stretches cannot be read: {error!r}") from error
             instance.closed[:0] = stored
-            instance.stored = []
+            instance.stored = StoredStretches()
         return instance.closed
 
     # -- carried state -------------------------------------------------------------------
@@ -600,24 +583,18 @@ class GroupOwnershipReplay:
     ) -> dict[str, Any]:
         """The open instance as JSON values, leaving out those at their default."""
 
-        def stretch(item: _Stretch) -> list[int | str | None]:
-            ref = schedule_ref(item.schedule)
-            row = [_dt(item.start), _dt(item.end)]
-            return row if ref == -1 else [*row, ref]
-
         target = instance.target
         data = {
             "group": instance.group_id,
             "instance": instance.instance_id,
             "activated": _dt(instance.activated_at),
             "run_start": _dt(instance.run_start),
-            # Each stretch as [start, end], with the schedule's place in "schedules" when it was
-            # not the one in force: its lengths are measured again only if a deadline needs it.
-            "closed": [*instance.stored, *(stretch(item) for item in instance.closed)],
+            # Its lengths are measured again only if a deadline needs them.
+            "closed": instance.stored.dump(instance.closed, schedule_ref),
             "used": [instance.used_calendar, instance.used_business],
             # Only the last pause can still change; the earlier ones count as their total.
             "paused_before": instance.paused_before
-            + sum(_seconds(p.start, p.end) for p in instance.pauses[:-1] if p.end is not None),
+            + sum(whole_seconds(p.start, p.end) for p in instance.pauses[:-1] if p.end is not None),
             "pauses": [[_dt(p.start), _dt(p.end)] for p in instance.pauses[-1:]],
             "target": None if target is None else [target.seconds, target.business_hours],
             "policy": instance.policy.id if instance.policy is not None else None,
@@ -736,14 +713,14 @@ class GroupOwnershipReplay:
     ) -> GroupOwnership:
         calendar, business = instance.used_calendar, instance.used_business
         if instance.run_start is not None:
-            calendar += _seconds(instance.run_start, now)
+            calendar += whole_seconds(instance.run_start, now)
             business += (
-                _seconds(instance.run_start, now)
+                whole_seconds(instance.run_start, now)
                 if self._schedule is None
                 else self._schedule.between(instance.run_start, now)
             )
         paused = instance.paused_before + sum(
-            _seconds(pause.start, pause.end or now) for pause in instance.pauses
+            whole_seconds(pause.start, pause.end or now) for pause in instance.pauses
         )
         if instance.fulfilled_at is not None:
             stage = Stage.ACHIEVED
@@ -771,7 +748,7 @@ class GroupOwnershipReplay:
 
 
 # Bump when the meaning of a state changes: an older state is then replayed in full instead.
-GROUP_STATE_VERSION: Final = 1
+GROUP_STATE_VERSION: Final = 2
 
 # What an instance's state leaves out (a fresh instance's values), as JSON values.
 _INSTANCE_DEFAULTS: dict[str, Any] = {
@@ -796,15 +773,10 @@ def _instance_load(
         raise TypeError("the open instance's group and id must be numbers")
     if not 1 <= instance_id <= started:
         raise ValueError("the open instance's id is not among those started")
-    stored = data["closed"]
-    if not isinstance(stored, list) or not all(
-        isinstance(row, list) and len(row) in (2, 3) for row in stored
-    ):
-        raise TypeError("closed stretches must be [start, end] or [start, end, schedule]")
     instance = _Instance(
         group_id, instance_id, _when(data["activated"]), _dt_load(data["run_start"]), [], []
     )
-    instance.stored = stored
+    instance.stored = StoredStretches.load(data["closed"])
     instance.used_calendar, instance.used_business = (int(n) for n in data["used"])
     instance.paused_before = int(data["paused_before"])
     for start, end in data["pauses"]:

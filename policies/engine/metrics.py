@@ -65,6 +65,7 @@ from policies.engine.business_time import (
     WeeklyInterval,
 )
 from policies.engine.history import SAME_SCHEDULE, Comment, TicketUpdate
+from policies.engine.stretches import EPOCH, StoredStretches, Stretch, whole_seconds
 from policies.engine.types import PolicySpec, Target, TicketFacts
 from policies.engine.vocabulary import Metric, Priority, Role, StatusCategory
 
@@ -346,11 +347,6 @@ def _utc(value: datetime, name: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _seconds(start: datetime, end: datetime) -> int:
-    delta = end - start
-    return delta.days * 86400 + delta.seconds
-
-
 def _flag(settings: Mapping[str, Mapping[str, bool]], metric: str, name: str) -> bool:
     group = settings.get(metric)
     return bool(group and group.get(name))
@@ -371,27 +367,6 @@ _FILTERED: Callable[[TicketFacts], tuple[object, ...]] = attrgetter(
 _Staged = tuple[
     datetime, int, int, int, EventMetric, EventType, SlaPayload | None, StatusPayload | None
 ]
-
-
-class _Segment:
-    """A closed stretch of running time, measured in calendar and business seconds by the
-    schedule in force while it ran."""
-
-    __slots__ = ("start", "end", "calendar", "business", "schedule")
-
-    def __init__(
-        self,
-        start: datetime,
-        end: datetime,
-        calendar: int,
-        business: int,
-        schedule: Schedule | None,
-    ) -> None:
-        self.start = start
-        self.end = end
-        self.calendar = calendar
-        self.business = business
-        self.schedule = schedule
 
 
 class _Pause:
@@ -438,10 +413,10 @@ class _Clock:
         self.activated_at = at
         self.activated_by = why
         self.runs_in = _RUNS_IN[metric]
-        self.closed: list[_Segment] = []
+        self.closed: list[Stretch] = []
         # Closed stretches as a carried state holds them, read only when a target falls
         # inside them: a save then does not pay for every pause in the ticket's past.
-        self.stored: list[Any] = []
+        self.stored = StoredStretches()
         self.used_calendar = 0  # totals over `stored` and `closed`
         self.used_business = 0
         self.rank = _RANK[self.event_metric]
@@ -856,31 +831,22 @@ class _Replay:
         """End the running stretch at `at`, adding it to the clock's totals."""
         start = clock.run_start
         assert start is not None
-        calendar = _seconds(start, at)
-        schedule = self.schedule
-        business = calendar if schedule is None else schedule.between(start, at)
-        clock.closed.append(_Segment(start, at, calendar, business, schedule))
-        clock.used_calendar += calendar
-        clock.used_business += business
+        stretch = Stretch(start, at, self.schedule)
+        clock.closed.append(stretch)
+        clock.used_calendar += stretch.calendar
+        clock.used_business += stretch.business
         clock.run_start = None
 
-    def segments(self, clock: _Clock) -> list[_Segment]:
+    def segments(self, clock: _Clock) -> list[Stretch]:
         """The clock's closed stretches, reading those a carried state stored first."""
         if clock.stored:
-            schedules = self.stored_schedules
-            current = self.schedule  # stored stretches are read before any schedule switch
+            # Stored stretches are read before any schedule switch: the one in force is theirs.
             try:
-                stored = []
-                for row in clock.stored:
-                    start, end = _when(row[0]), _when(row[1])
-                    schedule = current if len(row) == 2 else schedules[row[2]]
-                    calendar = _seconds(start, end)
-                    business = calendar if schedule is None else schedule.between(start, end)
-                    stored.append(_Segment(start, end, calendar, business, schedule))
+                stored = clock.stored.read(self.schedule, self.stored_schedules)
             except (IndexError, TypeError, ValueError) as error:
                 raise StateError(f"the state's stretches cannot be read: {error!r}") from error
             clock.closed[:0] = stored
-            clock.stored = []
+            clock.stored = StoredStretches()
         return clock.closed
 
     def record_step(self, index: int, at: datetime) -> None:
@@ -956,13 +922,15 @@ class _Replay:
     def instance(self, clock: _Clock, now: datetime) -> MetricInstance:
         calendar, business = clock.used_calendar, clock.used_business
         if clock.run_start is not None:
-            calendar += _seconds(clock.run_start, now)
+            calendar += whole_seconds(clock.run_start, now)
             business += (
-                _seconds(clock.run_start, now)
+                whole_seconds(clock.run_start, now)
                 if self.schedule is None
                 else self.schedule.between(clock.run_start, now)
             )
-        paused = clock.paused_before + sum(_seconds(p.start, p.end or now) for p in clock.pauses)
+        paused = clock.paused_before + sum(
+            whole_seconds(p.start, p.end or now) for p in clock.pauses
+        )
         if clock.fulfilled_at is not None:
             stage = Stage.ACHIEVED
         elif clock.run_start is not None:
@@ -1123,7 +1091,7 @@ class _Replay:
 
 
 # Bump when the meaning of a state changes: an older state is then replayed in full instead.
-STATE_VERSION = 3
+STATE_VERSION = 4
 
 
 def _add(schedule: Schedule | None, start: datetime, seconds: int) -> datetime:
@@ -1138,7 +1106,7 @@ def _dt(value: datetime | None) -> int | str | None:
     if value is None:
         return None
     if value.microsecond == 0 and value.utcoffset() == timedelta(0):
-        return _seconds(_EPOCH, value)
+        return whole_seconds(EPOCH, value)
     return value.isoformat()
 
 
@@ -1146,11 +1114,8 @@ def _dt_load(value: int | str | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, int):
-        return _EPOCH + timedelta(seconds=value)
+        return EPOCH + timedelta(seconds=value)
     return datetime.fromisoformat(value)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _when(value: int | str) -> datetime:
@@ -1274,15 +1239,14 @@ def _clock_dump(clock: _Clock, schedule_ref: Callable[[Schedule | None], int]) -
         "metric": clock.metric.value,
         "instance": clock.instance_id,
         "activated": [_dt(clock.activated_at), clock.activated_by],
-        # Each stretch as [start, end], with the schedule's place in "schedules" when it was
-        # not the one in force: its lengths are measured again only if it is ever read.
-        "closed": [*clock.stored, *(_stretch_dump(s, schedule_ref) for s in clock.closed)],
+        # Its lengths are measured again only if a target ever needs them.
+        "closed": clock.stored.dump(clock.closed, schedule_ref),
         "used": [clock.used_calendar, clock.used_business],
         "run_start": _dt(clock.run_start),
         "fulfilled": [_dt(clock.fulfilled_at), clock.fulfilled_by],
         # Only the last pause can still change; the earlier ones count as their total.
         "paused_before": clock.paused_before
-        + sum(_seconds(p.start, p.end) for p in clock.pauses[:-1] if p.end is not None),
+        + sum(whole_seconds(p.start, p.end) for p in clock.pauses[:-1] if p.end is not None),
         "pauses": [[_dt(p.start), _dt(p.end)] for p in clock.pauses[-1:]],
         "target": None
         if clock.target is None
@@ -1321,22 +1285,11 @@ _CLOCK_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _stretch_dump(
-    segment: _Segment, schedule_ref: Callable[[Schedule | None], int]
-) -> list[int | str | None]:
-    ref = schedule_ref(segment.schedule)
-    row = [_dt(segment.start), _dt(segment.end)]
-    return row if ref == -1 else [*row, ref]
-
-
 def _clock_load(data: dict[str, Any], policies: Mapping[int, PolicySpec]) -> _Clock:
     data = {**_CLOCK_DEFAULTS, **data}  # the defaults are only read, never changed
     activated, why = data["activated"]
     clock = _Clock(Metric(data["metric"]), data["instance"], _when(activated), why)
-    stored = data["closed"]
-    if not isinstance(stored, list):
-        raise TypeError("closed stretches must be a list")
-    clock.stored = stored  # read when a target needs them (`_Replay.segments`)
+    clock.stored = StoredStretches.load(data["closed"])  # read by `_Replay.segments`
     clock.used_calendar, clock.used_business = data["used"]
     clock.run_start = _dt_load(data["run_start"])
     fulfilled_at, clock.fulfilled_by = data["fulfilled"]
