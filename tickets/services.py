@@ -312,10 +312,8 @@ def _record_audit(
     comment: NewComment | None,
     creating: bool,
     revision_id: int | None = None,
-    comment_author_role: str | None = None,
 ) -> TicketAudit:
-    """The audit of one save, with its events and the comment; `comment_author_role` is the
-    comment author's role when the caller has read it (else it is read here)."""
+    """The audit of one save, with its events and the comment."""
     return _audit_write(
         ticket,
         author_id=author_id,
@@ -325,7 +323,7 @@ def _record_audit(
         comment=comment,
         creating=creating,
         revision_id=revision_id,
-        comment_author_role=comment_author_role,
+        comment_author_role=None,
     )[0]
 
 
@@ -341,7 +339,9 @@ def _audit_write(
     revision_id: int | None,
     comment_author_role: str | None,
 ) -> tuple[TicketAudit, tuple[AuditEvent, ...]]:
-    """`_record_audit`, with the events written: the comment's first, then the fields'."""
+    """`_record_audit`, with the events as written (the fields', then the comment's);
+    `comment_author_role` is the comment author's role when the caller has read it (else it
+    is read here)."""
     saved_comment = None
     if comment is not None:
         saved_comment = TicketComment.objects.create(
@@ -382,7 +382,7 @@ def _audit_write(
     if saved_comment is not None:
         events.append(CommentEvent(audit=audit, comment=saved_comment))
     _events_insert(events)
-    return audit, tuple(events[-1:] + events[:-1] if saved_comment is not None else events)
+    return audit, tuple(events)
 
 
 def _events_insert(events: list[AuditEvent]) -> None:
