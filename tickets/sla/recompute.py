@@ -634,13 +634,10 @@ def ticket_sla_drift(ticket: Ticket, *, now: datetime, grace_seconds: int = 5) -
     # A history rewrite keeps the events recorded before it (a breach that no longer happened
     # is only marked deleted), which a replay of the rewritten history lacks by design: only
     # those dated after the ticket's last rewrite are unexpected.
-    rewritten_at = (
-        HistoryRewrite.objects.filter(since__lte=ticket.created_at).aggregate(
-            at=Max("created_at")
-        )["at"]
-        if unexpected
-        else None
-    )
+    rewritten_at = None
+    if unexpected:
+        rewrites = HistoryRewrite.objects.filter(since__lte=ticket.created_at)
+        rewritten_at = rewrites.aggregate(at=Max("created_at"))["at"]
     for key in sorted(unexpected, key=str):
         if rewritten_at is None or key[3] > rewritten_at:
             problems.append(f"unexpected event {key[0]}#{key[1]} {key[2]} at {key[3].isoformat()}")
