@@ -15,6 +15,7 @@ eight bytes a pause, against twenty-five as a list of times.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from policies.engine.business_time import Schedule
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_ZERO = timedelta(0)
 
 
 def whole_seconds(start: datetime, end: datetime) -> int:
@@ -58,7 +60,8 @@ class StoredStretches:
 
     @classmethod
     def load(cls, value: Any) -> StoredStretches:
-        """From a state's value; TypeError or ValueError if it is not one."""
+        """From a state's value; TypeError or ValueError if it is not one (OverflowError
+        for a time out of range)."""
         if value == []:
             return cls()
         if not (
@@ -85,13 +88,16 @@ class StoredStretches:
 
     def read(self, current: Schedule | None, schedules: Sequence[Schedule | None]) -> list[Stretch]:
         """The stretches, each measured by `current` unless it names one of `schedules`.
-        ValueError or IndexError if the text is damaged."""
+        ValueError, IndexError or OverflowError if the text is damaged."""
         stretches = []
         end = EPOCH
         for token in self.text.split(" "):
             gap, length, *ref = token.split(",")
             start = end + _span_load(gap)
-            end = start + _span_load(length)
+            run = _span_load(length)
+            if run < _ZERO:
+                raise ValueError(f"a stretch cannot run backwards: {token!r}")
+            end = start + run
             if not ref:
                 schedule = current
             elif len(ref) == 1 and int(ref[0]) >= 0:
@@ -110,7 +116,10 @@ def _span(delta: timedelta) -> str:
 
 
 def _span_load(text: str) -> timedelta:
-    seconds, dot, micro = text.partition(".")
-    if dot and len(micro) != 6:
+    if not _SPAN.fullmatch(text):
         raise ValueError(f"not a span of seconds: {text!r}")
+    seconds, dot, micro = text.partition(".")
     return timedelta(seconds=int(seconds), microseconds=int(micro) if dot else 0)
+
+
+_SPAN = re.compile(r"-?[0-9]+(?:\.[0-9]{6})?")  # as `_span` writes them

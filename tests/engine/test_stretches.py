@@ -77,8 +77,13 @@ def test_a_pause_costs_a_few_bytes() -> None:
         ["60,60,5", "120"],  # no such schedule
         ["60.5,60", "120.5"],  # microseconds are six digits
         ["a,b", "0"],
+        ["+60,60", "120"],  # only what `dump` writes
+        ["1_000,60", "1060"],
+        ["0,-5", "-5"],  # a stretch cannot run backwards
+        ["5,5", "300000000000"],  # past the last year a datetime holds
+        ["300000000000,0 -300000000000,10", "10"],
     ],
 )
 def test_damaged_stretches_are_refused(value: object) -> None:
-    with pytest.raises((TypeError, ValueError, IndexError)):
+    with pytest.raises((TypeError, ValueError, IndexError, OverflowError)):
         StoredStretches.load(value).read(None, [None])

@@ -100,3 +100,45 @@ def test_each_save_stores_what_a_full_replay_gives(
         stored = Ticket.objects.get(pk=ticket.pk)
         assert stored.sla_state is not None
         assert ticket_sla_drift(stored, now=moment, grace_seconds=0) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("closed", "read_at_once"),
+    [
+        (["5,5", "300000000000"], True),  # an end past the last year a datetime holds
+        (["5,5", "99999999999999999"], True),
+        ("09:00-10:00", True),
+        # The text itself is read only when a target falls inside it: the save goes on, and
+        # sla_check shows the state differing from a full replay's.
+        (["300000000000,0 -300000000000,10", "10"], False),
+        (["0,-5", "-5"], False),
+    ],
+)
+def test_a_damaged_state_never_fails_a_save(closed: Any, read_at_once: bool) -> None:
+    """A state whose stretches cannot be read costs one full replay, never a failed save."""
+    customer = UserFactory(role="end-user")
+    agent = UserFactory(role="agent")
+    make_policy("Everyone", filter={"all": [], "any": []}, metrics=[metric("normal", minutes=240)])
+    ticket = services.ticket_create(
+        fields={"subject": "s", "requester_id": customer.pk, "priority": "normal"},
+        submitter_id=customer.pk,
+        comment=services.NewComment(body="help", public=True, author_id=customer.pk),
+        now=START,
+    )
+    state = Ticket.objects.get(pk=ticket.pk).sla_state
+    state["engine"]["clocks"][0]["closed"] = closed
+    Ticket.objects.filter(pk=ticket.pk).update(sla_state=state)
+    services.ticket_update(
+        ticket_id=ticket.pk,
+        fields={"status": "pending"},
+        author_id=agent.pk,
+        comment=services.NewComment(body="…", public=True, author_id=agent.pk),
+        now=START + timedelta(minutes=5),
+    )
+    stored = Ticket.objects.get(pk=ticket.pk)
+    drift = ticket_sla_drift(stored, now=START + timedelta(minutes=5), grace_seconds=0)
+    if read_at_once:
+        assert drift == []
+    else:
+        assert drift == ["carried SLA state differs from a full replay's in clocks"]

@@ -379,7 +379,7 @@ def evaluate_stored(
     if audits is None and isinstance(saved, dict):
         try:
             return _continue(ticket, saved, now=now, edit=edit, new_audits=new_audits)
-        except (StateError, HistoryError, LookupError, TypeError, ValueError):
+        except (StateError, HistoryError, LookupError, OverflowError, TypeError, ValueError):
             pass  # not a state this engine can continue: replay the whole history
     audits = ticket_audits(ticket) if audits is None else audits
     history = ticket_history(ticket, audits)
