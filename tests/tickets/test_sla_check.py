@@ -48,7 +48,8 @@ def test_events_a_history_rewrite_kept_are_no_difference(
 ) -> None:
     """A breach under a target later lengthened, then the past rewritten: the breach and the
     edit's events stay in the ledger (the breach marked deleted) though a replay of the
-    rewritten history has neither. An event stored after the rewrite is still reported."""
+    rewritten history has neither. Events stored after the rewrite are still checked, even
+    dated before it, and so are tickets it did not cover."""
     now = datetime.now(UTC).replace(microsecond=0)
     ticket = TicketFactory(now=now - timedelta(days=3)).pk
     with django_capture_on_commit_callbacks(execute=True):
@@ -63,15 +64,20 @@ def test_events_a_history_rewrite_kept_are_no_difference(
     assert TicketMetricEvent.objects.get(ticket_id=ticket, type="breach").deleted
     assert "1 tickets checked, 0 with differences" in sla_check()
 
-    TicketMetricEvent.objects.create(
-        ticket_id=ticket,
-        metric="reply_time",
-        instance_id=1,
-        type="breach",
-        time=rewritten_at + timedelta(minutes=1),
-    )
-    with pytest.raises(CommandError, match="1 tickets differ"):
-        sla_check()
+    later = TicketFactory(now=now - timedelta(hours=3)).pk  # in the period, not rewritten
+    for ticket_id in (ticket, later):
+        TicketMetricEvent.objects.create(
+            ticket_id=ticket_id,
+            metric="reply_time",
+            instance_id=1,
+            type="breach",
+            time=rewritten_at - timedelta(minutes=1),
+        )
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="2 tickets differ"):
+        call_command("sla_check", stdout=out)
+    for ticket_id in (ticket, later):
+        assert f"ticket {ticket_id}: unexpected event reply_time#1 breach" in out.getvalue()
 
 
 def sla_check() -> str:

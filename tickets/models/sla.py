@@ -189,6 +189,11 @@ class HistoryRewrite(models.Model):
     tickets_considered = models.PositiveIntegerField()
     tickets_changed = models.PositiveIntegerField()
     summary = models.JSONField(help_text="The changed tickets and the figures per period")
+    # The newest ticket and metric event when it ran (None on rewrites recorded before these
+    # were kept): the events up to `last_event_id` of the tickets it covered that the rewritten
+    # history lacks were kept on purpose, not drift (`sla_check`).
+    last_ticket_id = models.BigIntegerField(null=True, editable=False)
+    last_event_id = models.BigIntegerField(null=True, editable=False)
 
     class Meta:
         ordering = ["-id"]

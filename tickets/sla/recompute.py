@@ -623,23 +623,26 @@ def ticket_sla_drift(ticket: Ticket, *, now: datetime, grace_seconds: int = 5) -
             problems.append(f"target {metric}#{instance_id}: stored {stored}, fresh {fresh}")
     cutoff = now - timedelta(seconds=grace_seconds)
     fresh_events = {key for key, _ in event_keys(result, now) if key[3] <= cutoff}
-    stored_events = set(
-        TicketMetricEvent.objects.filter(ticket_id=ticket.pk, time__lte=cutoff).values_list(
-            "metric", "instance_id", "type", "time", "ordinal"
-        )
-    )
-    for key in sorted(fresh_events - stored_events, key=str):
+    stored_events = {
+        tuple(key): pk
+        for pk, *key in TicketMetricEvent.objects.filter(
+            ticket_id=ticket.pk, time__lte=cutoff
+        ).values_list("pk", "metric", "instance_id", "type", "time", "ordinal")
+    }
+    for key in sorted(fresh_events - stored_events.keys(), key=str):
         problems.append(f"missing event {key[0]}#{key[1]} {key[2]} at {key[3].isoformat()}")
-    unexpected = stored_events - fresh_events
+    unexpected = stored_events.keys() - fresh_events
     # A history rewrite keeps the events recorded before it (a breach that no longer happened
-    # is only marked deleted), which a replay of the rewritten history lacks by design: only
-    # those dated after the ticket's last rewrite are unexpected.
-    rewritten_at = None
+    # is only marked deleted), which a replay of the rewritten history lacks by design: those
+    # that existed when a rewrite covering the ticket ran are no drift.
+    kept_up_to = None
     if unexpected:
-        rewrites = HistoryRewrite.objects.filter(since__lte=ticket.created_at)
-        rewritten_at = rewrites.aggregate(at=Max("created_at"))["at"]
+        rewrites = HistoryRewrite.objects.filter(
+            since__lte=ticket.created_at, last_ticket_id__gte=ticket.pk
+        )
+        kept_up_to = rewrites.aggregate(last=Max("last_event_id"))["last"]
     for key in sorted(unexpected, key=str):
-        if rewritten_at is None or key[3] > rewritten_at:
+        if kept_up_to is None or stored_events[key] > kept_up_to:
             problems.append(f"unexpected event {key[0]}#{key[1]} {key[2]} at {key[3].isoformat()}")
     return problems
 

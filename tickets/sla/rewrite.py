@@ -19,11 +19,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 
 from policies.selectors import default_schedule
 from policies.services import policy_revision_current
-from tickets.models import HistoryRewrite, Ticket, TicketAudit
+from tickets.models import HistoryRewrite, Ticket, TicketAudit, TicketMetricEvent
 from tickets.reports import ReportRow, row_figures, sla_report
 from tickets.sla.recompute import BATCH, STORE_FIELDS, sla_signature
 from tickets.sla.store import (
@@ -46,6 +46,8 @@ class RewriteOutcome:
     tickets_changed: int
     tickets: list[dict[str, Any]]
     periods: list[dict[str, Any]]
+    last_ticket_id: int | None  # the newest ticket it covered
+    last_event_id: int | None  # the newest metric event once it had run
 
     def summary(self) -> dict[str, Any]:
         """What a record keeps and the API shows."""
@@ -90,6 +92,8 @@ def history_rewrite_apply(
         tickets_considered=outcome.tickets_considered,
         tickets_changed=outcome.tickets_changed,
         summary=outcome.summary(),
+        last_ticket_id=outcome.last_ticket_id,
+        last_event_id=outcome.last_event_id,
     )
 
 
@@ -172,6 +176,8 @@ def _rewrite(*, since: datetime, now: datetime) -> RewriteOutcome:
         tickets_changed=changed_count,
         tickets=changed,
         periods=periods,
+        last_ticket_id=ids[-1] if ids else None,
+        last_event_id=TicketMetricEvent.objects.aggregate(last=Max("id"))["last"],
     )
 
 
