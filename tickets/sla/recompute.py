@@ -623,7 +623,7 @@ def ticket_sla_drift(ticket: Ticket, *, now: datetime, grace_seconds: int = 5) -
             problems.append(f"target {metric}#{instance_id}: stored {stored}, fresh {fresh}")
     cutoff = now - timedelta(seconds=grace_seconds)
     fresh_events = {key for key, _ in event_keys(result, now) if key[3] <= cutoff}
-    stored_events = {
+    stored_events: dict[tuple[Any, ...], int] = {
         tuple(key): pk
         for pk, *key in TicketMetricEvent.objects.filter(
             ticket_id=ticket.pk, time__lte=cutoff
