@@ -541,7 +541,7 @@ class GroupOwnershipReplay:
             # Stored stretches are read before any schedule switch: the one in force is theirs.
             try:
                 stored = instance.stored.read(self._schedule, self._stored_schedules)
-            except (IndexError, OverflowError, TypeError, ValueError) as error:
+            except (IndexError, TypeError, ValueError) as error:
                 raise StateError(f"the state's stretches cannot be read: {error!r}") from error
             instance.closed[:0] = stored
             instance.stored = StoredStretches()
@@ -656,7 +656,7 @@ class GroupOwnershipReplay:
                 replay._instances.append(replay._current)
         except StateError:
             raise
-        except (KeyError, IndexError, OverflowError, TypeError, ValueError) as error:
+        except (KeyError, IndexError, TypeError, ValueError) as error:
             raise StateError(f"the state cannot be read: {error!r}") from error
         if applied_id is not None and replay._applied is None:
             raise StateError("the state's group policy is not among the policies given")

@@ -65,7 +65,7 @@ from policies.engine.business_time import (
     WeeklyInterval,
 )
 from policies.engine.history import SAME_SCHEDULE, Comment, TicketUpdate
-from policies.engine.stretches import EPOCH, StoredStretches, Stretch, whole_seconds
+from policies.engine.stretches import EPOCH, StoredStretches, Stretch, after_epoch, whole_seconds
 from policies.engine.types import PolicySpec, Target, TicketFacts
 from policies.engine.vocabulary import Metric, Priority, Role, StatusCategory
 
@@ -310,7 +310,7 @@ def carried_update(state: Mapping[str, Any]) -> tuple[datetime, TicketFacts]:
     try:
         at = _when(state["last_at"])
         facts = _facts_load(state["facts"])
-    except (KeyError, OverflowError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError) as error:
         raise StateError(f"the state cannot be read: {error!r}") from error
     if facts is None:
         raise StateError("the state has no ticket fields")
@@ -843,7 +843,7 @@ class _Replay:
             # Stored stretches are read before any schedule switch: the one in force is theirs.
             try:
                 stored = clock.stored.read(self.schedule, self.stored_schedules)
-            except (IndexError, OverflowError, TypeError, ValueError) as error:
+            except (IndexError, TypeError, ValueError) as error:
                 raise StateError(f"the state's stretches cannot be read: {error!r}") from error
             clock.closed[:0] = stored
             clock.stored = StoredStretches()
@@ -1080,7 +1080,7 @@ class _Replay:
             replay.matched = by_id.get(state["matched"]) if state["matched"] is not None else None
             replay.priority = Priority(state["priority"]) if state["priority"] else None
             replay.status = StatusCategory(state["status"]) if state["status"] else None
-        except (KeyError, IndexError, OverflowError, TypeError, ValueError) as error:
+        except (KeyError, IndexError, TypeError, ValueError) as error:
             raise StateError(f"the state cannot be read: {error!r}") from error
         if state["matched"] is not None and replay.matched is None:
             raise StateError("the state's policy is not among the policies given")
@@ -1114,7 +1114,7 @@ def _dt_load(value: int | str | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, int):
-        return EPOCH + timedelta(seconds=value)
+        return after_epoch(value)
     return datetime.fromisoformat(value)
 
 

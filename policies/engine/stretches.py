@@ -27,6 +27,22 @@ _MICROSECOND = timedelta(microseconds=1)
 _ZERO = timedelta(0)
 
 
+def after_epoch(seconds: int) -> datetime:
+    """The moment `seconds` after the Unix epoch; ValueError if no datetime holds it (a
+    damaged state must read as unreadable, never fail a save)."""
+    try:
+        return EPOCH + timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"{seconds} s from the epoch is past the years a datetime holds") from None
+
+
+def _later(moment: datetime, span: timedelta) -> datetime:
+    try:
+        return moment + span
+    except OverflowError:
+        raise ValueError(f"{span} from {moment} is past the years a datetime holds") from None
+
+
 def whole_seconds(start: datetime, end: datetime) -> int:
     delta = end - start
     return delta.days * 86400 + delta.seconds
@@ -60,8 +76,7 @@ class StoredStretches:
 
     @classmethod
     def load(cls, value: Any) -> StoredStretches:
-        """From a state's value; TypeError or ValueError if it is not one (OverflowError
-        for a time out of range)."""
+        """From a state's value; TypeError or ValueError if it is not one."""
         if value == []:
             return cls()
         if not (
@@ -70,7 +85,7 @@ class StoredStretches:
             and all(isinstance(part, str) and part for part in value)
         ):
             raise TypeError("closed stretches must be [text, end]")
-        return cls(value[0], EPOCH + _span_load(value[1]))
+        return cls(value[0], _later(EPOCH, _span_load(value[1])))
 
     def dump(
         self, closed: Iterable[Stretch], schedule_ref: Callable[[Schedule | None], int]
@@ -88,16 +103,16 @@ class StoredStretches:
 
     def read(self, current: Schedule | None, schedules: Sequence[Schedule | None]) -> list[Stretch]:
         """The stretches, each measured by `current` unless it names one of `schedules`.
-        ValueError, IndexError or OverflowError if the text is damaged."""
+        ValueError or IndexError if the text is damaged."""
         stretches = []
         end = EPOCH
         for token in self.text.split(" "):
             gap, length, *ref = token.split(",")
-            start = end + _span_load(gap)
+            start = _later(end, _span_load(gap))
             run = _span_load(length)
             if run < _ZERO:
                 raise ValueError(f"a stretch cannot run backwards: {token!r}")
-            end = start + run
+            end = _later(start, run)
             if not ref:
                 schedule = current
             elif len(ref) == 1 and int(ref[0]) >= 0:
@@ -119,7 +134,10 @@ def _span_load(text: str) -> timedelta:
     if not _SPAN.fullmatch(text):
         raise ValueError(f"not a span of seconds: {text!r}")
     seconds, dot, micro = text.partition(".")
-    return timedelta(seconds=int(seconds), microseconds=int(micro) if dot else 0)
+    try:
+        return timedelta(seconds=int(seconds), microseconds=int(micro) if dot else 0)
+    except OverflowError:
+        raise ValueError(f"not a span a datetime can hold: {text!r}") from None
 
 
 _SPAN = re.compile(r"-?[0-9]+(?:\.[0-9]{6})?")  # as `_span` writes them

@@ -457,7 +457,7 @@ class TicketMetricsReplay:
             )
             for span, data in zip(replay.periods, state["periods"], strict=True):
                 span.load(data)
-        except (KeyError, IndexError, OverflowError, TypeError, ValueError) as error:
+        except (KeyError, IndexError, TypeError, ValueError) as error:
             raise StateError(f"the state cannot be read: {error!r}") from error
         if replay.created is None or replay.updated_at is None:
             raise StateError("the state has no creation")

@@ -116,7 +116,7 @@ def test_each_save_stores_what_a_full_replay_gives(
     ],
 )
 def test_a_damaged_state_never_fails_a_save(closed: Any, read_at_once: bool) -> None:
-    """A state whose stretches cannot be read costs one full replay, never a failed save."""
+    """A state whose stretches cannot be loaded costs one full replay, never a failed save."""
     customer = UserFactory(role="end-user")
     agent = UserFactory(role="agent")
     make_policy("Everyone", filter={"all": [], "any": []}, metrics=[metric("normal", minutes=240)])
