@@ -115,6 +115,9 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 0), conn_health_checks=True
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, reading timestamps several times faster (slaweb/postgresql).
+        DATABASES["default"]["ENGINE"] = "slaweb.postgresql"
     # slaweb's queries are short index walks: PostgreSQL's JIT spends longer compiling one
     # (about a tenth of a second over a large table) than running it.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"

@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend, reading timestamps with psycopg's compiled loader."""

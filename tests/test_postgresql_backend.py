@@ -1,0 +1,58 @@
+"""slaweb's PostgreSQL backend reads timestamps with psycopg's compiled loader: the values must
+be exactly those Django's own loader gives."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import pytest
+from django.db import connection
+from psycopg.pq import Format
+
+ON_POSTGRESQL = connection.vendor == "postgresql"
+pytestmark = pytest.mark.skipif(not ON_POSTGRESQL, reason="the backend is PostgreSQL's")
+
+STORED = [
+    "2026-03-29 00:59:59.999999+00",
+    "2026-03-29 01:00:00+00",
+    "2026-10-25 02:30:00.5+02",  # an offset: read back in UTC
+    "2024-02-29 23:59:59.000001-11",
+    "0001-01-01 00:00:00+00",
+    "9999-12-31 23:59:59.999999+00",
+    "1969-12-31 23:59:59+00",
+]
+
+
+def _read(*, django_loader: bool) -> list[object]:
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+
+    with connection.cursor() as cursor:
+        if django_loader:
+            register_tzloader(connection.timezone, cursor.cursor)
+        cursor.execute(
+            "SELECT v::timestamptz FROM unnest(%s::text[]) WITH ORDINALITY AS s(v, n) ORDER BY n",
+            [STORED],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.django_db
+def test_timestamps_read_as_django_reads_them() -> None:
+    from slaweb.postgresql.base import COMPILED_LOADER, TIMESTAMPTZ
+
+    with connection.cursor() as cursor:
+        assert cursor.cursor.adapters.get_loader(TIMESTAMPTZ, Format.TEXT) is COMPILED_LOADER
+    fast, django = _read(django_loader=False), _read(django_loader=True)
+    assert fast == django
+    assert [repr(value) for value in fast] == [repr(value) for value in django]
+    assert all(value.tzinfo is UTC for value in fast)  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db
+def test_model_timestamps_round_trip() -> None:
+    from tests.factories import TicketFactory
+
+    ticket = TicketFactory()
+    stored = type(ticket).objects.values_list("created_at", "updated_at").get(pk=ticket.pk)
+    assert stored == (ticket.created_at, ticket.updated_at)
+    assert stored[0].tzinfo is UTC
