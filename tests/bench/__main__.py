@@ -34,6 +34,10 @@ class Command(BaseCommand):
         clock.run(write, cases=100_000 // scale)
         write("\n== engine replay, without and with group SLA policies")
         replay.run(write, tickets=100_000 // scale, events=1_000_000 // scale, group_slas=True)
+        write("\n== timestamps read from PostgreSQL: Django's loader vs the compiled one")
+        from tests.bench import timestamps
+
+        timestamps.run(write, values=200_000 // scale)
         write("\n== tickets on the database")
         from tests.bench import recompute as ticket_bench
 

@@ -1,0 +1,47 @@
+"""Reading `timestamptz` values on PostgreSQL: Django's loader (Python) against the compiled
+loader slaweb's backend uses (`slaweb.postgresql`), on the same query, checking both give the
+same datetimes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.db import connection
+from django.db.backends.postgresql.psycopg_any import register_tzloader
+
+QUERY = (
+    "SELECT timestamptz '2026-03-29 00:00:00+00' + g * interval '1.000001 second' "
+    "FROM generate_series(1, %s) AS g"
+)
+
+
+def _read(values: int, *, django_loader: bool) -> tuple[float, list[object]]:
+    """Seconds of this process's CPU to read `values` timestamps, best of three, and them."""
+    best, rows = float("inf"), []
+    for _ in range(3):
+        with connection.cursor() as cursor:
+            if django_loader:
+                register_tzloader(connection.timezone, cursor.cursor)
+            cursor.execute(QUERY, [values])
+            started = time.process_time()
+            rows = [row[0] for row in cursor.fetchall()]
+            best = min(best, time.process_time() - started)
+    return best, rows
+
+
+def run(write: Callable[[str], None], values: int = 200_000) -> dict[str, float]:
+    if connection.vendor != "postgresql":
+        write("skipped: the timestamp loader is PostgreSQL's (set DATABASE_URL=postgres://...)")
+        return {}
+    slow, django_rows = _read(values, django_loader=True)
+    fast, rows = _read(values, django_loader=False)
+    assert rows == django_rows and [repr(r) for r in rows[:1000]] == [
+        repr(r) for r in django_rows[:1000]
+    ]
+    write(
+        f"  {values:,} timestamps read: Django's loader {slow / values * 1e6:.2f} µs each, "
+        f"the compiled loader {fast / values * 1e6:.2f} µs each: {slow / fast:.1f}x, "
+        "the same datetimes"
+    )
+    return {"timestamp_speedup": slow / fast}
