@@ -21,5 +21,6 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]
 
+handler400 = "slaweb.views.bad_request"
 handler403 = "slaweb.views.permission_denied"
 handler500 = "slaweb.views.server_error"

@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.template.loader import render_to_string
 from django.views import defaults
 
@@ -11,6 +13,19 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return json_server_error(request)
     return defaults.server_error(request)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """What Django refuses before a view answers (a body over DATA_UPLOAD_MAX_MEMORY_SIZE,
+    too many fields): API clients get Zendesk's error body, pages the plain error page."""
+    if not request.path.startswith("/api/"):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = {"error": "RequestTooLarge", "description": f"The body is over {limit:,} bytes"}
+    else:
+        body = {"error": "BadRequest", "description": "The request cannot be read"}
+    return JsonResponse(body, status=400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -1,0 +1,37 @@
+"""What Django refuses before any view runs still answers API clients in Zendesk's shape."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client, override_settings
+from rest_framework.test import APIClient
+
+from tests.factories import TicketFactory
+from tickets.models import Ticket, TicketAudit
+
+pytestmark = pytest.mark.django_db
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=2_000)
+def test_an_api_body_over_the_limit_is_a_json_400_that_writes_nothing(
+    admin_client: APIClient,
+) -> None:
+    ticket = TicketFactory()
+    audits = TicketAudit.objects.count()
+    body = {"ticket": {"comment": {"body": "x" * 3_000}, "status": "pending"}}
+    response = admin_client.put(f"/api/v2/tickets/{ticket.pk}.json", body, format="json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "error": "RequestTooLarge",
+        "description": "The body is over 2,000 bytes",
+    }
+    assert TicketAudit.objects.count() == audits
+    assert Ticket.objects.get(pk=ticket.pk).status == ticket.status
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=2_000)
+def test_a_page_over_the_limit_keeps_the_plain_error_page() -> None:
+    response = Client().post("/admin/login/", {"username": "y" * 3_000, "password": "z"})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
