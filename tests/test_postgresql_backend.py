@@ -56,3 +56,17 @@ def test_model_timestamps_round_trip() -> None:
     stored = type(ticket).objects.values_list("created_at", "updated_at").get(pk=ticket.pk)
     assert stored == (ticket.created_at, ticket.updated_at)
     assert stored[0].tzinfo is UTC
+
+
+@pytest.mark.django_db
+def test_statements_run_again_are_prepared() -> None:
+    """Parameters go apart from the SQL, and a statement run five times on a connection is
+    prepared: PostgreSQL neither parses nor plans it again."""
+    from tickets.models import Ticket
+
+    for pk in range(1, 7):
+        list(Ticket.objects.filter(pk=pk).values_list("id", "created_at"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "tickets_ticket" WHERE "tickets_ticket"."id" = $1' in s for s in prepared)

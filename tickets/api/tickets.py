@@ -473,8 +473,10 @@ CURSOR_SORT_VALUES: dict[str, Callable[[], Combinable]] = {
 
 
 def _from_top(value: Combinable) -> ExpressionWrapper[CombinedExpression]:
-    # 64-bit: a 32-bit result would make Django drop a cursor beyond its range as no match.
-    return ExpressionWrapper(Value(TOP) - value, output_field=BigIntegerField())
+    # 64-bit, TOP too: a 32-bit result would make Django drop a cursor beyond its range as no
+    # match, and with parameters bound by PostgreSQL a bare TOP would be sent as a 32-bit one.
+    top = Value(TOP, output_field=BigIntegerField())
+    return ExpressionWrapper(top - value, output_field=BigIntegerField())
 
 
 def _sort_parameter(request: Request) -> tuple[str, bool]:
