@@ -1,11 +1,10 @@
-from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.template.loader import render_to_string
 from django.views import defaults
 
-from slaweb.api.errors import json_server_error
+from slaweb.api.errors import json_server_error, request_too_large_body
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -16,13 +15,13 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """What Django refuses before a view answers (a body over DATA_UPLOAD_MAX_MEMORY_SIZE,
-    too many fields): API clients get Zendesk's error body, pages the plain error page."""
+    """What Django refuses outside an API view's own error handling (a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE read by a middleware, too many fields): API clients get
+    Zendesk's error body, pages the plain error page."""
     if not request.path.startswith("/api/"):
         return defaults.bad_request(request, exception)
     if isinstance(exception, RequestDataTooBig):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        body = {"error": "RequestTooLarge", "description": f"The body is over {limit:,} bytes"}
+        body = request_too_large_body()
     else:
         body = {"error": "BadRequest", "description": "The request cannot be read"}
     return JsonResponse(body, status=400)

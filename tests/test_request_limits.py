@@ -35,3 +35,13 @@ def test_a_page_over_the_limit_keeps_the_plain_error_page() -> None:
     response = Client().post("/admin/login/", {"username": "y" * 3_000, "password": "z"})
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/html")
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=2_000, DEBUG=True)
+def test_the_api_answers_json_in_debug_too(admin_client: APIClient) -> None:
+    """`make run` serves with DEBUG on, where Django would show its HTML debug page."""
+    ticket = TicketFactory()
+    body = {"ticket": {"comment": {"body": "x" * 3_000}}}
+    response = admin_client.put(f"/api/v2/tickets/{ticket.pk}.json", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"] == "RequestTooLarge"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -44,6 +45,11 @@ def invalid(field: str, description: str, error: str = "InvalidValue") -> Record
 
 def record_invalid_body(details: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
     return {"error": "RecordInvalid", "description": "Record validation errors", "details": details}
+
+
+def request_too_large_body() -> dict[str, str]:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return {"error": "RequestTooLarge", "description": f"The body is over {limit:,} bytes"}
 
 
 def _details_from_drf(detail: Any, prefix: str = "") -> dict[str, list[dict[str, str]]]:
@@ -100,6 +106,8 @@ def zendesk_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         return Response(record_invalid_body(_details_from_drf(exc.detail)), status=422)
     if isinstance(exc, BadRequest):
         return Response({"error": exc.error, "description": exc.description}, status=400)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(request_too_large_body(), status=400)
     if isinstance(exc, exceptions.ParseError):
         body = {"error": "InvalidJSON", "description": f"The request body is not valid JSON: {exc}"}
         return Response(body, status=400)
