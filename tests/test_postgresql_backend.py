@@ -70,3 +70,22 @@ def test_statements_run_again_are_prepared() -> None:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]
     assert any('FROM "tickets_ticket" WHERE "tickets_ticket"."id" = $1' in s for s in prepared)
+
+
+@pytest.mark.django_db
+def test_bulk_writes_over_the_parameter_limit_are_split() -> None:
+    """PostgreSQL binds at most 65,535 parameters a statement: bulk writes of more rows than
+    fit in one are split (the benchmarks' and the load test's seeding write such batches)."""
+    from tickets.models import User
+
+    # An update of one field binds three parameters an object, an insert one a column.
+    count = 65_535 // 3 + 1
+    User.objects.bulk_create(
+        User(email=f"bulk{n}@example.com", name=f"Bulk {n}", role="end-user") for n in range(count)
+    )
+    users = list(User.objects.filter(email__startswith="bulk").order_by("pk"))
+    assert len(users) == count
+    for user in users:
+        user.name = user.name.upper()
+    User.objects.bulk_update(users, ["name"])
+    assert User.objects.filter(name__startswith="BULK ").count() == count
