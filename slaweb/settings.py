@@ -121,12 +121,13 @@ if DATABASE_URL:
         DATABASES["default"]["ENGINE"] = "slaweb.postgresql"
         # Parameters go apart from the SQL, and a statement a connection has run this many
         # times is prepared (psycopg's default): PostgreSQL then neither parses nor plans it
-        # again, about a third of its CPU under load. Empty turns preparing off, for a pooler
+        # again, a quarter to a third of its CPU. Empty turns preparing off, for a pooler
         # that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
-        threshold = env_str("DATABASE_PREPARE_THRESHOLD", "5")
         options["server_side_binding"] = True
         options["prepare_threshold"] = (
-            env_int("DATABASE_PREPARE_THRESHOLD", 5) if threshold else None
+            None
+            if os.environ.get("DATABASE_PREPARE_THRESHOLD") == ""
+            else env_int("DATABASE_PREPARE_THRESHOLD", 5)
         )
     # slaweb's queries are short index walks: PostgreSQL's JIT spends longer compiling one
     # (about a tenth of a second over a large table) than running it.

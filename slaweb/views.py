@@ -1,10 +1,9 @@
 from django.contrib import admin
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.template.loader import render_to_string
 from django.views import defaults
 
-from slaweb.api.errors import json_server_error, request_too_large_body
+from slaweb.api.errors import bad_request_body, json_server_error
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -15,16 +14,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """What Django refuses outside an API view's own error handling (a body over
-    DATA_UPLOAD_MAX_MEMORY_SIZE read by a middleware, too many fields): API clients get
+    """What Django refuses outside an API view's own error handling: API clients get
     Zendesk's error body, pages the plain error page."""
     if not request.path.startswith("/api/"):
         return defaults.bad_request(request, exception)
-    if isinstance(exception, RequestDataTooBig):
-        body = request_too_large_body()
-    else:
-        body = {"error": "BadRequest", "description": "The request cannot be read"}
-    return JsonResponse(body, status=400)
+    return JsonResponse(bad_request_body(exception), status=400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:

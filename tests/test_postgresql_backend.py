@@ -24,16 +24,10 @@ STORED = [
 
 
 def _read(*, django_loader: bool) -> list[object]:
-    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from tests.bench.timestamps import read
 
-    with connection.cursor() as cursor:
-        if django_loader:
-            register_tzloader(connection.timezone, cursor.cursor)
-        cursor.execute(
-            "SELECT v::timestamptz FROM unnest(%s::text[]) WITH ORDINALITY AS s(v, n) ORDER BY n",
-            [STORED],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    query = "SELECT v::timestamptz FROM unnest(%s::text[]) WITH ORDINALITY AS s(v, n) ORDER BY n"
+    return read(query, [STORED], django_loader=django_loader)[1]
 
 
 @pytest.mark.django_db

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -47,9 +48,13 @@ def record_invalid_body(details: dict[str, list[dict[str, str]]]) -> dict[str, A
     return {"error": "RecordInvalid", "description": "Record validation errors", "details": details}
 
 
-def request_too_large_body() -> dict[str, str]:
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    return {"error": "RequestTooLarge", "description": f"The body is over {limit:,} bytes"}
+def bad_request_body(exception: Exception) -> dict[str, str]:
+    """Zendesk's body for a request Django refuses to read (a SuspiciousOperation: a body
+    over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a host not allowed)."""
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return {"error": "RequestTooLarge", "description": f"The body is over {limit:,} bytes"}
+    return {"error": "BadRequest", "description": "The request cannot be read"}
 
 
 def _details_from_drf(detail: Any, prefix: str = "") -> dict[str, list[dict[str, str]]]:
@@ -106,8 +111,11 @@ def zendesk_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         return Response(record_invalid_body(_details_from_drf(exc.detail)), status=422)
     if isinstance(exc, BadRequest):
         return Response({"error": exc.error, "description": exc.description}, status=400)
-    if isinstance(exc, RequestDataTooBig):
-        return Response(request_too_large_body(), status=400)
+    if isinstance(exc, SuspiciousOperation):
+        # Logged where Django logs what it refuses, then answered in Zendesk's shape (Django
+        # would answer its HTML page, or with DEBUG on its debug page).
+        logging.getLogger(f"django.security.{type(exc).__name__}").error(str(exc))
+        return Response(bad_request_body(exc), status=400)
     if isinstance(exc, exceptions.ParseError):
         body = {"error": "InvalidJSON", "description": f"The request body is not valid JSON: {exc}"}
         return Response(body, status=400)

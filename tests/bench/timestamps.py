@@ -19,20 +19,24 @@ QUERY = (
 )
 
 
+def read(query: str, params: list[object], *, django_loader: bool) -> tuple[float, list[object]]:
+    """The first column of `query`'s rows, read through Django's loader or the compiled one,
+    and the seconds of this process's CPU the fetch took."""
+    with connection.cursor() as cursor:
+        if django_loader:
+            register_tzloader(connection.timezone, cursor.cursor)
+        loader = cursor.cursor.adapters.get_loader(TIMESTAMPTZ, Format.TEXT)
+        assert (loader is COMPILED_LOADER) != django_loader, loader
+        cursor.execute(query, params)
+        started = time.process_time()
+        values = [row[0] for row in cursor.fetchall()]
+        return time.process_time() - started, values
+
+
 def _read(values: int, *, django_loader: bool) -> tuple[float, list[object]]:
-    """Seconds of this process's CPU to read `values` timestamps, best of three, and them."""
-    best, rows = float("inf"), []
-    for _ in range(3):
-        with connection.cursor() as cursor:
-            if django_loader:
-                register_tzloader(connection.timezone, cursor.cursor)
-            loader = cursor.cursor.adapters.get_loader(TIMESTAMPTZ, Format.TEXT)
-            assert (loader is COMPILED_LOADER) != django_loader, loader
-            cursor.execute(QUERY, [values])
-            started = time.process_time()
-            rows = [row[0] for row in cursor.fetchall()]
-            best = min(best, time.process_time() - started)
-    return best, rows
+    """Best of three reads of `values` timestamps."""
+    runs = [read(QUERY, [values], django_loader=django_loader) for _ in range(3)]
+    return min(seconds for seconds, _ in runs), runs[-1][1]
 
 
 def run(write: Callable[[str], None], values: int = 200_000) -> dict[str, float]:
