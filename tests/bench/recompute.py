@@ -27,13 +27,13 @@ from urllib.parse import urlsplit, urlunsplit
 from django.conf import settings
 from django.db import connection
 from django.test import override_settings
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from policies import services as policy_services
 from policies.models import Policy
 from policies.selectors import current_revision_id
+from tests.bench import counting_queries
 from tickets.models import (
     SlaNotification,
     SlaRecompute,
@@ -340,7 +340,7 @@ def run(write: Callable[[str], None], tickets: int = 100_000, seed: int = 1) -> 
         timings, counts = [], set()
         for page in rng.sample(range(1, min(pages, 100) + 1), k=min(20, pages)):
             url = f"/api/v2/tickets.json?include=slas&per_page=100&page={page}"
-            with CaptureQueriesContext(connection) as queries:
+            with counting_queries() as queries:
                 started = time.perf_counter()
                 response = client.get(url, HTTP_HOST="localhost")
                 timings.append(time.perf_counter() - started)

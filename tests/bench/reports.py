@@ -14,10 +14,10 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from policies.models import Policy
+from tests.bench import counting_queries
 from tickets.models import Group, User
 from tickets.reports import GROUPINGS, sla_report
 
@@ -144,7 +144,7 @@ def run(write: Callable[[str], None], rows: int = 1_000_000) -> dict[str, float]
 
             report()  # warm: plans and caches, as a serving process would have them
             timings = []
-            with CaptureQueriesContext(connection) as queries:
+            with counting_queries() as queries:
                 for _ in range(RUNS):
                     began = time.perf_counter()
                     report()
