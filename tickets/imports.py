@@ -664,7 +664,7 @@ def ticket_import_write(plan: ImportPlan, *, now: datetime) -> Ticket:
     # A history written at once. The metrics first: the SLA store ends holding the export's
     # lock until the commit.
     ticket_metrics_carry(ticket, whole=True)
-    ticket_sla_refresh(ticket, now=now, whole=True)
+    ticket_sla_refresh(ticket, now=now, whole=True, with_metrics_state=True)
     return ticket
 
 

@@ -638,7 +638,7 @@ def _save(
     )
     # The metrics first: the SLA store ends holding the export's lock until the commit.
     ticket_metrics_carry(ticket)
-    ticket_sla_refresh(ticket, now=now)
+    ticket_sla_refresh(ticket, now=now, with_metrics_state=True)
     return TicketSave(ticket, audit, events, frozenset(changes))
 
 

@@ -5,6 +5,7 @@ a fixed number of queries, whatever the ticket's history."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 EVERYTHING = {"all": [], "any": []}
+UPDATE_TICKET = r'(\d+ times: )?UPDATE "tickets_ticket"'
 INCLUDES = ("", "?include=slas,metric_events,users,groups,organizations")
 
 
@@ -183,6 +185,11 @@ def test_one_save_costs_a_fixed_number_of_queries(
         assert len(reads) == 1, reads
         users = [q["sql"] for q in captured if 'FROM "tickets_user"' in q["sql"]]
         assert len(users) == 1, users  # the token's user is read with the token
+        # The row is written twice: the fields, then the SLA and the metrics states together.
+        # (Django logs an executemany as "N times: UPDATE ...".)
+        updates = [q["sql"] for q in captured if re.match(UPDATE_TICKET, q["sql"])]
+        assert len(updates) == 2, updates
+        assert "metrics_state" in updates[-1].split(" SET ")[1], updates[-1]
     # The three change events: their base rows in one INSERT, their own rows in another.
     written = [q["sql"].split('"')[1] for q in fields if q["sql"].startswith("INSERT INTO")]
     events = [table for table in written if table.endswith(("auditevent", "changeevent"))]

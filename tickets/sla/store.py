@@ -618,7 +618,11 @@ def insert_rows(
 
 
 def sla_store_many(
-    results: Sequence[tuple[Ticket, TicketSla]], *, now: datetime, rewritten: bool = False
+    results: Sequence[tuple[Ticket, TicketSla]],
+    *,
+    now: datetime,
+    rewritten: bool = False,
+    with_metrics_state: bool = False,
 ) -> None:
     """Replace each ticket's SLA rows with its result and append its new metric events, in a
     fixed number of queries for the whole batch.
@@ -627,7 +631,8 @@ def sla_store_many(
     publishes them again in the incremental export), so storing the same result twice writes
     nothing, and the unique key makes a concurrent writer fail rather than record an event twice.
     When the history was `rewritten` on purpose, stored breaches the result no longer has are
-    marked deleted. Call inside a transaction.
+    marked deleted. With `with_metrics_state`, the tickets' `metrics_state` (carried by the
+    save just before) is written with the SLA columns. Call inside a transaction.
     """
     if not results:
         return
@@ -804,7 +809,7 @@ def sla_store_many(
                 ),
                 default=None,
             )
-    _tickets_update_sla([ticket for ticket, _ in results])
+    _tickets_update_sla([ticket for ticket, _ in results], with_metrics_state=with_metrics_state)
     notifications_schedule(
         (
             TargetRow(
@@ -969,9 +974,10 @@ def _events_digests(keyed: Sequence[tuple[tuple[Any, ...], Any]], count: int) ->
     return prefix, keys.hexdigest() + flags.hexdigest()
 
 
-def _tickets_update_sla(tickets: Sequence[Ticket]) -> None:
-    """Write the tickets' SLA columns in one statement on PostgreSQL (one per ticket elsewhere);
-    bulk_update's CASE expression grows with the batch."""
+def _tickets_update_sla(tickets: Sequence[Ticket], *, with_metrics_state: bool = False) -> None:
+    """Write the tickets' SLA columns (and, `with_metrics_state`, their metrics state) in one
+    statement on PostgreSQL (one per ticket elsewhere); bulk_update's CASE expression grows
+    with the batch. Both states in one statement: a save leaves one row version fewer."""
     table = connection.ops.quote_name(Ticket._meta.db_table)
     columns = (
         "sla_policy_id",
@@ -981,32 +987,48 @@ def _tickets_update_sla(tickets: Sequence[Ticket]) -> None:
         "sla_events_digest",
         "pk",
     )
+    states = ["sla_state", *(["metrics_state"] if with_metrics_state else [])]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # The states go as one JSON array: quoting one string costs far less than quoting
-            # an array of them.
-            states = json.dumps([t.sla_state for t in tickets], separators=(",", ":"))
+            # The states go as JSON arrays: quoting one string costs far less than quoting an
+            # array of them.
+            elements = ", ".join(
+                f"jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS s{n}(state, n)"
+                for n in range(len(states))
+            )
             cursor.execute(
                 f"UPDATE {table} AS t SET sla_policy_id = v.policy, next_breach_at = v.next, "
                 "sla_due_at = v.due, sla_events_stored = v.stored, sla_events_digest = v.digest, "
-                "sla_state = NULLIF(s.state, 'null'::jsonb) "
-                "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::integer[], "
-                "%s::text[], %s::bigint[]) WITH ORDINALITY "
-                "AS v(policy, next, due, stored, digest, id, n) "
-                "JOIN jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS s(state, n) "
-                "ON s.n = v.n WHERE t.id = v.id",
-                [*([getattr(t, name) for t in tickets] for name in columns), states],
+                + ", ".join(
+                    f"{name} = NULLIF(s{n}.state, 'null'::jsonb)" for n, name in enumerate(states)
+                )
+                + " FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], "
+                "%s::integer[], %s::text[], %s::bigint[]) WITH ORDINALITY "
+                f"AS v(policy, next, due, stored, digest, id, n), {elements} "
+                "WHERE t.id = v.id AND "
+                + " AND ".join(f"s{n}.n = v.n" for n in range(len(states))),
+                [
+                    *([getattr(t, name) for t in tickets] for name in columns),
+                    *(
+                        json.dumps([getattr(t, name) for t in tickets], separators=(",", ":"))
+                        for name in states
+                    ),
+                ],
             )
         else:
+            assignments = ", ".join(f"{name} = %s" for name in states)
             cursor.executemany(
                 f"UPDATE {table} SET sla_policy_id = %s, next_breach_at = %s, sla_due_at = %s, "
-                "sla_events_stored = %s, sla_events_digest = %s, sla_state = %s WHERE id = %s",
+                f"sla_events_stored = %s, sla_events_digest = %s, {assignments} WHERE id = %s",
                 [
                     (
                         *(getattr(t, name) for name in columns[:5]),
-                        None
-                        if t.sla_state is None
-                        else json.dumps(t.sla_state, separators=(",", ":")),
+                        *(
+                            None
+                            if getattr(t, name) is None
+                            else json.dumps(getattr(t, name), separators=(",", ":"))
+                            for name in states
+                        ),
                         t.pk,
                     )
                     for t in tickets
@@ -1014,12 +1036,16 @@ def _tickets_update_sla(tickets: Sequence[Ticket]) -> None:
             )
 
 
-def ticket_sla_refresh(ticket: Ticket, *, now: datetime, whole: bool = False) -> TicketSla:
+def ticket_sla_refresh(
+    ticket: Ticket, *, now: datetime, whole: bool = False, with_metrics_state: bool = False
+) -> TicketSla:
     """Evaluate the ticket's SLA after its latest audits (the whole history when `whole`, for
-    an import) and store it."""
+    an import) and store it (with its carried metrics state, `with_metrics_state`)."""
     evaluation = evaluate_stored(ticket, now=now, audits=ticket_audits(ticket) if whole else None)
     ticket.sla_state = evaluation.state()
     # No savepoint: nothing rolls back to one here (a failure fails the caller's transaction).
     with transaction.atomic(savepoint=False):
-        sla_store_many([(ticket, evaluation.result)], now=now)
+        sla_store_many(
+            [(ticket, evaluation.result)], now=now, with_metrics_state=with_metrics_state
+        )
     return evaluation.result

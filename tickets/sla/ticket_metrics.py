@@ -61,9 +61,10 @@ def _carried(state: Any) -> tuple[TicketMetricsReplay, int] | None:
 
 
 def ticket_metrics_carry(ticket: Ticket, *, whole: bool = False) -> None:
-    """Carry the ticket's stored metrics past its audits since the state (all of them when
-    `whole`, after an import rewrote its history) and store the new state. Called in the
-    transaction that wrote the audits, under the ticket's row lock."""
+    """Carry the ticket's metrics state past its audits since the state (all of them when
+    `whole`, after an import rewrote its history), in `ticket.metrics_state`. Called in the
+    transaction that wrote the audits, under the ticket's row lock; the SLA refresh that
+    follows stores it with the SLA columns (`with_metrics_state`), one row version for both."""
     carried = None
     if not whole:
         # A save reads it with the locked row; a ticket loaded without it reads it now.
@@ -78,7 +79,6 @@ def ticket_metrics_carry(ticket: Ticket, *, whole: bool = False) -> None:
         return
     metrics_fed(replay, ticket, rows)
     ticket.metrics_state = {"audit": max(row.id for row in rows), "replay": replay.dump()}
-    Ticket.objects.filter(pk=ticket.pk).update(metrics_state=ticket.metrics_state)
 
 
 # Tickets `ticket_metrics_fill` stores the state of per transaction.
