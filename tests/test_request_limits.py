@@ -7,7 +7,7 @@ from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
 from tests.factories import TicketFactory
-from tickets.models import Ticket, TicketAudit
+from tickets.models import Ticket, TicketAudit, User
 
 pytestmark = pytest.mark.django_db
 
@@ -45,3 +45,30 @@ def test_the_api_answers_json_in_debug_too(admin_client: APIClient) -> None:
     response = admin_client.put(f"/api/v2/tickets/{ticket.pk}.json", body, format="json")
     assert response.status_code == 400
     assert response.json()["error"] == "RequestTooLarge"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v2/users/search.json?query=%00%C2%A8p",
+        "/api/v2/tickets.json?external_id=a%00b",
+        "/api/v2/tickets.json?sort%00=id",
+        "/api/v2/slas/group_policies/01J%00.json",
+    ],
+)
+def test_a_nul_in_an_api_url_is_a_json_400(admin_client: APIClient, url: str) -> None:
+    response = admin_client.get(url)
+    assert response.status_code == 400, response.content[:300]
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "error": "BadRequest",
+        "description": "The path and query may not contain NUL (%00) characters",
+    }
+
+
+def test_a_nul_in_an_admin_search_is_the_plain_400_page(admin_user: User) -> None:
+    client = Client()
+    client.force_login(admin_user)
+    response = client.get("/admin/tickets/ticket/?q=printer%00")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")

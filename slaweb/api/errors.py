@@ -48,12 +48,21 @@ def record_invalid_body(details: dict[str, list[dict[str, str]]]) -> dict[str, A
     return {"error": "RecordInvalid", "description": "Record validation errors", "details": details}
 
 
+class NulInUrl(SuspiciousOperation):
+    """A NUL character in a request's path or query string: PostgreSQL text cannot hold one."""
+
+
 def bad_request_body(exception: Exception) -> dict[str, str]:
     """Zendesk's body for a request Django refuses to read (a SuspiciousOperation: a body
-    over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a host not allowed)."""
+    over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a host not allowed, a NUL in the URL)."""
     if isinstance(exception, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return {"error": "RequestTooLarge", "description": f"The body is over {limit:,} bytes"}
+    if isinstance(exception, NulInUrl):
+        return {
+            "error": "BadRequest",
+            "description": "The path and query may not contain NUL (%00) characters",
+        }
     return {"error": "BadRequest", "description": "The request cannot be read"}
 
 
