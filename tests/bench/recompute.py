@@ -15,13 +15,15 @@ from __future__ import annotations
 import gc
 import os
 import random
+import resource
+import secrets
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
@@ -196,7 +198,7 @@ def _recompute(reason: str, **kwargs: Any) -> tuple[SlaRecompute, float]:
     return run, time.perf_counter() - started
 
 
-def _policy_change(policy_id: int, scale: int, workers: int) -> tuple[SlaRecompute, float]:
+def _policy_change(policy_id: int, scale: int, workers: int) -> Recomputed:
     """Edit the policy's targets and time the recompute it starts, worked by `workers`
     `manage.py db_worker` processes as in a deployment, from enqueue to the run's end."""
     return _edit_and_recompute(
@@ -207,15 +209,38 @@ def _policy_change(policy_id: int, scale: int, workers: int) -> tuple[SlaRecompu
     )
 
 
-def _edit_and_recompute(edit: Callable[[], Any], workers: int) -> tuple[SlaRecompute, float]:
+class Recomputed(NamedTuple):
+    run: SlaRecompute
+    seconds: float  # from the enqueue to the run's end
+    workers_cpu: float  # CPU seconds the worker processes used
+    rest_cpu: float  # CPU seconds the rest of the machine used meanwhile: PostgreSQL, mostly
+
+
+def _busy_seconds() -> float:
+    """CPU seconds every core of this machine has spent busy since boot (/proc/stat)."""
+    with open("/proc/stat") as stat:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = stat.readline().split()[1:9]
+    busy = sum(int(ticks) for ticks in (user, nice, system, irq, softirq, steal))
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def _edit_and_recompute(edit: Callable[[], Any], workers: int) -> Recomputed:
     with override_settings(SLA_RECOMPUTE_PARTS=workers):
         edit()
     run = SlaRecompute.objects.filter(parent__isnull=True).latest("id")
     url = urlsplit(os.environ["DATABASE_URL"])._replace(path="/" + connection.settings_dict["NAME"])
-    env = {**os.environ, "DATABASE_URL": urlunsplit(url)}
+    # As deployed: with DEBUG on, every statement would also be logged, its SQL rebuilt with
+    # the values of its (here large) parameters.
+    env = {
+        **os.environ,
+        "DATABASE_URL": urlunsplit(url),
+        "DEBUG": "0",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+    }
     worker = [sys.executable, "manage.py", "db_worker", "--batch"]
     worker += ["--interval", "0", "--no-startup-delay", "--no-reload", "--skip-checks"]
-    started = time.perf_counter()
+    started, busy = time.perf_counter(), _busy_seconds()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     processes = [
         subprocess.Popen(worker, env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL)
         for _ in range(workers)
@@ -223,9 +248,14 @@ def _edit_and_recompute(edit: Callable[[], Any], workers: int) -> tuple[SlaRecom
     for process in processes:
         process.wait()
     seconds = time.perf_counter() - started
+    busy = _busy_seconds() - busy
+    done = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers_cpu = sum(
+        getattr(done, name) - getattr(children, name) for name in ("ru_utime", "ru_stime")
+    )
     run.refresh_from_db()
     assert run.status == "done", f"recompute {run.pk} ended {run.status}"
-    return run, seconds
+    return Recomputed(run, seconds, workers_cpu, max(0.0, busy - workers_cpu))
 
 
 # The tables that hold tickets and what is measured on them (not the run's own bookkeeping).
@@ -273,7 +303,7 @@ def _no_op_edits(write: Callable[[str], None], policy_id: int, tickets: int) -> 
     for name, edit in edits:
         before = _rows_written()
         started = time.perf_counter()
-        after, _ = _edit_and_recompute(edit, 2)
+        after = _edit_and_recompute(edit, 2).run
         seconds = time.perf_counter() - started
         written = _rows_written() - before
         write(
@@ -309,13 +339,16 @@ def run(write: Callable[[str], None], tickets: int = 100_000, seed: int = 1) -> 
         rates = {}
         for scale, workers in ((2, 1), (3, 2)):
             written = _rows_written()
-            after, seconds = _policy_change(policy.pk, scale, workers)
+            after, seconds, workers_cpu, rest_cpu = _policy_change(policy.pk, scale, workers)
             written = _rows_written() - written
             rates[workers] = after.done / seconds
             write(
                 f"  recompute after a policy change, {workers} worker process(es): "
                 f"{after.done:,} tickets ({after.changed:,} changed) in {seconds:.1f} s = "
-                f"{rates[workers]:,.0f} tickets/s, {written:,} rows written"
+                f"{rates[workers]:,.0f} tickets/s, {written:,} rows written; CPU: "
+                f"{workers_cpu:.1f} s in the workers, {rest_cpu:.1f} s in PostgreSQL and the "
+                f"rest of the machine ({os.cpu_count()} cores x {seconds:.1f} s = "
+                f"{(os.cpu_count() or 1) * seconds:.1f} s)"
             )
         rate = rates[2]
         write(
@@ -392,7 +425,7 @@ def run_threads(
         write(f"  first evaluation of both: {first.done:,} tickets in {seconds:.1f} s")
         took: dict[str, float] = {}
         for tag, policy in policies.items():
-            after, took[tag] = _policy_change(policy.pk, 2, 2)
+            after, took[tag], _, _ = _policy_change(policy.pk, 2, 2)
             write(
                 f"  recompute after a policy change, two workers, {tag} threads: "
                 f"{after.done:,} tickets ({after.changed:,} changed) in {took[tag]:.2f} s = "
