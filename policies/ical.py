@@ -122,7 +122,9 @@ def parse_holidays(content: bytes, *, time_zone: str, window: tuple[date, date])
 
 
 def _name(event: icalendar.Event) -> str:
-    return str(event.get("SUMMARY") or "").strip()[:255] or "Holiday"
+    # Without NUL characters, which PostgreSQL text cannot hold.
+    summary = str(event.get("SUMMARY") or "").replace("\x00", "")
+    return summary.strip()[:255] or "Holiday"
 
 
 def _cancelled(event: icalendar.Event) -> bool:

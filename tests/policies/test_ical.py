@@ -345,3 +345,8 @@ def test_events_that_cannot_be_holidays_are_skipped_with_a_reason_and_the_rest_i
         ("Backwards", "it ends before it starts"),
         ("Bad rule", "its repeat rule (RRULE) cannot be read"),
     ]
+
+
+def test_a_name_loses_its_nul_characters_which_postgresql_text_cannot_hold() -> None:
+    result = parse(calendar(event("UID:1", "SUMMARY:New\x00 Year", "DTSTART;VALUE=DATE:20270101")))
+    assert rows(result) == [("New Year", date(2027, 1, 1), date(2027, 1, 1), None, None)]
