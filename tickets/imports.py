@@ -41,8 +41,7 @@ from tickets.inputs import (
     with_custom_status,
 )
 from tickets.models import Ticket, User
-from tickets.sla.store import ticket_sla_refresh
-from tickets.sla.ticket_metrics import ticket_metrics_carry
+from tickets.sla.ticket_metrics import ticket_states_refresh
 
 MAX_BATCH = 100
 MAX_HISTORY = 5000  # Zendesk's limit of comments on one ticket
@@ -661,10 +660,8 @@ def ticket_import_write(plan: ImportPlan, *, now: datetime) -> Ticket:
         ticket.updated_at = plan.updated_at
         ticket.save(update_fields=["updated_at"])
     _check_outcome(ticket, expected, plan.solved_at)
-    # A history written at once. The metrics first: the SLA store ends holding the export's
-    # lock until the commit.
-    ticket_metrics_carry(ticket, whole=True)
-    ticket_sla_refresh(ticket, now=now, whole=True, with_metrics_state=True)
+    # A history written at once.
+    ticket_states_refresh(ticket, now=now, whole=True)
     return ticket
 
 

@@ -29,8 +29,8 @@ from tickets.models import (
     User,
 )
 from tickets.models.accounts import OAuthToken
-from tickets.sla.store import ticket_sla_refresh, ticket_snapshot
-from tickets.sla.ticket_metrics import ticket_metrics_carry
+from tickets.sla.store import ticket_snapshot
+from tickets.sla.ticket_metrics import ticket_states_refresh
 
 # Users ----------------------------------------------------------------------------------------
 
@@ -636,9 +636,7 @@ def _save(
         revision_id=None,
         comment_author_role=_author_role(comment, people),
     )
-    # The metrics first: the SLA store ends holding the export's lock until the commit.
-    ticket_metrics_carry(ticket)
-    ticket_sla_refresh(ticket, now=now, with_metrics_state=True)
+    ticket_states_refresh(ticket, now=now)
     return TicketSave(ticket, audit, events, frozenset(changes))
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -28,7 +29,13 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from policies.engine.ticket_metrics import StateError, TicketMetricSet, TicketMetricsReplay
 from tickets.models import Ticket, TicketAudit
-from tickets.sla.store import ReplayAudit, audit_update, replay_rows, revision_schedule
+from tickets.sla.store import (
+    ReplayAudit,
+    audit_update,
+    replay_rows,
+    revision_schedule,
+    ticket_sla_refresh,
+)
 
 
 def metrics_fed(
@@ -60,11 +67,17 @@ def _carried(state: Any) -> tuple[TicketMetricsReplay, int] | None:
         return None
 
 
-def ticket_metrics_carry(ticket: Ticket, *, whole: bool = False) -> None:
-    """Carry the ticket's metrics state past its audits since the state (all of them when
-    `whole`, after an import rewrote its history), in `ticket.metrics_state`. Called in the
-    transaction that wrote the audits, under the ticket's row lock; the SLA refresh that
-    follows stores it with the SLA columns (`with_metrics_state`), one row version for both."""
+def ticket_states_refresh(ticket: Ticket, *, now: datetime, whole: bool = False) -> None:
+    """After a save wrote its audit (an import, its whole history: `whole`), carry the ticket's
+    metrics and evaluate its SLA, and store both states in one UPDATE of its row. Called in the
+    transaction that wrote the audits, under the ticket's row lock. The metrics first: the SLA
+    store ends holding the export's lock until the commit."""
+    _metrics_carry(ticket, whole=whole)
+    ticket_sla_refresh(ticket, now=now, whole=whole, with_metrics_state=True)
+
+
+def _metrics_carry(ticket: Ticket, *, whole: bool) -> None:
+    """Carry `ticket.metrics_state` past its audits since the state (all of them when `whole`)."""
     carried = None
     if not whole:
         # A save reads it with the locked row; a ticket loaded without it reads it now.
