@@ -401,15 +401,23 @@ def test_recompute_progress_is_visible_in_the_api(
 def test_a_schedule_edit_moves_business_hour_deadlines_of_open_tickets(
     admin_client: APIClient, end_user: User, django_capture_on_commit_callbacks
 ) -> None:
-    make_policy(
-        "P", filter=EVERYTHING, metrics=[metric("normal", minutes=120, business_hours=True)]
-    )
-    with django_capture_on_commit_callbacks(execute=True):
+    # Friday 16:00 in New York: one business hour left that day, the second on Monday.
+    opened = datetime(2024, 3, 8, 21, tzinfo=UTC)
+    with (
+        time_machine.travel(opened - timedelta(days=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        make_policy(
+            "P", filter=EVERYTHING, metrics=[metric("normal", minutes=120, business_hours=True)]
+        )
         schedule = policy_services.schedule_create(name="NY", time_zone="America/New_York")
-    now = datetime.now(UTC).replace(microsecond=0)
-    ticket = create(admin_client, end_user, when=now - timedelta(minutes=1), priority="normal")
+    ticket = create(admin_client, end_user, when=opened, priority="normal")
     before = Ticket.objects.get(pk=ticket).next_breach_at
-    with django_capture_on_commit_callbacks(execute=True):
+    assert before == datetime(2024, 3, 11, 14, tzinfo=UTC)
+    with (
+        time_machine.travel(opened + timedelta(minutes=90), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         policy_services.schedule_set_workweek(
             schedule_id=schedule.pk,
             intervals=[(0, 10080)],  # around the clock
@@ -421,9 +429,9 @@ def test_a_schedule_edit_moves_business_hour_deadlines_of_open_tickets(
         PolicyRevision.objects.filter(pk__lt=edit.pk).latest("id").schedule
     )
     assert old_hours is not None
-    used = old_hours.between(now - timedelta(minutes=1), edit.created_at)
-    assert after == edit.created_at + timedelta(hours=2, seconds=-used)
-    assert before != after
+    used = old_hours.between(opened, edit.created_at)
+    assert used == 3600
+    assert after == edit.created_at + timedelta(hours=1) == opened + timedelta(hours=2, minutes=30)
     assert SlaRecompute.objects.filter(revision=edit, status="done").exists()
 
 
