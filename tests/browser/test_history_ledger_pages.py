@@ -4,8 +4,12 @@ metric event as they were, with the recompute run by the real worker."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+import time_machine
 from playwright.sync_api import expect
 
 from tests.browser.test_policy_pages import LIST, confirm_move, status, titles_in_db
@@ -14,6 +18,15 @@ from tests.factories import UserFactory
 from tests.tickets.test_history_ledger import account, run_worker, seen
 
 __all__ = ["account"]  # the fixture, used by name
+
+
+@pytest.fixture(autouse=True)
+def _clock_stopped() -> Iterator[None]:
+    """The server's clock stands still from the account's making to the last look (these
+    tests read no countdown): the report's weeks start on Monday 00:00 UTC, so a test that
+    read the figures on a Sunday night and again after midnight compared different weeks."""
+    with time_machine.travel(datetime.now(UTC), tick=False):
+        yield
 
 
 def test_a_move_and_its_undo_in_the_policy_list_change_nothing(
