@@ -20,6 +20,7 @@ import secrets
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -241,19 +242,27 @@ def _edit_and_recompute(edit: Callable[[], Any], workers: int) -> Recomputed:
     worker += ["--interval", "0", "--no-startup-delay", "--no-reload", "--skip-checks"]
     started, busy = time.perf_counter(), _busy_seconds()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    processes = [
-        subprocess.Popen(worker, env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL)
-        for _ in range(workers)
-    ]
-    for process in processes:
-        process.wait()
-    seconds = time.perf_counter() - started
-    busy = _busy_seconds() - busy
-    done = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # What the workers log (a line per task they start and finish) is shown only if the run
+    # fails, so the figures stay readable.
+    with tempfile.TemporaryFile() as log:
+        processes = [
+            subprocess.Popen(
+                worker, env=env, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT
+            )
+            for _ in range(workers)
+        ]
+        for process in processes:
+            process.wait()
+        seconds = time.perf_counter() - started
+        busy = _busy_seconds() - busy
+        done = resource.getrusage(resource.RUSAGE_CHILDREN)
+        run.refresh_from_db()
+        if run.status != "done":
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace"))
     workers_cpu = sum(
         getattr(done, name) - getattr(children, name) for name in ("ru_utime", "ru_stime")
     )
-    run.refresh_from_db()
     assert run.status == "done", f"recompute {run.pk} ended {run.status}"
     return Recomputed(run, seconds, workers_cpu, max(0.0, busy - workers_cpu))
 
