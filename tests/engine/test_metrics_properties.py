@@ -70,10 +70,11 @@ def build(
     return updates, moment + timedelta(seconds=tail)
 
 
-# Statuses outside which a pausing metric's clock stands still (the others end instead).
-PAUSES_OUTSIDE = {
+# Statuses in which each waiting or pausing metric's clock runs (the others run until they end).
+RUNS_IN = {
     M.REQUESTER_WAIT_TIME: {S.NEW, S.OPEN, S.HOLD},
     M.AGENT_WORK_TIME: {S.NEW, S.OPEN},
+    M.TOTAL_RESOLUTION_TIME: {S.NEW, S.OPEN, S.PENDING, S.HOLD},
     M.PAUSABLE_UPDATE_TIME: {S.NEW, S.OPEN, S.HOLD},
 }
 
@@ -83,7 +84,7 @@ def stopped_at(item: MetricInstance, updates: list[TicketUpdate]) -> datetime:
     if item.stage is Stage.ACHIEVED:
         assert item.fulfilled_at is not None
         return item.fulfilled_at
-    runs = PAUSES_OUTSIDE[item.metric]
+    runs = RUNS_IN[item.metric]
     pauses = [
         update.at
         for previous, update in zip(updates, updates[1:], strict=False)
@@ -131,14 +132,9 @@ def check_invariants(result: TicketSla, updates: list[TicketUpdate], now: dateti
     assert result.next_breach_at == (min(upcoming) if upcoming else None)
     assert result.next_breach_at is None or result.next_breach_at > now
 
-    waits = {
-        M.REQUESTER_WAIT_TIME: {S.NEW, S.OPEN, S.HOLD},
-        M.AGENT_WORK_TIME: {S.NEW, S.OPEN},
-        M.TOTAL_RESOLUTION_TIME: {S.NEW, S.OPEN, S.PENDING, S.HOLD},
-    }
-    for metric, statuses in waits.items():
+    for metric in (M.REQUESTER_WAIT_TIME, M.AGENT_WORK_TIME, M.TOTAL_RESOLUTION_TIME):
         (item,) = [i for i in result.instances if i.metric is metric]
-        assert item.elapsed_calendar_seconds == time_in(updates, now, statuses), metric
+        assert item.elapsed_calendar_seconds == time_in(updates, now, RUNS_IN[metric]), metric
 
 
 def _event_metric(metric: Metric) -> str:
