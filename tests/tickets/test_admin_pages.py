@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -18,6 +20,14 @@ pytestmark = pytest.mark.django_db
 EVERYTHING = {"all": [], "any": []}
 POLL = "/admin/tickets/ticket/sla/"
 QUEUE = "/admin/tickets/ticket/"
+
+
+@pytest.fixture(autouse=True)
+def clock_stopped() -> Iterator[None]:
+    """Badges count the minutes to a deadline from the request's clock: stopped, a slow run
+    cannot move a count across the half minute that rounds it."""
+    with time_machine.travel(datetime.now(UTC).replace(microsecond=0), tick=False):
+        yield
 
 
 def page_url(ticket: Ticket) -> str:
