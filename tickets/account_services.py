@@ -152,6 +152,22 @@ def group_update(*, group_id: int, data: dict[str, Any]) -> Group:
     return group
 
 
+def group_uses(group_id: int) -> list[str]:
+    """What still names the group, in words; deleting it is refused while there is any."""
+    uses = _policy_uses(("group_id",), group_id)
+    uses += _count_use(Ticket.objects.filter(group_id=group_id), "ticket", "{} assigned to it")
+    uses += _count_use(
+        User.objects.filter(default_group_id=group_id), "user", "it is the default group of {}"
+    )
+    uses += [
+        f"notification rule {title!r} assigns breached tickets to it"
+        for title in NotificationRule.objects.filter(set_group_id=group_id).values_list(
+            "title", flat=True
+        )
+    ]
+    return uses
+
+
 @retry_on_conflict
 @transaction.atomic
 def group_delete(*, group_id: int) -> None:
@@ -160,17 +176,7 @@ def group_delete(*, group_id: int) -> None:
     conditions name the group."""
     _lock_conditions()
     group = Group.objects.select_for_update().get(pk=group_id)
-    uses = _policy_uses(("group_id",), group.pk)
-    uses += _count_use(Ticket.objects.filter(group_id=group.pk), "ticket", "{} assigned to it")
-    uses += _count_use(
-        User.objects.filter(default_group_id=group.pk), "user", "it is the default group of {}"
-    )
-    uses += [
-        f"notification rule {title!r} assigns breached tickets to it"
-        for title in NotificationRule.objects.filter(set_group_id=group.pk).values_list(
-            "title", flat=True
-        )
-    ]
+    uses = group_uses(group.pk)
     if uses:
         raise StillReferenced("base", f"Group {group.name!r}", uses)
     # Zendesk keeps a deleted group, marked; nothing names it any more, and lists leave it out.
@@ -198,20 +204,28 @@ def organization_create(
 
 @retry_on_conflict
 @transaction.atomic
-def organization_update(*, organization_id: int, data: dict[str, Any]) -> Organization:
+def organization_update(
+    *, organization_id: int, data: dict[str, Any], merge_fields: bool = True
+) -> Organization:
     """Partial update; `organization_fields` merge into the stored ones key by key, as in
-    Zendesk. Raises Organization.DoesNotExist."""
+    Zendesk's API (or, without `merge_fields`, replace them, as the admin's form shows them
+    all). Raises Organization.DoesNotExist."""
     organization = Organization.objects.select_for_update().get(pk=organization_id)
     for attribute in ("name", "external_id"):
         if attribute in data:
             setattr(organization, attribute, data[attribute])
     if "organization_fields" in data:
-        organization.organization_fields = {
-            **organization.organization_fields,
-            **data["organization_fields"],
-        }
+        kept = organization.organization_fields if merge_fields else {}
+        organization.organization_fields = {**kept, **data["organization_fields"]}
     _saved(organization)
     return organization
+
+
+def organization_uses(organization_id: int) -> list[str]:
+    """What still names the organization, in words; deleting it is refused while there is any."""
+    uses = _policy_uses(("organization_id",), organization_id)
+    uses += _count_use(Ticket.objects.filter(organization_id=organization_id), "ticket", "{} in it")
+    return uses
 
 
 @retry_on_conflict
@@ -221,8 +235,7 @@ def organization_delete(*, organization_id: int) -> None:
     while tickets or policy conditions name it."""
     _lock_conditions()
     organization = Organization.objects.select_for_update().get(pk=organization_id)
-    uses = _policy_uses(("organization_id",), organization.pk)
-    uses += _count_use(Ticket.objects.filter(organization_id=organization.pk), "ticket", "{} in it")
+    uses = organization_uses(organization.pk)
     if uses:
         raise StillReferenced("base", f"Organization {organization.name!r}", uses)
     organization.delete()
@@ -251,6 +264,13 @@ def brand_update(*, brand_id: int, data: dict[str, Any]) -> Brand:
     return brand
 
 
+def brand_uses(brand_id: int) -> list[str]:
+    """What still names the brand, in words; deleting it is refused while there is any."""
+    uses = _policy_uses(("brand_id",), brand_id)
+    uses += _count_use(Ticket.objects.filter(brand_id=brand_id), "ticket", "{} in it")
+    return uses
+
+
 @retry_on_conflict
 @transaction.atomic
 def brand_delete(*, brand_id: int) -> None:
@@ -258,8 +278,7 @@ def brand_delete(*, brand_id: int) -> None:
     while tickets or policy conditions name it."""
     _lock_conditions()
     brand = Brand.objects.select_for_update().get(pk=brand_id)
-    uses = _policy_uses(("brand_id",), brand.pk)
-    uses += _count_use(Ticket.objects.filter(brand_id=brand.pk), "ticket", "{} in it")
+    uses = brand_uses(brand.pk)
     if uses:
         raise StillReferenced("base", f"Brand {brand.name!r}", uses)
     brand.delete()
@@ -419,6 +438,23 @@ def ticket_field_update(*, field_id: int, data: dict[str, Any]) -> TicketField:
     return field
 
 
+def ticket_field_uses(field_id: int) -> list[str]:
+    """What still needs the ticket field, in words; deleting it is refused while there is any."""
+    uses = _policy_uses(_condition_fields(field_id))
+    uses += _count_use(
+        Ticket.objects.filter(custom_fields__has_key=str(field_id)), "ticket", "a value on {}"
+    )
+    earlier = _named_options(_replayed_conditions(), _condition_fields(field_id))
+    titles = {title for option_titles in earlier.values() for title in option_titles}
+    now = set(_policies_naming(_condition_fields(field_id)))
+    uses += [
+        f"an earlier version of SLA policy {title!r}, which tickets not yet closed were saved "
+        "under, names its options"
+        for title in sorted(titles - now)
+    ]
+    return uses
+
+
 @retry_on_conflict
 @transaction.atomic
 def ticket_field_delete(*, field_id: int) -> None:
@@ -426,18 +462,7 @@ def ticket_field_delete(*, field_id: int) -> None:
     field or tickets carry a value for it (deactivate it instead)."""
     _lock_conditions()
     field = TicketField.objects.select_for_update().get(pk=field_id)
-    uses = _policy_uses(_condition_fields(field.pk))
-    uses += _count_use(
-        Ticket.objects.filter(custom_fields__has_key=str(field.pk)), "ticket", "a value on {}"
-    )
-    earlier = _named_options(_replayed_conditions(), _condition_fields(field.pk))
-    titles = {title for option_titles in earlier.values() for title in option_titles}
-    now = set(_policies_naming(_condition_fields(field.pk)))
-    uses += [
-        f"an earlier version of SLA policy {title!r}, which tickets not yet closed were saved "
-        "under, names its options"
-        for title in sorted(titles - now)
-    ]
+    uses = ticket_field_uses(field.pk)
     if uses:
         raise StillReferenced("base", f"Ticket field {field.title!r}", uses)
     field.delete()

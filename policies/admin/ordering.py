@@ -24,6 +24,7 @@ from django.utils.html import format_html
 
 from policies.engine.shadowing import first_covering
 from policies.engine.vocabulary import Priority
+from slaweb.forms import JSONField, json_loads
 from tickets.selectors import policy_input_context
 
 M = TypeVar("M", bound=Model)
@@ -31,7 +32,7 @@ M = TypeVar("M", bound=Model)
 TARGET_UNITS = [("days", "d"), ("hours", "h"), ("minutes", "m")]
 
 
-class PrettyJSONField(forms.JSONField):
+class PrettyJSONField(JSONField):
     def prepare_value(self, value: Any) -> str:
         if isinstance(value, str):
             return value
@@ -47,7 +48,7 @@ def position_field(help_text: str) -> forms.TypedChoiceField:
 
 def json_body(request: HttpRequest) -> dict[str, Any]:
     try:
-        body = json.loads(request.body or b"null")
+        body = json_loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         body = None
     if not isinstance(body, dict):

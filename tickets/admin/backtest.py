@@ -20,6 +20,7 @@ from policies.api.serializers import policy_to_dict
 from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority
 from policies.models import metric_title
 from slaweb.api.errors import BadRequest, RecordInvalid
+from slaweb.forms import json_loads
 from tickets.sla.backtest import DEFAULT_DAYS, GROUPINGS, MAX_DAYS, MIN_DAYS, backtest_from_body
 
 GROUP_BY_LABELS = {
@@ -127,14 +128,14 @@ def backtest_view(request: HttpRequest) -> HttpResponse:
         group_by = request.POST.get("group_by", "")
         body: dict[str, Any] | None = None
         try:
-            parsed = json.loads(drafts_text)
+            parsed = json_loads(drafts_text)
         except ValueError as error:
             placed["policies"] = [f"The draft policies are not valid JSON: {error}"]
         # Blank leaves group SLA policies out of the comparison.
         parsed_groups = None
         if group_drafts_text.strip():
             try:
-                parsed_groups = json.loads(group_drafts_text)
+                parsed_groups = json_loads(group_drafts_text)
             except ValueError as error:
                 placed["group_policies"] = [
                     f"The draft group SLA policies are not valid JSON: {error}"

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.contrib.auth.models import Group as PermissionGroup
+from django.db import models
 from django.db.models import Exists, F, Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -17,6 +18,7 @@ from django.utils.html import format_html
 
 from policies.engine.vocabulary import METRIC_TITLES, Metric, Priority
 from policies.models import GROUP_OWNERSHIP_TIME, metric_title
+from slaweb.forms import JSONField
 from tickets import services
 from tickets.admin.ticket_page import (
     CATEGORY_TITLES,
@@ -38,21 +40,15 @@ from tickets.custom_statuses import (
 from tickets.models import (
     OPEN_STATUSES,
     ApiToken,
-    Brand,
     CustomField,
     CustomStatus,
-    Group,
-    Organization,
     ServiceLevelObjective,
     SlaNotification,
     SlaRecompute,
     SupportAddress,
     Ticket,
-    TicketField,
-    TicketFieldOption,
     TicketForm,
     TicketMetricEvent,
-    User,
 )
 from tickets.objective_inputs import ObjectiveInputSerializer
 from tickets.objectives import objective_create, objective_delete, objective_update
@@ -73,50 +69,6 @@ if TYPE_CHECKING:
 # Roles, not Django's permission groups, decide what people may do; `Group` here is the
 # support team a ticket is assigned to.
 admin.site.unregister(PermissionGroup)
-
-
-class UserAdminForm(forms.ModelForm[User]):
-    password1 = forms.CharField(
-        label="New password",
-        required=False,
-        widget=forms.PasswordInput,
-        help_text="Leave empty to keep the current password.",
-    )
-
-    class Meta:
-        model = User
-        fields = [
-            "name",
-            "email",
-            "role",
-            "organization",
-            "default_group",
-            "time_zone",
-            "active",
-            "user_fields",
-        ]
-
-
-@admin.register(User)
-class UserAdmin(admin.ModelAdmin[User]):
-    form = UserAdminForm
-    list_display = ["name", "email", "role", "organization", "active"]
-    list_filter = ["role", "active"]
-    search_fields = ["name", "email"]
-    list_select_related = ["organization"]
-
-    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
-        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
-        data["organization_id"] = data.pop("organization").pk if data["organization"] else None
-        group = data.pop("default_group")
-        data["default_group_id"] = group.pk if group else None
-        password = form.cleaned_data.get("password1") or None
-        if change:
-            data["password"] = password
-            saved = services.user_update(user_id=obj.pk, data=data)
-        else:
-            saved = services.user_create(password=password, **data)
-        obj.pk = saved.pk
 
 
 @admin.register(ApiToken)
@@ -142,48 +94,14 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
         )
 
 
-@admin.register(Group)
-class GroupAdmin(admin.ModelAdmin[Group]):
-    list_display = ["name", "description"]
-    search_fields = ["name"]
-    filter_horizontal = ["agents"]
-
-    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "agents":
-            kwargs["queryset"] = User.objects.filter(role__in=["agent", "admin"])
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-
-@admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin[Organization]):
-    list_display = ["name", "created_at"]
-    search_fields = ["name"]
-
-
-@admin.register(Brand)
-class BrandAdmin(admin.ModelAdmin[Brand]):
-    list_display = ["name", "subdomain", "active"]
-
-
 @admin.register(TicketForm)
 class TicketFormAdmin(admin.ModelAdmin[TicketForm]):
     list_display = ["name", "position", "active"]
 
 
-class TicketFieldOptionInline(admin.TabularInline[TicketFieldOption, TicketField]):
-    model = TicketFieldOption
-    extra = 1
-
-
-@admin.register(TicketField)
-class TicketFieldAdmin(admin.ModelAdmin[TicketField]):
-    list_display = ["title", "type", "position", "active"]
-    list_filter = ["type", "active"]
-    inlines = [TicketFieldOptionInline]
-
-
 @admin.register(CustomField)
 class CustomFieldAdmin(admin.ModelAdmin[CustomField]):
+    formfield_overrides = {models.JSONField: {"form_class": JSONField}}
     list_display = ["title", "owner", "key", "type"]
     list_filter = ["owner", "type"]
 

@@ -1,0 +1,37 @@
+"""Form fields the admin's pages share."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.fields import InvalidJSONInput
+
+NESTED_TOO_DEEPLY = "The JSON is nested too deeply."
+
+
+class JSONField(forms.JSONField):
+    """Django's JSON field, refusing nesting too deep for the decoder: it raises
+    RecursionError there, which would otherwise fail the page."""
+
+    def to_python(self, value: Any) -> Any:
+        try:
+            return super().to_python(value)
+        except RecursionError:
+            raise ValidationError(NESTED_TOO_DEEPLY, code="invalid") from None
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return InvalidJSONInput(data)
+
+
+def json_loads(text: str | bytes) -> Any:
+    """`json.loads`, raising ValueError (as for any invalid JSON) for nesting too deep."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError(NESTED_TOO_DEEPLY) from None

@@ -1,0 +1,280 @@
+"""The account's admin pages write through the services the API calls: they refuse what the
+API refuses, as form errors with what the admin typed kept, and never fail."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests.factories import (
+    BrandFactory,
+    GroupFactory,
+    OrganizationFactory,
+    TicketFactory,
+    TicketFieldFactory,
+    UserFactory,
+    make_policy,
+)
+from tickets.models import Brand, Group, Organization, TicketField, User
+
+pytestmark = pytest.mark.django_db
+DEEP = "[" * 5000 + "]" * 5000
+
+
+@pytest.fixture
+def admin_browser(admin_user: User) -> Client:
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+def user_form(**overrides: Any) -> dict[str, Any]:
+    return {
+        "name": "New Agent",
+        "email": "new.agent@example.com",
+        "role": "agent",
+        "organization": "",
+        "default_group": "",
+        "time_zone": "UTC",
+        "active": "on",
+        "user_fields": "{}",
+        "password1": "",
+        **overrides,
+    }
+
+
+def user_change_form(user: User, **overrides: Any) -> dict[str, Any]:
+    stored = {
+        "name": user.name,
+        "email": user.email or "",
+        "role": user.role,
+        "time_zone": user.time_zone,
+    }
+    return user_form(**{**stored, **overrides})
+
+
+def page_text(response: Any) -> str:
+    return html.unescape(response.content.decode())
+
+
+# Users ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("with_organization", [False, True])
+def test_the_admin_adds_a_user_through_the_service(
+    admin_browser: Client, with_organization: bool
+) -> None:
+    organization = OrganizationFactory()
+    response = admin_browser.post(
+        "/admin/tickets/user/add/",
+        user_form(
+            email="New.Agent@Example.com",
+            organization=str(organization.pk) if with_organization else "",
+            password1="a long enough secret",
+        ),
+    )
+    assert response.status_code == 302, page_text(response)
+    user = User.objects.get(name="New Agent")
+    # The service stores emails lower-cased, as the API's users.
+    assert user.email == "new.agent@example.com"
+    assert user.organization_id == (organization.pk if with_organization else None)
+    assert user.check_password("a long enough secret")
+
+
+def test_the_last_admin_cannot_be_demoted_or_deactivated(
+    admin_browser: Client, admin_user: User
+) -> None:
+    url = f"/admin/tickets/user/{admin_user.pk}/change/"
+    for change in ({"role": "end-user"}, {"active": ""}):
+        response = admin_browser.post(url, user_change_form(admin_user, **change))
+        assert response.status_code == 200
+        assert "The account's last admin cannot be deleted or lose the admin role" in page_text(
+            response
+        )
+        admin_user.refresh_from_db()
+        assert (admin_user.role, admin_user.active) == ("admin", True)
+    UserFactory(role="admin", email="second@example.com")
+    response = admin_browser.post(url, user_change_form(admin_user, role="agent"))
+    assert response.status_code == 302
+    admin_user.refresh_from_db()
+    assert admin_user.role == "agent"
+
+
+def test_an_agent_without_an_email_is_refused_with_the_form_kept(admin_browser: Client) -> None:
+    agent = UserFactory(role="agent", email="agent@example.com", name="Agnes")
+    response = admin_browser.post(
+        f"/admin/tickets/user/{agent.pk}/change/",
+        user_change_form(agent, email="", name="Agnes Renamed"),
+    )
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "agents and admins need an email address" in text
+    assert 'value="Agnes Renamed"' in text  # what the admin typed is still there
+    agent.refresh_from_db()
+    assert (agent.name, agent.email) == ("Agnes", "agent@example.com")
+
+
+def test_an_email_taken_in_another_case_is_refused(admin_browser: Client) -> None:
+    UserFactory(email="taken@example.com")
+    response = admin_browser.post("/admin/tickets/user/add/", user_form(email="Taken@Example.com"))
+    assert response.status_code == 200
+    assert "is already being used by another user" in page_text(response)
+    assert not User.objects.filter(name="New Agent").exists()
+
+
+@pytest.mark.parametrize("password", ["a", "password", "12345678"])
+def test_a_weak_password_is_refused(admin_browser: Client, password: str) -> None:
+    agent = UserFactory(role="agent", email="agent@example.com")
+    response = admin_browser.post(
+        f"/admin/tickets/user/{agent.pk}/change/", user_change_form(agent, password1=password)
+    )
+    assert response.status_code == 200
+    assert 'id="id_password1_error"' in response.content.decode()
+    agent.refresh_from_db()
+    assert not agent.check_password(password)
+
+
+def test_time_zones_are_checked_and_stored_as_iana_names(admin_browser: Client) -> None:
+    agent = UserFactory(role="agent", email="agent@example.com")
+    url = f"/admin/tickets/user/{agent.pk}/change/"
+    response = admin_browser.post(url, user_change_form(agent, time_zone="Mars/Olympus"))
+    assert response.status_code == 200
+    assert "'Mars/Olympus' is not a known time zone" in page_text(response)
+    response = admin_browser.post(
+        url, user_change_form(agent, time_zone="Eastern Time (US & Canada)")
+    )
+    assert response.status_code == 302
+    agent.refresh_from_db()
+    assert agent.time_zone == "America/New_York"
+
+
+def test_cleared_json_boxes_mean_none_and_deep_json_is_a_form_error(
+    admin_browser: Client,
+) -> None:
+    agent = UserFactory(role="agent", email="agent@example.com", user_fields={"tier": "gold"})
+    url = f"/admin/tickets/user/{agent.pk}/change/"
+    response = admin_browser.post(url, user_change_form(agent, user_fields=DEEP))
+    assert response.status_code == 200
+    assert "The JSON is nested too deeply." in page_text(response)
+    response = admin_browser.post(url, user_change_form(agent, user_fields=""))
+    assert response.status_code == 302
+    agent.refresh_from_db()
+    assert agent.user_fields == {}
+
+    organization = OrganizationFactory(organization_fields={"plan": "gold", "seats": 3})
+    url = f"/admin/tickets/organization/{organization.pk}/change/"
+    form = {"name": organization.name, "external_id": "", "organization_fields": ""}
+    assert admin_browser.post(url, form).status_code == 302
+    organization.refresh_from_db()
+    assert organization.organization_fields == {}
+    # The box shows every field, so what it leaves out is gone (the API merges instead).
+    organization.organization_fields = {"plan": "gold", "seats": 3}
+    organization.save()
+    form["organization_fields"] = '{"plan": "silver"}'
+    assert admin_browser.post(url, form).status_code == 302
+    organization.refresh_from_db()
+    assert organization.organization_fields == {"plan": "silver"}
+
+
+def test_deep_json_in_the_policy_and_backtest_pages_is_a_form_error(
+    admin_browser: Client,
+) -> None:
+    response = admin_browser.post(
+        "/admin/policies/policy/add/",
+        {
+            "title": "Deep",
+            "description": "",
+            "filter": '{"all": [], "any": []}',
+            "policy_metrics": "[]",
+            "metric_settings": DEEP,
+        },
+    )
+    assert response.status_code == 200
+    assert "The JSON is nested too deeply." in page_text(response)
+    response = admin_browser.post("/admin/reports/backtest/", {"sla_policies": DEEP, "days": "30"})
+    assert response.status_code == 200
+    assert "nested too deeply" in page_text(response)
+
+
+def test_users_are_deactivated_not_deleted(admin_browser: Client) -> None:
+    agent = UserFactory(role="agent", email="agent@example.com")
+    assert admin_browser.get(f"/admin/tickets/user/{agent.pk}/delete/").status_code == 403
+    assert User.objects.filter(pk=agent.pk).exists()
+
+
+# Groups, organizations, brands and ticket fields ------------------------------------------
+
+
+def test_a_group_in_use_is_not_deleted(admin_browser: Client) -> None:
+    group = GroupFactory(name="Billing")
+    TicketFactory(group=group)
+    url = f"/admin/tickets/group/{group.pk}/delete/"
+    page = admin_browser.get(url)
+    assert page.status_code == 200
+    text = page_text(page)
+    assert "The group “Billing” cannot be deleted while it is in use:" in text
+    assert "1 ticket assigned to it" in text
+    assert admin_browser.post(url, {"post": "yes"}).status_code == 200
+    assert Group.objects.filter(pk=group.pk).exists()
+
+
+def test_a_group_nothing_uses_is_marked_deleted_as_zendesk_does(admin_browser: Client) -> None:
+    group = GroupFactory(name="Old team")
+    response = admin_browser.post(f"/admin/tickets/group/{group.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Group.objects.filter(pk=group.pk).exists()
+    assert Group.with_deleted.get(pk=group.pk).deleted
+
+
+def test_an_organization_named_by_a_policy_is_not_deleted(admin_browser: Client) -> None:
+    organization = OrganizationFactory(name="Acme")
+    make_policy(
+        "Acme plan",
+        filter={
+            "all": [{"field": "organization_id", "operator": "is", "value": str(organization.pk)}]
+        },
+    )
+    url = f"/admin/tickets/organization/{organization.pk}/delete/"
+    text = page_text(admin_browser.get(url))
+    assert "The organization “Acme” cannot be deleted while it is in use:" in text
+    assert "Acme plan" in text
+    admin_browser.post(url, {"post": "yes"})
+    assert Organization.objects.filter(pk=organization.pk).exists()
+
+
+def test_the_bulk_delete_deletes_none_while_one_is_in_use(admin_browser: Client) -> None:
+    used, unused = BrandFactory(name="Used"), BrandFactory(name="Unused")
+    TicketFactory(brand=used)
+    selection = {"action": "delete_selected", "_selected_action": [used.pk, unused.pk]}
+    page = admin_browser.post("/admin/tickets/brand/", selection)
+    assert page.status_code == 200
+    assert "cannot be deleted while they are in use" in page_text(page)
+    admin_browser.post("/admin/tickets/brand/", {**selection, "post": "yes"})
+    assert set(Brand.objects.values_list("name", flat=True)) == {"Used", "Unused"}
+    response = admin_browser.post(
+        "/admin/tickets/brand/",
+        {"action": "delete_selected", "_selected_action": [unused.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert set(Brand.objects.values_list("name", flat=True)) == {"Used"}
+
+
+def test_a_ticket_field_with_values_on_tickets_is_not_deleted(admin_browser: Client) -> None:
+    field = TicketFieldFactory(title="Plan")
+    TicketFactory(custom_fields={str(field.pk): "gold"})
+    url = f"/admin/tickets/ticketfield/{field.pk}/delete/"
+    assert "a value on 1 ticket" in page_text(admin_browser.get(url))
+    admin_browser.post(url, {"post": "yes"})
+    assert TicketField.objects.filter(pk=field.pk).exists()
+
+
+def test_a_group_name_taken_is_a_form_error(admin_browser: Client) -> None:
+    GroupFactory(name="Billing")
+    response = admin_browser.post(
+        "/admin/tickets/group/add/", {"name": "Billing", "description": "Second"}
+    )
+    assert response.status_code == 200
+    assert Group.objects.filter(name="Billing").count() == 1
