@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from slaweb.api.errors import NulInUrl
+from slaweb.api.errors import NulInUrl, UrlTooLong
 from slaweb.views import bad_request
 
 
@@ -25,15 +25,25 @@ class ApiTrailingSlashMiddleware:
         return self.get_response(request)
 
 
-class NulInUrlMiddleware:
-    """A NUL character in the path or the query string is refused with a 400 before anything
-    reads it (API clients get Zendesk's error body, pages the plain 400 page): PostgreSQL text
-    cannot hold one, so a search or lookup with it would fail as a server error."""
+# The longest query string read, as gunicorn (its `limit_request_line`) reads no longer request
+# line: beyond it a search or lookup would only fail (SQLite takes LIKE patterns of at most
+# 50,000 characters), so the development server refuses it too.
+MAX_QUERY_LENGTH = 4094
+
+
+class UnreadableUrlMiddleware:
+    """A URL nothing should read is refused with a 400 before anything does (API clients get
+    Zendesk's error body, pages the plain 400 page): a NUL character in the path or the query
+    string (PostgreSQL text cannot hold one), or a query string over MAX_QUERY_LENGTH."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_LENGTH:
+            return bad_request(
+                request, UrlTooLong(f"The query is over {MAX_QUERY_LENGTH:,} characters")
+            )
         query = request.GET.lists()
         if "\x00" in request.path_info or any(
             "\x00" in key or any("\x00" in value for value in values) for key, values in query

@@ -80,7 +80,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "slaweb.middleware.ApiTrailingSlashMiddleware",
-    "slaweb.middleware.NulInUrlMiddleware",
+    "slaweb.middleware.UnreadableUrlMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
@@ -72,3 +74,68 @@ def test_a_nul_in_an_admin_search_is_the_plain_400_page(admin_user: User) -> Non
     response = client.get("/admin/tickets/ticket/?q=printer%00")
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/html")
+
+
+# Values longer than anything stored: SQLite refuses LIKE patterns over 50,000 characters, so
+# a lookup with one would fail rather than find nothing.
+LONG = "a" * 50_001
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/api/v2/users/search.json?query={LONG}",
+        f"/api/v2/users.json?external_id={LONG}",
+        f"/api/v2/users/show_many.json?external_ids={LONG}",
+        "/api/v2/users/search.json?query=" + "b" * 4_095,
+    ],
+)
+def test_a_query_longer_than_a_request_line_is_a_json_400(
+    admin_client: APIClient, url: str
+) -> None:
+    response = admin_client.get(url)
+    assert response.status_code == 400, response.content[:300]
+    assert response.json() == {
+        "error": "BadRequest",
+        "description": "The query is over 4,094 characters",
+    }
+
+
+def test_the_longest_query_read_is_still_answered(admin_client: APIClient) -> None:
+    query = "b" * (4_094 - len("query="))
+    response = admin_client.get(f"/api/v2/users/search.json?{'query=' + query}")
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["users"] == []
+
+
+def test_an_admin_search_longer_than_a_request_line_is_the_plain_400_page(
+    admin_user: User,
+) -> None:
+    client = Client()
+    client.force_login(admin_user)
+    response = client.get(f"/admin/tickets/user/?q={LONG}")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_sign_in_with_a_name_longer_than_any_address_is_refused(admin_user: User) -> None:
+    client = Client()
+    response = client.post("/admin/login/", {"username": LONG, "password": "x"})
+    assert response.status_code == 200  # the form again, with its error
+    assert "_auth_user_id" not in client.session
+
+
+def test_create_or_update_with_an_external_id_over_its_length_is_a_422(
+    admin_client: APIClient,
+) -> None:
+    body = {"user": {"name": "n", "email": "x@example.com", "external_id": LONG}}
+    response = admin_client.post("/api/v2/users/create_or_update.json", body, format="json")
+    assert response.status_code == 422, response.content[:300]
+    assert "external_id" in response.json()["details"]
+    assert not User.objects.filter(email="x@example.com").exists()
+
+
+def test_an_api_sign_in_with_a_name_longer_than_any_address_is_a_401(admin_user: User) -> None:
+    credentials = base64.b64encode(f"{LONG}:password".encode()).decode()
+    response = APIClient().get("/api/v2/users/me.json", HTTP_AUTHORIZATION=f"Basic {credentials}")
+    assert response.status_code == 401, response.content[:300]

@@ -28,7 +28,7 @@ from tickets.models import (
     TicketComment,
     User,
 )
-from tickets.models.accounts import OAuthToken
+from tickets.models.accounts import EXTERNAL_ID_MAX_LENGTH, OAuthToken
 from tickets.sla.store import ticket_snapshot
 from tickets.sla.ticket_metrics import ticket_states_refresh
 
@@ -196,8 +196,9 @@ def user_update(*, user_id: int, data: dict[str, Any], keep_an_admin: bool = Fal
 
 def user_matching(*, email: str | None, external_id: str | None) -> User | None:
     """The user Zendesk's create_or_update updates: the one with this external id (in any
-    case), else the one with this email; None when neither is known."""
-    if external_id:
+    case), else the one with this email; None when neither is known (nor can be: no stored
+    key is longer than its column, and SQLite refuses a LIKE pattern over 50,000 characters)."""
+    if external_id and len(external_id) <= EXTERNAL_ID_MAX_LENGTH:
         found = User.objects.filter(external_id__iexact=external_id).first()
         if found is not None:
             return found

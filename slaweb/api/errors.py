@@ -52,9 +52,14 @@ class NulInUrl(SuspiciousOperation):
     """A NUL character in a request's path or query string: PostgreSQL text cannot hold one."""
 
 
+class UrlTooLong(SuspiciousOperation):
+    """A query string longer than any request line the server reads."""
+
+
 def bad_request_body(exception: Exception) -> dict[str, str]:
     """Zendesk's body for a request Django refuses to read (a SuspiciousOperation: a body
-    over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a host not allowed, a NUL in the URL)."""
+    over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a host not allowed, a NUL in the URL,
+    a query too long)."""
     if isinstance(exception, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return {"error": "RequestTooLarge", "description": f"The body is over {limit:,} bytes"}
@@ -63,6 +68,8 @@ def bad_request_body(exception: Exception) -> dict[str, str]:
             "error": "BadRequest",
             "description": "The path and query may not contain NUL (%00) characters",
         }
+    if isinstance(exception, UrlTooLong):
+        return {"error": "BadRequest", "description": str(exception)}
     return {"error": "BadRequest", "description": "The request cannot be read"}
 
 

@@ -13,9 +13,15 @@ from django.db.models.functions import Lower
 
 from policies.engine.vocabulary import ROLE_IDS, Role
 
+EMAIL_MAX_LENGTH = 254
+EXTERNAL_ID_MAX_LENGTH = 255
+
 
 class UserManager(BaseUserManager["User"]):
     def get_by_natural_key(self, username: str | None) -> User:
+        if username is not None and len(username) > EMAIL_MAX_LENGTH:
+            # No address is that long; SQLite would refuse the lookup's LIKE pattern.
+            raise self.model.DoesNotExist
         return self.get(email__iexact=username)
 
     def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
@@ -40,7 +46,7 @@ class User(AbstractBaseUser):
 
     # Stored lower-cased by the services, so uniqueness is case-insensitive. Optional, as in
     # Zendesk: end users may have none (agents and admins need one to sign in).
-    email = models.EmailField(max_length=254, unique=True, null=True, blank=True)
+    email = models.EmailField(max_length=EMAIL_MAX_LENGTH, unique=True, null=True, blank=True)
     name = models.CharField(max_length=255)
     role = models.CharField(max_length=16, choices=ROLE_CHOICES, default=Role.END_USER.value)
     organization = models.ForeignKey(
@@ -53,7 +59,7 @@ class User(AbstractBaseUser):
     user_fields = models.JSONField(default=dict, blank=True)
     active = models.BooleanField(default=True)
     # Unique regardless of case: Zendesk treats "ian1" and "IAN1" as the same external id.
-    external_id = models.CharField(max_length=255, null=True, blank=True)
+    external_id = models.CharField(max_length=EXTERNAL_ID_MAX_LENGTH, null=True, blank=True)
     locale = models.CharField(max_length=35, default="en-US", help_text="A BCP 47 tag")
     phone = models.CharField(max_length=50, null=True, blank=True)
     shared_phone_number = models.BooleanField(null=True, blank=True)
