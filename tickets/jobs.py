@@ -43,7 +43,7 @@ from slaweb.db import retry_on_conflict
 from tickets.imports import ticket_import
 from tickets.models import JobStatus, JobStatusResult, User
 from tickets.ticket_writes import (
-    TicketBulkUpdateInputSerializer,
+    TicketUpdateInputSerializer,
     ticket_create_as,
     ticket_update_as,
 )
@@ -165,7 +165,7 @@ def _update(user: User, item: dict[str, Any], now: datetime) -> Outcome:
         ticket_id=item["id"],
         data=data,
         now=now,
-        input_serializer=TicketBulkUpdateInputSerializer,
+        input_serializer=TicketUpdateInputSerializer,
     )
     return Outcome("update", saved.ticket.pk)
 

@@ -11,8 +11,9 @@ from typing import Any
 from django.db import transaction
 from rest_framework import exceptions, serializers
 
-from slaweb.api.errors import RecordInvalid
-from slaweb.api.fields import StrictCharField
+from slaweb.api.errors import Conflict, RecordInvalid
+from slaweb.api.fields import StrictBooleanField, StrictCharField
+from slaweb.api.timestamps import iso
 from tickets import services
 from tickets.inputs import TicketInputSerializer, with_custom_status
 from tickets.models import User
@@ -60,18 +61,34 @@ def ticket_create_as(*, user: User, data: Any, now: datetime) -> services.Ticket
         )
 
 
-class TicketBulkUpdateInputSerializer(TicketInputSerializer):
-    """A ticket update in update_many: the Tickets API's fields, plus the tags to add and to
-    remove (Zendesk's `additional_tags` and `remove_tags`)."""
+class TicketUpdateInputSerializer(TicketInputSerializer):
+    """A ticket update (one, or an item of update_many): the Tickets API's fields, the tags
+    to add and to remove (Zendesk's `additional_tags` and `remove_tags`), and Zendesk's
+    protection against update collisions: with `safe_update`, the update applies only if
+    the ticket was last updated at `updated_stamp`."""
 
     additional_tags = serializers.ListField(child=StrictCharField(max_length=80), required=False)
     remove_tags = serializers.ListField(child=StrictCharField(max_length=80), required=False)
+    safe_update = StrictBooleanField(
+        required=False, help_text="Refuse the update (409) unless updated_stamp is current"
+    )
+    updated_stamp = serializers.DateTimeField(
+        required=False, help_text="The ticket's updated_at as last read; needed by safe_update"
+    )
 
     def validate_additional_tags(self, tags: list[str]) -> list[str]:
         return self.validate_tags(tags)
 
     def validate_remove_tags(self, tags: list[str]) -> list[str]:
         return self.validate_tags(tags)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if attrs.get("safe_update") and "updated_stamp" not in attrs:
+            raise serializers.ValidationError(
+                {"updated_stamp": ["is required when safe_update is true"]}
+            )
+        return attrs
 
 
 def ticket_update_as(
@@ -80,7 +97,7 @@ def ticket_update_as(
     ticket_id: int,
     data: Any,
     now: datetime,
-    input_serializer: type[TicketInputSerializer] = TicketInputSerializer,
+    input_serializer: type[TicketInputSerializer] = TicketUpdateInputSerializer,
 ) -> services.TicketSave:
     """A Tickets API update of one ticket as `user` makes it with PUT /api/v2/tickets/{id}:
     end users see only their tickets and may only comment, a closed ticket takes no update.
@@ -107,6 +124,15 @@ def ticket_update_as(
                         }
                     ]
                 }
+            )
+        stamp = fields.pop("updated_stamp", None)
+        # To the second, as updated_at is answered.
+        current = ticket.updated_at.replace(microsecond=0)
+        if fields.pop("safe_update", False) and stamp.replace(microsecond=0) != current:
+            raise Conflict(
+                "UpdateConflict",
+                "Safe Update prevented the update due to outdated ticket data: the ticket was "
+                f"updated at {iso(ticket.updated_at)}. Fetch it again and retry.",
             )
         if not user.is_agent and set(fields) - {"comment"}:
             raise exceptions.PermissionDenied("End users may only add comments")

@@ -31,13 +31,21 @@ class RecordInvalid(exceptions.APIException):
         self.details = details
 
 
-class BadRequest(exceptions.APIException):
-    status_code = 400
+class ZendeskError(exceptions.APIException):
+    """An error answered as Zendesk's `{"error", "description"}` with `status_code`."""
 
     def __init__(self, error: str, description: str) -> None:
         super().__init__(description)
         self.error = error
         self.description = description
+
+
+class BadRequest(ZendeskError):
+    status_code = 400
+
+
+class Conflict(ZendeskError):
+    status_code = 409
 
 
 def invalid(field: str, description: str, error: str = "InvalidValue") -> RecordInvalid:
@@ -125,8 +133,10 @@ def zendesk_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         return Response(record_invalid_body(exc.details), status=422)
     if isinstance(exc, exceptions.ValidationError):
         return Response(record_invalid_body(_details_from_drf(exc.detail)), status=422)
-    if isinstance(exc, BadRequest):
-        return Response({"error": exc.error, "description": exc.description}, status=400)
+    if isinstance(exc, ZendeskError):
+        return Response(
+            {"error": exc.error, "description": exc.description}, status=exc.status_code
+        )
     if isinstance(exc, SuspiciousOperation):
         # Logged where Django logs what it refuses, then answered in Zendesk's shape (Django
         # would answer its HTML page, or with DEBUG on its debug page).

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from zenpy.lib.api_objects import Audit, Comment, CustomField, Ticket, TicketAudit
+from zenpy.lib.exception import APIException
 
 from tests.clients.conftest import Account, ZenpyHarness
 from tests.factories import TicketFactory, TicketFieldFactory
@@ -166,3 +167,30 @@ def test_tickets_sorted_by_sort_by_and_sort_order(
         ["asc"],
         ["100"],
     )
+
+
+def test_a_stale_safe_update_is_the_409_zenpy_raises(
+    zenpy_api: ZenpyHarness, account: Account, customer: User
+) -> None:
+    created = zenpy_api.client.tickets.create(
+        Ticket(subject="Printer", description="Help", requester_id=customer.pk)
+    ).ticket
+    mine = zenpy_api.client.tickets(id=created.id)
+    theirs = zenpy_api.client.tickets(id=created.id)
+    theirs.priority = "high"
+    zenpy_api.client.tickets.update(theirs)
+    row = TicketRow.objects.get(pk=created.id)
+    row.updated_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=5)
+    row.save(update_fields=["updated_at"])  # their save came a second or more after mine read
+
+    mine.subject = "Stale write"
+    mine.safe_update = True
+    mine.updated_stamp = mine.updated_at
+    with pytest.raises(APIException) as raised:
+        zenpy_api.client.tickets.update(mine)
+
+    exchange = zenpy_api.last("PUT")
+    assert exchange.body["ticket"]["safe_update"] is True
+    assert exchange.status == 409
+    assert raised.value.response.json()["error"] == "UpdateConflict"
+    assert TicketRow.objects.get(pk=created.id).subject == "Printer"

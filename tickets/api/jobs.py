@@ -32,7 +32,7 @@ from tickets import jobs
 from tickets.api.access import signed_in
 from tickets.inputs import TicketInputSerializer
 from tickets.models import JobStatus, JobStatusResult
-from tickets.ticket_writes import TicketBulkUpdateInputSerializer
+from tickets.ticket_writes import TicketUpdateInputSerializer
 
 # Output ---------------------------------------------------------------------------------------
 
@@ -152,7 +152,7 @@ def _ids(raw: str, what: str) -> list[str]:
 # Bulk tickets ---------------------------------------------------------------------------------
 
 
-class TicketUpdateManyItemSerializer(TicketBulkUpdateInputSerializer):
+class TicketUpdateManyItemSerializer(TicketUpdateInputSerializer):
     id = serializers.IntegerField(help_text="The ticket to update")
 
 
@@ -205,7 +205,7 @@ class TicketUpdateManyApi(APIView):
                 "tickets": TicketUpdateManyItemSerializer(
                     many=True, required=False, help_text="Batch form"
                 ),
-                "ticket": TicketBulkUpdateInputSerializer(
+                "ticket": TicketUpdateInputSerializer(
                     required=False, help_text="Bulk form, with ?ids"
                 ),
             },

@@ -52,7 +52,12 @@ from django.db.models import (
 from django.db.models.expressions import Combinable, CombinedExpression
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -62,7 +67,7 @@ from slaweb.api.errors import BadRequest, root_object
 from slaweb.api.output import BlankAsNull, Link, Timestamp, output_context, serialize_many
 from slaweb.api.pagination import paginate
 from slaweb.api.permissions import IsAuthenticatedUser
-from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
+from slaweb.api.schema import PAGINATION_PARAMETERS, SIMPLE_ERROR, paginated, with_errors
 from slaweb.api.timestamps import iso
 from tickets import services, ticket_writes
 from tickets.api.access import signed_in
@@ -568,6 +573,9 @@ TicketSaveEnvelope = inline_serializer(
     },
 )
 TicketRequest = inline_serializer("TicketRequest", {"ticket": TicketInputSerializer()})
+TicketUpdateRequest = inline_serializer(
+    "TicketUpdateRequest", {"ticket": ticket_writes.TicketUpdateInputSerializer()}
+)
 TicketListEnvelope = with_side_loads(
     "TicketListResponse",
     paginated("TicketListResponse", "tickets", TicketOutputSerializer(many=True)),
@@ -720,8 +728,18 @@ class TicketDetailApi(APIView):
     @extend_schema(
         operation_id="UpdateTicket",
         parameters=[INCLUDE_PARAMETER],
-        request=TicketRequest,
-        responses=with_errors({200: TicketSaveEnvelope}, writes=True, lookup=True),
+        request=TicketUpdateRequest,
+        responses=with_errors(
+            {
+                200: TicketSaveEnvelope,
+                409: OpenApiResponse(
+                    SIMPLE_ERROR,
+                    description="safe_update: the ticket was updated after updated_stamp",
+                ),
+            },
+            writes=True,
+            lookup=True,
+        ),
     )
     def put(self, request: Request, ticket_id: str) -> Response:
         saved = ticket_writes.ticket_update_as(
