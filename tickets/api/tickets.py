@@ -21,9 +21,10 @@ Departures from Zendesk:
   (subject, names) needs offset pages. Status sorts in lifecycle order (new, open, pending,
   hold, solved, closed), names sort with no one first.
 - Comments have no attachments (`attachments` is empty) and no metadata (`metadata` has empty
-  `system` and `custom`). A comment sent as HTML keeps its HTML as `html_body`; its `body` and
-  `plain_body` are the text of that HTML. One sent as text answers it as `html_body` in
-  paragraphs.
+  `system` and `custom`). A comment sent as HTML keeps its HTML as `html_body`, without
+  scripts, event handlers, `javascript:` links or tags outside a safe list (as Zendesk cleans
+  comment HTML); its `body` and `plain_body` are the text of that HTML. One sent as text
+  answers it as `html_body` in paragraphs.
 - `solved_at` is slaweb's: when the ticket was last solved.
 """
 
