@@ -45,3 +45,44 @@ def test_queued_tasks_follow_their_moved_modules() -> None:
     ran.refresh_from_db()
     assert queued.task_path == "tickets.sla.recompute.recompute_task"
     assert ran.task_path == "tickets.notifications.deliver_notification_task"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stored_comment_html_loses_its_scripts() -> None:
+    """Comments stored before HTML was cleaned on the way in are cleaned by the upgrade; text
+    comments and clean HTML stay as they were."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
+
+    before = [("tickets", "0030_history_rewrite_kept_events")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_apps = executor.loader.project_state(before).apps
+    user = old_apps.get_model("tickets", "User").objects.create(
+        email="old@example.com", name="Old", role="end-user"
+    )
+    now = timezone.now()
+    ticket = old_apps.get_model("tickets", "Ticket").objects.create(
+        subject="Old", requester=user, submitter=user, created_at=now, updated_at=now
+    )
+    comments = old_apps.get_model("tickets", "TicketComment").objects
+    unsafe = comments.create(
+        ticket=ticket,
+        author=user,
+        body="Hi",
+        html_body='<p onclick="steal()">Hi</p><script>steal()</script>',
+        created_at=now,
+    )
+    clean = comments.create(
+        ticket=ticket, author=user, body="Fine", html_body="<p>Fine</p>", created_at=now
+    )
+    text = comments.create(ticket=ticket, author=user, body="<b>as typed</b>", created_at=now)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    for comment in (unsafe, clean, text):
+        comment.refresh_from_db()
+    assert unsafe.html_body == "<p>Hi</p>"
+    assert clean.html_body == "<p>Fine</p>"
+    assert (text.body, text.html_body) == ("<b>as typed</b>", "")
