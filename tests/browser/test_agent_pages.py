@@ -130,6 +130,29 @@ def test_public_reply_fulfils_first_reply(
     assert (target.stage, target.fulfilled_at is not None) == ("achieved", True)
 
 
+def test_leaving_a_drafted_reply_asks_first_and_saving_does_not(
+    page: Any, sign_in: Any, agent: User, customer: User
+) -> None:
+    ticket = TicketFactory(requester=customer)
+    sign_in(agent)
+    page.goto(ticket_page(ticket))
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()  # stay on the page
+
+    page.on("dialog", answer)
+    page.get_by_role("textbox", name="Reply").fill("Half a reply")
+    page.get_by_role("link", name="Agent home").first.click()
+    page.wait_for_timeout(300)
+    assert asked == ["beforeunload"]
+    expect(page.get_by_role("textbox", name="Reply")).to_have_value("Half a reply")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".messagelist")).to_contain_text(f"Ticket #{ticket.pk} saved.")
+    assert asked == ["beforeunload"]  # saving is leaving on purpose
+
+
 def test_private_note_does_not_fulfil_first_reply(
     page: Any, sign_in: Any, agent: User, customer: User
 ) -> None:

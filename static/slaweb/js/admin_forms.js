@@ -1,6 +1,7 @@
 // Shared by the admin's editing forms (policies, schedules, notification rules, objectives,
-// backtest): a warning before leaving a form with unsaved changes, and field errors that go
-// away as soon as the field is corrected, instead of staying beside a value that is now fine.
+// backtest, the ticket page's reply): a warning before leaving a form with unsaved changes,
+// and field errors that go away as soon as the field is corrected, instead of staying beside
+// a value that is now fine.
 //
 // A form takes part when it has `data-unsaved-warning`, or is the admin's change form
 // (`#content-main form[id$="_form"]`). Changes made by scripts count too: a page script calls
