@@ -197,7 +197,10 @@ def test_a_reorder_shows_its_impact_first_and_can_be_undone(
     expect(undo).to_be_visible()
     save_screenshot(page, "policy-reorder-undo-1366")
     undo.click()
-    expect(status).to_have_text("Undone: the previous order is back. Saved.")
+    expect(status).to_have_text(
+        "Undone: the previous order is back (breaches recorded meanwhile stay in the history)."
+        " Saved."
+    )
     assert titles_in_db() == ["Incidents", "Everything else"]
     assert page.locator("#result_list tbody .field-title").all_inner_texts() == [
         "Incidents",

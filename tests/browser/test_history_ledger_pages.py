@@ -41,7 +41,10 @@ def test_a_move_and_its_undo_in_the_policy_list_change_nothing(
     expect(status(page)).to_contain_text("Saved.")
     assert titles_in_db() == ["Everything else", "VIP"]
     page.get_by_role("button", name="Undo").click()
-    expect(status(page)).to_have_text("Undone: the previous order is back. Saved.")
+    expect(status(page)).to_have_text(
+        "Undone: the previous order is back (breaches recorded meanwhile stay in the history)."
+        " Saved."
+    )
     assert titles_in_db() == ["VIP", "Everything else"]
     run_worker()
     assert seen(token_client(UserFactory(role="admin")), account["tickets"]) == before

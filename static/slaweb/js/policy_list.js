@@ -315,7 +315,10 @@
         arrange(order);
         undoing = true;
         try {
-            await save("Undone: the previous order is back.");
+            // The undo is one more move: what the first recorded is history and stays.
+            await save(
+                "Undone: the previous order is back (breaches recorded meanwhile stay in the history).",
+            );
         } finally {
             undoing = false;
         }
