@@ -174,6 +174,12 @@ def test_the_lead_time_is_asked_in_words_and_in_minutes_or_hours(admin_browser: 
     assert errors["new_webhook_secret"] == ["Enter the secret the webhook is signed with."]
 
     response = admin_browser.post(
+        "/admin/tickets/notificationrule/add/", rule_form(lead_amount="9000", lead_unit="hours")
+    )
+    errors = field_errors(response.content)
+    assert errors["lead_amount"] == ["A lead time can be at most 8,784 hours (366 days)."]
+
+    response = admin_browser.post(
         "/admin/tickets/notificationrule/add/", rule_form(lead_amount="2", lead_unit="hours")
     )
     assert response.status_code == 302, response.content.decode()[:2000]

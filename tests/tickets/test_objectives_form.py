@@ -82,3 +82,27 @@ def test_an_objective_on_a_group_sla_policy_is_made_on_the_form(db: None) -> Non
     objective = ServiceLevelObjective.objects.get()
     assert (objective.policy_id, objective.group_policy_id) == (None, group_policy.pk)
     assert objective.metric == "group_ownership_time"
+
+
+def test_no_policy_chosen_is_said_in_the_form_s_words(db: None) -> None:
+    client = Client()
+    client.force_login(UserFactory(role="admin", email="lead@example.com"))
+    for rate in ("95", "99.555"):  # alone, and beside another field's error
+        page = client.post(
+            ADD,
+            {
+                "title": "Replies",
+                "policy": "",
+                "group_policy": "",
+                "metric": "",
+                "priority": "",
+                "target_rate": rate,
+                "window_days": "30",
+            },
+        )
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "Choose an SLA policy or a group SLA policy: one of them, not both." in html
+        assert "slo_one_policy" not in html
+        assert "group_sla_policy_id" not in html
+    assert not ServiceLevelObjective.objects.exists()

@@ -50,7 +50,8 @@ from tickets.models import (
     TicketForm,
     TicketMetricEvent,
 )
-from tickets.objective_inputs import ObjectiveInputSerializer
+from tickets.models.objectives import ONE_POLICY
+from tickets.objective_inputs import NO_POLICY, ObjectiveInputSerializer
 from tickets.objectives import objective_create, objective_delete, objective_update
 from tickets.selectors import (
     QUEUE_SECTION,
@@ -628,7 +629,9 @@ class ServiceLevelObjectiveForm(forms.ModelForm[ServiceLevelObjective]):
             names = {"policy_id": "policy", "group_sla_policy_id": "group_policy"}
             for name, problems in serializer.errors.items():
                 field = names.get(name, name)
-                self.add_error(field if field in self.fields else None, list(problems))
+                # The API names its keys; the form, the choices beside this message.
+                words = [ONE_POLICY if p == NO_POLICY else p for p in problems]
+                self.add_error(field if field in self.fields else None, words)
             return data
         self.validated = dict(serializer.validated_data)
         return data

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django.db import models
 
+# What the admin's objective form says when neither or both kinds of policy are chosen.
+ONE_POLICY = "Choose an SLA policy or a group SLA policy: one of them, not both."
+
 
 class ServiceLevelObjective(models.Model):
     """A target achievement rate over a rolling window, for one SLA policy's targets ("95% of
@@ -57,6 +60,7 @@ class ServiceLevelObjective(models.Model):
                 condition=models.Q(policy__isnull=False, group_policy__isnull=True)
                 | models.Q(policy__isnull=True, group_policy__isnull=False),
                 name="slo_one_policy",
+                violation_error_message=ONE_POLICY,
             ),
         ]
 

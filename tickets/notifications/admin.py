@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from policies.inputs import MAX_TARGET_SECONDS
 from policies.models import GROUP_OWNERSHIP_TIME, metric_title
 from tickets.models import NotificationRule
 from tickets.notifications import rules
@@ -48,6 +49,9 @@ def lead_words(seconds: int | None) -> str:
 def _plain(name: str, problem: str) -> str:
     if problem in PLAIN_MESSAGES:
         return PLAIN_MESSAGES[problem]
+    if name == "lead_seconds" and problem.startswith("Ensure this value is less than"):
+        # The API counts seconds; the form asks for minutes or hours.
+        return f"A lead time can be at most {MAX_TARGET_SECONDS // 3600:,} hours (366 days)."
     if problem.startswith("is required for a ") and name in REQUIRED_MESSAGES:
         return REQUIRED_MESSAGES[name]
     text = problem[:1].upper() + problem[1:]
