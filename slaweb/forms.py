@@ -35,3 +35,26 @@ def json_loads(text: str | bytes) -> Any:
         return json.loads(text)
     except RecursionError:
         raise ValueError(NESTED_TOO_DEEPLY) from None
+
+
+# The largest id a database column holds (64-bit); SQLite fails on a larger number.
+MAX_ID = 2**63 - 1
+
+
+class RecordsField(forms.ModelMultipleChoiceField[Any]):
+    """Django's choice of several records, refusing an id no column can hold as it refuses
+    any unknown id (a hand-made form could send one)."""
+
+    def clean(self, value: Any) -> Any:
+        for item in value or ():
+            try:
+                number = int(str(item))
+            except ValueError:
+                continue  # not a number: Django's own check refuses it
+            if abs(number) > MAX_ID:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": item},
+                )
+        return super().clean(value)

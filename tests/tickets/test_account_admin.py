@@ -278,3 +278,15 @@ def test_a_group_name_taken_is_a_form_error(admin_browser: Client) -> None:
     )
     assert response.status_code == 200
     assert Group.objects.filter(name="Billing").count() == 1
+
+
+def test_a_hand_made_agent_id_no_column_holds_is_a_form_error(admin_browser: Client) -> None:
+    response = admin_browser.post(
+        "/admin/tickets/group/add/",
+        {"name": "Tier 3", "description": "", "agents": ["99999999999999999999"]},
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice. 99999999999999999999 is not one of the available choices." in (
+        page_text(response)
+    )
+    assert not Group.objects.filter(name="Tier 3").exists()

@@ -19,7 +19,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.text import capfirst
 
-from slaweb.forms import JSONField
+from slaweb.forms import JSONField, RecordsField
 from slaweb.timezones import resolve_time_zone
 from tickets import account_services, services
 from tickets.account_services import AccountWriteRefused
@@ -210,6 +210,7 @@ class GroupAdmin(ServiceWrites[Group]):
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "agents":
             kwargs["queryset"] = User.objects.filter(role__in=["agent", "admin"])
+            kwargs["form_class"] = RecordsField
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Group, form: Any, change: bool) -> None:
