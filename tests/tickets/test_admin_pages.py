@@ -131,11 +131,19 @@ def test_poll_refuses_end_users_and_anonymous_callers(customer: User, policy: No
         assert response["Location"].startswith("/admin/login/")
 
 
-@pytest.mark.parametrize("ids", ["1,x", "0", ",".join(str(n) for n in range(1, 202))])
-def test_poll_rejects_bad_ids(agent: User, ids: str) -> None:
+@pytest.mark.parametrize(
+    ("ids", "error"),
+    [
+        ("1,x", "ids must be comma-separated ticket ids"),
+        ("0", "ids must be ticket ids: whole numbers from 1"),
+        ("99999999999999999999", "ids must be ticket ids: whole numbers from 1"),
+        (",".join(str(n) for n in range(1, 202)), "ids must list at most 200 ids"),
+    ],
+)
+def test_poll_rejects_bad_ids(agent: User, ids: str, error: str) -> None:
     response = signed_in(agent).get(POLL, {"ids": ids})
     assert response.status_code == 400
-    assert "error" in response.json()
+    assert response.json() == {"error": error}
 
 
 def test_a_target_applied_after_its_deadline_shows_how_late(

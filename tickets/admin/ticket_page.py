@@ -300,8 +300,10 @@ def sla_poll_view(admin: TicketAdmin, request: HttpRequest) -> JsonResponse:
         ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.strip()]
     except ValueError:
         return JsonResponse({"error": "ids must be comma-separated ticket ids"}, status=400)
-    if len(ids) > POLL_MAX_IDS or any(i < 1 or i >= 2**62 for i in ids):
+    if len(ids) > POLL_MAX_IDS:
         return JsonResponse({"error": f"ids must list at most {POLL_MAX_IDS} ids"}, status=400)
+    if any(i < 1 or i >= 2**62 for i in ids):
+        return JsonResponse({"error": "ids must be ticket ids: whole numbers from 1"}, status=400)
     asked = Ticket.objects.only(*POLL_TICKET_FIELDS).filter(pk__in=ids)
     tickets = list(with_version(asked).order_by("id"))
     attach_badge_data(tickets)
