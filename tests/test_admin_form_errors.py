@@ -56,6 +56,23 @@ def test_a_blank_policy_title_gets_one_message(admin_browser: Client) -> None:
     assert not Policy.objects.exists()
 
 
+def test_with_two_catch_alls_a_new_policy_goes_before_the_first(admin_browser: Client) -> None:
+    """A catch-all cloned to the end leaves an earlier one in force: after it nothing can
+    match, so the place offered is before the earlier one."""
+    make_policy("Incidents", filter={"all": [{"field": "type", "operator": "is", "value": "2"}]})
+    make_policy("Everything else", filter={"all": [], "any": []})
+    make_policy("KB", filter={"all": [{"field": "type", "operator": "is", "value": "1"}]})
+    make_policy("Everything else (copy)", filter={"all": [], "any": []})
+    page = admin_browser.get("/admin/policies/policy/add/").content.decode()
+    selected = re.search(r'<option value="(\d+)" selected>([^<]*)</option>', page)
+    assert selected is not None
+    assert (selected[1], html.unescape(selected[2])) == (
+        "2",
+        "before “Everything else” (catch-all)",
+    )
+    assert "before “Everything else (copy)” (catch-all)" in html.unescape(page)
+
+
 def test_a_new_policy_is_offered_the_place_before_the_catch_all(admin_browser: Client) -> None:
     make_policy("Incidents", filter={"all": [{"field": "type", "operator": "is", "value": "2"}]})
     make_policy("Everything else", filter={"all": [], "any": []})

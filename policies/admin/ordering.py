@@ -131,21 +131,21 @@ def position_choices(
     """(choices, default) for where a policy goes among `others` (in order), each place named
     by its neighbours.
 
-    A new policy goes before a catch-all (a last policy that `is_catch_all`), where it can
-    match; otherwise last.
+    A new policy goes before the first catch-all (a policy that `is_catch_all`: nothing after
+    it can match), the last place where it can match; without one, last.
     """
-    last_catches_all = bool(others) and is_catch_all(others[-1])
+    catch_alls = [index for index, policy in enumerate(others) if is_catch_all(policy)]
     choices: list[tuple[str, str]] = []
     for index, policy in enumerate(others):
         label = f"before “{policy.title}”"
-        if index == len(others) - 1 and last_catches_all:
+        if index in catch_alls:
             label += " (catch-all)"
         if index == 0:
             label = f"First, {label}"
         choices.append((str(index + 1), label))
     last = f"Last, after “{others[-1].title}”" if others else "First (the only policy)"
     choices.append((str(len(others) + 1), last))
-    return choices, len(others) if last_catches_all else len(others) + 1
+    return choices, catch_alls[0] + 1 if catch_alls else len(others) + 1
 
 
 def shadowed_policies(
