@@ -288,6 +288,11 @@ def test_ticket_page_shows_targets_explanation_and_events(
     why = page.locator("section", has=page.get_by_role("heading", name="Why this SLA"))
     expect(why).to_contain_text(f"{policy.title}: matched")
     expect(why).to_contain_text("“Everyone” applied at normal priority")
+    # The explanation's times are in the browser's zone too, as the table's (the agent's
+    # profile says UTC).
+    built = page.locator("details.ticket-explain summary", has_text="First reply")
+    expect(built).to_contain_text("Thu 15 Jan 2026, 11:00")
+    expect(built).not_to_contain_text("10:00")
     events = page.locator("ol.ticket-events li")
     expect(events.filter(has_text="target applied")).to_have_count(1)
     expect(events.filter(has_text="First reply time started")).to_have_count(1)

@@ -25,6 +25,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from policies import selectors as policy_selectors
 from policies.engine.metrics import remaining_display
@@ -576,14 +578,25 @@ def _moment(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
-def readable_times(text: str, zone: ZoneInfo) -> str:
-    """The engine's sentences carry ISO times; people read "Thu 15 Jan 2026, 10:00"."""
-
-    def local(match: re.Match[str]) -> str:
+def readable_times(text: str, zone: ZoneInfo) -> SafeString:
+    """The engine's sentences carry ISO times; people read "Thu 15 Jan 2026, 10:00", each a
+    `<time>` the page script shows in the browser's zone, as every other time on the page
+    (`zone`, the profile's, is what the page says before the script runs)."""
+    parts: list[str] = []
+    last = 0
+    for match in _ISO_TIME.finditer(text):
         moment = datetime.fromisoformat(match.group(0).replace("Z", "+00:00"))
-        return local_time(moment, zone, year=True)
-
-    return _ISO_TIME.sub(local, text)
+        parts.append(escape(text[last : match.start()]))
+        parts.append(
+            format_html(
+                '<time class="local-time" datetime="{}">{}</time>',
+                moment.isoformat(),
+                local_time(moment, zone, year=True),
+            )
+        )
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return mark_safe("".join(parts))  # every part above is escaped
 
 
 def policy_step_lines(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
