@@ -210,21 +210,42 @@ def policy_create(
 @retry_on_conflict
 @transaction.atomic
 def policy_update(*, policy_id: int, data: dict[str, Any], now: datetime | None = None) -> Policy:
-    """Partial update: only keys present in `data` change. Raises Policy.DoesNotExist."""
+    """Partial update: only keys present in `data` change; an update that changes nothing
+    (tools that sync configuration send every policy as it stands) writes nothing. Raises
+    Policy.DoesNotExist."""
     _lock_order()
     policy = Policy.objects.select_for_update().get(pk=policy_id)
-    for attribute in ("title", "description", "metric_settings"):
-        if attribute in data:
-            setattr(policy, attribute, data[attribute])
-    if "position" in data:
-        _move(policy, data["position"], Policy.objects.count())
-    policy.save()
-    if "filter" in data:
-        _set_filter(policy, data["filter"])
-    if "policy_metrics" in data:
-        _set_metrics(policy, data["policy_metrics"])
+
+    def write() -> None:
+        for attribute in ("title", "description", "metric_settings"):
+            if attribute in data:
+                setattr(policy, attribute, data[attribute])
+        if "position" in data:
+            _move(policy, data["position"], Policy.objects.count())
+        policy.save()
+        if "filter" in data:
+            _set_filter(policy, data["filter"])
+        if "policy_metrics" in data:
+            _set_metrics(policy, data["policy_metrics"])
+
+    if not _changes(lambda: policy_snapshot(Policy.objects.get(pk=policy_id)), write):
+        return Policy.objects.get(pk=policy_id)
     policy_revision_record(now=now or timezone.now())
     return policy
+
+
+def _changes(snapshot: Callable[[], Any], write: Callable[[], None]) -> bool:
+    """Run `write`, and undo it when `snapshot` (everything a revision keeps of the record)
+    reads the same after it as before: nothing changed, so nothing is written, not even the
+    record's updated_at or a revision. Whether it changed anything."""
+    before = snapshot()
+    savepoint = transaction.savepoint()
+    write()
+    if snapshot() == before:
+        transaction.savepoint_rollback(savepoint)
+        return False
+    transaction.savepoint_commit(savepoint)
+    return True
 
 
 @retry_on_conflict
@@ -354,19 +375,28 @@ def group_sla_policy_create(
 def group_sla_policy_update(
     *, policy_id: str, data: dict[str, Any], now: datetime | None = None
 ) -> GroupSlaPolicy:
-    """Partial update: only keys present in `data` change. Raises GroupSlaPolicy.DoesNotExist."""
+    """Partial update: only keys present in `data` change; one that changes nothing writes
+    nothing. Raises GroupSlaPolicy.DoesNotExist."""
     _lock_order()
     policy = GroupSlaPolicy.objects.select_for_update().get(pk=policy_id)
-    for attribute in ("title", "description"):
-        if attribute in data:
-            setattr(policy, attribute, data[attribute])
-    if "filter" in data:
-        policy.filter = _group_filter(data["filter"])
-    if "position" in data and data["position"] is not None:
-        _move(policy, data["position"], GroupSlaPolicy.objects.count())
-    policy.save()
-    if "policy_metrics" in data:
-        _set_group_metrics(policy, data["policy_metrics"])
+
+    def write() -> None:
+        for attribute in ("title", "description"):
+            if attribute in data:
+                setattr(policy, attribute, data[attribute])
+        if "filter" in data:
+            policy.filter = _group_filter(data["filter"])
+        if "position" in data and data["position"] is not None:
+            _move(policy, data["position"], GroupSlaPolicy.objects.count())
+        policy.save()
+        if "policy_metrics" in data:
+            _set_group_metrics(policy, data["policy_metrics"])
+
+    def current() -> dict[str, Any]:
+        return group_sla_policy_snapshot(GroupSlaPolicy.objects.get(pk=policy_id))
+
+    if not _changes(current, write):
+        return GroupSlaPolicy.objects.get(pk=policy_id)
     policy_revision_record(now=now or timezone.now())
     return policy
 

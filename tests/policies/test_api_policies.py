@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
 from rest_framework.test import APIClient
@@ -278,6 +279,28 @@ def test_update_is_partial_like_zenpy_sends_it(admin_client: APIClient) -> None:
     assert updated["description"] == "kept"
     assert updated["filter"]["all"][0]["value"] == "incident"
     assert updated["policy_metrics"][0]["target"] == 10
+
+
+def test_an_update_that_changes_nothing_writes_nothing(admin_client: APIClient) -> None:
+    """Configuration tools send each policy back as they read it, on every sync."""
+    from policies.models import PolicyRevision
+    from tickets.models import SlaRecompute
+
+    policy = make_policy("P", description="kept", metrics=[metric("urgent", minutes=10)])
+    # Saved long ago: a write now would show in updated_at.
+    Policy.objects.filter(pk=policy.pk).update(updated_at=datetime(2020, 1, 1, tzinfo=UTC))
+    url = f"/api/v2/slas/policies/{policy.pk}.json"
+    shown = admin_client.get(url).json()["sla_policy"]
+    assert shown["updated_at"] == "2020-01-01T00:00:00Z"
+    revisions, runs = PolicyRevision.objects.count(), SlaRecompute.objects.count()
+    for body in ({}, shown, {"title": "P", "position": shown["position"]}):
+        response = admin_client.put(url, {"sla_policy": body}, format="json")
+        assert response.status_code == 200, response.json()
+        assert response.json()["sla_policy"] == shown  # updated_at included
+    assert (PolicyRevision.objects.count(), SlaRecompute.objects.count()) == (revisions, runs)
+    changed = admin_client.put(url, {"sla_policy": {"title": "Q"}}, format="json").json()
+    assert changed["sla_policy"]["title"] == "Q"
+    assert PolicyRevision.objects.count() == revisions + 1
 
 
 def test_update_replaces_the_whole_filter_and_metric_list(admin_client: APIClient) -> None:

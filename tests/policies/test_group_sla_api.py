@@ -236,6 +236,21 @@ def test_a_partial_update_keeps_what_it_does_not_send(admin_client: APIClient) -
     assert answered["description"] == "Tier 1 hands on within the hour"
 
 
+def test_an_update_that_changes_nothing_writes_nothing(admin_client: APIClient) -> None:
+    policy = make("A")
+    GroupSlaPolicy.objects.filter(pk=policy.pk).update(updated_at=datetime(2020, 1, 1, tzinfo=UTC))
+    url = f"{LIST}/{policy.pk}.json"
+    shown = admin_client.get(url).json()["group_sla_policy"]
+    revisions = PolicyRevision.objects.count()
+    for body in ({}, shown):
+        response = admin_client.put(url, {"group_sla_policy": body}, format="json")
+        assert response.status_code == 200, response.json()
+        assert response.json()["group_sla_policy"] == shown
+    assert PolicyRevision.objects.count() == revisions
+    admin_client.put(url, {"group_sla_policy": {"title": "B"}}, format="json")
+    assert PolicyRevision.objects.count() == revisions + 1
+
+
 def test_targets_are_replaced_whole_in_business_hours_too(admin_client: APIClient) -> None:
     policy = make("A")
     metrics = [target("urgent", 14400, business_hours=True), target("low", 90)]
