@@ -29,6 +29,18 @@ class JSONField(forms.JSONField):
             return InvalidJSONInput(data)
 
 
+class JSONObjectField(JSONField):
+    """A JSON object, where an empty box means an empty object (a record's custom fields)."""
+
+    def clean(self, value: Any) -> Any:
+        data = super().clean(value)
+        if data in (None, ""):
+            return {}
+        if not isinstance(data, dict):
+            raise ValidationError("Enter a JSON object, such as {}.", code="invalid")
+        return data
+
+
 def json_loads(text: str | bytes) -> Any:
     """`json.loads`, raising ValueError (as for any invalid JSON) for nesting too deep."""
     try:

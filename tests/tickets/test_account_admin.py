@@ -159,6 +159,9 @@ def test_cleared_json_boxes_mean_none_and_deep_json_is_a_form_error(
     response = admin_browser.post(url, user_change_form(agent, user_fields=DEEP))
     assert response.status_code == 200
     assert "The JSON is nested too deeply." in page_text(response)
+    response = admin_browser.post(url, user_change_form(agent, user_fields="[1, 2]"))
+    assert response.status_code == 200
+    assert "Enter a JSON object, such as {}." in page_text(response)
     response = admin_browser.post(url, user_change_form(agent, user_fields=""))
     assert response.status_code == 302
     agent.refresh_from_db()

@@ -19,7 +19,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.text import capfirst
 
-from slaweb.forms import JSONField, RecordsField
+from slaweb.forms import JSONObjectField, RecordsField
 from slaweb.timezones import resolve_time_zone
 from tickets import account_services, services
 from tickets.account_services import AccountWriteRefused
@@ -129,7 +129,7 @@ class UserAdminForm(forms.ModelForm[User]):
         widget=forms.PasswordInput,
         help_text="Leave empty to keep the current password.",
     )
-    user_fields = JSONField(required=False, help_text="A JSON object; empty for none.")
+    user_fields = JSONObjectField(required=False, help_text="A JSON object; empty for none.")
 
     class Meta:
         model = User
@@ -153,14 +153,6 @@ class UserAdminForm(forms.ModelForm[User]):
         if zone is None:
             raise forms.ValidationError(f"{name!r} is not a known time zone")
         return zone
-
-    def clean_user_fields(self) -> Any:
-        value = self.cleaned_data.get("user_fields")
-        if value in (None, ""):
-            return {}
-        if not isinstance(value, dict):
-            raise forms.ValidationError("User fields must be a JSON object.")
-        return value
 
     def clean_password1(self) -> str:
         password = cast(str, self.cleaned_data.get("password1") or "")
@@ -229,19 +221,13 @@ class GroupAdmin(ServiceWrites[Group]):
 
 
 class OrganizationAdminForm(forms.ModelForm[Organization]):
-    organization_fields = JSONField(required=False, help_text="A JSON object; empty for none.")
+    organization_fields = JSONObjectField(
+        required=False, help_text="A JSON object; empty for none."
+    )
 
     class Meta:
         model = Organization
         fields = ["name", "external_id", "organization_fields"]
-
-    def clean_organization_fields(self) -> Any:
-        value = self.cleaned_data.get("organization_fields")
-        if value in (None, ""):
-            return {}
-        if not isinstance(value, dict):
-            raise forms.ValidationError("Organization fields must be a JSON object.")
-        return value
 
 
 @admin.register(Organization)
