@@ -18,6 +18,7 @@ from tests.factories import (
     UserFactory,
     make_policy,
 )
+from tickets import account_services
 from tickets.models import Brand, Group, Organization, TicketField, User
 
 pytestmark = pytest.mark.django_db
@@ -293,3 +294,88 @@ def test_a_hand_made_agent_id_no_column_holds_is_a_form_error(admin_browser: Cli
         page_text(response)
     )
     assert not Group.objects.filter(name="Tier 3").exists()
+
+
+def options_form(field: TicketField, rows: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
+    """The ticket field page as submitted: the field and its options inline."""
+    form = {
+        "title": field.title,
+        "position": str(field.position),
+        "active": "on",
+        "options-TOTAL_FORMS": str(len(rows)),
+        "options-INITIAL_FORMS": str(sum(1 for row in rows if "id" in row)),
+        "options-MIN_NUM_FORMS": "0",
+        "options-MAX_NUM_FORMS": "1000",
+        **fields,
+    }
+    for n, row in enumerate(rows):
+        for key, value in row.items():
+            form[f"options-{n}-{key}"] = value
+        form[f"options-{n}-field"] = str(field.pk)
+    return form
+
+
+def test_ticket_field_options_a_policy_names_are_kept(admin_browser: Client) -> None:
+    field = account_services.ticket_field_create(
+        title="Plan",
+        type="tagger",
+        custom_field_options=[
+            {"name": "Gold", "value": "gold"},
+            {"name": "Silver", "value": "silver"},
+        ],
+    )
+    gold, silver = field.options.order_by("position")
+    make_policy(
+        "Named",
+        filter={
+            "all": [
+                {"field": f"ticket_fields_{field.pk}", "operator": "includes", "value": [gold.pk]}
+            ]
+        },
+    )
+    url = f"/admin/tickets/ticketfield/{field.pk}/change/"
+    rows = [
+        {"id": str(gold.pk), "name": "Gold", "value": "gold", "position": "0"},
+        {"id": str(silver.pk), "name": "Silver", "value": "silver", "position": "1"},
+    ]
+    before = list(field.options.values_list("pk", "name", "value"))
+    for changed in (
+        [{**rows[0], "value": "golden"}, rows[1]],  # retags gold
+        [{**rows[0], "DELETE": "on"}, rows[1]],  # drops gold
+    ):
+        response = admin_browser.post(url, options_form(field, changed, title="Renamed"))
+        assert response.status_code == 200, response.content.decode()[:500]
+        assert "SLA policy 'Named' names it in a condition" in page_text(response)
+        assert list(field.options.values_list("pk", "name", "value")) == before
+        assert TicketField.objects.get(pk=field.pk).title == "Plan"
+    response = admin_browser.post(url, options_form(field, rows, active=""))
+    assert response.status_code == 200
+    assert TicketField.objects.get(pk=field.pk).active
+    # What the policy does not name changes as asked.
+    silver_row = {**rows[1], "name": "Silver plan"}
+    new_row = {"name": "Bronze", "value": "bronze", "position": "2"}
+    response = admin_browser.post(url, options_form(field, [rows[0], silver_row, new_row]))
+    assert response.status_code == 302, page_text(response)[:2000]
+    assert list(field.options.order_by("position").values_list("name", "value")) == [
+        ("Gold", "gold"),
+        ("Silver plan", "silver"),
+        ("Bronze", "bronze"),
+    ]
+
+
+def test_a_ticket_field_is_added_with_its_options(admin_browser: Client) -> None:
+    blank = TicketField(title="Tier", position=3)
+    rows = [
+        {"name": "One", "value": "tier_one", "position": "0"},
+        {"name": "Two", "value": "tier_two", "position": "1"},
+    ]
+    response = admin_browser.post(
+        "/admin/tickets/ticketfield/add/", {**options_form(blank, rows), "type": "tagger"}
+    )
+    assert response.status_code == 302, page_text(response)[:2000]
+    field = TicketField.objects.get(title="Tier")
+    assert (field.type, field.position) == ("tagger", 3)
+    assert list(field.options.order_by("position").values_list("value", flat=True)) == [
+        "tier_one",
+        "tier_two",
+    ]

@@ -292,6 +292,45 @@ class TicketFieldAdmin(ServiceWrites[TicketField]):
     list_filter = ["type", "active"]
     inlines = [TicketFieldOptionInline]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: TicketField | None = None) -> Any:
+        return ["type"] if obj is not None else []  # as the API: a field keeps its type
+
+    def save_model(self, request: HttpRequest, obj: TicketField, form: Any, change: bool) -> None:
+        data = {name: form.cleaned_data[name] for name in ("title", "active", "position")}
+        if change:
+            saved = account_services.ticket_field_update(field_id=obj.pk, data=data)
+        else:
+            saved = account_services.ticket_field_create(type=form.cleaned_data["type"], **data)
+        obj.pk = saved.pk
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """The options inline is the field's whole option list, saved by the service, which
+        keeps the options (and tags) policy conditions name."""
+        (options,) = formsets
+        items = []
+        for option_form in options.forms:
+            data = option_form.cleaned_data
+            if not data or data.get("DELETE"):
+                continue
+            item = {"name": data["name"], "value": data["value"], "position": data["position"]}
+            if option_form.instance.pk is not None:
+                item["id"] = option_form.instance.pk
+            items.append(item)
+        items.sort(key=lambda item: item["position"])
+        account_services.ticket_field_update(
+            field_id=form.instance.pk, data={"custom_field_options": items}
+        )
+
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> list[dict[str, Any]]:
+        # The options were saved by the service, not by their formset: the history says
+        # that they changed, not which.
+        message = super().construct_change_message(request, form, [], add)
+        if any(formset.has_changed() for formset in formsets):
+            message.append({"changed": {"fields": ["options"]}})
+        return message
+
     def uses(self, pk: int) -> list[str]:
         return account_services.ticket_field_uses(pk)
 
