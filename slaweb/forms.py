@@ -9,24 +9,30 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.fields import InvalidJSONInput
 
-NESTED_TOO_DEEPLY = "The JSON is nested too deeply."
+from slaweb.json_depth import TOO_DEEP, too_deep
+
+NESTED_TOO_DEEPLY = f"The JSON is {TOO_DEEP}."
 
 
 class JSONField(forms.JSONField):
-    """Django's JSON field, refusing nesting too deep for the decoder: it raises
-    RecursionError there, which would otherwise fail the page."""
+    """Django's JSON field, refusing JSON nested deeper than slaweb reads (which would
+    otherwise fail the page where it is decoded, stored or shown again)."""
 
     def to_python(self, value: Any) -> Any:
         try:
-            return super().to_python(value)
+            data = super().to_python(value)
         except RecursionError:
             raise ValidationError(NESTED_TOO_DEEPLY, code="invalid") from None
+        if too_deep(data):
+            raise ValidationError(NESTED_TOO_DEEPLY, code="invalid")
+        return data
 
     def bound_data(self, data: Any, initial: Any) -> Any:
         try:
-            return super().bound_data(data, initial)
+            value = super().bound_data(data, initial)
         except RecursionError:
             return InvalidJSONInput(data)
+        return InvalidJSONInput(data) if too_deep(value) else value
 
 
 class JSONObjectField(JSONField):
@@ -44,9 +50,12 @@ class JSONObjectField(JSONField):
 def json_loads(text: str | bytes) -> Any:
     """`json.loads`, raising ValueError (as for any invalid JSON) for nesting too deep."""
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except RecursionError:
         raise ValueError(NESTED_TOO_DEEPLY) from None
+    if too_deep(data):
+        raise ValueError(NESTED_TOO_DEEPLY)
+    return data
 
 
 # The largest id a database column holds (64-bit); SQLite fails on a larger number.

@@ -139,3 +139,25 @@ def test_an_api_sign_in_with_a_name_longer_than_any_address_is_a_401(admin_user:
     credentials = base64.b64encode(f"{LONG}:password".encode()).decode()
     response = APIClient().get("/api/v2/users/me.json", HTTP_AUTHORIZATION=f"Basic {credentials}")
     assert response.status_code == 401, response.content[:300]
+
+
+@pytest.mark.parametrize("depth", [33, 900, 100_000])
+def test_an_api_body_nested_deeper_than_slaweb_reads_is_a_400_that_writes_nothing(
+    admin_client: APIClient, depth: int
+) -> None:
+    """Deeper than the decoder goes (100,000), deep enough to fail storing (900), or merely
+    deeper than anything slaweb takes (33)."""
+    fields = "[" * (depth - 3) + "]" * (depth - 3)  # inside three objects
+    body = '{"user": {"name": "Deep", "user_fields": {"x": ' + fields + "}}}"
+    response = admin_client.post("/api/v2/users.json", body, content_type="application/json")
+    assert response.status_code == 400, response.content[:300]
+    assert "nested deeper than 32 levels" in response.json()["description"]
+    assert not User.objects.filter(name="Deep").exists()
+
+
+def test_an_api_body_nested_32_levels_is_read(admin_client: APIClient) -> None:
+    fields = "[" * 29 + "]" * 29  # inside three objects
+    body = '{"user": {"name": "Deep", "user_fields": {"x": ' + fields + "}}}"
+    response = admin_client.post("/api/v2/users.json", body, content_type="application/json")
+    assert response.status_code in (201, 422), response.content[:300]
+    assert "nested" not in response.content.decode()

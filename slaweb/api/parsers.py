@@ -7,16 +7,20 @@ from typing import Any
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 
+from slaweb.json_depth import TOO_DEEP, too_deep
+
 
 class ZendeskJSONParser(JSONParser):
     """JSON bodies, refusing what would otherwise fail deep inside: NUL characters (PostgreSQL
-    text cannot hold them) and nesting too deep for the decoder."""
+    text cannot hold them) and nesting deeper than slaweb reads."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise exceptions.ParseError("nested too deeply") from None
+            raise exceptions.ParseError(TOO_DEEP) from None
+        if too_deep(data):
+            raise exceptions.ParseError(TOO_DEEP)
         if _has_nul(data):
             raise exceptions.ParseError("strings may not contain NUL (\\u0000) characters")
         return data
