@@ -382,3 +382,63 @@ def test_a_ticket_field_is_added_with_its_options(admin_browser: Client) -> None
         "tier_one",
         "tier_two",
     ]
+
+
+def test_a_bulk_delete_refused_at_the_last_moment_leaves_no_trace(
+    admin_browser: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Something starts using a brand between the confirmation and the delete: nothing is
+    deleted and the history records no deletion."""
+    from django.contrib.admin.models import DELETION, LogEntry
+
+    from tickets.admin.accounts import BrandAdmin
+
+    used, unused = BrandFactory(name="Used"), BrandFactory(name="Unused")
+    TicketFactory(brand=used)
+    monkeypatch.setattr(BrandAdmin, "uses", lambda self, pk: [])  # the page saw no use
+    response = admin_browser.post(
+        "/admin/tickets/brand/",
+        {"action": "delete_selected", "_selected_action": [used.pk, unused.pk], "post": "yes"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "is still in use: 1 ticket in it" in page_text(response)
+    assert set(Brand.objects.values_list("name", flat=True)) == {"Used", "Unused"}
+    assert not LogEntry.objects.filter(action_flag=DELETION).exists()
+
+
+def test_a_delete_refused_at_the_last_moment_says_why(
+    admin_browser: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tickets.admin.accounts import GroupAdmin
+
+    group = GroupFactory(name="Billing")
+    TicketFactory(group=group)
+    monkeypatch.setattr(GroupAdmin, "uses", lambda self, pk: [])
+    url = f"/admin/tickets/group/{group.pk}/delete/"
+    response = admin_browser.post(url, {"post": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert "Group 'Billing' is still in use: 1 ticket assigned to it" in page_text(response)
+    assert Group.objects.filter(pk=group.pk).exists()
+
+
+def test_a_name_taken_in_a_race_comes_back_on_the_form(
+    admin_browser: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The form saw the name free; the service finds it taken: the refusal shows beside
+    the name, with what was typed."""
+    from tickets.account_services import NameTaken
+
+    def taken(**_: Any) -> None:
+        raise NameTaken()
+
+    monkeypatch.setattr(account_services, "brand_create", taken)
+    response = admin_browser.post(
+        "/admin/tickets/brand/add/", {"name": "Acme", "subdomain": "acme", "active": "on"}
+    )
+    assert response.status_code == 200
+    text = page_text(response)
+    assert 'id="id_name_error"' in response.content.decode()
+    assert "has already been taken" in text
+    assert 'value="Acme"' in text
+    assert not Brand.objects.exists()

@@ -97,9 +97,8 @@ class ServiceWrites(admin.ModelAdmin[M]):
         self.delete_record(obj.pk)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[M]) -> None:
-        with transaction.atomic():  # all of them or none
-            for pk in list(queryset.values_list("pk", flat=True)):
-                self.delete_record(pk)
+        for pk in list(queryset.values_list("pk", flat=True)):  # all or none: see changelist_view
+            self.delete_record(pk)
 
     def delete_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
@@ -115,7 +114,10 @@ class ServiceWrites(admin.ModelAdmin[M]):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         try:
-            return super().changelist_view(request, extra_context)
+            # One transaction: a refused bulk delete also takes back the history entries
+            # Django writes before deleting.
+            with transaction.atomic():
+                return super().changelist_view(request, extra_context)
         except REFUSALS as refusal:
             self.message_user(request, refusal.description, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
