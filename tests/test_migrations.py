@@ -70,8 +70,15 @@ def test_stored_comment_html_loses_its_scripts() -> None:
     unsafe = comments.create(
         ticket=ticket,
         author=user,
-        body="Hi",
+        body="Hi\nsteal()",  # the text the script left in it then
         html_body='<p onclick="steal()">Hi</p><script>steal()</script>',
+        created_at=now,
+    )
+    only_script = comments.create(
+        ticket=ticket,
+        author=user,
+        body="Typed beside it",
+        html_body="<script>steal()</script>",
         created_at=now,
     )
     clean = comments.create(
@@ -81,8 +88,9 @@ def test_stored_comment_html_loses_its_scripts() -> None:
 
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
-    for comment in (unsafe, clean, text):
+    for comment in (unsafe, only_script, clean, text):
         comment.refresh_from_db()
-    assert unsafe.html_body == "<p>Hi</p>"
+    assert (unsafe.html_body, unsafe.body) == ("<p>Hi</p>", "Hi")
+    assert (only_script.html_body, only_script.body) == ("", "Typed beside it")
     assert clean.html_body == "<p>Fine</p>"
     assert (text.body, text.html_body) == ("<b>as typed</b>", "")

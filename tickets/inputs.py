@@ -82,18 +82,22 @@ class CommentInputSerializer(WholeSerializer):
 _LINE_ENDS = re.compile(r"<br\s*/?>|</(?:p|div|li|h[1-6]|tr|blockquote|pre)\s*>", re.IGNORECASE)
 
 
-# Zendesk's own comment markup (`<div class="zd-comment" dir="auto">`) keeps its attributes.
+# Zendesk's own comment markup (`<div class="zd-comment" dir="auto">`) keeps its attributes;
+# no other class is kept (an integration's CSS is not for commenters to apply).
 _HTML_ATTRIBUTES = {
     **{tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()},
-    "*": {*nh3.ALLOWED_ATTRIBUTES.get("*", ()), "class", "dir"},
+    "*": {*nh3.ALLOWED_ATTRIBUTES.get("*", ()), "dir"},
 }
+_HTML_CLASSES = {"div": {"zd-comment"}}
 
 
 def safe_html(html: str) -> str:
     """A comment's HTML as it is kept and answered: scripts, event handlers, `javascript:`
-    links and every tag outside a safe list removed, so an integration showing `html_body`
-    shows no one's script. Links are left as sent (no `rel` added)."""
-    return nh3.clean(html, attributes=_HTML_ATTRIBUTES, link_rel=None)
+    links, classes and every tag outside nh3's safe list removed, so an integration showing
+    `html_body` shows no one's script. Links are left as sent (no `rel` added)."""
+    return nh3.clean(
+        html, attributes=_HTML_ATTRIBUTES, allowed_classes=_HTML_CLASSES, link_rel=None
+    )
 
 
 def html_text(html: str) -> str:

@@ -476,6 +476,7 @@ def test_the_migration_turns_stored_checkbox_text_into_booleans(end_user: User) 
             '<div class="zd-comment" dir="auto"><p>Hi</p><img src="x"><a>a</a> '
             '<a href="https://example.com">b</a></div>',
         ),
+        ({"html_body": '<p class="btn danger">Styled</p>'}, "Styled", "<p>Styled</p>"),
         ({"html_body": "<script>alert(1)</script>", "body": "Body instead"}, "Body instead", None),
         ({"html_body": "<script>alert(1)</script>"}, None, None),
     ],
