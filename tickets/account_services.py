@@ -10,6 +10,8 @@ policy services take for every policy write, so a policy saved at the same momen
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -107,8 +109,59 @@ def _condition_fields(field_id: int) -> tuple[str, str]:
     return (f"ticket_fields_{field_id}", f"custom_fields_{field_id}")
 
 
+# What a brand's subdomain may be, as in Zendesk: a DNS label, lower case.
+SUBDOMAIN_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+MAX_FIELD_KEY = 64
+MAX_FIELD_TEXT = 65_536
+
+
+def organization_fields_problem(fields: Any) -> str | None:
+    """What is wrong with an organization's `organization_fields`, or None: keys of at most
+    MAX_FIELD_KEY characters with scalar values (what `organization.custom_fields.<key>` in
+    a condition reads)."""
+    if not isinstance(fields, dict):
+        return "must be an object of field keys and values"
+    for key, value in fields.items():
+        if not key or len(key) > MAX_FIELD_KEY:
+            return f"{key!r} is not a field key"
+        if not isinstance(value, str | int | float | bool | None):
+            return f"{key}: a value is a string, a number, true, false or null"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{key}: {value} is not a number"
+        if isinstance(value, str) and len(value) > MAX_FIELD_TEXT:
+            return f"{key}: the value is too long"
+    return None
+
+
+def _checked(instance: Group | Organization | Brand) -> None:
+    """The account's rules for a group, organization or brand about to be saved: names (and
+    an organization's external id) unique whatever their case, a brand's subdomain a DNS
+    label of its own, an organization's fields scalar."""
+    named = type(instance)._default_manager.filter(name__iexact=instance.name)
+    if named.exclude(pk=instance.pk).exists():
+        raise NameTaken()
+    if isinstance(instance, Organization):
+        problem = organization_fields_problem(instance.organization_fields)
+        if problem is not None:
+            raise AccountWriteRefused("organization_fields", problem)
+        external_id = instance.external_id
+        others = Organization.objects.exclude(pk=instance.pk)
+        if external_id and others.filter(external_id__iexact=external_id).exists():
+            raise NameTaken("external_id")
+    if isinstance(instance, Brand) and instance.subdomain:
+        instance.subdomain = instance.subdomain.lower()
+        if not SUBDOMAIN_RE.match(instance.subdomain):
+            raise AccountWriteRefused(
+                "subdomain", "is letters, digits and hyphens, not starting or ending with a hyphen"
+            )
+        if Brand.objects.exclude(pk=instance.pk).filter(subdomain=instance.subdomain).exists():
+            raise NameTaken("subdomain")
+
+
 def _saved(instance: Group | Organization | Brand) -> None:
-    """Save, turning a name another request has just taken into `NameTaken`."""
+    """Save after the account's rules (`_checked`), turning a name another request has just
+    taken into `NameTaken`."""
+    _checked(instance)
     try:
         with transaction.atomic():
             instance.save()
@@ -247,6 +300,8 @@ def organization_delete(*, organization_id: int) -> None:
 @retry_on_conflict
 @transaction.atomic
 def brand_create(*, name: str, subdomain: str, active: bool = True) -> Brand:
+    if not subdomain:
+        raise AccountWriteRefused("subdomain", "is required")
     brand = Brand(name=name, subdomain=subdomain, active=active)
     _saved(brand)
     return brand
@@ -257,6 +312,8 @@ def brand_create(*, name: str, subdomain: str, active: bool = True) -> Brand:
 def brand_update(*, brand_id: int, data: dict[str, Any]) -> Brand:
     """Partial update of `name`, `subdomain` and `active`; raises Brand.DoesNotExist."""
     brand = Brand.objects.select_for_update().get(pk=brand_id)
+    if "subdomain" in data and not data["subdomain"]:
+        raise AccountWriteRefused("subdomain", "is required")
     for attribute in ("name", "subdomain", "active"):
         if attribute in data:
             setattr(brand, attribute, data[attribute])

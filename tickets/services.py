@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import password_validation
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from policies import services as policy_services
 from policies.engine.vocabulary import Role
 from slaweb.db import retry_on_conflict
+from slaweb.timezones import resolve_time_zone
 from tickets.inputs import with_custom_status
 from tickets.models import (
     OPEN_STATUSES,
@@ -89,10 +92,17 @@ def _user_taken(user: User) -> str | None:
 
 
 def _user_save(user: User) -> None:
-    """Save after the account's rules: agents and admins have an email, and email and external
-    id are unique (also when a concurrent write takes one first)."""
+    """Save after the account's rules: agents and admins have an email, only they belong to
+    a default group, the time zone is a known one (stored by its IANA name), and email and
+    external id are unique (also when a concurrent write takes one first)."""
     if user.is_agent and not user.email:
         raise UserWriteRefused("email", "agents and admins need an email address", "BlankValue")
+    if user.default_group_id is not None and not user.is_agent:
+        raise UserWriteRefused("default_group_id", "only agents and admins belong to groups")
+    zone = resolve_time_zone(user.time_zone)
+    if zone is None:
+        raise UserWriteRefused("time_zone", f"{user.time_zone!r} is not a known time zone")
+    user.time_zone = zone
     taken = _user_taken(user)
     if taken is None:
         try:
@@ -104,6 +114,17 @@ def _user_save(user: User) -> None:
             if taken is None:
                 raise
     raise UserWriteRefused(taken, "is already being used by another user", "DuplicateValue")
+
+
+def _password_set(user: User, password: str | None) -> None:
+    """Set the password after the password rules (AUTH_PASSWORD_VALIDATORS); none is an
+    unusable password (a user who signs in with tokens only)."""
+    if password is not None:
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as error:
+            raise UserWriteRefused("password", " ".join(error.messages)) from None
+    user.set_password(password)
 
 
 def _keep_an_admin(user: User) -> None:
@@ -160,7 +181,7 @@ def user_create(
         notes=notes,
         signature=signature,
     )
-    user.set_password(password)
+    _password_set(user, password)
     _user_save(user)
     if default_group_id is not None and user.is_agent:
         user.agent_groups.add(default_group_id)
@@ -185,7 +206,7 @@ def user_update(*, user_id: int, data: dict[str, Any], keep_an_admin: bool = Fal
     if user.phone is None:
         user.shared_phone_number = None
     if data.get("password"):
-        user.set_password(data["password"])
+        _password_set(user, data["password"])
     if keep_an_admin and was_admin and not (user.is_admin and user.active):
         _keep_an_admin(user)
     _user_save(user)

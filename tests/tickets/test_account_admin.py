@@ -442,3 +442,33 @@ def test_a_name_taken_in_a_race_comes_back_on_the_form(
     assert "has already been taken" in text
     assert 'value="Acme"' in text
     assert not Brand.objects.exists()
+
+
+def test_the_pages_refuse_what_the_api_refuses(admin_browser: Client) -> None:
+    """The rules live in the services, so a page refuses what the API does."""
+    OrganizationFactory(name="Acme")
+    BrandFactory(name="Main", subdomain="main")
+    group = GroupFactory(name="Billing")
+    cases = [
+        ("/admin/tickets/organization/add/", {"name": "acme", "organization_fields": ""}, "name"),
+        (
+            "/admin/tickets/organization/add/",
+            {"name": "Globex", "organization_fields": '{"plan": {"nested": 1}}'},
+            "organization_fields",
+        ),
+        ("/admin/tickets/group/add/", {"name": "billing", "description": ""}, "name"),
+        ("/admin/tickets/brand/add/", {"name": "Other", "subdomain": "Has_Under"}, "subdomain"),
+        ("/admin/tickets/brand/add/", {"name": "Other", "subdomain": "MAIN"}, "subdomain"),
+        (
+            "/admin/tickets/user/add/",
+            user_form(role="end-user", email="", default_group=str(group.pk)),
+            "default_group",
+        ),
+    ]
+    for url, form, field in cases:
+        response = admin_browser.post(url, form)
+        assert response.status_code == 200, (url, form)
+        assert f'id="id_{field}_error"' in response.content.decode(), (url, form)
+    assert Organization.objects.count() == 1
+    assert (Group.objects.count(), Brand.objects.count()) == (1, 1)
+    assert not User.objects.filter(name="New Agent").exists()

@@ -715,3 +715,26 @@ def test_last_login_at_is_when_a_token_was_last_used(
     used = ApiToken.objects.get(user=agent_user).last_used_at
     assert used is not None
     assert shown["last_login_at"] == used.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.mark.parametrize(
+    ("user", "field", "words"),
+    [
+        ({"password": "password"}, "password", "too common"),
+        ({"password": "short"}, "password", "too short"),
+        ({"time_zone": "Mars/Olympus"}, "time_zone", "not a known time zone"),
+        ({"role": "end-user", "default_group_id": None}, "default_group_id", "belong to groups"),
+    ],
+)
+def test_the_account_rules_the_admin_pages_share_are_422s(
+    admin_client: APIClient, user: dict[str, Any], field: str, words: str
+) -> None:
+    """The services apply these rules for the API and the admin pages alike."""
+    if "default_group_id" in user:
+        user = {**user, "default_group_id": GroupFactory().pk}
+    body = {"user": {"name": "Rules", "email": "rules@example.com", **user}}
+    response = admin_client.post("/api/v2/users.json", body, format="json")
+    assert response.status_code == 422, response.json()
+    [problem] = response.json()["details"][field]
+    assert words in problem["description"]
+    assert not User.objects.filter(email="rules@example.com").exists()

@@ -13,14 +13,12 @@ from typing import Any, TypeVar, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import password_validation
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.text import capfirst
 
 from slaweb.forms import JSONObjectField, RecordsField
-from slaweb.timezones import resolve_time_zone
 from tickets import account_services, services
 from tickets.account_services import AccountWriteRefused
 from tickets.models import Brand, Group, Organization, TicketField, TicketFieldOption, User
@@ -32,14 +30,17 @@ Refusal = AccountWriteRefused | services.UserWriteRefused
 
 
 class _ShowsRefusal(forms.BaseForm):
-    """A form that shows a service's refusal of what it was submitted with."""
+    """A form that shows a service's refusal of what it was submitted with, beside the
+    form's field for the service's key (`field_of`) or above the form."""
 
     refusal: Refusal
+    field_of: dict[str, str]
 
     def clean(self) -> dict[str, Any]:
         data = cast(dict[str, Any], super().clean())
-        if self.refusal.field in self.fields:
-            self.add_error(self.refusal.field, str(self.refusal))
+        field = self.field_of.get(self.refusal.field, self.refusal.field)
+        if field in self.fields:
+            self.add_error(field, str(self.refusal))
         else:
             self.add_error(None, self.refusal.description)
         return data
@@ -49,6 +50,8 @@ class ServiceWrites(admin.ModelAdmin[M]):
     """Writes through the account's services. Subclasses name what still uses a record
     (`uses`) and how it is deleted (`delete_record`); saves are theirs to route."""
 
+    # The form's field for a service's key, where their names differ.
+    refusal_fields: dict[str, str] = {}
     delete_confirmation_template = "admin/tickets/in_use_delete_confirmation.html"
     delete_selected_confirmation_template = "admin/tickets/in_use_delete_selected_confirmation.html"
 
@@ -79,7 +82,8 @@ class ServiceWrites(admin.ModelAdmin[M]):
         refusal = getattr(request, "service_refusal", None)
         if refusal is None:
             return form
-        return type(form.__name__, (_ShowsRefusal, form), {"refusal": refusal})
+        shows = {"refusal": refusal, "field_of": self.refusal_fields}
+        return type(form.__name__, (_ShowsRefusal, form), shows)
 
     def get_deleted_objects(
         self, objs: Sequence[M] | QuerySet[M], request: HttpRequest
@@ -149,19 +153,6 @@ class UserAdminForm(forms.ModelForm[User]):
             "time_zone": "An IANA name (Europe/Berlin) or Zendesk's (Eastern Time (US & Canada))",
         }
 
-    def clean_time_zone(self) -> str:
-        name = self.cleaned_data["time_zone"]
-        zone = resolve_time_zone(name)
-        if zone is None:
-            raise forms.ValidationError(f"{name!r} is not a known time zone")
-        return zone
-
-    def clean_password1(self) -> str:
-        password = cast(str, self.cleaned_data.get("password1") or "")
-        if password:
-            password_validation.validate_password(password, self.instance)
-        return password
-
 
 @admin.register(User)
 class UserAdmin(ServiceWrites[User]):
@@ -169,6 +160,11 @@ class UserAdmin(ServiceWrites[User]):
     keeps the role."""
 
     form = UserAdminForm
+    refusal_fields = {
+        "password": "password1",
+        "default_group_id": "default_group",
+        "organization_id": "organization",
+    }
     list_display = ["name", "email", "role", "organization", "active"]
     list_filter = ["role", "active"]
     search_fields = ["name", "email"]

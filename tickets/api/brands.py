@@ -18,7 +18,6 @@ Departures from Zendesk:
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -37,34 +36,12 @@ from tickets import account_services
 from tickets.models import Brand
 
 # A host name label: letters, digits and inner hyphens.
-SUBDOMAIN_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 class BrandInputSerializer(serializers.Serializer[Any]):
     name = StrictCharField(max_length=255)
     subdomain = StrictCharField(max_length=63)
     active = StrictBooleanField(required=False)
-
-    def _taken(self, **lookup: str) -> bool:
-        taken = Brand.objects.filter(**lookup)
-        if self.instance is not None:
-            taken = taken.exclude(pk=self.instance.pk)
-        return taken.exists()
-
-    def validate_name(self, name: str) -> str:
-        if self._taken(name__iexact=name):
-            raise serializers.ValidationError("has already been taken")
-        return name
-
-    def validate_subdomain(self, subdomain: str) -> str:
-        subdomain = subdomain.lower()
-        if not SUBDOMAIN_RE.match(subdomain):
-            raise serializers.ValidationError(
-                "is letters, digits and hyphens, not starting or ending with a hyphen"
-            )
-        if self._taken(subdomain=subdomain):
-            raise serializers.ValidationError("has already been taken")
-        return subdomain
 
 
 # Needs `context["root"]`.

@@ -39,14 +39,6 @@ class GroupInputSerializer(serializers.Serializer[Any]):
     )
     is_public = StrictBooleanField(required=False, help_text="Only true: every group is public")
 
-    def validate_name(self, name: str) -> str:
-        taken = Group.objects.filter(name__iexact=name)
-        if self.instance is not None:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise serializers.ValidationError("has already been taken")
-        return name
-
     def validate_description(self, description: str | None) -> str:
         return description or ""
 
