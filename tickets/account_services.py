@@ -32,25 +32,14 @@ from tickets.models import (
     TicketFieldOption,
     User,
 )
+from tickets.refusals import WriteRefused
 
 # Where Zendesk puts a new custom field: after every field placed by hand.
 NEW_FIELD_POSITION = 9999
 
 
-class AccountWriteRefused(ValueError):
-    """A write the account's data does not allow; `field` is the request key it is about
-    ("base" for the record as a whole)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-    @property
-    def description(self) -> str:
-        """As Zendesk words a validation error: "Name: has already been taken"."""
-        if self.field == "base":
-            return str(self)
-        return f"{self.field.replace('_', ' ').capitalize()}: {self}"
+class AccountWriteRefused(WriteRefused):
+    """A write to a group, organization, brand or ticket field the account does not allow."""
 
 
 class NameTaken(AccountWriteRefused):

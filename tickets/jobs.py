@@ -43,7 +43,6 @@ from slaweb.db import retry_on_conflict
 from tickets.imports import ticket_import
 from tickets.models import JobStatus, JobStatusResult, User
 from tickets.ticket_writes import (
-    TicketUpdateInputSerializer,
     ticket_create_as,
     ticket_update_as,
 )
@@ -160,13 +159,7 @@ def _create(user: User, item: dict[str, Any], now: datetime) -> Outcome:
 
 def _update(user: User, item: dict[str, Any], now: datetime) -> Outcome:
     data = {key: value for key, value in item.items() if key != "id"}
-    saved = ticket_update_as(
-        user=user,
-        ticket_id=item["id"],
-        data=data,
-        now=now,
-        input_serializer=TicketUpdateInputSerializer,
-    )
+    saved = ticket_update_as(user=user, ticket_id=item["id"], data=data, now=now)
     return Outcome("update", saved.ticket.pk)
 
 

@@ -32,6 +32,7 @@ from tickets.models import (
     User,
 )
 from tickets.models.accounts import EXTERNAL_ID_MAX_LENGTH, OAuthToken
+from tickets.refusals import WriteRefused
 from tickets.sla.store import ticket_snapshot
 from tickets.sla.ticket_metrics import ticket_states_refresh
 
@@ -59,21 +60,12 @@ USER_ATTRIBUTES = (
 )
 
 
-class UserWriteRefused(ValueError):
-    """A user write the account does not allow; `field` is the request key it is about ("base"
-    for the user as a whole) and `code` Zendesk's error code."""
+class UserWriteRefused(WriteRefused):
+    """A user write the account does not allow, with Zendesk's error `code`."""
 
     def __init__(self, field: str, message: str, code: str = "InvalidValue") -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(field, message)
         self.code = code
-
-    @property
-    def description(self) -> str:
-        """As Zendesk words a validation error: "Email: is already being used by another user"."""
-        if self.field == "base":
-            return str(self)
-        return f"{self.field.replace('_', ' ').capitalize()}: {self}"
 
 
 def _clean_email(email: str | None) -> str | None:

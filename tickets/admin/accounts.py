@@ -20,20 +20,17 @@ from django.utils.text import capfirst
 
 from slaweb.forms import JSONObjectField, RecordsField
 from tickets import account_services, services
-from tickets.account_services import AccountWriteRefused
 from tickets.models import Brand, Group, Organization, TicketField, TicketFieldOption, User
+from tickets.refusals import WriteRefused
 
 M = TypeVar("M", bound=Model)
-
-REFUSALS = (AccountWriteRefused, services.UserWriteRefused)
-Refusal = AccountWriteRefused | services.UserWriteRefused
 
 
 class _ShowsRefusal(forms.BaseForm):
     """A form that shows a service's refusal of what it was submitted with, beside the
     form's field for the service's key (`field_of`) or above the form."""
 
-    refusal: Refusal
+    refusal: WriteRefused
     field_of: dict[str, str]
 
     def clean(self) -> dict[str, Any]:
@@ -70,7 +67,7 @@ class ServiceWrites(admin.ModelAdmin[M]):
     ) -> HttpResponse:
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except REFUSALS as refusal:
+        except WriteRefused as refusal:
             # The write rolled back: the same submission again, its form showing the refusal.
             request.service_refusal = refusal  # type: ignore[attr-defined]
             return super().changeform_view(request, object_id, form_url, extra_context)
@@ -109,7 +106,7 @@ class ServiceWrites(admin.ModelAdmin[M]):
     ) -> HttpResponse:
         try:
             return super().delete_view(request, object_id, extra_context)
-        except REFUSALS as refusal:
+        except WriteRefused as refusal:
             # Something started using the record since the page was shown: it shows that now.
             self.message_user(request, refusal.description, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
@@ -122,7 +119,7 @@ class ServiceWrites(admin.ModelAdmin[M]):
             # Django writes before deleting.
             with transaction.atomic():
                 return super().changelist_view(request, extra_context)
-        except REFUSALS as refusal:
+        except WriteRefused as refusal:
             self.message_user(request, refusal.description, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 

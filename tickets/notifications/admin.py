@@ -51,7 +51,8 @@ def _plain(name: str, problem: str) -> str:
         return PLAIN_MESSAGES[problem]
     if name == "lead_seconds" and problem.startswith("Ensure this value is less than"):
         # The API counts seconds; the form asks for minutes or hours.
-        return f"A lead time can be at most {MAX_TARGET_SECONDS // 3600:,} hours (366 days)."
+        hours = MAX_TARGET_SECONDS // 3600
+        return f"A lead time can be at most {hours:,} hours ({hours // 24} days)."
     if problem.startswith("is required for a ") and name in REQUIRED_MESSAGES:
         return REQUIRED_MESSAGES[name]
     text = problem[:1].upper() + problem[1:]
