@@ -215,13 +215,31 @@ HolidayFormSet = cast(
 )
 
 
+# The API speaks of minutes from Monday 00:00; the page of days and times.
+_INTERVAL_WORDS = (
+    (
+        re.compile(r": end_minute \d+ must be greater than start_minute \d+"),
+        " must end after it starts",
+    ),
+    (
+        re.compile(r": end_minute \d+ must be at most 11520 \(Monday 00:00 next week\)"),
+        " must end by Monday 00:00 of the next week",
+    ),
+    (re.compile(r": longer than a week \(\d+ > 10080 minutes\)"), " is longer than a week"),
+    (re.compile(r": start_minute \d+ must be between 0 and 10079"), " must start within the week"),
+)
+
+
 def _interval_message(message: str, index: int) -> str:
-    """The API names rows intervals[n]; on the page each row speaks for itself."""
+    """The API names rows intervals[n] and times in minutes; on the page each row speaks for
+    itself, in days and times."""
 
     def name(match: re.Match[str]) -> str:
         return "this interval" if int(match.group(1)) == index else "another interval"
 
     text = re.sub(r"intervals\[(\d+)\]", name, message)
+    for pattern, words in _INTERVAL_WORDS:
+        text = pattern.sub(words, text)
     return text[:1].upper() + text[1:]
 
 

@@ -540,3 +540,16 @@ def test_recurring_events_become_one_holiday_per_date(admin_user: User) -> None:
     assert starts[0] == first
     assert second not in starts
     assert all(start.day == 1 and end == start for _, start, end, _, _ in added)
+
+
+def test_interval_errors_speak_of_days_and_times_not_minutes(admin_user: User) -> None:
+    schedule = services.schedule_create(name="Desk", time_zone="Europe/Paris")
+    response = site(admin_user).post(
+        f"/admin/policies/schedule/{schedule.pk}/change/",
+        editor_data(name="Desk", intervals=[(MONDAY, "09:00", MONDAY, "09:00")]),
+    )
+    assert response.status_code == 400
+    row = rows(response.content.decode(), "Interval")["Interval 1"]
+    errors = re.search(r'<ul class="errorlist[^>]*>(.*?)</ul>', row, re.S)
+    assert errors is not None
+    assert errors[1] == "<li>This interval must end by Monday 00:00 of the next week</li>"
