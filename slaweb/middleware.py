@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 
 from slaweb.api.errors import NulInUrl, UrlTooLong
@@ -33,13 +34,20 @@ MAX_QUERY_LENGTH = 4094
 
 class UnreadableUrlMiddleware:
     """A URL nothing should read is refused with a 400 before anything does (API clients get
-    Zendesk's error body, pages the plain 400 page): a NUL character in the path or the query
-    string (PostgreSQL text cannot hold one), or a query string over MAX_QUERY_LENGTH."""
+    Zendesk's error body, pages the plain 400 page): a host not in ALLOWED_HOSTS, a NUL
+    character in the path or the query string (PostgreSQL text cannot hold one), or a query
+    string over MAX_QUERY_LENGTH."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            request.get_host()
+        except DisallowedHost as refused:
+            # Answered here as in production, also with DEBUG on (`make run`), where Django
+            # would show its debug page to an API client.
+            return bad_request(request, refused)
         if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_LENGTH:
             return bad_request(
                 request, UrlTooLong(f"The query is over {MAX_QUERY_LENGTH:,} characters")

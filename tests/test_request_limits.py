@@ -161,3 +161,13 @@ def test_an_api_body_nested_32_levels_is_read(admin_client: APIClient) -> None:
     response = admin_client.post("/api/v2/users.json", body, content_type="application/json")
     assert response.status_code in (201, 422), response.content[:300]
     assert "nested" not in response.content.decode()
+
+
+@override_settings(DEBUG=True, ALLOWED_HOSTS=["testserver"])
+def test_a_host_not_allowed_is_a_json_400_for_the_api_in_debug_too(
+    admin_client: APIClient,
+) -> None:
+    response = admin_client.get("/api/v2/tickets.json", HTTP_HOST="evil.example:9999")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"error": "BadRequest", "description": "The request cannot be read"}
