@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django.core.exceptions import DisallowedHost
@@ -45,8 +46,9 @@ class UnreadableUrlMiddleware:
         try:
             request.get_host()
         except DisallowedHost as refused:
-            # Answered here as in production, also with DEBUG on (`make run`), where Django
-            # would show its debug page to an API client.
+            # Logged and answered here as Django does in production, also with DEBUG on
+            # (`make run`), where Django would show its debug page to an API client.
+            logging.getLogger("django.security.DisallowedHost").error(str(refused))
             return bad_request(request, refused)
         if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_LENGTH:
             return bad_request(
