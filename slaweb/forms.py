@@ -9,22 +9,25 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.fields import InvalidJSONInput
 
-from slaweb.json_depth import TOO_DEEP, too_deep
+from slaweb.json_limits import HAS_NUL, TOO_DEEP, json_problem
 
 NESTED_TOO_DEEPLY = f"The JSON is {TOO_DEEP}."
+# What a form says of each problem `json_problem` finds.
+PROBLEM_WORDS = {TOO_DEEP: NESTED_TOO_DEEPLY, HAS_NUL: f"The JSON's {HAS_NUL}."}
 
 
 class JSONField(forms.JSONField):
-    """Django's JSON field, refusing JSON nested deeper than slaweb reads (which would
-    otherwise fail the page where it is decoded, stored or shown again)."""
+    """Django's JSON field, refusing JSON slaweb does not read (`json_problem`), which would
+    otherwise fail the page where it is decoded, stored or shown again."""
 
     def to_python(self, value: Any) -> Any:
         try:
             data = super().to_python(value)
         except RecursionError:
             raise ValidationError(NESTED_TOO_DEEPLY, code="invalid") from None
-        if too_deep(data):
-            raise ValidationError(NESTED_TOO_DEEPLY, code="invalid")
+        problem = json_problem(data)
+        if problem is not None:
+            raise ValidationError(PROBLEM_WORDS[problem], code="invalid")
         return data
 
     def bound_data(self, data: Any, initial: Any) -> Any:
@@ -32,7 +35,7 @@ class JSONField(forms.JSONField):
             value = super().bound_data(data, initial)
         except RecursionError:
             return InvalidJSONInput(data)
-        return InvalidJSONInput(data) if too_deep(value) else value
+        return InvalidJSONInput(data) if json_problem(value) is not None else value
 
 
 class JSONObjectField(JSONField):
@@ -48,13 +51,15 @@ class JSONObjectField(JSONField):
 
 
 def json_loads(text: str | bytes) -> Any:
-    """`json.loads`, raising ValueError (as for any invalid JSON) for nesting too deep."""
+    """`json.loads`, raising ValueError (as for any invalid JSON) for JSON slaweb does not
+    read (`json_problem`)."""
     try:
         data = json.loads(text)
     except RecursionError:
         raise ValueError(NESTED_TOO_DEEPLY) from None
-    if too_deep(data):
-        raise ValueError(NESTED_TOO_DEEPLY)
+    problem = json_problem(data)
+    if problem is not None:
+        raise ValueError(PROBLEM_WORDS[problem])
     return data
 
 

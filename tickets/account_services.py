@@ -155,19 +155,7 @@ def _saved(instance: Group | Organization | Brand) -> None:
         with transaction.atomic():
             instance.save()
     except IntegrityError:
-        others = type(instance)._default_manager.exclude(pk=instance.pk)
-        if others.filter(name=instance.name).exists():
-            raise NameTaken() from None
-        if (
-            isinstance(instance, Organization)
-            and instance.external_id
-            and (
-                Organization.objects.exclude(pk=instance.pk)
-                .filter(external_id__iexact=instance.external_id)
-                .exists()
-            )
-        ):
-            raise NameTaken("external_id") from None
+        _checked(instance)  # a concurrent write took a unique key first: says which
         raise
 
 

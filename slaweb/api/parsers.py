@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 
-from slaweb.json_depth import TOO_DEEP, too_deep
+from slaweb.json_limits import TOO_DEEP, json_problem
 
 
 class ZendeskJSONParser(JSONParser):
@@ -19,23 +19,7 @@ class ZendeskJSONParser(JSONParser):
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError(TOO_DEEP) from None
-        if too_deep(data):
-            raise exceptions.ParseError(TOO_DEEP)
-        if _has_nul(data):
-            raise exceptions.ParseError("strings may not contain NUL (\\u0000) characters")
+        problem = json_problem(data)
+        if problem is not None:
+            raise exceptions.ParseError(problem)
         return data
-
-
-def _has_nul(value: Any) -> bool:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False

@@ -35,8 +35,6 @@ from slaweb.api.schema import PAGINATION_PARAMETERS, paginated, with_errors
 from tickets import account_services
 from tickets.models import Brand
 
-# A host name label: letters, digits and inner hyphens.
-
 
 class BrandInputSerializer(serializers.Serializer[Any]):
     name = StrictCharField(max_length=255)
