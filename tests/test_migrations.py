@@ -94,3 +94,46 @@ def test_stored_comment_html_loses_its_scripts() -> None:
     assert (only_script.html_body, only_script.body) == ("", "Typed beside it")
     assert clean.html_body == "<p>Fine</p>"
     assert (text.body, text.html_body) == ("<b>as typed</b>", "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_carried_states_survive_their_move_to_text() -> None:
+    """States stored as JSON read back the same once kept as text (on PostgreSQL, jsonb
+    turned into its text), and tickets without one stay without."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
+
+    before = [("tickets", "0032_objective_one_policy_message")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_apps = executor.loader.project_state(before).apps
+    user = old_apps.get_model("tickets", "User").objects.create(
+        email="old@example.com", name="Old", role="end-user"
+    )
+    now = timezone.now()
+    state = {"audit": 7, "engine": {"version": 4, "clocks": [{"metric": "first_reply_time"}]}}
+    metrics = {"audit": 7, "replay": {"reopens": 0, "times": [1796633744, None]}}
+    ticket = old_apps.get_model("tickets", "Ticket").objects.create(
+        subject="Old",
+        requester=user,
+        submitter=user,
+        created_at=now,
+        updated_at=now,
+        sla_state=state,
+        metrics_state=metrics,
+    )
+    bare = old_apps.get_model("tickets", "Ticket").objects.create(
+        subject="Bare", requester=user, submitter=user, created_at=now, updated_at=now
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    from tickets.models import Ticket
+
+    moved = Ticket.objects.get(pk=ticket.pk)
+    assert (moved.sla_state, moved.metrics_state) == (state, metrics)
+    assert Ticket.objects.filter(pk=bare.pk, sla_state__isnull=True).exists()
+    assert list(Ticket.objects.filter(metrics_state__isnull=True).values_list("pk", flat=True)) == [
+        bare.pk
+    ]

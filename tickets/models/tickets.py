@@ -8,6 +8,7 @@ from django.db import models
 from polymorphic.models import PolymorphicModel
 
 from policies.engine.vocabulary import Priority, StatusCategory, TicketType
+from slaweb.fields import StateField
 from tickets.models.accounts import Brand, Group, Organization, User
 from tickets.models.fields import CustomStatus, TicketForm
 
@@ -68,10 +69,10 @@ class Ticket(models.Model):
     sla_events_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
     # The SLA engine's state after the last audit (`tickets.sla.store`): the next save feeds
     # it only its own audit, so a save costs the same however long the ticket's history.
-    sla_state = models.JSONField(null=True, blank=True, editable=False)
+    sla_state = StateField(null=True, blank=True, editable=False)
     # Where the ticket metrics stand after the last audit (`tickets.sla.ticket_metrics`), so
     # reading them decodes this instead of replaying the ticket's history.
-    metrics_state = models.JSONField(null=True, blank=True, editable=False)
+    metrics_state = StateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]

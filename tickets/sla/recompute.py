@@ -19,7 +19,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -61,6 +61,7 @@ from tickets.sla.store import (
     edit_update,
     evaluate_stored,
     event_keys,
+    insert_rows_with_ids,
     instances_of,
     replay,
     sla_store_many,
@@ -350,12 +351,16 @@ def _recompute_batch(
     """Re-evaluate a batch of open tickets and store the ones whose SLA changed, in a fixed
     number of queries. Each continues from its carried state (the edit is one more update);
     tickets without one are replayed. Tickets saved since the change already follow it."""
-    tickets = list(
-        Ticket.objects.select_for_update()
+    # Found by id alone: before PostgreSQL has counted a fresh import, a status condition can
+    # make it scan every open ticket for each batch.
+    tickets = [
+        ticket
+        for ticket in Ticket.objects.select_for_update()
         .only(*STORE_FIELDS)
-        .filter(pk__in=ticket_ids, status__in=OPEN_STATUSES)
+        .filter(pk__in=ticket_ids)
         .order_by("pk")
-    )
+        if ticket.status in OPEN_STATUSES
+    ]
     after_states = audits_after_states(tickets)
     replayed = audits_by_ticket([t.pk for t in tickets if t.pk not in after_states])
     stored: dict[int, list[list[Any]]] = defaultdict(list)
@@ -389,18 +394,15 @@ def _recompute_batch(
         changed.append((ticket, evaluation))
     # The edits' audits first: each ticket's state names the audit it has seen last.
     edits = [(t, e) for t, e in changed if e.edit_at is not None]
-    audits = TicketAudit.objects.bulk_create(
-        TicketAudit(
-            ticket_id=ticket.pk,
-            created_at=cast(datetime, evaluation.edit_at),
-            via_id=EDIT_VIA,
-            revision_id=evaluation.revision[0],
-            snapshot=None,
-            comment_author_role="",
-        )
-        for ticket, evaluation in edits
+    audits = insert_rows_with_ids(
+        TicketAudit,
+        ("ticket", "created_at", "via_id", "revision", "snapshot", "comment_author_role"),
+        [
+            (ticket.pk, evaluation.edit_at, EDIT_VIA, evaluation.revision[0], None, "")
+            for ticket, evaluation in edits
+        ],
     )
-    audit_of = {ticket.pk: audit.pk for (ticket, _), audit in zip(edits, audits, strict=True)}
+    audit_of = {ticket.pk: audit for (ticket, _), audit in zip(edits, audits, strict=True)}
     for ticket, evaluation in changed:
         ticket.sla_state = evaluation.state(audit_of.get(ticket.pk))
     sla_store_many([(ticket, evaluation.result) for ticket, evaluation in changed], now=now)
