@@ -55,7 +55,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from policies.engine.business_time import (
     AddExplanation,
@@ -1183,136 +1183,146 @@ def _schedule_load(snapshot: dict[str, Any] | None) -> Schedule | None:
     )
 
 
-def _all_facts_dump(facts: TicketFacts | None) -> dict[str, Any] | None:
-    if facts is None:
-        return None
-    data: dict[str, Any] = {}
-    for item in fields(TicketFacts):
-        value = getattr(facts, item.name)
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif isinstance(value, StrEnum):
-            value = value.value
-        elif isinstance(value, frozenset):
-            value = sorted(value)
-        elif isinstance(value, Mapping):
-            value = [[key, item_value] for key, item_value in value.items()]
-        data[item.name] = value
-    return data
+def _fact_json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, Mapping):
+        return [[key, item_value] for key, item_value in value.items()]
+    return value
+
+
+_FACT_NAMES = tuple(item.name for item in fields(TicketFacts))
+# What the facts' state leaves out: a blank ticket's values, as JSON values.
+_FACT_DEFAULTS: dict[str, Any] = {
+    name: _fact_json(getattr(TicketFacts(), name)) for name in _FACT_NAMES
+}
 
 
 def _facts_dump(facts: TicketFacts | None) -> dict[str, Any] | None:
     """The facts as JSON values, leaving out those at their default (most are empty)."""
-    data = _all_facts_dump(facts)
-    if data is None:
+    if facts is None:
         return None
-    return {key: value for key, value in data.items() if value != _FACT_DEFAULTS[key]}
+    data: dict[str, Any] = {}
+    for name in _FACT_NAMES:
+        value = _fact_json(getattr(facts, name))
+        if value != _FACT_DEFAULTS[name]:
+            data[name] = value
+    return data
+
+
+def _pairs_load(pairs: Any) -> dict[Any, Any]:
+    return {key: value for key, value in pairs}
+
+
+# How the facts a state names are read back; the others are JSON values as they are. A fact
+# the state leaves out takes its default.
+_FACT_LOADERS: dict[str, Callable[[Any], Any]] = {
+    "created_at": _dt_load,
+    "status": StatusCategory,
+    "priority": lambda value: Priority(value) if value else None,
+    "requester_role": Role,
+    "submitter_role": Role,
+    "tags": frozenset,
+    "custom_fields": _pairs_load,
+    "requester_fields": _pairs_load,
+    "organization_fields": _pairs_load,
+}
 
 
 def _facts_load(data: dict[str, Any] | None) -> TicketFacts | None:
     if data is None:
         return None
-    data = {**_FACT_DEFAULTS, **data}
-    return TicketFacts(
-        **{
-            **data,
-            "created_at": _dt_load(data["created_at"]),
-            "status": StatusCategory(data["status"]),
-            "priority": Priority(data["priority"]) if data["priority"] else None,
-            "requester_role": Role(data["requester_role"]),
-            "submitter_role": Role(data["submitter_role"]),
-            "tags": frozenset(data["tags"]),
-            "custom_fields": {key: value for key, value in data["custom_fields"]},
-            "requester_fields": {key: value for key, value in data["requester_fields"]},
-            "organization_fields": {key: value for key, value in data["organization_fields"]},
-        }
-    )
-
-
-# What the facts' state leaves out: a blank ticket's values, as JSON values.
-_FACT_DEFAULTS: dict[str, Any] = cast(dict[str, Any], _all_facts_dump(TicketFacts()))
+    values = dict(data)
+    for name, load in _FACT_LOADERS.items():
+        if name in values:
+            values[name] = load(values[name])
+    return TicketFacts(**values)
 
 
 def _clock_dump(clock: _Clock, schedule_ref: Callable[[Schedule | None], int]) -> dict[str, Any]:
-    """The clock as JSON values, leaving out those at their default."""
-    data = {
+    """The clock as JSON values, leaving out those at a fresh clock's value (`run_start`:
+    at None)."""
+    data: dict[str, Any] = {
         "metric": clock.metric.value,
         "instance": clock.instance_id,
         "activated": [_dt(clock.activated_at), clock.activated_by],
-        # Its lengths are measured again only if a target ever needs them.
-        "closed": clock.stored.dump(clock.closed, schedule_ref),
-        "used": [clock.used_calendar, clock.used_business],
-        "run_start": _dt(clock.run_start),
-        "fulfilled": [_dt(clock.fulfilled_at), clock.fulfilled_by],
-        # Only the last pause can still change; the earlier ones count as their total.
-        "paused_before": clock.paused_before
-        + sum(whole_seconds(p.start, p.end) for p in clock.pauses[:-1] if p.end is not None),
-        "pauses": [[_dt(p.start), _dt(p.end)] for p in clock.pauses[-1:]],
-        "target": None
-        if clock.target is None
-        else [clock.target.seconds, clock.target.business_hours],
-        "policy": clock.policy.id if clock.policy is not None else None,
-        "deadline": _dt(clock.deadline),
-        "crossed": None
-        if clock.crossed is None
-        else [clock.crossed.seconds, clock.crossed.business_hours],
-        "unreachable": clock.unreachable,
-        "breached_at": _dt(clock.breached_at),
-        "breach_events": list(clock.breach_events),  # a copy: `finish` may still add to it
     }
-    return {
-        key: value
-        for key, value in data.items()
-        if key not in _CLOCK_DEFAULTS or value != _CLOCK_DEFAULTS[key]
-    }
-
-
-# What a clock's state leaves out (a fresh clock's values), as JSON values.
-_CLOCK_DEFAULTS: dict[str, Any] = {
-    "closed": [],
-    "used": [0, 0],
-    "run_start": None,
-    "fulfilled": [None, ""],
-    "paused_before": 0,
-    "pauses": [],
-    "target": None,
-    "policy": None,
-    "deadline": None,
-    "crossed": None,
-    "unreachable": False,
-    "breached_at": None,
-    "breach_events": [],
-}
+    # Its lengths are measured again only if a target ever needs them.
+    closed = clock.stored.dump(clock.closed, schedule_ref)
+    if closed:
+        data["closed"] = closed
+    if clock.used_calendar or clock.used_business:
+        data["used"] = [clock.used_calendar, clock.used_business]
+    if clock.run_start is not None:
+        data["run_start"] = _dt(clock.run_start)
+    if clock.fulfilled_at is not None or clock.fulfilled_by != "":
+        data["fulfilled"] = [_dt(clock.fulfilled_at), clock.fulfilled_by]
+    # Only the last pause can still change; the earlier ones count as their total.
+    paused_before = clock.paused_before
+    for pause in clock.pauses[:-1]:
+        if pause.end is not None:
+            paused_before += whole_seconds(pause.start, pause.end)
+    if paused_before != 0:
+        data["paused_before"] = paused_before
+    if clock.pauses:
+        last = clock.pauses[-1]
+        data["pauses"] = [[_dt(last.start), _dt(last.end)]]
+    if clock.target is not None:
+        data["target"] = [clock.target.seconds, clock.target.business_hours]
+    if clock.policy is not None and clock.policy.id is not None:
+        data["policy"] = clock.policy.id
+    if clock.deadline is not None:
+        data["deadline"] = _dt(clock.deadline)
+    if clock.crossed is not None:
+        data["crossed"] = [clock.crossed.seconds, clock.crossed.business_hours]
+    if clock.unreachable:
+        data["unreachable"] = clock.unreachable
+    if clock.breached_at is not None:
+        data["breached_at"] = _dt(clock.breached_at)
+    if clock.breach_events:
+        data["breach_events"] = list(clock.breach_events)  # a copy: `finish` may still add
+    return data
 
 
 def _clock_load(data: dict[str, Any], policies: Mapping[int, PolicySpec]) -> _Clock:
-    data = {**_CLOCK_DEFAULTS, **data}  # the defaults are only read, never changed
+    """A clock from `_clock_dump`'s values: a value left out keeps its default, which is a
+    fresh clock's own except for `run_start`."""
     activated, why = data["activated"]
     clock = _Clock(Metric(data["metric"]), data["instance"], _when(activated), why)
-    clock.stored = StoredStretches.load(data["closed"])  # read by `_Replay.segments`
-    clock.used_calendar, clock.used_business = data["used"]
-    clock.run_start = _dt_load(data["run_start"])
-    fulfilled_at, clock.fulfilled_by = data["fulfilled"]
-    clock.fulfilled_at = _dt_load(fulfilled_at)
-    clock.paused_before = data["paused_before"]
-    clock.pauses = []
-    for start, end in data["pauses"]:
+    clock.run_start = _dt_load(data.get("run_start"))
+    if "closed" in data:
+        clock.stored = StoredStretches.load(data["closed"])  # read by `_Replay.segments`
+    if "used" in data:
+        clock.used_calendar, clock.used_business = data["used"]
+    if "fulfilled" in data:
+        fulfilled_at, clock.fulfilled_by = data["fulfilled"]
+        clock.fulfilled_at = _dt_load(fulfilled_at)
+    if "paused_before" in data:
+        clock.paused_before = data["paused_before"]
+    for start, end in data.get("pauses", ()):
         pause = _Pause(_when(start))
         pause.end = _dt_load(end)
         clock.pauses.append(pause)
-    clock.target = None if data["target"] is None else Target(*data["target"])
-    policy_id = data["policy"]
+    if data.get("target") is not None:
+        clock.target = Target(*data["target"])
+    policy_id = data.get("policy")
     if policy_id is not None:
         # Only the owner's id is read from an instance's policy; it may have left the list.
         clock.policy = policies.get(policy_id) or PolicySpec(
             policy_id, "", None, 0, lambda _facts: False, {}
         )
-    clock.deadline = _dt_load(data["deadline"])
-    crossed = data["crossed"]
-    clock.crossed = None if crossed is None else Target(*crossed)
-    clock.unreachable = data["unreachable"]
-    clock.breached_at = _dt_load(data["breached_at"])
-    clock.breach_events = list(data["breach_events"])
+    clock.deadline = _dt_load(data.get("deadline"))
+    if data.get("crossed") is not None:
+        clock.crossed = Target(*data["crossed"])
+    if "unreachable" in data:
+        clock.unreachable = data["unreachable"]
+    clock.breached_at = _dt_load(data.get("breached_at"))
+    if "breach_events" in data:
+        clock.breach_events = list(data["breach_events"])
     return clock
 
 
