@@ -1,4 +1,5 @@
 import io
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -47,6 +48,22 @@ def test_queued_tasks_follow_their_moved_modules() -> None:
     assert ran.task_path == "tickets.notifications.deliver_notification_task"
 
 
+def _before(migration: str) -> tuple[Any, Any]:
+    """The tickets app's models as of `migration`, the database migrated back to it, and an
+    end user saved with them."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("tickets", migration)]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_apps = executor.loader.project_state(before).apps
+    user = old_apps.get_model("tickets", "User").objects.create(
+        email="old@example.com", name="Old", role="end-user"
+    )
+    return old_apps, user
+
+
 @pytest.mark.django_db(transaction=True)
 def test_stored_comment_html_loses_its_scripts() -> None:
     """Comments stored before HTML was cleaned on the way in are cleaned by the upgrade; text
@@ -55,13 +72,7 @@ def test_stored_comment_html_loses_its_scripts() -> None:
     from django.db.migrations.executor import MigrationExecutor
     from django.utils import timezone
 
-    before = [("tickets", "0030_history_rewrite_kept_events")]
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    old_apps = executor.loader.project_state(before).apps
-    user = old_apps.get_model("tickets", "User").objects.create(
-        email="old@example.com", name="Old", role="end-user"
-    )
+    old_apps, user = _before("0030_history_rewrite_kept_events")
     now = timezone.now()
     ticket = old_apps.get_model("tickets", "Ticket").objects.create(
         subject="Old", requester=user, submitter=user, created_at=now, updated_at=now
@@ -104,13 +115,7 @@ def test_carried_states_survive_their_move_to_text() -> None:
     from django.db.migrations.executor import MigrationExecutor
     from django.utils import timezone
 
-    before = [("tickets", "0032_objective_one_policy_message")]
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    old_apps = executor.loader.project_state(before).apps
-    user = old_apps.get_model("tickets", "User").objects.create(
-        email="old@example.com", name="Old", role="end-user"
-    )
+    old_apps, user = _before("0032_objective_one_policy_message")
     now = timezone.now()
     state = {"audit": 7, "engine": {"version": 4, "clocks": [{"metric": "first_reply_time"}]}}
     metrics = {"audit": 7, "replay": {"reopens": 0, "times": [1796633744, None]}}
