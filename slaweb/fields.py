@@ -34,5 +34,6 @@ class StateField(models.TextField[Any, Any]):
     def get_prep_value(self, value: Any) -> str | None:
         return None if value is None else json_text(value)
 
-    def value_to_string(self, obj: models.Model) -> str:
-        return json_text(self.value_from_object(obj))
+    def value_to_string(self, obj: models.Model) -> Any:
+        # As JSONField: serializers (dumpdata) write the value as JSON, not as a string of it.
+        return self.value_from_object(obj)

@@ -3,6 +3,7 @@ exactly the target rows, metric events and state a full replay of its history gi
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -142,3 +143,27 @@ def test_a_damaged_state_never_fails_a_save(closed: Any, read_at_once: bool) -> 
         assert drift == []
     else:
         assert drift == ["carried SLA state differs from a full replay's in clocks"]
+
+
+@pytest.mark.django_db
+def test_a_carried_state_survives_a_dump_and_load() -> None:
+    """`dumpdata` writes the state as a JSON object and `loaddata` reads it back as the same
+    state, so a restored ticket continues from it."""
+    from django.core import serializers
+
+    customer = UserFactory(role="end-user")
+    make_policy("Everyone", filter={"all": [], "any": []}, metrics=[metric("normal", minutes=240)])
+    ticket = services.ticket_create(
+        fields={"subject": "s", "requester_id": customer.pk, "priority": "normal"},
+        submitter_id=customer.pk,
+        comment=services.NewComment(body="help", public=True, author_id=customer.pk),
+        now=START,
+    )
+    stored = Ticket.objects.get(pk=ticket.pk)
+    dumped = serializers.serialize("json", [stored])
+    assert isinstance(json.loads(dumped)[0]["fields"]["sla_state"], dict)
+    Ticket.objects.filter(pk=ticket.pk).update(sla_state=None)
+    for restored in serializers.deserialize("json", dumped):
+        restored.save()
+    assert Ticket.objects.get(pk=ticket.pk).sla_state == stored.sla_state
+    assert ticket_sla_drift(Ticket.objects.get(pk=ticket.pk), now=START, grace_seconds=0) == []
