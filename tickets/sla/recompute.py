@@ -40,6 +40,7 @@ from policies.engine.types import PolicySpec, Target
 from policies.models import PolicyRevision
 from policies.signals import policies_revised
 from slaweb.db import retry_on_conflict
+from slaweb.memory import collector_paused
 from tickets.models import (
     OPEN_STATUSES,
     HistoryRewrite,
@@ -206,7 +207,8 @@ def recompute_run(*, recompute_id: int, now: datetime | None = None) -> SlaRecom
         )
         if not batch:
             break
-        _recompute_and_record(batch, run, edit, now or timezone.now())
+        with collector_paused():
+            _recompute_and_record(batch, run, edit, now or timezone.now())
         run.refresh_from_db(fields=["last_ticket_id", "done", "changed", "updated_at"])
     with transaction.atomic():
         run.status = "done"
