@@ -103,6 +103,17 @@ def test_each_save_stores_what_a_full_replay_gives(
         assert ticket_sla_drift(stored, now=moment, grace_seconds=0) == []
 
 
+def _ticket_under_catch_all(customer: Any) -> Ticket:
+    """A ticket `customer` opened at START under a catch-all policy with one target."""
+    make_policy("Everyone", filter={"all": [], "any": []}, metrics=[metric("normal", minutes=240)])
+    return services.ticket_create(
+        fields={"subject": "s", "requester_id": customer.pk, "priority": "normal"},
+        submitter_id=customer.pk,
+        comment=services.NewComment(body="help", public=True, author_id=customer.pk),
+        now=START,
+    )
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("closed", "read_at_once"),
@@ -120,13 +131,7 @@ def test_a_damaged_state_never_fails_a_save(closed: Any, read_at_once: bool) -> 
     """A state whose stretches cannot be loaded costs one full replay, never a failed save."""
     customer = UserFactory(role="end-user")
     agent = UserFactory(role="agent")
-    make_policy("Everyone", filter={"all": [], "any": []}, metrics=[metric("normal", minutes=240)])
-    ticket = services.ticket_create(
-        fields={"subject": "s", "requester_id": customer.pk, "priority": "normal"},
-        submitter_id=customer.pk,
-        comment=services.NewComment(body="help", public=True, author_id=customer.pk),
-        now=START,
-    )
+    ticket = _ticket_under_catch_all(customer)
     state = Ticket.objects.get(pk=ticket.pk).sla_state
     state["engine"]["clocks"][0]["closed"] = closed
     Ticket.objects.filter(pk=ticket.pk).update(sla_state=state)
@@ -152,13 +157,7 @@ def test_a_carried_state_survives_a_dump_and_load() -> None:
     from django.core import serializers
 
     customer = UserFactory(role="end-user")
-    make_policy("Everyone", filter={"all": [], "any": []}, metrics=[metric("normal", minutes=240)])
-    ticket = services.ticket_create(
-        fields={"subject": "s", "requester_id": customer.pk, "priority": "normal"},
-        submitter_id=customer.pk,
-        comment=services.NewComment(body="help", public=True, author_id=customer.pk),
-        now=START,
-    )
+    ticket = _ticket_under_catch_all(customer)
     stored = Ticket.objects.get(pk=ticket.pk)
     dumped = serializers.serialize("json", [stored])
     assert isinstance(json.loads(dumped)[0]["fields"]["sla_state"], dict)
