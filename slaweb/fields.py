@@ -7,10 +7,6 @@ from typing import Any
 import orjson
 from django.db import models
 
-# JSON text sequences (RFC 7464) separate texts with this character; JSON text never holds it
-# unescaped, so it splits a run of documents into the documents.
-RECORD_SEPARATOR = "\x1e"
-
 
 def json_text(value: Any) -> str:
     """`value` as compact JSON text (keys that are not strings written as strings, as the

@@ -47,7 +47,7 @@ from policies.engine.types import PolicySpec, TicketFacts
 from policies.engine.vocabulary import Priority, Role, StatusCategory
 from policies.models import GROUP_OWNERSHIP_TIME, GroupSlaPolicy, Policy, PolicyRevision
 from policies.selectors import schedule_from_snapshot
-from slaweb.fields import RECORD_SEPARATOR, json_text
+from slaweb.fields import json_text
 from tickets.models import OPEN_STATUSES, Ticket, TicketAudit, TicketMetricEvent, TicketSlaTarget
 from tickets.selectors import revision_group_specs, revision_specs
 from tickets.sla.notification_schedule import TargetRow, notifications_schedule
@@ -601,10 +601,7 @@ def insert_rows(
     concrete = [_concrete_field(model, name) for name in fields]
     columns = [field for field, _ in concrete]
     if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(
-            model(**{field.attname: value for field, value in zip(columns, row, strict=True)})
-            for row in rows
-        )
+        _bulk_create(model, columns, rows)
         return
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(column) for _, column in concrete)
@@ -620,6 +617,18 @@ def insert_rows(
             copy.write_row(row)
 
 
+def _bulk_create(
+    model: type[models.Model],
+    columns: Sequence[models.Field[Any, Any]],
+    rows: Iterable[Sequence[Any]],
+) -> list[models.Model]:
+    """Plain rows as `model` instances through bulk_create (databases without COPY)."""
+    return model._default_manager.bulk_create(
+        model(**{field.attname: value for field, value in zip(columns, row, strict=True)})
+        for row in rows
+    )
+
+
 def insert_rows_with_ids(
     model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> list[int]:
@@ -627,11 +636,7 @@ def insert_rows_with_ids(
     drawn from the table's sequence first, in one query, so COPY can write them."""
     if connection.vendor != "postgresql":
         columns = [_concrete_field(model, name)[0] for name in fields]
-        created = model._default_manager.bulk_create(
-            model(**{field.attname: value for field, value in zip(columns, row, strict=True)})
-            for row in rows
-        )
-        return [cast(int, instance.pk) for instance in created]
+        return [cast(int, instance.pk) for instance in _bulk_create(model, columns, rows)]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
@@ -1013,28 +1018,28 @@ def _tickets_update_sla(tickets: Sequence[Ticket], *, with_metrics_state: bool =
         "pk",
     )
     states = ["sla_state", *(["metrics_state"] if with_metrics_state else [])]
+    # Each state as the text its column stores (None stays NULL).
+    state_fields = [_concrete_field(Ticket, name)[0] for name in states]
+    state_texts = {
+        field.name: [field.get_prep_value(getattr(t, field.name)) for t in tickets]
+        for field in state_fields
+    }
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Each column's states go as one string, split in the statement: quoting one
-            # string costs far less than quoting an array of them. The arrays go in binary
-            # (%b): as text, psycopg spells out every timestamp, several times slower.
-            split = f"string_to_table(%s, chr({ord(RECORD_SEPARATOR)})) WITH ORDINALITY"
-            elements = ", ".join(f"{split} AS s{n}(state, n)" for n in range(len(states)))
+            # The arrays go in binary (%b), as in `past_each_bound`.
             cursor.execute(
                 f"UPDATE {table} AS t SET sla_policy_id = v.policy, next_breach_at = v.next, "
                 "sla_due_at = v.due, sla_events_stored = v.stored, sla_events_digest = v.digest, "
-                + ", ".join(f"{name} = NULLIF(s{n}.state, 'null')" for n, name in enumerate(states))
+                + ", ".join(f"{name} = v.{name}" for name in states)
                 + " FROM unnest(%b::bigint[], %b::timestamptz[], %b::timestamptz[], "
-                "%b::integer[], %b::text[], %b::bigint[]) WITH ORDINALITY "
-                f"AS v(policy, next, due, stored, digest, id, n), {elements} "
-                "WHERE t.id = v.id AND "
-                + " AND ".join(f"s{n}.n = v.n" for n in range(len(states))),
+                "%b::integer[], %b::text[], %b::bigint[]"
+                + ", %b::text[]"
+                * len(states)
+                + f") AS v(policy, next, due, stored, digest, id, {', '.join(states)}) "
+                "WHERE t.id = v.id",
                 [
                     *([getattr(t, name) for t in tickets] for name in columns),
-                    *(
-                        RECORD_SEPARATOR.join(json_text(getattr(t, name)) for t in tickets)
-                        for name in states
-                    ),
+                    *state_texts.values(),
                 ],
             )
         else:
@@ -1045,13 +1050,10 @@ def _tickets_update_sla(tickets: Sequence[Ticket], *, with_metrics_state: bool =
                 [
                     (
                         *(getattr(t, name) for name in columns[:5]),
-                        *(
-                            None if getattr(t, name) is None else json_text(getattr(t, name))
-                            for name in states
-                        ),
+                        *(state_texts[name][n] for name in states),
                         t.pk,
                     )
-                    for t in tickets
+                    for n, t in enumerate(tickets)
                 ],
             )
 
