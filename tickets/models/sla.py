@@ -88,8 +88,9 @@ class TicketMetricEvent(models.Model):
     (NULL only until then) and say nothing about when the event happened (`time` does).
     """
 
-    # Indexed by (ticket_id, time) below: a plain index beside it would let the planner filter
-    # a ticket's every event where it should seek to the first one it needs.
+    # Indexed by `metric_event_once`, which starts with (ticket_id, time): a plain index beside
+    # it would let the planner filter a ticket's every event where it should seek to the first
+    # one it needs.
     ticket_id = models.BigIntegerField()
     metric = models.CharField(max_length=32)
     instance_id = models.PositiveIntegerField()
@@ -110,15 +111,15 @@ class TicketMetricEvent(models.Model):
         verbose_name_plural = "SLA metric events"
         ordering = ["time", "id"]
         constraints = [
+            # Led by the ticket and the time, it is also the index a save reads its ticket's
+            # latest events by (those since its last save).
             models.UniqueConstraint(
-                fields=["ticket_id", "metric", "instance_id", "type", "time", "ordinal"],
+                fields=["ticket_id", "time", "metric", "instance_id", "type", "ordinal"],
                 name="metric_event_once",
             ),
         ]
         indexes = [
             models.Index(fields=["time", "id"], name="metric_event_time"),
-            # A save reads back only its ticket's latest events (those since its last save).
-            models.Index(fields=["ticket_id", "time"], name="metric_event_ticket_time"),
             # The time-based export: a range of published_at, in published_seq order.
             models.Index(fields=["published_at", "published_seq"], name="metric_event_published"),
             # Events not yet published: what the publisher stamps, one index scan.

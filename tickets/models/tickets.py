@@ -16,6 +16,21 @@ from tickets.models.fields import CustomStatus, TicketForm
 OPEN_STATUSES = ("new", "open", "pending", "hold")
 
 
+# References many tickets leave empty. Each is indexed only where set: every SLA save rewrites
+# the ticket's row (its deadlines are indexed, so PostgreSQL cannot update it in place), and
+# each full index would take a new entry for it, empty or not. Lookups by a value (a group's
+# tickets, a user's) use them all the same.
+PARTLY_SET = (
+    "custom_status",
+    "assignee",
+    "group",
+    "organization",
+    "brand",
+    "ticket_form",
+    "sla_policy",
+)
+
+
 class Ticket(models.Model):
     """A support request, with the fields SLA conditions and metrics read."""
 
@@ -30,18 +45,37 @@ class Ticket(models.Model):
     status = models.CharField(
         max_length=8, choices=STATUS_CHOICES, default=StatusCategory.NEW.value
     )
+    # The optional references are indexed only where set (`PARTLY_SET`).
     custom_status = models.ForeignKey(
-        CustomStatus, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        CustomStatus,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     requester = models.ForeignKey(User, on_delete=models.PROTECT, related_name="requested_tickets")
     submitter = models.ForeignKey(User, on_delete=models.PROTECT, related_name="submitted_tickets")
     assignee = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+        db_index=False,
     )
-    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL)
-    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.SET_NULL)
-    brand = models.ForeignKey(Brand, null=True, blank=True, on_delete=models.SET_NULL)
-    ticket_form = models.ForeignKey(TicketForm, null=True, blank=True, on_delete=models.SET_NULL)
+    group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
+    brand = models.ForeignKey(
+        Brand, null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
+    ticket_form = models.ForeignKey(
+        TicketForm, null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
     via_id = models.PositiveIntegerField(default=5)
     recipient = models.EmailField(blank=True)
     # The client's own id for the ticket; not unique, as in Zendesk (null: none).
@@ -56,7 +90,12 @@ class Ticket(models.Model):
     solved_at = models.DateTimeField(null=True, blank=True)
     # Derived by the SLA engine on every save and by the clock; null when nothing is running.
     sla_policy = models.ForeignKey(
-        "policies.Policy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "policies.Policy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     next_breach_at = models.DateTimeField(null=True, blank=True)
     # The queue's order: the soonest deadline of a running target of the applied policy,
@@ -97,6 +136,14 @@ class Ticket(models.Model):
                 fields=["external_id", "id"],
                 name="ticket_external_id",
                 condition=models.Q(external_id__isnull=False),
+            ),
+            *(
+                models.Index(
+                    fields=[name],
+                    name=f"ticket_{name}",
+                    condition=models.Q((f"{name}__isnull", False)),
+                )
+                for name in PARTLY_SET
             ),
         ]
 

@@ -605,8 +605,7 @@ def insert_rows(
         return
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(column) for _, column in concrete)
-    # PostgreSQL's type names, as psycopg knows them ("varchar(32)" is a varchar).
-    types = [str(field.db_type(connection)).partition("(")[0].strip() for field in columns]
+    types = _type_names(columns)
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy,
@@ -617,16 +616,72 @@ def insert_rows(
             copy.write_row(row)
 
 
+def _type_names(columns: Sequence[models.Field[Any, Any]]) -> list[str]:
+    """The columns' PostgreSQL type names, as psycopg knows them ("varchar(32)" is a varchar)."""
+    return [str(field.db_type(connection)).partition("(")[0].strip() for field in columns]
+
+
 def _bulk_create(
     model: type[models.Model],
     columns: Sequence[models.Field[Any, Any]],
     rows: Iterable[Sequence[Any]],
+    **options: Any,
 ) -> list[models.Model]:
     """Plain rows as `model` instances through bulk_create (databases without COPY)."""
     return model._default_manager.bulk_create(
-        model(**{field.attname: value for field, value in zip(columns, row, strict=True)})
-        for row in rows
+        (
+            model(**{field.attname: value for field, value in zip(columns, row, strict=True)})
+            for row in rows
+        ),
+        **options,
     )
+
+
+def upsert_rows(
+    model: type[models.Model],
+    fields: Sequence[str],
+    unique: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """Insert plain rows (as `insert_rows`), or update the row already holding their values of
+    the `unique` fields, in one statement.
+
+    A row that would be updated to the values it holds is left alone on PostgreSQL: a save
+    changes one or two of a ticket's targets, and rewriting the others would only leave dead
+    row versions and index entries behind.
+    """
+    if not rows:
+        return
+    concrete = [_concrete_field(model, name) for name in fields]
+    columns = [field for field, _ in concrete]
+    keys = [_concrete_field(model, name)[0] for name in unique]
+    quote = connection.ops.quote_name
+    key_names = [quote(column) for field, column in concrete if field in keys]
+    changing = [quote(column) for field, column in concrete if field not in keys]
+    if connection.vendor != "postgresql":
+        _bulk_create(
+            model,
+            columns,
+            rows,
+            update_conflicts=True,
+            unique_fields=[field.name for field in keys],
+            update_fields=[field.name for field in columns if field not in keys],
+        )
+        return
+    table = quote(model._meta.db_table)
+    names = [quote(column) for _, column in concrete]
+    # The columns go in as binary arrays (%b), as in `past_each_bound`.
+    arrays = ", ".join(f"%b::{sql_type}[]" for sql_type in _type_names(columns))
+    with connection.cursor() as cursor:
+        set_json_dumps(json_text, context=cursor.cursor)
+        cursor.execute(
+            f"INSERT INTO {table} AS t ({', '.join(names)}) SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT ({', '.join(key_names)}) DO UPDATE SET "
+            + ", ".join(f"{name} = EXCLUDED.{name}" for name in changing)
+            + f" WHERE ({', '.join(f't.{name}' for name in changing)}) IS DISTINCT FROM "
+            f"({', '.join(f'EXCLUDED.{name}' for name in changing)})",
+            [list(column) for column in zip(*rows, strict=True)],
+        )
 
 
 def insert_rows_with_ids(
@@ -702,38 +757,43 @@ def sla_store_many(
     TicketSlaTarget.objects.filter(
         ticket_id__in=[pk for pk in ticket_ids if pk not in carried]
     ).delete()
-    # A carried result reports the instances that could still change: the rest stay stored.
+    # A carried result reports the instances that could still change: the rest stay stored,
+    # those it reports are updated in place, and those it reports without a target go.
     _delete_targets(
         (ticket.pk, str(i.metric), i.instance_id)
         for ticket, result in results
         if ticket.pk in carried
         for i in instances_of(result)
+        if i.target is None
     )
-    insert_rows(
+    rows = [
+        (
+            ticket.pk,
+            str(i.metric),
+            i.instance_id,
+            *policy_columns(i),
+            i.target.seconds,
+            i.target.business_hours,
+            str(i.stage),
+            i.activated_at,
+            i.breach_at,
+            i.fulfilled_at,
+            i.breached,
+            i.breached_at,
+            i.paused_seconds,
+            i.elapsed_calendar_seconds,
+            i.elapsed_business_seconds,
+        )
+        for ticket, result in results
+        for i in instances_of(result)
+        if i.target is not None
+    ]
+    insert_rows(TicketSlaTarget, TARGET_COLUMNS, (row for row in rows if row[0] not in carried))
+    upsert_rows(
         TicketSlaTarget,
         TARGET_COLUMNS,
-        (
-            (
-                ticket.pk,
-                str(i.metric),
-                i.instance_id,
-                *policy_columns(i),
-                i.target.seconds,
-                i.target.business_hours,
-                str(i.stage),
-                i.activated_at,
-                i.breach_at,
-                i.fulfilled_at,
-                i.breached,
-                i.breached_at,
-                i.paused_seconds,
-                i.elapsed_calendar_seconds,
-                i.elapsed_business_seconds,
-            )
-            for ticket, result in results
-            for i in instances_of(result)
-            if i.target is not None
-        ),
+        ("ticket_id", "metric", "instance_id"),
+        [row for row in rows if row[0] in carried],
     )
     carried_events = _carried_events(
         [(ticket, result) for ticket, result in results if ticket.pk in carried], now
