@@ -60,19 +60,23 @@ def _ticket_with_two_targets() -> tuple[Ticket, Any, Any]:
     return ticket, agent, policy
 
 
+def _comment(ticket: Ticket, author_id: int, at: datetime, *, public: bool = True) -> None:
+    services.ticket_update(
+        ticket_id=ticket.pk,
+        fields={},
+        author_id=author_id,
+        comment=services.NewComment(body="…", public=public, author_id=author_id),
+        now=at,
+    )
+
+
 @pytest.mark.django_db
 def test_a_save_updates_the_targets_it_changes_in_place() -> None:
     ticket, agent, _ = _ticket_with_two_targets()
     before = _rows(ticket)
     assert set(before) == {"first_reply_time"}
     at = START + timedelta(minutes=5)
-    services.ticket_update(
-        ticket_id=ticket.pk,
-        fields={"status": "pending"},
-        author_id=agent.pk,
-        comment=services.NewComment(body="On it", public=True, author_id=agent.pk),
-        now=at,
-    )
+    _comment(ticket, agent.pk, at)
     after = _rows(ticket)
     # The reply fulfils the first reply time, in its own row.
     assert after["first_reply_time"][0] == before["first_reply_time"][0]
@@ -102,22 +106,10 @@ def test_a_target_dropped_by_a_policy_edit_loses_its_row() -> None:
 def test_a_save_leaves_settled_targets_unwritten() -> None:
     ticket, agent, _ = _ticket_with_two_targets()
     reply_at = START + timedelta(minutes=5)
-    services.ticket_update(
-        ticket_id=ticket.pk,
-        fields={},
-        author_id=agent.pk,
-        comment=services.NewComment(body="On it", public=True, author_id=agent.pk),
-        now=reply_at,
-    )
+    _comment(ticket, agent.pk, reply_at)
     # The requester answers: next reply time starts; first reply time is done with.
     answer_at = reply_at + timedelta(minutes=5)
-    services.ticket_update(
-        ticket_id=ticket.pk,
-        fields={},
-        author_id=ticket.requester_id,
-        comment=services.NewComment(body="Thanks", public=True, author_id=ticket.requester_id),
-        now=answer_at,
-    )
+    _comment(ticket, ticket.requester_id, answer_at)
     rows, versions = _rows(ticket), _row_versions(ticket)
     assert set(rows) == {"first_reply_time", "next_reply_time"}
     # An internal note, then a reply that fulfils the next reply time: the running target's
@@ -125,13 +117,7 @@ def test_a_save_leaves_settled_targets_unwritten() -> None:
     # is not written again.
     note_at, reply_again_at = answer_at + timedelta(minutes=1), answer_at + timedelta(minutes=7)
     for at, public in ((note_at, False), (reply_again_at, True)):
-        services.ticket_update(
-            ticket_id=ticket.pk,
-            fields={},
-            author_id=agent.pk,
-            comment=services.NewComment(body="…", public=public, author_id=agent.pk),
-            now=at,
-        )
+        _comment(ticket, agent.pk, at, public=public)
         after = _rows(ticket)
         assert _row_versions(ticket)["first_reply_time"] == versions["first_reply_time"]
         assert after["first_reply_time"] == rows["first_reply_time"]
