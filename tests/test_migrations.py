@@ -142,3 +142,21 @@ def test_carried_states_survive_their_move_to_text() -> None:
     assert list(Ticket.objects.filter(metrics_state__isnull=True).values_list("pk", flat=True)) == [
         bare.pk
     ]
+
+
+@pytest.mark.django_db
+def test_ticket_references_keep_only_their_partial_index() -> None:
+    """The full indexes Django made for the optional references are gone (the migration drops
+    them by name), each reference keeps its foreign key and has just its partial index."""
+    from django.db import connection
+
+    from tickets.models import Ticket
+    from tickets.models.tickets import PARTLY_SET
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Ticket._meta.db_table)
+    for name in PARTLY_SET:
+        column = Ticket._meta.get_field(name).column
+        on_column = {key: info for key, info in constraints.items() if info["columns"] == [column]}
+        assert {key for key, info in on_column.items() if info["index"]} == {f"ticket_{name}"}
+        assert any(info["foreign_key"] for info in on_column.values())

@@ -1,6 +1,6 @@
 """A carried save keeps each ticket's SLA target rows where they are: a target it changes is
-updated in place, a settled one it leaves as it was is not written at all, one that loses its
-target goes, and the rows always say what a full replay says."""
+updated in place, one it evaluates to what the row already says is not written at all, one
+that loses its target goes, and the rows always say what a full replay says."""
 
 from __future__ import annotations
 
@@ -60,10 +60,17 @@ def _ticket_with_two_targets() -> tuple[Ticket, Any, Any]:
     return ticket, agent, policy
 
 
-def _comment(ticket: Ticket, author_id: int, at: datetime, *, public: bool = True) -> None:
+def _comment(
+    ticket: Ticket,
+    author_id: int,
+    at: datetime,
+    *,
+    public: bool = True,
+    fields: dict[str, Any] | None = None,
+) -> None:
     services.ticket_update(
         ticket_id=ticket.pk,
-        fields={},
+        fields=fields or {},
         author_id=author_id,
         comment=services.NewComment(body="…", public=public, author_id=author_id),
         now=at,
@@ -93,7 +100,9 @@ def test_a_target_dropped_by_a_policy_edit_loses_its_row() -> None:
         data={"policy_metrics": [metric("urgent", "first_reply_time", minutes=60)]},
         now=at,
     )
-    # The edit's recompute runs on commit; a save of the ticket applies it too.
+    # The edit's recompute runs on commit; a save of the ticket, continuing its carried state,
+    # applies it too.
+    assert Ticket.objects.get(pk=ticket.pk).sla_state is not None
     services.ticket_update(
         ticket_id=ticket.pk, fields={"subject": "t"}, author_id=None, comment=None, now=at
     )
@@ -103,26 +112,37 @@ def test_a_target_dropped_by_a_policy_edit_loses_its_row() -> None:
 
 @pytest.mark.django_db
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row versions are PostgreSQL's")
-def test_a_save_leaves_settled_targets_unwritten() -> None:
-    ticket, agent, _ = _ticket_with_two_targets()
-    reply_at = START + timedelta(minutes=5)
-    _comment(ticket, agent.pk, reply_at)
-    # The requester answers: next reply time starts; first reply time is done with.
-    answer_at = reply_at + timedelta(minutes=5)
-    _comment(ticket, ticket.requester_id, answer_at)
+def test_a_save_leaves_unchanged_targets_unwritten() -> None:
+    customer = UserFactory(role="end-user")
+    agent = UserFactory(role="agent")
+    make_policy(
+        "Everyone",
+        filter={"all": [], "any": []},
+        metrics=[
+            metric("normal", "first_reply_time", minutes=60),
+            metric("normal", "total_resolution_time", minutes=240),
+        ],
+    )
+    ticket = services.ticket_create(
+        fields={"subject": "s", "requester_id": customer.pk, "priority": "normal"},
+        submitter_id=customer.pk,
+        comment=services.NewComment(body="help", public=True, author_id=customer.pk),
+        now=START,
+    )
+    _comment(ticket, agent.pk, START + timedelta(minutes=5), fields={"status": "solved"})
     rows, versions = _rows(ticket), _row_versions(ticket)
-    assert set(rows) == {"first_reply_time", "next_reply_time"}
-    # An internal note, then a reply that fulfils the next reply time: the running target's
-    # row is written in place (its elapsed time moves on), the settled first reply time's
-    # is not written again.
-    note_at, reply_again_at = answer_at + timedelta(minutes=1), answer_at + timedelta(minutes=7)
-    for at, public in ((note_at, False), (reply_again_at, True)):
-        _comment(ticket, agent.pk, at, public=public)
-        after = _rows(ticket)
-        assert _row_versions(ticket)["first_reply_time"] == versions["first_reply_time"]
-        assert after["first_reply_time"] == rows["first_reply_time"]
-        assert after["next_reply_time"][0] == rows["next_reply_time"][0]
-    assert _row_versions(ticket)["next_reply_time"] != versions["next_reply_time"]
-    assert _rows(ticket)["next_reply_time"][1] != rows["next_reply_time"][1]
+    assert set(rows) == {"first_reply_time", "total_resolution_time"}
+    # A note on the solved ticket: its resolution time, which a reopening would run again, is
+    # evaluated, comes out the same, and its row is not written.
+    _comment(ticket, agent.pk, START + timedelta(minutes=10), public=False)
+    assert _rows(ticket) == rows
+    assert _row_versions(ticket) == versions
+    # The requester reopens it: the resolution time runs again, in its own row.
+    reopened_at = START + timedelta(minutes=15)
+    _comment(ticket, customer.pk, reopened_at, fields={"status": "open"})
+    after = _rows(ticket)
+    assert after["total_resolution_time"][0] == rows["total_resolution_time"][0]
+    assert after["total_resolution_time"][1] != rows["total_resolution_time"][1]
+    assert _row_versions(ticket)["total_resolution_time"] != versions["total_resolution_time"]
     stored = Ticket.objects.get(pk=ticket.pk)
-    assert ticket_sla_drift(stored, now=reply_again_at, grace_seconds=0) == []
+    assert ticket_sla_drift(stored, now=reopened_at, grace_seconds=0) == []

@@ -4,6 +4,20 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+# The full indexes Django made for these foreign keys, by the names it gave them (derived from
+# the table and column alone, so the same in every database). Dropped by name: altering the
+# fields' db_index would also drop and re-create each foreign key constraint, checking every
+# ticket again seven times with the table locked.
+FULL_INDEXES = {
+    "tickets_ticket_assignee_id_3a5aa407": "assignee_id",
+    "tickets_ticket_brand_id_61398ff5": "brand_id",
+    "tickets_ticket_custom_status_id_2bbe1537": "custom_status_id",
+    "tickets_ticket_group_id_4c5eda1a": "group_id",
+    "tickets_ticket_organization_id_7128da48": "organization_id",
+    "tickets_ticket_sla_policy_id_ead5adac": "sla_policy_id",
+    "tickets_ticket_ticket_form_id_7301ff57": "ticket_form_id",
+}
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -12,85 +26,98 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name="ticket",
-            name="assignee",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="assigned_tickets",
-                to=settings.AUTH_USER_MODEL,
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ticket",
-            name="brand",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                to="tickets.brand",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ticket",
-            name="custom_status",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to="tickets.customstatus",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ticket",
-            name="group",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                to="tickets.group",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ticket",
-            name="organization",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                to="tickets.organization",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ticket",
-            name="sla_policy",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to="policies.policy",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ticket",
-            name="ticket_form",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                to="tickets.ticketform",
-            ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="ticket",
+                    name="assignee",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="assigned_tickets",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ticket",
+                    name="brand",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="tickets.brand",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ticket",
+                    name="custom_status",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="tickets.customstatus",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ticket",
+                    name="group",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="tickets.group",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ticket",
+                    name="organization",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="tickets.organization",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ticket",
+                    name="sla_policy",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="policies.policy",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="ticket",
+                    name="ticket_form",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="tickets.ticketform",
+                    ),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    [f"DROP INDEX IF EXISTS {name}" for name in FULL_INDEXES],
+                    [
+                        f"CREATE INDEX {name} ON tickets_ticket ({column})"
+                        for name, column in FULL_INDEXES.items()
+                    ],
+                ),
+            ],
         ),
         migrations.AddIndex(
             model_name="ticket",

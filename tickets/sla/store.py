@@ -646,9 +646,8 @@ def upsert_rows(
     """Insert plain rows (as `insert_rows`), or update the row already holding their values of
     the `unique` fields, in one statement.
 
-    A row that would be updated to the values it holds is left alone on PostgreSQL: a save
-    changes one or two of a ticket's targets, and rewriting the others would only leave dead
-    row versions and index entries behind.
+    A row that would be updated to the values it holds is left alone on PostgreSQL (only
+    locked): rewriting it would leave a dead row version and new index entries behind.
     """
     if not rows:
         return
