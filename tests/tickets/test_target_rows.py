@@ -40,7 +40,9 @@ def _row_versions(ticket: Ticket) -> dict[str, str]:
         return dict(cursor.fetchall())
 
 
-def _ticket_with_two_targets() -> tuple[Ticket, Any, Any]:
+def _ticket_with_two_targets(second: str = "next_reply_time") -> tuple[Ticket, Any, Any]:
+    """A normal ticket an end user opened at START under a catch-all policy promising a first
+    reply in an hour and `second` in two; its agent; the policy."""
     customer = UserFactory(role="end-user")
     agent = UserFactory(role="agent")
     policy = make_policy(
@@ -48,7 +50,7 @@ def _ticket_with_two_targets() -> tuple[Ticket, Any, Any]:
         filter={"all": [], "any": []},
         metrics=[
             metric("normal", "first_reply_time", minutes=60),
-            metric("normal", "next_reply_time", minutes=120),
+            metric("normal", second, minutes=120),
         ],
     )
     ticket = services.ticket_create(
@@ -113,22 +115,7 @@ def test_a_target_dropped_by_a_policy_edit_loses_its_row() -> None:
 @pytest.mark.django_db
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row versions are PostgreSQL's")
 def test_a_save_leaves_unchanged_targets_unwritten() -> None:
-    customer = UserFactory(role="end-user")
-    agent = UserFactory(role="agent")
-    make_policy(
-        "Everyone",
-        filter={"all": [], "any": []},
-        metrics=[
-            metric("normal", "first_reply_time", minutes=60),
-            metric("normal", "total_resolution_time", minutes=240),
-        ],
-    )
-    ticket = services.ticket_create(
-        fields={"subject": "s", "requester_id": customer.pk, "priority": "normal"},
-        submitter_id=customer.pk,
-        comment=services.NewComment(body="help", public=True, author_id=customer.pk),
-        now=START,
-    )
+    ticket, agent, _ = _ticket_with_two_targets("total_resolution_time")
     _comment(ticket, agent.pk, START + timedelta(minutes=5), fields={"status": "solved"})
     rows, versions = _rows(ticket), _row_versions(ticket)
     assert set(rows) == {"first_reply_time", "total_resolution_time"}
@@ -139,7 +126,7 @@ def test_a_save_leaves_unchanged_targets_unwritten() -> None:
     assert _row_versions(ticket) == versions
     # The requester reopens it: the resolution time runs again, in its own row.
     reopened_at = START + timedelta(minutes=15)
-    _comment(ticket, customer.pk, reopened_at, fields={"status": "open"})
+    _comment(ticket, ticket.requester_id, reopened_at, fields={"status": "open"})
     after = _rows(ticket)
     assert after["total_resolution_time"][0] == rows["total_resolution_time"][0]
     assert after["total_resolution_time"][1] != rows["total_resolution_time"][1]
