@@ -429,6 +429,12 @@ def audits_after_states(tickets: Sequence[Ticket]) -> dict[int, list[ReplayAudit
 _MODELS = TypeVar("_MODELS", bound=models.Model)
 
 
+def _unnest(*sql_types: str) -> str:
+    """`unnest(...)` over one array parameter per type, each bound in binary (%b): as text,
+    psycopg spells out every timestamp, several times slower."""
+    return "unnest(" + ", ".join(f"%b::{sql_type}[]" for sql_type in sql_types) + ")"
+
+
 def past_each_bound(
     rows: models.QuerySet[_MODELS],
     column: str,
@@ -442,10 +448,9 @@ def past_each_bound(
     if connection.vendor == "postgresql" and len(bounds) > 1:
         table = connection.ops.quote_name(rows.model._meta.db_table)
         # One index seek per ticket (OFFSET 0 keeps the planner from merging the lateral
-        # into a join that walks each ticket's every row). Arrays go in binary (%b): as text,
-        # psycopg spells out every timestamp, several times slower.
+        # into a join that walks each ticket's every row).
         sql = (
-            f"SELECT r.id FROM unnest(%b::bigint[], %b::{sql_type}[]) AS b(ticket, bound) "
+            f"SELECT r.id FROM {_unnest('bigint', sql_type)} AS b(ticket, bound) "
             f"CROSS JOIN LATERAL (SELECT id FROM {table} WHERE ticket_id = b.ticket "
             f"AND {column} {operator} b.bound OFFSET 0) r"
         )
@@ -669,12 +674,11 @@ def upsert_rows(
         return
     table = quote(model._meta.db_table)
     names = [quote(column) for _, column in concrete]
-    # The columns go in as binary arrays (%b), as in `past_each_bound`.
-    arrays = ", ".join(f"%b::{sql_type}[]" for sql_type in _type_names(columns))
     with connection.cursor() as cursor:
         set_json_dumps(json_text, context=cursor.cursor)
         cursor.execute(
-            f"INSERT INTO {table} AS t ({', '.join(names)}) SELECT * FROM unnest({arrays}) "
+            f"INSERT INTO {table} AS t ({', '.join(names)}) "
+            f"SELECT * FROM {_unnest(*_type_names(columns))} "
             f"ON CONFLICT ({', '.join(key_names)}) DO UPDATE SET "
             + ", ".join(f"{name} = EXCLUDED.{name}" for name in changing)
             + f" WHERE ({', '.join(f't.{name}' for name in changing)}) IS DISTINCT FROM "
@@ -1030,7 +1034,7 @@ def _delete_targets(keys: Iterable[tuple[int, str, int]]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"DELETE FROM {table} AS t USING unnest(%b::bigint[], %b::text[], %b::integer[]) "
+                f"DELETE FROM {table} AS t USING {_unnest('bigint', 'text', 'integer')} "
                 "AS v(ticket, metric, instance) WHERE t.ticket_id = v.ticket "
                 "AND t.metric = v.metric AND t.instance_id = v.instance",
                 [list(column) for column in zip(*wanted, strict=True)],
@@ -1085,17 +1089,14 @@ def _tickets_update_sla(tickets: Sequence[Ticket], *, with_metrics_state: bool =
     }
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # The arrays go in binary (%b), as in `past_each_bound`.
+            types = ("bigint", "timestamptz", "timestamptz", "integer", "text", "bigint")
+            arrays = _unnest(*types, *["text"] * len(states))
             cursor.execute(
                 f"UPDATE {table} AS t SET sla_policy_id = v.policy, next_breach_at = v.next, "
                 "sla_due_at = v.due, sla_events_stored = v.stored, sla_events_digest = v.digest, "
                 + ", ".join(f"{name} = v.{name}" for name in states)
-                + " FROM unnest(%b::bigint[], %b::timestamptz[], %b::timestamptz[], "
-                "%b::integer[], %b::text[], %b::bigint[]"
-                + ", %b::text[]"
-                * len(states)
-                + f") AS v(policy, next, due, stored, digest, id, {', '.join(states)}) "
-                "WHERE t.id = v.id",
+                + f" FROM {arrays} AS v(policy, next, due, stored, digest, id, "
+                + f"{', '.join(states)}) WHERE t.id = v.id",
                 [
                     *([getattr(t, name) for t in tickets] for name in columns),
                     *state_texts.values(),
